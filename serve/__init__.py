@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI). Depends on ``warning``; ``warning`` never imports it."""

@@ -1,0 +1,312 @@
+"""Build one Parquet corpus from chosen sources: deduplicated, grouped and split.
+
+The steps (DESIGN.md, "Data"):
+
+1. read the chosen sources (registered ones by name and licence class, plus user files);
+2. normalise every text (:func:`warning.normalize.normalize`) and drop rows left empty;
+3. merge exact duplicates after normalisation and case folding, across sources; a label on
+   which the copies disagree becomes unknown (and is counted);
+4. group near-duplicates (MinHash, :mod:`training.near_duplicates`) together with the groups a
+   source declares (a ParaDetox toxic sentence and its rewrites);
+5. split by group, deterministically: a group's split depends only on its own content, so adding
+   unrelated rows never moves a row; a group holding any row of a source's official test part
+   goes to test.
+
+Example:
+    >>> from training.corpus import CorpusConfig, build_corpus
+    >>> corpus = build_corpus(CorpusConfig(sources=["davidson_en"]))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import regex
+
+from warning.labels import LABELS
+from warning.normalize import fold, normalize
+from warning.settings import data_dir as default_data_dir
+
+from .near_duplicates import UnionFind, near_duplicate_pairs
+from .sources import (
+    DEFAULT_LICENCES,
+    LICENCE_CLASSES,
+    SOURCES,
+    Source,
+    SourceError,
+    UserSource,
+    read_source,
+)
+
+__all__ = [
+    "SPLITS",
+    "CorpusConfig",
+    "assign_splits",
+    "build_corpus",
+    "corpus_table",
+    "select_sources",
+    "write_corpus",
+]
+
+log = logging.getLogger(__name__)
+
+SPLITS = ("train", "dev", "calib", "test")
+_NON_WORD = regex.compile(r"[^\p{L}\p{N}]+")
+
+
+@dataclass
+class CorpusConfig:
+    """What goes into the corpus and how it is split.
+
+    Attributes:
+        sources: Registered source names; ``None`` takes every default source whose licence
+            class is in ``licences``. Naming an opt-in source includes it.
+        licences: Licence classes allowed (default: permissive and research-unclear).
+        user_sources: Researchers' own labelled files.
+        data_dir: Folder of the public datasets (default: ``WARNING_DATA_DIR``).
+        ratios: Shares of train, dev, calib and test for groups outside official test parts.
+        near_duplicate_threshold: Jaccard similarity of character 5-grams that joins two texts
+            into one group.
+    """
+
+    sources: list[str] | None = None
+    licences: list[str] = field(default_factory=lambda: list(DEFAULT_LICENCES))
+    user_sources: list[UserSource] = field(default_factory=list)
+    data_dir: Path | None = None
+    ratios: tuple[float, float, float, float] = (0.70, 0.10, 0.10, 0.10)
+    near_duplicate_threshold: float = 0.8
+
+    def __post_init__(self) -> None:
+        bad = [c for c in self.licences if c not in LICENCE_CLASSES]
+        if bad:
+            raise ValueError(f"unknown licence class(es) {bad}; known: {list(LICENCE_CLASSES)}")
+        if self.sources is not None:
+            unknown = [s for s in self.sources if s not in SOURCES]
+            if unknown:
+                raise ValueError(f"unknown source(s) {unknown}; registered: {sorted(SOURCES)}")
+        self.ratios = tuple(float(r) for r in self.ratios)  # type: ignore[assignment]
+        if len(self.ratios) != len(SPLITS) or min(self.ratios) < 0 or \
+                abs(sum(self.ratios) - 1.0) > 1e-6:
+            raise ValueError(f"ratios must be {len(SPLITS)} non-negative shares summing to 1, "
+                             f"got {self.ratios}")
+        if not 0.0 < self.near_duplicate_threshold <= 1.0:
+            raise ValueError("near_duplicate_threshold must be in (0, 1]")
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["data_dir"] = str(self.data_dir) if self.data_dir else None
+        out["user_sources"] = [
+            {**asdict(u), "path": str(u.path), "labels": dict(u.labels)} for u in self.user_sources
+        ]
+        out["ratios"] = list(self.ratios)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CorpusConfig:
+        data = dict(data)
+        data["user_sources"] = [UserSource(**u) for u in data.get("user_sources", [])]
+        if data.get("data_dir"):
+            data["data_dir"] = Path(data["data_dir"])
+        if "ratios" in data:
+            data["ratios"] = tuple(data["ratios"])
+        return cls(**data)
+
+
+def select_sources(names: Sequence[str] | None, licences: Sequence[str]) -> list[Source]:
+    """Registered sources to read: named ones, or the defaults within the licence classes.
+
+    Raises:
+        ValueError: A named source's licence class is not allowed.
+    """
+    if names is None:
+        return [s for s in SOURCES.values() if s.default and s.licence in licences]
+    chosen = [SOURCES[name] for name in names]
+    refused = [s.name for s in chosen if s.licence not in licences]
+    if refused:
+        raise ValueError(
+            f"source(s) {refused} are outside the allowed licence classes {list(licences)}; "
+            "add their class to include them"
+        )
+    return chosen
+
+
+def _stable_unit(value: str, salt: str) -> float:
+    digest = hashlib.sha1(f"{salt}:{value}".encode()).hexdigest()
+    return int(digest[:13], 16) / float(16**13)
+
+
+def _merge_exact_duplicates(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """One row per dedup key; labels merged (disagreement -> unknown). Returns (rows, conflicts)."""
+    rows = rows.sort_values(["key", "source"], kind="stable")
+    grouped = rows.groupby("key", sort=True)
+    merged = grouped.agg(
+        text=("text", "first"),
+        text_norm=("text_norm", "first"),
+        lang=("lang", "first"),
+        source=("source", lambda s: ";".join(sorted(set(s)))),
+        licence=("licence", lambda s: ";".join(sorted(set(s)))),
+        orig_split=("orig_split", lambda s: "test" if (s == "test").any() else ""),
+        group_hint=("group_hint", lambda s: "|".join(sorted({h for h in s if h}))),
+        n_copies=("text", "size"),
+    )
+    conflicts = 0
+    for label in LABELS:
+        lo, hi = grouped[label].min(), grouped[label].max()
+        value = lo.where(lo == hi)  # NaN where copies disagree or all unknown
+        conflicts += int(((lo != hi) & lo.notna()).sum())
+        merged[label] = value
+    return merged.reset_index(), conflicts
+
+
+def assign_splits(
+    frame: pd.DataFrame, ratios: Sequence[float] = (0.70, 0.10, 0.10, 0.10),
+    threshold: float = 0.8,
+) -> pd.DataFrame:
+    """Add ``group`` and ``split`` to deduplicated rows (needs ``id``, ``key``, ``group_hint``,
+    ``orig_split``).
+
+    A group is a connected set of near-duplicates and declared pairs; its id is the smallest
+    row id in it, so it depends on its members only. The split comes from a hash of that id,
+    except that a group containing an official test row goes to test.
+    """
+    n = len(frame)
+    uf = UnionFind(n)
+    for i, j in near_duplicate_pairs(frame["key"].tolist(), threshold=threshold):
+        uf.union(i, j)
+    first_with_hint: dict[str, int] = {}
+    for i, hints in enumerate(frame["group_hint"]):
+        for hint in filter(None, hints.split("|")):
+            if hint in first_with_hint:
+                uf.union(i, first_with_hint[hint])
+            else:
+                first_with_hint[hint] = i
+    roots = np.array([uf.find(i) for i in range(n)], dtype=np.int64)
+    ids = frame["id"].to_numpy()
+    group_of_root = pd.Series(ids).groupby(roots).min()
+    groups = group_of_root.loc[roots].to_numpy()
+    out = frame.copy()
+    out["group"] = groups
+    official_test = pd.Series(frame["orig_split"].eq("test").to_numpy()).groupby(groups).any()
+    bounds = np.cumsum(ratios)
+    split_of_group = {}
+    for group in official_test.index:
+        if official_test.loc[group]:
+            split_of_group[group] = "test"
+        else:
+            u = _stable_unit(group, "split")
+            split_of_group[group] = SPLITS[int(np.searchsorted(bounds, u, side="right"))
+                                          if u < bounds[-1] else len(SPLITS) - 1]
+    out["split"] = out["group"].map(split_of_group)
+    return out
+
+
+def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
+    """Read, normalise, deduplicate, group and split the chosen sources.
+
+    Returns:
+        One row per distinct text with ``id``, ``text`` (as published), ``text_norm``, ``lang``,
+        the label columns (1.0, 0.0 or NaN for unknown), ``source``, ``licence``, ``capped``,
+        ``group``, ``split``, ``orig_split`` and ``n_copies``. ``attrs["stats"]`` holds the
+        counts of dropped and merged rows.
+
+    Raises:
+        SourceError: A chosen source's folder or file is missing or malformed.
+        ValueError: No rows at all, or a disallowed source.
+    """
+    config = config or CorpusConfig()
+    root = Path(config.data_dir) if config.data_dir else default_data_dir()
+    frames = []
+    for source in select_sources(config.sources, config.licences):
+        log.info("reading %s", source.name)
+        frames.append(read_source(source, root))
+    for user in config.user_sources:
+        frames.append(user.read())
+    if not frames:
+        raise ValueError("no sources selected")
+    rows = pd.concat(frames, ignore_index=True)
+    n_read = len(rows)
+    rows["text_norm"] = rows["text"].map(normalize)
+    rows["key"] = rows["text_norm"].map(lambda t: _NON_WORD.sub(" ", fold(t)).strip())
+    empty = rows["key"].eq("")
+    rows = rows[~empty]
+    merged, conflicts = _merge_exact_duplicates(rows)
+    merged.insert(0, "id", merged["key"].map(lambda k: hashlib.sha1(k.encode()).hexdigest()[:16]))
+    merged = assign_splits(merged, config.ratios, config.near_duplicate_threshold)
+    capped = {s.name for s in SOURCES.values() if s.capped}
+    merged["capped"] = merged["source"].map(lambda s: bool(set(s.split(";")) & capped))
+    columns = ["id", "text", "text_norm", "lang", *LABELS, "source", "licence", "capped",
+               "group", "split", "orig_split", "n_copies"]
+    corpus = merged[columns].sort_values("id", kind="stable").reset_index(drop=True)
+    if corpus.empty:
+        raise ValueError("the chosen sources gave no usable rows")
+    corpus.attrs["stats"] = {
+        "rows_read": int(n_read),
+        "empty_after_normalisation": int(empty.sum()),
+        "exact_duplicates_merged": int(len(rows) - len(merged)),
+        "label_conflicts_set_unknown": int(conflicts),
+        "near_duplicate_groups": int((corpus.groupby("group").size() > 1).sum()),
+        "rows": len(corpus),
+        "config": config.to_dict(),
+    }
+    return corpus
+
+
+def _label_counts(frame: pd.DataFrame) -> list[str]:
+    cells = []
+    for label in LABELS:
+        col = frame[label]
+        cells.append(f"{int((col == 1).sum())}/{int((col == 0).sum())}/{int(col.isna().sum())}")
+    return cells
+
+
+def corpus_table(corpus: pd.DataFrame) -> str:
+    """Counts per source, language and split, with positive/negative/unknown per label."""
+    header = ["", "rows", *[f"{label} +/-/?" for label in LABELS]]
+    lines = []
+    for title, column in (("source", "source"), ("language", "lang"), ("split", "split")):
+        table = [[f"by {title}", "", *[""] * len(LABELS)]]
+        for value, part in corpus.groupby(column, sort=True):
+            table.append([f"  {value}", str(len(part)), *_label_counts(part)])
+        lines.extend(table)
+    lines.append(["total", str(len(corpus)), *_label_counts(corpus)])
+    widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+    fmt = lambda row: "  ".join(  # noqa: E731
+        cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row)
+    )
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *map(fmt, lines)])
+
+
+def write_corpus(corpus: pd.DataFrame, path: Path) -> Path:
+    """Write the corpus as Parquet, with its stats and table in ``<name>.stats.json``/``.md``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stats = corpus.attrs.get("stats", {})
+    frame = corpus.copy()
+    frame.attrs = {}
+    frame.to_parquet(path, index=False)
+    path.with_suffix(".stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False))
+    path.with_suffix(".md").write_text(corpus_table(corpus) + "\n")
+    return path
+
+
+def load_corpus(path: Path) -> pd.DataFrame:
+    """Read a corpus written by :func:`write_corpus`, checking its columns.
+
+    Raises:
+        SourceError: The file is missing or is not a corpus.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError("corpus", path, "file not found; build it with `warning train corpus`")
+    frame = pd.read_parquet(path)
+    missing = [c for c in ("id", "text", "lang", *LABELS, "split") if c not in frame.columns]
+    if missing:
+        raise SourceError("corpus", path, f"not a corpus: missing column(s) {missing}")
+    return frame

@@ -1,0 +1,607 @@
+"""The data registry: one reader per labelled source, its licence class and its label mapping.
+
+Every mapping here is the one decided in ``../shared/data/SOURCES.md`` ("Label mapping"); a
+label a source does not annotate is unknown (NaN), never 0. Readers return a frame with the
+columns of :data:`ROW_COLUMNS`; the corpus builder (:mod:`training.corpus`) adds the rest.
+Lexicons are registered too, but only as word lists: they never become rows.
+
+A missing or malformed file raises :class:`SourceError`, naming the source and the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from warning.labels import LABELS
+
+__all__ = [
+    "DEFAULT_LICENCES",
+    "LEXICONS",
+    "LICENCE_CLASSES",
+    "ROW_COLUMNS",
+    "SOURCES",
+    "Source",
+    "SourceError",
+    "UserSource",
+    "load_lexicon",
+    "read_source",
+]
+
+LICENCE_CLASSES = ("permissive", "research-unclear", "non-commercial", "copyleft")
+#: What the default model may use (SOURCES.md, "Licence classes").
+DEFAULT_LICENCES = ("permissive", "research-unclear")
+ROW_COLUMNS = ("text", "lang", *LABELS, "orig_split", "group_hint")
+
+U = np.nan  # unknown label
+_CLEAN = (0.0, 0.0, 0.0, 0.0)
+
+
+class SourceError(ValueError):
+    """A source's file is missing or malformed; the message names the source and the file."""
+
+    def __init__(self, source: str, path: Path | str, problem: str) -> None:
+        self.source = source
+        self.path = Path(path)
+        self.problem = problem
+        super().__init__(f"source {source!r}: {self.path}: {problem}")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A registered labelled source.
+
+    Attributes:
+        name: Folder name under the data directory.
+        licence: One of :data:`LICENCE_CLASSES`.
+        langs: Languages of its rows.
+        reader: ``reader(folder) -> DataFrame`` with :data:`ROW_COLUMNS`.
+        files: Files the reader needs, relative to the folder (checked before reading).
+        default: Part of the default corpus (else opt-in by name).
+        capped: Clean single-domain text whose share of training rows is capped (ky, kk, uz).
+        experimental: Topic or appropriateness annotations, not toxicity: no label mapping is
+            decided, so its rows carry unknown labels and are for experiments only.
+    """
+
+    name: str
+    licence: str
+    langs: tuple[str, ...]
+    reader: Callable[[Path], pd.DataFrame]
+    files: tuple[str, ...]
+    default: bool = True
+    capped: bool = False
+    experimental: bool = False
+
+    def __post_init__(self) -> None:
+        if self.licence not in LICENCE_CLASSES:
+            raise ValueError(f"{self.name}: licence {self.licence!r} not in {LICENCE_CLASSES}")
+
+
+# --------------------------------------------------------------------------------------------
+# File helpers: every failure names the file.
+
+
+def _check(source: str, path: Path) -> Path:
+    if not path.is_file():
+        raise SourceError(source, path, "file not found")
+    return path
+
+
+def _read_table(source: str, path: Path, required: Iterable[str], **kwargs) -> pd.DataFrame:
+    _check(source, path)
+    try:
+        frame = pd.read_csv(path, encoding="utf-8", **kwargs)
+    except UnicodeDecodeError as exc:
+        raise SourceError(source, path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") \
+            from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as exc:
+        raise SourceError(source, path, f"cannot be parsed: {exc}") from exc
+    missing = [col for col in required if col not in frame.columns]
+    if missing:
+        raise SourceError(
+            source, path, f"missing column(s) {missing}; found {list(frame.columns)[:12]}"
+        )
+    return frame
+
+
+def _read_lines(source: str, path: Path) -> list[str]:
+    _check(source, path)
+    try:
+        return path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise SourceError(source, path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") \
+            from exc
+
+
+def _bad_values(source: str, path: Path, column: str, values: pd.Series, allowed: set) -> None:
+    bad = values[~values.isin(allowed)]
+    if len(bad):
+        raise SourceError(
+            source, path,
+            f"column {column!r} has unexpected value(s) {sorted(map(str, bad.unique()))[:5]} "
+            f"(expected {sorted(map(str, allowed))})",
+        )
+
+
+def _rows(
+    texts: Iterable, labels: Iterable[tuple[float, float, float, float]], lang: str | Iterable,
+    orig_split: str | Iterable = "", group_hint: str | Iterable = "",
+) -> pd.DataFrame:
+    texts = list(texts)
+    label_array = np.array(list(labels), dtype=float).reshape(len(texts), len(LABELS))
+    frame = pd.DataFrame({"text": pd.Series(texts, dtype=object).astype(str)})
+    frame["lang"] = lang if isinstance(lang, str) else list(lang)
+    for i, name in enumerate(LABELS):
+        frame[name] = label_array[:, i]
+    frame["orig_split"] = orig_split if isinstance(orig_split, str) else list(orig_split)
+    frame["group_hint"] = group_hint if isinstance(group_hint, str) else list(group_hint)
+    return frame
+
+
+def _valid_text(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Drop rows whose text cell is empty (NaN): a blank post carries no label."""
+    return frame[frame[column].notna() & (frame[column].astype(str).str.strip() != "")]
+
+
+# --------------------------------------------------------------------------------------------
+# Readers, one per source, each applying exactly the mapping of SOURCES.md.
+
+
+def read_ru_2ch_pikabu(folder: Path) -> pd.DataFrame:
+    name, path = "ru_2ch_pikabu", folder / "labeled.csv"
+    df = _valid_text(_read_table(name, path, ["comment", "toxic"]), "comment")
+    _bad_values(name, path, "toxic", df["toxic"], {0, 1})
+    labels = [(1.0, U, U, U) if t == 1 else _CLEAN for t in df["toxic"]]
+    return _rows(df["comment"], labels, "ru")
+
+
+def read_ru_paradetox(folder: Path) -> pd.DataFrame:
+    """Toxic sentence ``1 ? ? ?``; each neutral rewrite ``0 0 0 0``, grouped with its pair."""
+    name = "ru_paradetox_russe2022"
+    parts = []
+    for part in ("train", "dev", "test"):
+        path = folder / f"{part}.tsv"
+        df = _read_table(name, path, ["toxic_comment"], sep="\t", quoting=csv.QUOTE_NONE)
+        rewrites = [c for c in ("neutral_comment1", "neutral_comment2", "neutral_comment3")
+                    if c in df.columns]
+        orig = "test" if part == "test" else ""
+        for i, row in enumerate(df.itertuples(index=False)):
+            group = f"{name}:{part}:{i}"
+            toxic = row.toxic_comment
+            if isinstance(toxic, str) and toxic.strip():
+                parts.append((toxic, (1.0, U, U, U), orig, group))
+            for col in rewrites:
+                text = getattr(row, col)
+                if isinstance(text, str) and text.strip():
+                    parts.append((text, _CLEAN, orig, group))
+    texts, labels, origs, groups = zip(*parts, strict=True) if parts else ((), (), (), ())
+    return _rows(texts, labels, "ru", origs, groups)
+
+
+def read_offenseval_tr(folder: Path) -> pd.DataFrame:
+    name, path = "offenseval2020_tr", folder / "offenseval-tr-training-v1.tsv"
+    df = _read_table(name, path, ["tweet", "subtask_a"], sep="\t", quoting=csv.QUOTE_NONE)
+    df = _valid_text(df, "tweet")
+    _bad_values(name, path, "subtask_a", df["subtask_a"], {"OFF", "NOT"})
+    labels = [(1.0, U, U, U) if v == "OFF" else _CLEAN for v in df["subtask_a"]]
+    return _rows(df["tweet"], labels, "tr")
+
+
+def read_davidson(folder: Path) -> pd.DataFrame:
+    name, path = "davidson_en", folder / "labeled_data.csv"
+    df = _valid_text(_read_table(name, path, ["tweet", "class"]), "tweet")
+    _bad_values(name, path, "class", df["class"], {0, 1, 2})
+    mapping = {0: (1.0, 1.0, U, U), 1: (1.0, 0.0, U, U), 2: _CLEAN}
+    return _rows(df["tweet"], [mapping[c] for c in df["class"]], "en")
+
+
+def read_gab(folder: Path) -> pd.DataFrame:
+    """hate = hd, threat = cv, offensive = vo, extremism unknown; all three 0 is clean."""
+    name, path = "gab_hate_corpus_en", folder / "ghc_train.tsv"
+    df = _read_table(name, path, ["text", "hd", "cv", "vo"], sep="\t", quoting=csv.QUOTE_NONE)
+    df = _valid_text(df, "text")
+    for col in ("hd", "cv", "vo"):
+        _bad_values(name, path, col, df[col], {0, 1})
+    labels = [
+        _CLEAN if not (hd or cv or vo) else (float(vo), float(hd), float(cv), U)
+        for hd, cv, vo in zip(df["hd"], df["cv"], df["vo"], strict=True)
+    ]
+    return _rows(df["text"], labels, "en")
+
+
+def read_implicit_hate(folder: Path) -> pd.DataFrame:
+    """Stage 1 hate / not hate; stage 2 incitement adds extremism, threatening adds threat."""
+    name = "implicit_hate_en"
+    p1, p2 = folder / "implicit_hate_v1_stg1_posts.tsv", folder / "implicit_hate_v1_stg2_posts.tsv"
+    s1 = _valid_text(_read_table(name, p1, ["post", "class"], sep="\t"), "post")
+    s2 = _valid_text(_read_table(name, p2, ["post", "implicit_class"], sep="\t"), "post")
+    _bad_values(name, p1, "class", s1["class"], {"not_hate", "implicit_hate", "explicit_hate"})
+    labels: dict[str, list[float]] = {}
+    for post, cls in zip(s1["post"], s1["class"], strict=True):
+        labels[post] = [U, 0.0 if cls == "not_hate" else 1.0, U, U]
+    extra = s2["extra_implicit_class"] if "extra_implicit_class" in s2 else [None] * len(s2)
+    for post, cls, cls2 in zip(s2["post"], s2["implicit_class"], extra, strict=True):
+        row = labels.setdefault(post, [U, 1.0, U, U])  # stage 2 posts are implicit hate
+        row[1] = 1.0
+        if "incitement" in (cls, cls2):
+            row[3] = 1.0
+        if "threatening" in (cls, cls2):
+            row[2] = 1.0
+    return _rows(labels.keys(), [tuple(v) for v in labels.values()], "en")
+
+
+def read_threatgram(folder: Path) -> pd.DataFrame:
+    """Level 2 is a threat, level 0 is not, level 1 is dropped; other labels unknown."""
+    name, path = "threatgram101_telegram", folder / "Labeled_15076.json"
+    _check(name, path)
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise SourceError(name, path, f"not valid JSON: {exc}") from exc
+    if not isinstance(records, list):
+        raise SourceError(name, path, "expected a JSON list of objects")
+    texts, labels = [], []
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict) or "reply" not in rec or "Label" not in rec:
+            raise SourceError(name, path, f"record {i} lacks 'reply' or 'Label'")
+        if rec["Label"] not in (0, 1, 2):
+            raise SourceError(name, path, f"record {i} has Label {rec['Label']!r}")
+        text = rec["reply"]
+        if rec["Label"] == 1 or not isinstance(text, str) or not text.strip():
+            continue
+        texts.append(text)
+        labels.append((U, U, 1.0 if rec["Label"] == 2 else 0.0, U))
+    return _rows(texts, labels, "en")
+
+
+def _mlma_label(sentiment: str) -> tuple[float, float, float, float] | None:
+    parts = set(str(sentiment).split("_"))
+    if parts == {"normal"}:
+        return _CLEAN
+    if "normal" in parts:
+        return None
+    if "hateful" in parts:
+        return (U, 1.0, U, U)
+    if parts & {"offensive", "abusive"}:
+        return (1.0, U, U, U)
+    return None
+
+
+def read_mlma(folder: Path) -> pd.DataFrame:
+    name = "mlma"
+    frames = []
+    for lang in ("en", "fr", "ar"):
+        path = folder / "hate_speech_mlma" / f"{lang}_dataset.csv"
+        df = _valid_text(_read_table(name, path, ["tweet", "sentiment"]), "tweet")
+        mapped = [(t, _mlma_label(s)) for t, s in zip(df["tweet"], df["sentiment"], strict=True)]
+        kept = [(t, lab) for t, lab in mapped if lab is not None]
+        frames.append(_rows([t for t, _ in kept], [lab for _, lab in kept], lang))
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_hasoc(folder: Path) -> pd.DataFrame:
+    """HOF ``1 ? ? ?``, NOT clean; the official test part (gold labels) stays test."""
+    name = "hasoc2019_en"
+    frames = []
+    for file, orig in (("hasoc_en_train_A.tsv", ""), ("hasoc_en_dev_A.tsv", ""),
+                       ("hasoc_en_gold_A.tsv", "test")):
+        path = folder / file
+        df = _read_table(name, path, [], sep="\t", header=None, quoting=csv.QUOTE_NONE)
+        if df.shape[1] != 3:
+            raise SourceError(name, path, f"expected 3 columns (id, text, label), got "
+                                          f"{df.shape[1]}")
+        df.columns = ["id", "text", "label"]
+        df = _valid_text(df, "text")
+        _bad_values(name, path, "label", df["label"], {"HOF", "NOT"})
+        labels = [(1.0, U, U, U) if v == "HOF" else _CLEAN for v in df["label"]]
+        frames.append(_rows(df["text"], labels, "en", orig))
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_ky_news(folder: Path) -> pd.DataFrame:
+    name, path = "ky_news_topics_24kg", folder / "qad-train_1000.csv"
+    df = _valid_text(_read_table(name, path, ["text"]), "text")
+    return _rows(df["text"], [_CLEAN] * len(df), "ky")
+
+
+def read_kk_kazsandra(folder: Path) -> pd.DataFrame:
+    """Review polarity is not toxicity: every row is clean. The test part stays test."""
+    name = "kk_kazsandra_sentiment"
+    frames = []
+    for file, orig in (("04_pc_valid.csv", ""), ("05_pc_test.csv", "test")):
+        df = _valid_text(_read_table(name, folder / file, ["text"]), "text")
+        frames.append(_rows(df["text"], [_CLEAN] * len(df), "kk", orig))
+    return pd.concat(frames, ignore_index=True)
+
+
+def read_uz_reviews(folder: Path) -> pd.DataFrame:
+    name = "uz_app_reviews_sentiment"
+    texts = []
+    for file in ("UZ_negative.txt", "UZ_positive.txt"):
+        texts += [line for line in _read_lines(name, folder / file) if line.strip()]
+    return _rows(texts, [_CLEAN] * len(texts), "uz")
+
+
+def read_stormfront(folder: Path) -> pd.DataFrame:
+    """Opt-in: hate ``? 1 ? ?``, noHate ``? 0 ? ?``, others dropped; its test sample stays test."""
+    name, path = "vicomtech_stormfront_en", folder / "stormfront.csv"
+    df = _valid_text(_read_table(name, path, ["text", "label"]), "text")
+    df = df[df["label"].isin(["hate", "noHate"])]
+    labels = [(U, 1.0 if v == "hate" else 0.0, U, U) for v in df["label"]]
+    orig = ["test" if s == "test" else "" for s in df.get("sampled_split", [""] * len(df))]
+    return _rows(df["text"], labels, "en", orig)
+
+
+def read_ethos(folder: Path) -> pd.DataFrame:
+    """Opt-in: isHate >= 0.5 hate, <= 0.2 not hate; violence (same cut-offs) is threat."""
+    name = "ethos_en"
+    binary = _read_table(name, folder / "Ethos_Dataset_Binary.csv", ["comment", "isHate"], sep=";")
+    multi = _read_table(name, folder / "Ethos_Dataset_Multi_Label.csv", ["comment", "violence"],
+                        sep=";")
+    violence = dict(zip(multi["comment"], multi["violence"], strict=True))
+    texts, labels = [], []
+    for text, score in zip(binary["comment"], binary["isHate"], strict=True):
+        if not isinstance(text, str) or not text.strip():
+            continue
+        hate = 1.0 if score >= 0.5 else 0.0 if score <= 0.2 else U
+        v = violence.get(text)
+        threat = U if v is None else 1.0 if v >= 0.5 else 0.0 if v <= 0.2 else U
+        if np.isnan(hate) and np.isnan(threat):
+            continue
+        texts.append(text)
+        labels.append((U, hate, threat, U))
+    return _rows(texts, labels, "en")
+
+
+def read_trac1(folder: Path) -> pd.DataFrame:
+    """Opt-in: overt aggression ``1 ? ? ?``, non-aggressive clean, covert dropped."""
+    name = "trac1_en_aggression"
+    frames = []
+    for file, orig in (("agr_en_train.csv", ""), ("agr_en_dev.csv", ""),
+                       ("agr_en_fb_gold.csv", "test"), ("agr_en_tw_gold.csv", "test")):
+        path = folder / file
+        df = _read_table(name, path, [], header=None)
+        if df.shape[1] != 3:
+            raise SourceError(name, path, f"expected 3 columns (id, text, label), got "
+                                          f"{df.shape[1]}")
+        df.columns = ["id", "text", "label"]
+        df = _valid_text(df, "text")
+        _bad_values(name, path, "label", df["label"], {"OAG", "CAG", "NAG"})
+        df = df[df["label"] != "CAG"]
+        labels = [(1.0, U, U, U) if v == "OAG" else _CLEAN for v in df["label"]]
+        frames.append(_rows(df["text"], labels, "en", orig))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _experimental_reader(name: str, files: tuple[str, ...]) -> Callable[[Path], pd.DataFrame]:
+    """The s-nlp sets annotate topics and appropriateness, not toxicity: labels stay unknown."""
+
+    def read(folder: Path) -> pd.DataFrame:
+        frames = []
+        for file in files:
+            path = folder / file
+            df = _valid_text(_read_table(name, path, ["text"]), "text")
+            orig = "test" if "test" in file else ""
+            frames.append(_rows(df["text"], [(U, U, U, U)] * len(df), "ru", orig))
+        return pd.concat(frames, ignore_index=True)
+
+    read.__name__ = f"read_{name}"
+    return read
+
+
+_SOURCES: tuple[Source, ...] = (
+    Source("ru_2ch_pikabu", "research-unclear", ("ru",), read_ru_2ch_pikabu, ("labeled.csv",)),
+    Source("ru_paradetox_russe2022", "research-unclear", ("ru",), read_ru_paradetox,
+           ("train.tsv", "dev.tsv", "test.tsv")),
+    Source("offenseval2020_tr", "permissive", ("tr",), read_offenseval_tr,
+           ("offenseval-tr-training-v1.tsv",)),
+    Source("davidson_en", "permissive", ("en",), read_davidson, ("labeled_data.csv",)),
+    Source("gab_hate_corpus_en", "research-unclear", ("en",), read_gab, ("ghc_train.tsv",)),
+    Source("implicit_hate_en", "permissive", ("en",), read_implicit_hate,
+           ("implicit_hate_v1_stg1_posts.tsv", "implicit_hate_v1_stg2_posts.tsv")),
+    Source("threatgram101_telegram", "permissive", ("en",), read_threatgram,
+           ("Labeled_15076.json",)),
+    Source("mlma", "permissive", ("en", "fr", "ar"), read_mlma,
+           tuple(f"hate_speech_mlma/{lang}_dataset.csv" for lang in ("en", "fr", "ar"))),
+    Source("hasoc2019_en", "research-unclear", ("en",), read_hasoc,
+           ("hasoc_en_train_A.tsv", "hasoc_en_dev_A.tsv", "hasoc_en_gold_A.tsv")),
+    Source("ky_news_topics_24kg", "research-unclear", ("ky",), read_ky_news,
+           ("qad-train_1000.csv",), capped=True),
+    Source("kk_kazsandra_sentiment", "research-unclear", ("kk",), read_kk_kazsandra,
+           ("04_pc_valid.csv", "05_pc_test.csv"), capped=True),
+    Source("uz_app_reviews_sentiment", "research-unclear", ("uz",), read_uz_reviews,
+           ("UZ_negative.txt", "UZ_positive.txt"), capped=True),
+    Source("vicomtech_stormfront_en", "copyleft", ("en",), read_stormfront, ("stormfront.csv",),
+           default=False),
+    Source("ethos_en", "copyleft", ("en",), read_ethos,
+           ("Ethos_Dataset_Binary.csv", "Ethos_Dataset_Multi_Label.csv"), default=False),
+    Source("trac1_en_aggression", "non-commercial", ("en",), read_trac1,
+           ("agr_en_train.csv", "agr_en_dev.csv", "agr_en_fb_gold.csv", "agr_en_tw_gold.csv"),
+           default=False),
+    Source("ru_sensitive_topics_snlp", "non-commercial", ("ru",),
+           _experimental_reader("ru_sensitive_topics_snlp", ("val.csv", "test.csv")),
+           ("val.csv", "test.csv"), default=False, experimental=True),
+    Source("ru_inappropriate_snlp", "non-commercial", ("ru",),
+           _experimental_reader("ru_inappropriate_snlp", ("v1_val.csv", "v1_test.csv")),
+           ("v1_val.csv", "v1_test.csv"), default=False, experimental=True),
+)
+
+#: Registered labelled sources by name.
+SOURCES: dict[str, Source] = {source.name: source for source in _SOURCES}
+
+#: Lexicons: word lists for features, augmentation or tagging, never corpus rows.
+LEXICONS: dict[str, str] = {
+    "lexicon_ru_obscene_mat": "permissive",
+    "lexicon_hurtlex": "non-commercial",
+}
+
+
+def read_source(source: Source | str, data_dir: Path) -> pd.DataFrame:
+    """Read one registered source into rows with its decided label mapping.
+
+    Args:
+        source: A :class:`Source` or its name.
+        data_dir: The folder holding one sub-folder per source.
+
+    Returns:
+        A frame with :data:`ROW_COLUMNS` plus ``source`` and ``licence``.
+
+    Raises:
+        SourceError: The folder or a file is missing or malformed; or ``source`` is a lexicon.
+    """
+    if isinstance(source, str):
+        if source in LEXICONS:
+            raise SourceError(source, data_dir / source,
+                              "is a lexicon: lexicons never become corpus rows")
+        if source not in SOURCES:
+            raise SourceError(source, data_dir / source,
+                              f"unknown source; registered: {sorted(SOURCES)}")
+        source = SOURCES[source]
+    folder = Path(data_dir) / source.name
+    if not folder.is_dir():
+        raise SourceError(source.name, folder, "source folder not found (is WARNING_DATA_DIR set?)")
+    for file in source.files:
+        _check(source.name, folder / file)
+    frame = source.reader(folder)
+    frame["source"] = source.name
+    frame["licence"] = source.licence
+    return frame
+
+
+def load_lexicon(name: str, data_dir: Path) -> dict[str, list[str]]:
+    """A lexicon's words per language (``{"ru": [...], ...}``), for features or tagging only.
+
+    Raises:
+        SourceError: Unknown lexicon, or a missing or malformed file.
+    """
+    folder = Path(data_dir) / name
+    if name == "lexicon_ru_obscene_mat":
+        lines = _read_lines(name, folder / "MAT_FINAL_with_unigram_inflections.txt")
+        return {"ru": sorted({line.strip().lower() for line in lines if line.strip()})}
+    if name == "lexicon_hurtlex":
+        out = {}
+        for lang in ("RU", "TR", "EN"):
+            df = _read_table(name, folder / f"hurtlex_{lang}.tsv", ["lemma", "category"], sep="\t")
+            out[lang.lower()] = sorted(set(df["lemma"].dropna().astype(str).str.lower()))
+        return out
+    raise SourceError(name, folder, f"unknown lexicon; registered: {sorted(LEXICONS)}")
+
+
+_TRUE = {"1", "1.0", "true", "yes", "y", "t"}
+_FALSE = {"0", "0.0", "false", "no", "n", "f"}
+
+
+@dataclass
+class UserSource:
+    """A researcher's own labelled CSV or JSONL file, mapped column by column.
+
+    Attributes:
+        path: The file (``.csv``, ``.tsv``, ``.jsonl`` or ``.json`` lines).
+        text_col: Column with the post.
+        labels: Our label name -> the file's column; values 1/0, true/false, yes/no; empty is
+            unknown. Labels not listed are unknown for every row.
+        lang: Language of every row; when neither this nor ``lang_col`` is given, each row's
+            language is detected.
+        lang_col: Column with a language code per row.
+        split_col: Optional column with ``test`` for rows that must stay in the test split.
+        name: Source name in the corpus (default: the file's stem).
+        licence: Free text recorded with the rows (default ``user``).
+
+    Example:
+        >>> src = UserSource("my_posts.csv", text_col="message", labels={"hate": "is_hate"},
+        ...                  lang="ky")
+    """
+
+    path: Path | str
+    text_col: str = "text"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    lang: str | None = None
+    lang_col: str | None = None
+    split_col: str | None = None
+    name: str | None = None
+    licence: str = "user"
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        unknown = set(self.labels) - set(LABELS)
+        if unknown:
+            raise ValueError(f"unknown label(s) {sorted(unknown)}; labels are {list(LABELS)}")
+        if self.name is None:
+            self.name = f"user:{self.path.stem}"
+
+    def read(self) -> pd.DataFrame:
+        """Rows with :data:`ROW_COLUMNS` plus ``source`` and ``licence``.
+
+        Raises:
+            SourceError: Missing file, unreadable format, missing column or a bad label value
+                (the message gives the line).
+        """
+        name, path = str(self.name), Path(self.path)
+        suffix = path.suffix.lower()
+        if suffix in (".jsonl", ".json", ".ndjson"):
+            records = []
+            for lineno, line in enumerate(_read_lines(name, path), start=1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SourceError(name, path, f"line {lineno}: not valid JSON ({exc.msg})") \
+                        from exc
+                if not isinstance(rec, dict):
+                    raise SourceError(name, path, f"line {lineno}: expected a JSON object")
+                records.append(rec)
+            df = pd.DataFrame.from_records(records)
+            line_of = list(range(1, len(df) + 1))
+        elif suffix in (".csv", ".tsv", ".txt"):
+            sep = "\t" if suffix == ".tsv" else None
+            df = _read_table(name, path, [], sep=sep, engine="python", dtype=str,
+                             keep_default_na=False, encoding_errors="strict")
+            line_of = list(range(2, len(df) + 2))
+        else:
+            raise SourceError(name, path, "unsupported file type; use .csv, .tsv or .jsonl")
+        needed = [self.text_col, *self.labels.values()]
+        needed += [c for c in (self.lang_col, self.split_col) if c]
+        missing = [c for c in needed if c not in df.columns]
+        if missing:
+            raise SourceError(name, path, f"missing column(s) {missing}; found {list(df.columns)}")
+        texts = df[self.text_col].astype(str)
+        keep = texts.str.strip().ne("") & df[self.text_col].notna()
+        label_values = np.full((len(df), len(LABELS)), np.nan)
+        for label, col in self.labels.items():
+            j = LABELS.index(label)
+            for i, value in enumerate(df[col]):
+                text = "" if value is None or (isinstance(value, float) and np.isnan(value)) \
+                    else str(value).strip().lower()
+                if text in _TRUE:
+                    label_values[i, j] = 1.0
+                elif text in _FALSE:
+                    label_values[i, j] = 0.0
+                elif text not in ("", "nan", "none", "null", "?"):
+                    raise SourceError(
+                        name, path,
+                        f"line {line_of[i]}: column {col!r} has {value!r}; use 1/0, "
+                        "true/false, yes/no, or leave it empty for unknown",
+                    )
+        if self.lang_col:
+            langs = df[self.lang_col].astype(str).str.strip().str.lower()
+        elif self.lang:
+            langs = pd.Series([self.lang] * len(df))
+        else:
+            from warning.lang import detect_language
+
+            langs = texts.map(detect_language)
+        orig = (df[self.split_col].astype(str).str.strip().str.lower().eq("test")
+                .map({True: "test", False: ""}) if self.split_col else "")
+        frame = _rows(texts, label_values, list(langs),
+                      orig if isinstance(orig, str) else list(orig))
+        frame = frame[keep.to_numpy()].reset_index(drop=True)
+        frame["source"] = name
+        frame["licence"] = self.licence
+        return frame

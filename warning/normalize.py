@@ -1,0 +1,156 @@
+"""Text normalisation shared by training and scoring.
+
+``normalize`` is applied to every text before a model sees it, at training and at scoring time,
+so the two can never drift. It
+
+- applies Unicode NFKC (full-width letters, ligatures, compatibility forms);
+- decodes HTML entities (twice: scraped tweets are often escaped twice) and drops common tags;
+- removes zero-width and control characters that split words to dodge filters;
+- replaces URLs with ``http`` and user mentions with ``@user`` and drops ``RT @name:`` retweet
+  headers (the TweetEval convention, which several of the training sets already use);
+- unifies apostrophe variants (Uzbek ``oʻ``/``o‘``/``o'`` become one form);
+- repairs Latin/Cyrillic look-alikes inside a word (``yeбaнoв`` -> ``уебанов``, ``c0ка`` ->
+  ``сока``, ``pаypal`` with a Cyrillic ``а`` -> ``paypal``) without touching words that are
+  legitimately of one script (Kyrgyz ``ң ө ү``, Kazakh ``ә ғ қ ұ һ і``, Turkish ``ı ş ğ``);
+- shortens runs of three or more identical letters to two (``сууууука`` -> ``суука``; Kyrgyz
+  long vowels ``аа``, ``уу`` are pairs and survive) and of punctuation or emoji to three;
+- collapses whitespace.
+
+It does not lowercase: the transformer is cased. ``fold`` adds case folding for lexicon matching.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+
+import regex
+
+__all__ = ["fold", "normalize"]
+
+# Latin letters (and digits) that stand in for Cyrillic ones, and the reverse. Only shapes that
+# are the same glyph in common fonts; Kyrgyz/Kazakh letters (ң ө ү ұ һ і ә) are deliberately
+# absent so they are never rewritten.
+_LAT_TO_CYR = {
+    "a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "k": "к", "m": "м",
+    "A": "А", "B": "В", "C": "С", "E": "Е", "H": "Н", "K": "К", "M": "М", "O": "О", "P": "Р",
+    "T": "Т", "X": "Х", "Y": "У",
+}
+_DIGIT_TO_CYR = {"0": "о", "3": "з", "4": "ч", "6": "б", "@": "а"}
+_CYR_TO_LAT = {
+    "а": "a", "с": "c", "е": "e", "о": "o", "р": "p", "х": "x", "у": "y", "к": "k",
+    "А": "A", "В": "B", "С": "C", "Е": "E", "Н": "H", "К": "K", "М": "M", "О": "O", "Р": "P",
+    "Т": "T", "Х": "X", "У": "Y", "ј": "j", "ѕ": "s",
+}
+
+_URL = regex.compile(
+    r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|ru|kg|kz|uz|tr|org|net|me|io|ly|be)/\S*",
+    regex.IGNORECASE,
+)
+_RT = regex.compile(r"(?:^|(?<=\s))RT\s+@\w+\s*:?\s*")
+_MENTION = regex.compile(r"(?<![\w@])@\w{1,40}")
+_TAG = regex.compile(r"</?(?:br|p|div|span|a|b|i|u|em|strong|img)\b[^<>]{0,200}>", regex.IGNORECASE)
+# Zero-width characters, soft hyphen, BOM, bidi controls: invisible, used to split words.
+_INVISIBLE = regex.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u180e]")
+_CONTROL = regex.compile(r"[\p{Cc}--[\t\n\r]]", flags=regex.V1)
+_APOSTROPHES = regex.compile(r"[‘’`´ʻʼ′ʹ]")
+_REPEATED_LETTER = regex.compile(r"(\p{L})\1{2,}")
+# Punctuation and emoji keep three ("...", "!!!"); digits are never touched ("1000").
+_REPEATED_OTHER = regex.compile(r"([^\p{L}\p{N}\s])\1{3,}")
+_SPACE = regex.compile(r"\s+")
+# A "word" for look-alike repair: letters, digits and @ glued together.
+_WORD = regex.compile(r"[\p{L}\p{M}0-9@]+")
+
+
+def _is_cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u04ff" or "\u0500" <= ch <= "\u052f"
+
+
+def _is_latin(ch: str) -> bool:
+    return (ch.isascii() and ch.isalpha()) or ("\u00c0" <= ch <= "\u024f")
+
+
+def _repair_word(word: str) -> str:
+    """Rewrite look-alikes of the minority script in a word written mostly in the other."""
+    cyr = [ch for ch in word if _is_cyrillic(ch)]
+    lat = [ch for ch in word if _is_latin(ch)]
+    if not cyr and not lat:
+        return word
+    if cyr and not lat:
+        # Digits standing for letters inside a Cyrillic word: "с0ка", "п0шел". Only when the
+        # word is mostly letters and the digit touches a letter, so "5кг" or "2024г" survive.
+        if any(ch in _DIGIT_TO_CYR for ch in word) and len(cyr) >= 2:
+            return _replace_glyph_digits(word)
+        return word
+    if not cyr:
+        return word
+    # Letters that only one script has decide which script the word is written in.
+    cyr_only = [ch for ch in cyr if ch not in _CYR_TO_LAT]
+    lat_only = [ch for ch in lat if ch not in _LAT_TO_CYR]
+    if cyr_only and lat_only:
+        return word  # genuinely mixed ("iPhoneы"): leave it
+    if cyr_only or (not lat_only and len(cyr) > len(lat)):
+        out = "".join(_LAT_TO_CYR.get(ch, ch) for ch in word)
+        return _replace_glyph_digits(out) if any(c in _DIGIT_TO_CYR for c in out) else out
+    if lat_only or len(lat) > len(cyr):
+        return "".join(_CYR_TO_LAT.get(ch, ch) for ch in word)
+    return word
+
+
+def _replace_glyph_digits(word: str) -> str:
+    letters = sum(ch.isalpha() for ch in word)
+    if letters < 2 or letters < len(word) / 2:
+        return word
+    chars = list(word)
+    for i, ch in enumerate(chars):
+        if ch not in _DIGIT_TO_CYR:
+            continue
+        left = chars[i - 1] if i > 0 else ""
+        right = chars[i + 1] if i + 1 < len(chars) else ""
+        if (left.isalpha() or right.isalpha()) and not (left.isdigit() or right.isdigit()):
+            chars[i] = _DIGIT_TO_CYR[ch]
+    return "".join(chars)
+
+
+def normalize(text: str) -> str:
+    """Normalise one post for a model (see the module docstring for every step).
+
+    Args:
+        text: The raw post.
+
+    Returns:
+        The normalised text; empty when nothing readable remains.
+
+    Example:
+        >>> normalize("RT @bob: Смoтри &amp; https://t.co/x сууууука")
+        'Смотри & http суука'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"normalize() takes a str, got {type(text).__name__}")
+    text = unicodedata.normalize("NFKC", text)
+    for _ in range(2):
+        if "&" not in text:
+            break
+        text = html.unescape(text)
+    text = _TAG.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
+    text = _CONTROL.sub(" ", text)
+    text = _RT.sub("", text)
+    text = _URL.sub("http", text)
+    text = _MENTION.sub("@user", text)
+    text = _APOSTROPHES.sub("'", text)
+    text = _WORD.sub(lambda m: _repair_word(m.group(0)), text)
+    text = _REPEATED_LETTER.sub(r"\1\1", text)
+    text = _REPEATED_OTHER.sub(r"\1\1\1", text)
+    return _SPACE.sub(" ", text).strip()
+
+
+def fold(text: str) -> str:
+    """``normalize`` plus case folding for lexicon matching (``ё`` -> ``е``, ``İ`` -> ``i``).
+
+    Example:
+        >>> fold("ЁЛКИ İstanbul")
+        'елки istanbul'
+    """
+    text = normalize(text).replace("İ", "i")
+    return text.lower().replace("ё", "е")
