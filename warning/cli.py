@@ -37,11 +37,12 @@ def _read_lines(args: argparse.Namespace, stdin: TextIO) -> Iterable[tuple[int, 
         yield lineno, line.rstrip("\r\n")
 
 
-def _cmd_tag(args: argparse.Namespace, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout
-             ) -> int:
+def _cmd_tag(args: argparse.Namespace) -> int:
     from .lang import detect_language
     from .targets import find_targets
 
+    stdin: TextIO = sys.stdin
+    stdout: TextIO = sys.stdout
     for lineno, text in _read_lines(args, stdin):
         if text is None:
             record = {"line": lineno, "error": "line is not valid UTF-8"}

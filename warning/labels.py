@@ -116,7 +116,7 @@ def in_review_band(score: float | None, threshold: float, margin: float) -> bool
     """
     if score is None or (isinstance(score, float) and math.isnan(score)):
         return False
-    return abs(score - threshold) <= margin
+    return abs(score - threshold) <= margin + 1e-9  # inclusive despite float rounding
 
 
 def needs_review(

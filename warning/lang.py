@@ -121,6 +121,11 @@ _TRANSLIT: dict[str, frozenset[str]] = {
 # Turkish suffixes follow vowel harmony (yazdı, geldi); Uzbek ones do not (yozdi, keldi). A back
 # vowel followed by a suffix with "i" is Uzbek, not Turkish.
 # Kyrgyz plurals after a consonant start with d/t (kiyimder, baldar); Turkish uses l (-ler/-lar).
+# Kyrgyz morphology Russian lacks: plural + case after a consonant (кыргыздарга, көчөлөрдү)
+# and the evidential past (кетиптир, болуптур).
+_KY_CYR_SUFFIX = regex.compile(
+    r"(?:[^аеёиоуыэюяөү][дт][аеоө]р(?:[гк][аеоө]|д[ыиуү]н?|д[аеоө]н|)|[ыиуү]пт[ыиуү]р)$"
+)
 _KY_LATIN_PLURAL = regex.compile(r"[^aeiouyıöü'][dt][ae]r(?:[dg][ai]|ga|ge|dy|di|dyn|din)?$")
 _UZ_CYR_HARMONY = regex.compile(r"[аоу][^аеёиоуыэюяўөү]{0,3}(?:ди|ти|ни|дим|низ)$")
 _UZ_HARMONY = regex.compile(r"[aou][^aeiouıöü']{0,3}(?:di|ti|ni|mi|dim|dik|ngiz|yapti)$")
@@ -187,6 +192,8 @@ def _token_votes(token: str, cyrillic: bool, text_letters: set[str]) -> dict[str
             votes["kk"] = 0.5
         elif not text_letters & _KK_NOT_UZ and _UZ_CYR_HARMONY.search(token):
             votes["uz"] = 0.5  # weak: Russian has "уходи", "ради"
+        elif len(token) > 5 and _KY_CYR_SUFFIX.search(token):
+            votes["ky"] = 0.5
     else:
         if letters & _TR_LETTERS or token.endswith(("ler", "ları", "leri")):
             votes["tr"] = 1.0

@@ -24,6 +24,8 @@ __all__ = ["TARGET_LEXICON", "find_targets"]
 
 # Word characters that may continue a stem: letters, marks and the Uzbek/Turkish apostrophe.
 _TAIL = r"[\p{L}\p{M}']*"
+# English nationality adjectives count only for people ("Russian soldiers", not "Russian salad").
+_PEOPLE = r"(?:people|men|women|workers|migrants|soldiers|citizens|speakers|guys)\b"
 
 #: Patterns per group. Each is a regex fragment matched at a word start on folded text; ``~``
 #: stands for "any inflectional ending". Write exclusions as negative lookaheads.
@@ -53,7 +55,9 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
         r"кацап~", r"москал(?!ев)~",  # slurs
         r"орус(?:тар|тарга|тарды|тардын|тардан|ка|ту|тун)?\b",  # ky
         r"орыс(?:тар|тарға|тарды|тардың|тан|қа|ты|тың)?\b",  # kk
-        r"ruslar~", r"руслар~", r"russians?\b", r"ruskies?\b", r"rusk[iy]\b",
+        r"ruslar~", r"руслар~", r"ruskies?\b", r"rusk[iy]\b",
+        # en: the adjective alone ("Russian salad") is not the people
+        r"russians\b", r"the russian\b", r"russian " + _PEOPLE,
     ),
     "dungan": (
         r"дунган~", r"дуңган~", r"дүңген~", r"дүнген~", r"dungan~", r"hui people",
@@ -64,7 +68,9 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
     "chinese": (
         # the people and the slurs; "Китай" the country is not the people in ru
         r"китайц~", r"китаянк~", r"китаез~", r"кытай(?:лар|ларга|ларды|лардын|лык|лыктар)~",
-        r"қытай(?:лар|ларға|ларды|лық)~", r"xitoyl(?:ar|ik)~", r"chinese\b", r"chinks?\b",
+        r"қытай(?:лар|ларға|ларды|лық)~", r"xitoyl(?:ar|ik)~",
+        r"the chinese\b", r"chinese " + _PEOPLE,
+        r"chinks?\b",
         r"chinaman\b", r"çinli~",
     ),
     "kazakh": (
@@ -76,15 +82,17 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
         r"мусульман~", r"мусулман~", r"мұсылман~", r"musulmon~", r"мусулмон~",
         r"muslims?\b", r"moslems?\b", r"müslüman~", r"исламист~",
         r"ragheads?\b", r"towelheads?\b", r"муслик~",
+        # their places of worship stand for the group ("burn their mosque")
+        r"мечет[ьиейям]~", r"мечит~", r"mosques?\b", r"masjid~", r"cami(?:ler|leri|yi|ye)?\b",
     ),
     "christian": (
         r"христиан~", r"xristian~", r"christians?\b", r"hristiyan~",
-        r"hıristiyan~",
+        r"hıristiyan~", r"церкв~", r"церковь~", r"churche?s?\b", r"kilise~",
     ),
     "jewish": (
         r"еврей~", r"евре(?:и|я|ю|ев|ям|ями|ях|е)\b", r"жид(?!к)~", r"zhid(?:y|ov)?\b",
         r"жөөт~", r"жөйт~", r"yahudiy~",
-        r"jew(?:s|ish|ess)?\b", r"kikes?\b", r"yahudi~",
+        r"jew(?:s|ish|ess)?\b", r"kikes?\b", r"yahudi~", r"синагог~", r"synagogues?\b",
     ),
     "women": (
         r"женщин~", r"баб(?:а|ы|ам|ами|ах|е|у|ой)\b", r"телк[иа]\b", r"шлюх~", r"феминистк~",

@@ -1,0 +1,188 @@
+import json
+import random
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from training.corpus import (
+    SPLITS,
+    CorpusConfig,
+    build_corpus,
+    corpus_table,
+    load_corpus,
+    write_corpus,
+)
+from training.near_duplicates import near_duplicate_pairs
+from training.sources import SourceError, UserSource
+
+WORDS = ("кыргыз бишкек ош базар баасы жаңы мектеп суу жол кар жамгыр шайлоо акча "
+         "the market price school water road snow rain election money city bus").split()
+
+
+def _write_user(path: Path, texts: list[str], labels: list[int] | None = None) -> UserSource:
+    labels = labels if labels is not None else [i % 2 for i in range(len(texts))]
+    path.write_text(
+        "\n".join(json.dumps({"text": t, "hate": y}, ensure_ascii=False)
+                  for t, y in zip(texts, labels, strict=True)) + "\n",
+        encoding="utf-8",
+    )
+    return UserSource(path, labels={"hate": "hate"}, lang="ky")
+
+
+def _random_texts(n: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14))) + f" {seed}-{i}"
+            for i in range(n)]
+
+
+@pytest.fixture(scope="module")
+def fixture_corpus(fixture_data_dir) -> pd.DataFrame:
+    return build_corpus(CorpusConfig(data_dir=fixture_data_dir))
+
+
+def test_corpus_has_the_documented_columns(fixture_corpus) -> None:
+    assert list(fixture_corpus.columns) == [
+        "id", "text", "text_norm", "lang", "offensive", "hate", "threat", "extremism", "source",
+        "licence", "capped", "group", "split", "orig_split", "n_copies",
+    ]
+    assert set(fixture_corpus["split"]) <= set(SPLITS)
+    assert fixture_corpus["id"].is_unique
+
+
+def test_default_corpus_takes_default_licences_only(fixture_corpus) -> None:
+    sources = set(";".join(fixture_corpus["source"]).split(";"))
+    assert "davidson_en" in sources and "ru_2ch_pikabu" in sources
+    assert not sources & {"ethos_en", "trac1_en_aggression", "vicomtech_stormfront_en",
+                          "ru_sensitive_topics_snlp"}
+    assert set(";".join(fixture_corpus["licence"]).split(";")) <= {"permissive",
+                                                                     "research-unclear"}
+
+
+def test_opt_in_source_needs_its_licence_class(fixture_data_dir) -> None:
+    with pytest.raises(ValueError, match="outside the allowed licence classes"):
+        build_corpus(CorpusConfig(sources=["ethos_en"], data_dir=fixture_data_dir))
+    corpus = build_corpus(CorpusConfig(sources=["ethos_en"], licences=["copyleft"],
+                                       data_dir=fixture_data_dir))
+    assert set(corpus["source"]) == {"ethos_en"}
+
+
+def test_capped_sources_are_marked(fixture_corpus) -> None:
+    capped = fixture_corpus[fixture_corpus["capped"]]
+    assert set(capped["lang"]) == {"ky", "kk", "uz"}
+
+
+def test_paradetox_pair_stays_in_one_split_and_official_test_stays_test(fixture_corpus) -> None:
+    pdx = fixture_corpus[fixture_corpus["source"].str.contains("paradetox")]
+    pair = pdx[pdx["text"].isin(["да пошёл ты со своим мнением, дурак",
+                                 "не согласен с твоим мнением", "у меня другое мнение"])]
+    assert pair["group"].nunique() == 1 and pair["split"].nunique() == 1
+    official = fixture_corpus[fixture_corpus["orig_split"] == "test"]
+    assert len(official) >= 3 and (official["split"] == "test").all()
+
+
+def test_exact_duplicates_merge_and_conflicting_labels_become_unknown(tmp_path) -> None:
+    a = _write_user(tmp_path / "a.jsonl", ["Жаман сөз бул жерде", "Бир нерсе"], [1, 0])
+    b = _write_user(tmp_path / "b.jsonl", ["жаман СӨЗ бул жерде!!", "бир нерсе."], [0, 0])
+    corpus = build_corpus(CorpusConfig(sources=[], user_sources=[a, b]))
+    assert len(corpus) == 2
+    merged = corpus.set_index(corpus["text_norm"].str.lower().str.rstrip("!."))
+    assert pd.isna(merged.loc["жаман сөз бул жерде", "hate"])  # 1 vs 0: unknown
+    assert merged.loc["бир нерсе", "hate"] == 0.0
+    assert set(corpus["n_copies"]) == {2}
+    assert corpus.attrs["stats"]["label_conflicts_set_unknown"] == 1
+    assert set(corpus["source"]) == {"user:a;user:b"}
+
+
+def test_near_duplicates_share_a_group(tmp_path) -> None:
+    base = "Бишкекте бүгүн жаңы мектеп ачылды, ата-энелер абдан ыраазы болушту"
+    texts = [base, base + " (видео)", "Ош шаарында көчөлөр оңдолуп жатат, айдоочулар ыраазы эмес"]
+    corpus = build_corpus(CorpusConfig(sources=[], user_sources=[
+        _write_user(tmp_path / "n.jsonl", texts)]))
+    groups = corpus.set_index("text")["group"]
+    assert groups[texts[0]] == groups[texts[1]] != groups[texts[2]]
+
+
+def test_near_duplicate_pairs_are_verified() -> None:
+    texts = ["the quick brown fox jumps over the lazy dog today",
+             "the quick brown fox jumps over the lazy dog today!",
+             "completely different sentence about the weather in osh"]
+    assert near_duplicate_pairs(texts) == [(0, 1)]
+    assert near_duplicate_pairs(["short", "short"]) == []  # too short: exact dedup handles it
+
+
+def test_no_group_crosses_splits_on_many_rows(tmp_path) -> None:
+    texts = _random_texts(1500, seed=1)
+    # plant near-duplicate families: one word added, and a second edit of some of them
+    texts += [t + " видео" for t in texts[:200]] + [t + " видео ok" for t in texts[:50]]
+    corpus = build_corpus(CorpusConfig(sources=[], user_sources=[
+        _write_user(tmp_path / "many.jsonl", texts)]))
+    assert (corpus.groupby("group")["split"].nunique() == 1).all()
+    sizes = corpus.groupby("group").size()
+    assert (sizes > 1).sum() >= 190 and sizes.max() <= 3
+    shares = corpus["split"].value_counts(normalize=True)
+    assert 0.6 < shares["train"] < 0.8 and all(shares[s] > 0.05 for s in ("dev", "calib", "test"))
+
+
+def test_split_is_deterministic_and_unmoved_by_unrelated_rows(tmp_path) -> None:
+    first = _write_user(tmp_path / "first.jsonl", _random_texts(400, seed=2))
+    extra = _write_user(tmp_path / "extra.jsonl", _random_texts(600, seed=3))
+    alone = build_corpus(CorpusConfig(sources=[], user_sources=[first]))
+    again = build_corpus(CorpusConfig(sources=[], user_sources=[first]))
+    both = build_corpus(CorpusConfig(sources=[], user_sources=[extra, first]))
+    pd.testing.assert_frame_equal(alone, again)
+    merged = alone.merge(both, on="id", suffixes=("_alone", "_both"))
+    assert len(merged) == len(alone)
+    assert (merged["split_alone"] == merged["split_both"]).all()
+    assert (merged["group_alone"] == merged["group_both"]).all()
+
+
+def test_corpus_table_counts_positive_negative_unknown(fixture_corpus) -> None:
+    table = corpus_table(fixture_corpus)
+    for heading in ("by source", "by language", "by split", "total", "offensive +/-/?"):
+        assert heading in table
+    total_line = next(line for line in table.splitlines() if line.startswith("total"))
+    assert str(len(fixture_corpus)) in total_line
+
+
+def test_write_and_load_round_trip(fixture_corpus, tmp_path) -> None:
+    path = write_corpus(fixture_corpus, tmp_path / "out" / "corpus.parquet")
+    loaded = load_corpus(path)
+    pd.testing.assert_frame_equal(loaded, fixture_corpus.reset_index(drop=True),
+                                  check_like=False, check_dtype=False)
+    stats = json.loads(path.with_suffix(".stats.json").read_text())
+    assert stats["rows"] == len(fixture_corpus)
+    assert "by split" in path.with_suffix(".md").read_text()
+
+
+def test_load_corpus_errors(tmp_path) -> None:
+    with pytest.raises(SourceError, match="file not found"):
+        load_corpus(tmp_path / "missing.parquet")
+    pd.DataFrame({"x": [1]}).to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(SourceError, match="not a corpus"):
+        load_corpus(tmp_path / "bad.parquet")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"licences": ["public-domain"]}, "unknown licence class"),
+        ({"sources": ["nope"]}, "unknown source"),
+        ({"ratios": (0.5, 0.5, 0.5, 0.5)}, "ratios"),
+        ({"near_duplicate_threshold": 0.0}, "near_duplicate_threshold"),
+    ],
+)
+def test_corpus_config_validates(kwargs, match) -> None:
+    with pytest.raises(ValueError, match=match):
+        CorpusConfig(**kwargs)
+
+
+def test_corpus_config_round_trips(tmp_path) -> None:
+    config = CorpusConfig(sources=["davidson_en"], user_sources=[
+        UserSource(tmp_path / "x.csv", labels={"hate": "h"}, lang="ru")])
+    assert CorpusConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+
+
+def test_missing_source_file_stops_the_build_with_its_name(fixture_data_dir, tmp_path) -> None:
+    with pytest.raises(SourceError, match="source folder not found"):
+        build_corpus(CorpusConfig(sources=["davidson_en"], data_dir=tmp_path))
