@@ -267,14 +267,22 @@ def _label_counts(frame: pd.DataFrame) -> list[str]:
 
 
 def corpus_table(corpus: pd.DataFrame) -> str:
-    """Counts per source, language and split, with positive/negative/unknown per label."""
+    """Counts per source, language and split, with positive/negative/unknown per label.
+
+    A row merged from several sources is counted under each of them in the source section.
+    """
     header = ["", "rows", *[f"{label} +/-/?" for label in LABELS]]
     lines = []
-    for title, column in (("source", "source"), ("language", "lang"), ("split", "split")):
-        table = [[f"by {title}", "", *[""] * len(LABELS)]]
-        for value, part in corpus.groupby(column, sort=True):
-            table.append([f"  {value}", str(len(part)), *_label_counts(part)])
-        lines.extend(table)
+    # A row merged from several sources counts once under each of them.
+    by_source = corpus.assign(source=corpus["source"].str.split(";")).explode("source")
+    for title, frame, column in (("source", by_source, "source"), ("language", corpus, "lang"),
+                                 ("split", corpus, "split")):
+        lines.append([f"by {title}", "", *[""] * len(LABELS)])
+        for value, part in frame.groupby(column, sort=True):
+            lines.append([f"  {value}", str(len(part)), *_label_counts(part)])
+        if title == "source":
+            shared = int(corpus["source"].str.contains(";").sum())
+            lines.append(["  (rows in several sources)", str(shared), *[""] * len(LABELS)])
     lines.append(["total", str(len(corpus)), *_label_counts(corpus)])
     widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
     fmt = lambda row: "  ".join(  # noqa: E731
