@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Set everything up and run the main job on the example posts.
-# (Until the classifier lands this tags each post with its language and the identity groups
-# it mentions; see README.)
+# Set everything up and run the main job: score the example posts with the shipped model
+# (one JSON object per post, in order). The scanner will take over this role.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh "train"
-.venv/bin/warning tag --input examples/posts.txt
+bash scripts/setup.sh ""
+.venv/bin/warning score < examples/posts.txt

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Create .venv (Python 3.11) and install the project with the extras given (default: all).
+# Create .venv (Python 3.11) and install the project with the extras given (default: all;
+# "" for the core only, which is all that scoring needs).
 # torch is pinned to 2.13.0 in pyproject.toml, which pip takes as the CPU build from this
 # machine's disk; never install an unpinned torch (it pulls a multi-GB CUDA build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${1:-train,serve,dev}"
+extras="${1-train,serve,dev}"
 python_bin="$(command -v python3.11 || command -v python3)"
 if ! "$python_bin" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)'; then
   echo "error: Python 3.11 is required (found $("$python_bin" --version 2>&1))" >&2
@@ -14,5 +15,9 @@ if [ ! -x .venv/bin/python ]; then
   "$python_bin" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e ".[${extras}]"
-echo "environment ready: .venv (extras: ${extras})"
+if [ -n "$extras" ]; then
+  .venv/bin/python -m pip install --quiet -e ".[${extras}]"
+else
+  .venv/bin/python -m pip install --quiet -e .
+fi
+echo "environment ready: .venv (extras: ${extras:-none})"

@@ -43,3 +43,77 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "real_data_dir" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.data)
+
+
+# ---- a tiny corpus and a tiny baseline, built once per session ---------------------------------
+
+_OFFENSIVE = ["идиот", "тупой", "дурак", "idiot", "stupid", "moron", "aptal", "salak"]
+_HATE = ["vermin", "parasites", "subhuman", "animals"]
+_THREAT = ["kill", "burn", "shoot", "hang"]
+_NEUTRAL = ("погода сегодня хорошая бугун кун ачык the market opens at nine bugün hava güzel "
+            "спасибо за новости шайлоо болот election results city bus water school price "
+            "жаңы мектеп ачылды концерт в парке").split()
+
+
+def _tiny_corpus_frame():
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(7)
+    rows = []
+    langs = ["ru", "en", "tr", "ky"]
+    for i in range(900):
+        lang = langs[i % 4]
+        words = list(rng.choice(_NEUTRAL, size=rng.integers(5, 10)))
+        off = hate = threat = 0.0
+        kind = i % 5
+        if kind == 1 and lang != "ky":
+            words.insert(int(rng.integers(0, len(words))), str(rng.choice(_OFFENSIVE)))
+            off = 1.0
+        elif kind == 2 and lang == "en":
+            words.insert(int(rng.integers(0, len(words))), str(rng.choice(_HATE)))
+            off, hate = 1.0, 1.0
+        elif kind == 3 and lang == "en":
+            words.insert(int(rng.integers(0, len(words))), str(rng.choice(_THREAT)))
+            threat = 1.0
+        text = " ".join(words) + f" #{i}"
+        split = ("train", "train", "train", "dev", "calib", "test")[(i // 4) % 6]
+        rows.append({
+            "id": f"{i:016x}", "text": text, "text_norm": text, "lang": lang,
+            "offensive": off if lang != "ky" else 0.0,
+            "hate": hate if lang == "en" else (np.nan if lang in ("ru", "tr") else 0.0),
+            "threat": threat if lang == "en" else (np.nan if lang in ("ru", "tr") else 0.0),
+            "extremism": np.nan, "source": f"synthetic_{lang}", "licence": "permissive",
+            "capped": lang == "ky", "group": f"{i:016x}", "split": split, "orig_split": "",
+            "n_copies": 1,
+        })
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus():
+    """900 synthetic rows in ru/en/tr/ky with keyword-driven labels and all four splits."""
+    return _tiny_corpus_frame()
+
+
+@pytest.fixture(scope="session")
+def _tiny_model_session(tiny_corpus):
+    from training.baseline import BaselineConfig, fit_baseline
+
+    config = BaselineConfig(char_features=2**12, word_features=2**10, c_grid=(4.0,),
+                            min_positives=10, capped_rows_per_language=100, version="test")
+    return fit_baseline(tiny_corpus, config)
+
+
+@pytest.fixture
+def tiny_model(_tiny_model_session):
+    """A small baseline fitted on the tiny corpus (a deep copy per test)."""
+    import copy
+
+    return copy.deepcopy(_tiny_model_session)
+
+
+@pytest.fixture
+def tiny_model_dir(tiny_model, tmp_path):
+    """The tiny baseline saved to a folder."""
+    return tiny_model.save(tmp_path / "tiny_model")

@@ -61,3 +61,92 @@ def test_warning_does_not_import_training_or_serve() -> None:
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _score(argv, capsys):
+    code, out, err = _run(["score", *argv], capsys)
+    return code, [json.loads(line) for line in out.splitlines()], err
+
+
+def test_score_arguments_one_line_each_in_order(tiny_model_dir, capsys) -> None:
+    code, records, _ = _score(["--model", str(tiny_model_dir), "you stupid idiot",
+                               "the market opens at nine", "Бүгүн Ошко барам"], capsys)
+    assert code == 0 and len(records) == 3
+    assert records[0]["flagged"] == ["offensive"] and records[0]["risk"] == "low"
+    assert records[1]["flagged"] == [] and records[1]["risk"] == "none"
+    assert records[2]["lang"] == "ky" and records[2]["review"] is True
+    for record in records:
+        assert set(record) == {"scores", "flagged", "lang", "targets", "risk", "review", "model"}
+        assert record["scores"]["extremism"] is None
+        assert record["model"] == "baseline@test"
+
+
+def test_score_jsonl_input_gives_an_error_object_for_each_bad_line(tiny_model_dir, tmp_path,
+                                                                   capsys) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"text": "you stupid idiot"}\n'
+                     b"\n"
+                     b"{broken json\n"
+                     b'{"id": 4}\n'
+                     b'{"text": 5}\n'
+                     b'{"text": ""}\n'
+                     b"\xff\xfe\n"
+                     b'{"text": "they are vermin", "id": 8}\n')
+    code, records, _ = _score(["--model", str(tiny_model_dir), "--input", str(path)], capsys)
+    assert code == 0 and len(records) == 8
+    assert records[0]["flagged"] == ["offensive"]
+    errors = [r.get("error") for r in records]
+    assert errors[1] == "line 2: empty line"
+    assert errors[2].startswith("line 3: not valid JSON")
+    assert errors[3] == "line 4: no 'text' field"
+    assert errors[4] == "line 5: 'text' is not a string"
+    assert errors[5] == "empty text"
+    assert errors[6] == "line 7: not valid UTF-8"
+    assert errors[7] is None and "hate" in records[7]["flagged"]
+    for record in records[1:7]:
+        assert set(record["scores"].values()) == {None} and record["review"] is True
+
+
+def test_score_stdin_and_explain(tiny_model_dir, capsys, monkeypatch) -> None:
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("they are vermin you idiot\n\nhello\n"))
+    code, records, _ = _score(["--model", str(tiny_model_dir), "--explain"], capsys)
+    assert code == 0 and len(records) == 3
+    assert set(records[0]["explanation"]) == set(records[0]["flagged"])
+    assert records[1]["error"] == "empty text"
+
+
+def test_score_reports_a_missing_model_or_input(tmp_path, tiny_model_dir, capsys) -> None:
+    code, _, err = _score(["--model", str(tmp_path / "none"), "x"], capsys)
+    assert code == 2 and "not found" in err
+    code, _, err = _score(["--model", str(tiny_model_dir), "--input", str(tmp_path / "x")],
+                          capsys)
+    assert code == 2 and "input file" in err
+
+
+def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None:
+    corpus_path = tmp_path / "corpus.parquet"
+    tiny_corpus.to_parquet(corpus_path)
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"char_features": 1024, "word_features": 256, "c_grid": [2.0],
+                                  "min_positives": 10, "version": "cli"}))
+    suite = tmp_path / "s_suite.csv"
+    suite.write_text("functionality,test_case,label_gold\nthreat_dir_h,we will kill them,"
+                     "hateful\nident_neutral_nh,the market opens,non-hateful\n")
+    out = tmp_path / "model"
+    code, stdout, _ = _run(["train", "baseline", "--corpus", str(corpus_path), "--config",
+                            str(config), "--out", str(out), "--bootstrap", "20"], capsys)
+    assert code == 0 and (out / "card.md").is_file() and (out / "eval" / "report.md").is_file()
+    assert "macro-F1 per language" in stdout
+    code, stdout, _ = _run(["eval", "--model", str(out), "--corpus", str(corpus_path),
+                            "--suite", str(suite), "--bootstrap", "20", "--out",
+                            str(tmp_path / "ev")], capsys)
+    assert code == 0 and "s_suite.csv: hateful" in stdout
+    assert (tmp_path / "ev" / "reliability.png").is_file()
+
+
+def test_train_baseline_reports_a_missing_corpus(tmp_path, capsys) -> None:
+    code, _, err = _run(["train", "baseline", "--corpus", str(tmp_path / "none.parquet"),
+                         "--out", str(tmp_path / "m")], capsys)
+    assert code == 2 and "warning train corpus" in err

@@ -58,6 +58,63 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S",
+                        stream=sys.stderr)
+
+
+def _cmd_baseline(args: argparse.Namespace) -> int:
+    import json
+
+    from .baseline import BaselineConfig, train_baseline
+    from .corpus import load_corpus
+    from .eval_run import run_evaluation
+
+    _setup_logging()
+    try:
+        corpus = load_corpus(Path(args.corpus))
+        config = BaselineConfig.from_dict(json.loads(Path(args.config).read_text())) \
+            if args.config else BaselineConfig()
+    except (SourceError, ValueError, OSError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = train_baseline(corpus, config, Path(args.out))
+    print(f"model written to {out}")
+    if not args.skip_eval:
+        report = run_evaluation(out, corpus, loso=args.loso, n_boot=args.bootstrap)
+        print(f"evaluation in {out / 'eval'}, card in {out / 'card.md'}")
+        print("macro-F1 per language:", {k: round(v, 3) for k, v in
+                                         report["macro_f1_by_language"].items()})
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from warning.classifier import ModelLoadError, default_model_path
+
+    from .corpus import load_corpus
+    from .eval_run import DEFAULT_SUITES, run_evaluation
+    from .evaluate import SuiteError
+
+    _setup_logging()
+    model_dir = Path(args.model) if args.model else default_model_path()
+    try:
+        corpus = load_corpus(Path(args.corpus))
+        report = run_evaluation(model_dir, corpus, suites=args.suite or DEFAULT_SUITES,
+                                loso=args.loso, n_boot=args.bootstrap,
+                                out_dir=Path(args.out) if args.out else None)
+    except (SourceError, SuiteError, ModelLoadError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report written to {Path(args.out) if args.out else model_dir / 'eval'}; "
+          f"card: {model_dir / 'card.md'}")
+    print("macro-F1 per language:", {k: round(v, 3) for k, v in
+                                     report["macro_f1_by_language"].items()})
+    for suite, res in report["functional"].items():
+        print(f"{suite}: hateful {res['hateful']['accuracy']:.1%}, non-hateful "
+              f"{res['non_hateful']['accuracy']:.1%}")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``train`` and its sub-commands to the ``warning`` parser."""
     train = sub.add_parser("train", help="build the corpus and train models")
@@ -87,3 +144,36 @@ def register(sub: argparse._SubParsersAction) -> None:
     user.add_argument("--lang-col", help="column with each row's language")
     user.add_argument("--split-col", help="column marking rows that must stay in test ('test')")
     corpus.set_defaults(func=_cmd_corpus)
+
+    baseline = tsub.add_parser(
+        "baseline", help="train the character n-gram baseline, evaluate it and write its card",
+        description="Trains one logistic regression per label on hashed character and word "
+                    "n-grams, fits calibration, thresholds and review bands on the calib split, "
+                    "saves the model folder, then evaluates it (report and card).",
+    )
+    baseline.add_argument("--corpus", default="corpus/corpus.parquet",
+                          help="corpus built by `warning train corpus`")
+    baseline.add_argument("--out", "-o", default="models/baseline", help="model folder to write")
+    baseline.add_argument("--config", help="JSON file with BaselineConfig fields")
+    baseline.add_argument("--skip-eval", action="store_true", help="do not evaluate")
+    baseline.add_argument("--loso", action="store_true",
+                          help="add the leave-one-source-out matrix (retrains once per source)")
+    baseline.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
+    baseline.set_defaults(func=_cmd_baseline)
+
+    evaluate = sub.add_parser(
+        "eval", help="evaluate a model: metrics, calibration, functional suites, card",
+        description="Per language x label precision, recall, F1, ROC-AUC with bootstrap "
+                    "intervals; adaptive ECE and Brier; functional suites (HateCheck CSV); "
+                    "optionally the leave-one-source-out matrix. Writes report.json, "
+                    "report.md and plots, and regenerates the model's card.",
+    )
+    evaluate.add_argument("--model", help="model folder (default: the shipped default)")
+    evaluate.add_argument("--corpus", default="corpus/corpus.parquet")
+    evaluate.add_argument("--suite", action="append", type=Path,
+                          help="functional suite CSV (repeatable; default: "
+                               "benchmarks/functional/*_suite.csv)")
+    evaluate.add_argument("--loso", action="store_true", help="leave-one-source-out matrix")
+    evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
+    evaluate.add_argument("--out", help="report folder (default: MODEL/eval)")
+    evaluate.set_defaults(func=_cmd_eval)

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+from .classifier import Classifier
 from .labels import LABELS, TARGET_GROUPS, Risk, ScoredPost
 from .lang import detect_language
 from .normalize import normalize
@@ -20,6 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "LABELS",
     "TARGET_GROUPS",
+    "Classifier",
     "Risk",
     "ScoredPost",
     "__version__",

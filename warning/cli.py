@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib.metadata
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
@@ -17,7 +18,8 @@ from typing import TextIO
 from . import __version__
 
 # Which extra each plugin command needs, for the message when it is missing.
-_EXTRA_OF = {"train": "train", "eval": "train", "serve": "serve", "feedback": "serve"}
+_EXTRA_OF = {"training": "train", "serve": "serve"}
+_SCORE_BATCH = 256
 
 
 def _read_lines(args: argparse.Namespace, stdin: TextIO) -> Iterable[tuple[int, str | None]]:
@@ -54,7 +56,87 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     return 0
 
 
+def _score_inputs(args: argparse.Namespace) -> Iterable[tuple[str | None, str | None]]:
+    """(text, None) or (None, error) per input line, from arguments, JSONL or stdin."""
+    if args.texts:
+        for text in args.texts:
+            yield text, None
+        return
+    if args.input:
+        with open(args.input, "rb") as handle:
+            for lineno, raw in enumerate(handle, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    yield None, f"line {lineno}: not valid UTF-8"
+                    continue
+                if not line.strip():
+                    yield None, f"line {lineno}: empty line"
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield None, f"line {lineno}: not valid JSON ({exc.msg})"
+                    continue
+                if not isinstance(record, dict) or "text" not in record:
+                    yield None, f"line {lineno}: no 'text' field"
+                elif not isinstance(record["text"], str):
+                    yield None, f"line {lineno}: 'text' is not a string"
+                else:
+                    yield record["text"], None
+        return
+    for line in sys.stdin:
+        yield line.rstrip("\r\n"), None
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from .classifier import Classifier, ModelLoadError
+    from .labels import ScoredPost
+
+    try:
+        model = Classifier.load(args.model)
+    except ModelLoadError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.input and not os.path.isfile(args.input):
+        print(f"error: input file {args.input} not found", file=sys.stderr)
+        return 2
+    out = sys.stdout
+
+    def flush(batch: list[tuple[str | None, str | None]]) -> None:
+        texts = [t for t, err in batch if err is None]
+        scored = iter(model.score(texts, explain=args.explain))
+        for _text, err in batch:
+            post = ScoredPost.failed(err, model.name) if err else next(scored)
+            out.write(json.dumps(post.to_dict(), ensure_ascii=False) + "\n")
+        out.flush()
+
+    batch: list[tuple[str | None, str | None]] = []
+    for item in _score_inputs(args):
+        batch.append(item)
+        if len(batch) >= _SCORE_BATCH:
+            flush(batch)
+            batch = []
+    if batch:
+        flush(batch)
+    return 0
+
+
 def _add_builtin(sub: argparse._SubParsersAction) -> None:
+    score = sub.add_parser(
+        "score", help="score posts: one JSON object per input, in input order",
+        description="Scores each text for offensive, hate, threat and extremism (null where the "
+                    "model cannot score a label) and adds the flagged labels, language, target "
+                    "groups, risk and review. Every input line gets exactly one output line; an "
+                    "empty or unreadable line gets an object with an 'error' field.",
+    )
+    score.add_argument("texts", nargs="*", help="texts to score (default: one per line on stdin)")
+    score.add_argument("--input", "-i", help="a JSONL file with a 'text' field per line")
+    score.add_argument("--model", "-m", help="model folder (default: the shipped default model)")
+    score.add_argument("--explain", action="store_true",
+                       help="add the words that drove each flagged label (occlusion)")
+    score.set_defaults(func=_cmd_score)
+
     tag = sub.add_parser(
         "tag", help="detect the language and the identity groups mentioned, one JSON line per text",
         description="Language and identity-group tags for each text (one JSON object per input "

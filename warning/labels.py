@@ -72,8 +72,8 @@ class Risk(StrEnum):
     HIGH = "high"
 
 
-#: Default width of the review band: a score within this distance of its threshold asks for a
-#: person. Models store their own band; this is the fallback.
+#: Default half-width of the review band around a threshold, for a model that has not fitted
+#: its own band (fitted models store theirs: see ``training.calibration.fit_review_band``).
 DEFAULT_REVIEW_MARGIN = 0.15
 
 
@@ -109,30 +109,28 @@ def risk_level(
     return Risk.NONE
 
 
-def in_review_band(score: float | None, threshold: float, margin: float) -> bool:
-    """True when ``score`` lies within ``margin`` of ``threshold`` (both sides, inclusive).
+def in_review_band(score: float | None, band: Sequence[float]) -> bool:
+    """True when ``score`` lies in the review band ``[low, high)`` of its label.
 
-    A label the model cannot score (``None``) is never in the band: it is reported as ``null``.
+    A label the model cannot score (``None`` or NaN) is never in the band: it is reported as
+    ``null``.
     """
     if score is None or (isinstance(score, float) and math.isnan(score)):
         return False
-    return abs(score - threshold) <= margin + 1e-9  # inclusive despite float rounding
+    low, high = band
+    return low <= score < high
 
 
 def needs_review(
     scores: Mapping[str, float | None],
-    thresholds: Mapping[str, float],
-    margins: Mapping[str, float],
+    bands: Mapping[str, Sequence[float]],
     lang: str,
     weak_languages: Sequence[str] = (),
 ) -> bool:
     """True when a person should look: a score in its review band, or a weak language."""
     if lang in weak_languages:
         return True
-    return any(
-        in_review_band(scores.get(name), thresholds[name], margins.get(name, DEFAULT_REVIEW_MARGIN))
-        for name in thresholds
-    )
+    return any(in_review_band(scores.get(name), band) for name, band in bands.items())
 
 
 @dataclass
@@ -153,9 +151,9 @@ class ScoredPost:
 
     scores: dict[str, float | None]
     flagged: list[str]
-    lang: str
+    lang: str | None
     targets: list[str]
-    risk: str
+    risk: str | None
     review: bool
     model: str
     explanation: dict[str, list[tuple[str, float]]] | None = None
@@ -169,8 +167,15 @@ class ScoredPost:
         for name, value in self.scores.items():
             if value is not None and (not isinstance(value, float | int) or math.isnan(value)):
                 raise ValueError(f"score for {name!r} must be a number or None, got {value!r}")
-        if self.risk not in {r.value for r in Risk}:
+        if self.error is None and self.risk not in {r.value for r in Risk}:
             raise ValueError(f"risk must be one of {[r.value for r in Risk]}, got {self.risk!r}")
+
+    @classmethod
+    def failed(cls, error: str, model: str) -> ScoredPost:
+        """The record for a text that could not be scored: every score ``null``, the reason in
+        ``error``, and ``review`` true, so it is never mistaken for a clean post."""
+        return cls(scores=dict.fromkeys(LABELS), flagged=[], lang=None, targets=[], risk=None,
+                   review=True, model=model, error=error)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; ``explanation`` and ``error`` appear only when set."""

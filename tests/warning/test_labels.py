@@ -45,19 +45,26 @@ def test_risk_level_rejects_unknown_label() -> None:
 
 
 def test_review_band_edges_and_null() -> None:
-    assert in_review_band(0.45, 0.5, 0.05)
-    assert in_review_band(0.55, 0.5, 0.05)
-    assert not in_review_band(0.56, 0.5, 0.05)
-    assert not in_review_band(None, 0.5, 0.05)
-    assert not in_review_band(math.nan, 0.5, 0.05)
+    assert in_review_band(0.45, (0.45, 0.55))
+    assert in_review_band(0.549, (0.45, 0.55))
+    assert not in_review_band(0.55, (0.45, 0.55))
+    assert not in_review_band(0.44, (0.45, 0.55))
+    assert not in_review_band(None, (0.45, 0.55))
+    assert not in_review_band(math.nan, (0.45, 0.55))
 
 
 def test_needs_review_for_band_or_weak_language() -> None:
-    thresholds = {"offensive": 0.5, "hate": 0.5}
-    margins = {"offensive": 0.1, "hate": 0.1}
-    assert needs_review({"offensive": 0.55, "hate": 0.0}, thresholds, margins, "ru")
-    assert not needs_review({"offensive": 0.9, "hate": 0.0}, thresholds, margins, "ru")
-    assert needs_review({"offensive": 0.9, "hate": 0.0}, thresholds, margins, "ky", ["ky"])
+    bands = {"offensive": (0.4, 0.6), "hate": (0.4, 0.6)}
+    assert needs_review({"offensive": 0.55, "hate": 0.0}, bands, "ru")
+    assert not needs_review({"offensive": 0.9, "hate": 0.0}, bands, "ru")
+    assert not needs_review({"offensive": 0.9, "hate": None}, bands, "ru")
+    assert needs_review({"offensive": 0.9, "hate": 0.0}, bands, "ky", ["ky"])
+
+
+def test_failed_record_is_all_null_and_asks_for_review() -> None:
+    record = ScoredPost.failed("empty text", "baseline@1").to_dict()
+    assert record["error"] == "empty text" and record["review"] is True
+    assert set(record["scores"].values()) == {None} and record["flagged"] == []
 
 
 def test_scored_post_serialises_null_not_nan() -> None:

@@ -1,0 +1,68 @@
+import numpy as np
+import pytest
+
+from training.calibration import fit_calibrator, fit_review_band, fit_threshold
+from warning.calibration import Calibrator, logit, sigmoid
+
+
+def _synthetic(slope: float, intercept: float, n: int = 50_000, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    z = rng.normal(0, 2, n)
+    y = (rng.random(n) < sigmoid(slope * z + intercept)).astype(float)
+    return z, y
+
+
+def test_platt_recovers_the_generating_slope_and_intercept() -> None:
+    z, y = _synthetic(0.5, -1.0)
+    cal = fit_calibrator(z, y, "platt")
+    assert cal.method == "platt"
+    assert cal.slope == pytest.approx(0.5, abs=0.03)
+    assert cal.intercept == pytest.approx(-1.0, abs=0.05)
+
+
+def test_temperature_recovers_the_generating_temperature() -> None:
+    z, y = _synthetic(0.25, 0.0)
+    cal = fit_calibrator(z, y, "temperature")
+    assert cal.method == "temperature" and cal.intercept == 0.0
+    assert 1 / cal.slope == pytest.approx(4.0, rel=0.08)
+
+
+def test_calibration_ignores_unknown_rows_and_needs_both_classes() -> None:
+    z, y = _synthetic(1.0, 0.0, n=2000)
+    y_masked = y.copy()
+    y_masked[:500] = np.nan
+    fit_calibrator(z, y_masked)
+    with pytest.raises(ValueError, match="both positives and negatives"):
+        fit_calibrator(z, np.zeros_like(z))
+
+
+def test_calibrator_round_trip_and_prior_shift() -> None:
+    cal = Calibrator(0.5, -1.0, "platt")
+    assert Calibrator.from_dict(cal.to_dict()) == cal
+    shifted = Calibrator(1.0, 0.0, "identity", prior_shift=float(np.log(0.1 / 0.9)))
+    assert shifted.transform(np.array([0.0]))[0] == pytest.approx(0.1)
+    assert logit(sigmoid(np.array([2.0])))[0] == pytest.approx(2.0)
+
+
+def test_threshold_maximises_f1_on_a_hand_case() -> None:
+    y = np.array([1, 1, 1, 0, 0, 0, 0, 1])
+    p = np.array([0.9, 0.8, 0.7, 0.65, 0.3, 0.2, 0.1, 0.35])
+    # cut at 0.7: tp 3 fp 0 fn 1 -> F1 6/7; cut at 0.35: tp 4 fp 1 -> F1 8/9 (best)
+    assert fit_threshold(p, y) == pytest.approx(0.35)
+
+
+def test_threshold_is_clipped() -> None:
+    y = np.array([1, 0, 0])
+    p = np.array([0.99, 0.01, 0.02])
+    assert fit_threshold(p, y, bounds=(0.05, 0.95)) == pytest.approx(0.95)
+
+
+def test_review_band_surrounds_the_threshold() -> None:
+    z, y = _synthetic(1.0, -1.0, n=20_000, seed=4)
+    p = sigmoid(z - 1.0)
+    t = fit_threshold(p, y)
+    low, high = fit_review_band(p, y, t)
+    assert low <= t <= high
+    assert high - t <= 0.25 + 1e-4 and t - low <= 0.25 + 1e-4  # bands are rounded to 4 places
+    # below low lie at most ~10% of the positives
+    assert (p[y == 1] < low).mean() <= 0.1 + 1e-3

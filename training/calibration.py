@@ -1,0 +1,107 @@
+"""Fitting calibration, thresholds and review bands on the calib split (STYLE.md item 14).
+
+All three are fitted on the same window-max aggregation used at scoring time and stored in the
+model's ``config.json``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from warning.calibration import Calibrator, sigmoid
+
+__all__ = ["fit_calibrator", "fit_review_band", "fit_threshold"]
+
+
+def _check(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    z, y = np.asarray(z, dtype=float).ravel(), np.asarray(y, dtype=float).ravel()
+    if z.shape != y.shape:
+        raise ValueError(f"scores and labels differ in length: {z.shape} vs {y.shape}")
+    keep = ~np.isnan(y) & np.isfinite(z)
+    z, y = z[keep], y[keep]
+    if not set(np.unique(y)) <= {0.0, 1.0}:
+        raise ValueError("labels must be 0 or 1 (NaN for unknown)")
+    if len(np.unique(y)) < 2:
+        raise ValueError("calibration needs both positives and negatives")
+    return z, y
+
+
+def _nll(p: np.ndarray, y: np.ndarray) -> float:
+    p = np.clip(p, 1e-12, 1 - 1e-12)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log1p(-p)))
+
+
+def fit_calibrator(z: np.ndarray, y: np.ndarray, method: str = "platt") -> Calibrator:
+    """Fit Platt scaling (slope and intercept) or temperature scaling on raw logits.
+
+    Platt uses Platt's smoothed targets ``(N+ + 1) / (N+ + 2)`` and ``1 / (N- + 2)`` so that a
+    separable calib split does not produce infinite slopes. A non-increasing fit falls back to
+    temperature scaling, so calibration never reverses the ranking.
+
+    Args:
+        z: Raw logits (window max), one per row.
+        y: 0/1 labels; NaN rows are ignored.
+        method: ``platt`` or ``temperature``.
+    """
+    z, y = _check(z, y)
+    if method not in ("platt", "temperature"):
+        raise ValueError(f"method must be 'platt' or 'temperature', got {method!r}")
+    if method == "platt":
+        n_pos, n_neg = y.sum(), len(y) - y.sum()
+        t = np.where(y == 1, (n_pos + 1) / (n_pos + 2), 1 / (n_neg + 2))
+        a, b = 1.0, 0.0
+        for _ in range(100):  # Newton-Raphson on the cross-entropy
+            p = sigmoid(a * z + b)
+            w = np.maximum(p * (1 - p), 1e-12)
+            g = np.array([np.sum((p - t) * z), np.sum(p - t)])
+            h = np.array([[np.sum(w * z * z), np.sum(w * z)], [np.sum(w * z), np.sum(w)]])
+            h += 1e-9 * np.eye(2)
+            step = np.linalg.solve(h, g)
+            a, b = a - step[0], b - step[1]
+            if np.abs(step).max() < 1e-10:
+                break
+        if np.isfinite(a) and np.isfinite(b) and a > 0:
+            return Calibrator(float(a), float(b), "platt")
+    result = minimize_scalar(lambda log_t: _nll(sigmoid(z / np.exp(log_t)), y),
+                             bounds=(-5, 5), method="bounded")
+    return Calibrator(float(1 / np.exp(result.x)), 0.0, "temperature")
+
+
+def fit_threshold(p: np.ndarray, y: np.ndarray, bounds: tuple[float, float] = (0.05, 0.95)
+                  ) -> float:
+    """The probability threshold with the best F1 on the given rows, clipped to ``bounds``."""
+    p, y = _check(p, y)
+    order = np.argsort(-p, kind="stable")
+    p_sorted, y_sorted = p[order], y[order]
+    tp = np.cumsum(y_sorted)
+    fp = np.cumsum(1 - y_sorted)
+    last_of_run = np.r_[p_sorted[1:] != p_sorted[:-1], True]  # thresholds at distinct scores
+    tp, fp, cand = tp[last_of_run], fp[last_of_run], p_sorted[last_of_run]
+    f1 = 2 * tp / (tp + fp + y.sum())
+    best = cand[int(np.argmax(f1))]
+    return float(np.clip(best, *bounds))
+
+
+def fit_review_band(
+    p: np.ndarray, y: np.ndarray, threshold: float, recall: float = 0.9,
+    precision: float = 0.9, max_width: float = 0.25,
+) -> list[float]:
+    """``[low, high)`` around the threshold where a person should look.
+
+    ``low``: the score above which ``recall`` of the positives lie (posts below the threshold
+    but above ``low`` are possible misses). ``high``: the lowest score from which the flagged
+    posts reach ``precision`` (posts above the threshold but below ``high`` are possible false
+    alarms). Each side is at most ``max_width`` from the threshold, so the band stays a band.
+    """
+    p, y = _check(p, y)
+    low = float(np.quantile(p[y == 1], 1 - recall))
+    order = np.argsort(-p, kind="stable")
+    p_sorted, y_sorted = p[order], y[order]
+    prec = np.cumsum(y_sorted) / np.arange(1, len(y_sorted) + 1)
+    # the lowest score s such that the posts scoring at least s reach the wanted precision
+    ok = np.nonzero(prec >= precision)[0]
+    high = float(p_sorted[ok[-1]]) if ok.size else 1.0
+    low = max(threshold - max_width, min(threshold, low))
+    high = min(threshold + max_width, max(threshold, high))
+    return [round(low, 4), round(high, 4)]

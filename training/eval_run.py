@@ -1,0 +1,65 @@
+"""``warning eval``: evaluate a model folder and regenerate its card and report.
+
+``run_evaluation`` is the plain function behind the command (and what notebooks call).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from warning.classifier import Classifier
+
+from .card import write_card
+from .corpus import load_corpus
+from .evaluate import evaluate_corpus, leave_one_source_out, run_suite, write_report
+
+__all__ = ["DEFAULT_SUITES", "fitter_for", "run_evaluation"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SUITES = tuple(sorted((Path(__file__).resolve().parent.parent / "benchmarks" /
+                               "functional").glob("*_suite.csv")))
+
+
+def fitter_for(model: Classifier) -> Callable[[pd.DataFrame], Classifier]:
+    """A function that retrains a model of the same kind and configuration on other rows
+    (for the leave-one-source-out matrix)."""
+    if model.config.kind == "baseline":
+        from .baseline import BaselineConfig, fit_baseline
+
+        training = dict(model.config.training)
+        chosen = training.pop("chosen_c", {})
+        for key in ("train_rows", "seconds"):
+            training.pop(key, None)
+        config = BaselineConfig.from_dict(training)
+        if chosen:  # reuse the strengths dev chose instead of searching again
+            config.c_grid = (float(sorted(chosen.values())[len(chosen) // 2]),)
+        return lambda rows: fit_baseline(rows, config)
+    raise ValueError(f"no retraining recipe for model kind {model.config.kind!r}")
+
+
+def run_evaluation(
+    model_dir: Path, corpus: pd.DataFrame | Path, suites: Sequence[Path] = DEFAULT_SUITES,
+    loso: bool = False, n_boot: int = 1000, out_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Evaluate the model in ``model_dir``; write the report to ``out_dir`` (default
+    ``model_dir/eval``) and the card to ``model_dir/card.md``.
+
+    Returns:
+        The report dict.
+    """
+    model_dir = Path(model_dir)
+    model = Classifier.load(model_dir)
+    frame = corpus if isinstance(corpus, pd.DataFrame) else load_corpus(Path(corpus))
+    report = evaluate_corpus(model, frame, "test", n_boot=n_boot)
+    report["functional"] = {Path(s).name: run_suite(model, Path(s)) for s in suites}
+    if loso:
+        report["leave_one_source_out"] = leave_one_source_out(frame, fitter_for(model))
+    write_report(report, Path(out_dir) if out_dir else model_dir / "eval")
+    write_card(model_dir, model.config, report)
+    return report

@@ -1,0 +1,365 @@
+"""The one classifier contract, and the shared scoring path of both implementations.
+
+``Classifier.load(path=None)`` returns the shipped default (``models/default/`` when it exists,
+else ``models/baseline/``) or the model folder given. Every implementation turns text windows
+into raw logits (:meth:`Classifier._window_logits`); this module does the rest the same way for
+all of them: normalisation, windows for long texts (the score is the max over windows),
+calibration, thresholds, ``null`` for labels a model cannot score, language, target groups, risk,
+review and explanations.
+
+Example:
+    >>> from warning import Classifier
+    >>> model = Classifier.load()                                  # doctest: +SKIP
+    >>> model.predict_proba(["Ты идиот", "Бүгүн күн ачык"]).shape  # doctest: +SKIP
+    (2, 4)
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
+from importlib import metadata
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .calibration import Calibrator
+from .labels import LABELS, ScoredPost, needs_review, risk_level
+from .normalize import normalize
+from .settings import repo_root
+
+__all__ = [
+    "Classifier",
+    "ModelConfig",
+    "ModelLoadError",
+    "ModelVersionWarning",
+    "default_model_path",
+]
+
+CONFIG_FILE = "config.json"
+
+
+class ModelLoadError(RuntimeError):
+    """A model folder is missing, incomplete or of an unknown kind."""
+
+
+class ModelVersionWarning(UserWarning):
+    """The model was saved with other library versions than the ones installed."""
+
+
+@dataclass
+class ModelConfig:
+    """What a model folder says about itself (``config.json``).
+
+    Attributes:
+        kind: ``baseline`` or ``transformer``: which implementation loads the folder.
+        name: Short model name, shown as ``name@version`` in every output.
+        version: Model version (the training date by default).
+        labels: All labels, in column order (``warning.labels.LABELS``).
+        scored_labels: Labels this model scores; the others are ``null`` and never flagged.
+        thresholds: Decision threshold per scored label, fitted on the calib split.
+        review_bands: ``[low, high)`` per scored label: a score inside asks for a person.
+        calibration: Calibrator per scored label (see ``warning.calibration.Calibrator``).
+        weak_languages: Languages the model is weak in (every post in them gets ``review``).
+        high_hate_threshold: A ``hate`` score at or over this, with a target group, is ``high``
+            risk.
+        window_words, window_stride: Long texts are scored in windows of this many words.
+        max_chars: Longer texts are refused with an error (they are not silently cut).
+        explain_max_words: Occlusion explanations look at this many words at most.
+        training: The training configuration.
+        data_sources: Sources used, each with its licence class.
+        metrics: Headline metrics (the card and the evaluation report have the rest).
+        library_versions: Versions of the libraries that produced the model.
+        commit: The project's git commit at training time.
+        created: Date of training.
+    """
+
+    kind: str
+    name: str
+    version: str
+    scored_labels: list[str]
+    thresholds: dict[str, float]
+    review_bands: dict[str, list[float]]
+    calibration: dict[str, dict[str, Any]]
+    labels: list[str] = field(default_factory=lambda: list(LABELS))
+    weak_languages: list[str] = field(default_factory=list)
+    high_hate_threshold: float = 0.9
+    window_words: int = 64
+    window_stride: int = 48
+    max_chars: int = 100_000
+    explain_max_words: int = 64
+    training: dict[str, Any] = field(default_factory=dict)
+    data_sources: list[dict[str, str]] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    library_versions: dict[str, str] = field(default_factory=dict)
+    commit: str | None = None
+    created: str | None = None
+
+    def __post_init__(self) -> None:
+        if list(self.labels) != list(LABELS):
+            raise ModelLoadError(f"model labels {self.labels} differ from this library's "
+                                 f"{list(LABELS)}")
+        unknown = set(self.scored_labels) - set(LABELS)
+        if unknown:
+            raise ModelLoadError(f"model scores unknown label(s) {sorted(unknown)}")
+        for name in self.scored_labels:
+            for part, table in (("thresholds", self.thresholds), ("review_bands",
+                                self.review_bands), ("calibration", self.calibration)):
+                if name not in table:
+                    raise ModelLoadError(f"config lacks {part} for scored label {name!r}")
+        if self.window_stride < 1 or self.window_words < self.window_stride:
+            raise ModelLoadError("window_stride must be >= 1 and <= window_words")
+
+    @property
+    def model_id(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, folder: Path) -> None:
+        text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False, sort_keys=False)
+        (Path(folder) / CONFIG_FILE).write_text(text + "\n", encoding="utf-8")
+
+    @classmethod
+    def read(cls, folder: Path) -> ModelConfig:
+        path = Path(folder) / CONFIG_FILE
+        if not path.is_file():
+            raise ModelLoadError(f"{folder} is not a model folder: {CONFIG_FILE} not found")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise ModelLoadError(f"{path} is not valid JSON: {exc}") from exc
+        try:
+            return cls.from_dict(data)
+        except TypeError as exc:
+            raise ModelLoadError(f"{path}: {exc}") from exc
+
+
+def library_versions(names: Sequence[str] = ("numpy", "scikit-learn", "skops", "torch",
+                                             "transformers", "peft")) -> dict[str, str]:
+    """Installed versions of the libraries a model depends on (absent ones are skipped)."""
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def git_commit() -> str | None:
+    """The checkout's commit, or None outside a git checkout."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo_root(),
+                                capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return result.stdout.strip() or None
+
+
+def default_model_path() -> Path:
+    """``models/default/`` when it holds a model, else ``models/baseline/``."""
+    models = repo_root() / "models"
+    default = models / "default"
+    return default if (default / CONFIG_FILE).is_file() else models / "baseline"
+
+
+class Classifier(ABC):
+    """Scores posts for the labels of ``warning.labels``.
+
+    Subclasses implement :meth:`_window_logits`, :meth:`_save_weights` and
+    :meth:`_from_folder`; everything else is shared.
+    """
+
+    kind: ClassVar[str] = ""
+    _registry: ClassVar[dict[str, str]] = {
+        "baseline": "warning.baseline:BaselineClassifier",
+        "transformer": "warning.transformer:TransformerClassifier",
+    }
+
+    def __init__(self, config: ModelConfig) -> None:
+        self.config = config
+        self._calibrators = {name: Calibrator.from_dict(config.calibration[name])
+                             for name in config.scored_labels}
+
+    # ---- loading and saving ----------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Classifier:
+        """Load a model folder; ``None`` loads the shipped default.
+
+        Raises:
+            ModelLoadError: The folder is missing, incomplete or of an unknown kind.
+        """
+        folder = Path(path) if path is not None else default_model_path()
+        if not folder.is_dir():
+            hint = (" (no model is shipped yet: train one with `warning train baseline`)"
+                    if path is None else "")
+            raise ModelLoadError(f"model folder {folder} not found{hint}")
+        config = ModelConfig.read(folder)
+        target = cls._registry.get(config.kind)
+        if target is None:
+            raise ModelLoadError(f"{folder}: unknown model kind {config.kind!r}; known: "
+                                 f"{sorted(cls._registry)}")
+        module_name, class_name = target.split(":")
+        import importlib
+
+        implementation = getattr(importlib.import_module(module_name), class_name)
+        _warn_on_version_mismatch(config, folder)
+        return implementation._from_folder(folder, config)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model folder: ``config.json`` plus the implementation's weights."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        self._save_weights(folder)
+        self.config.save(folder)
+        return folder
+
+    @classmethod
+    @abstractmethod
+    def _from_folder(cls, folder: Path, config: ModelConfig) -> Classifier: ...
+
+    @abstractmethod
+    def _save_weights(self, folder: Path) -> None: ...
+
+    @abstractmethod
+    def _window_logits(self, windows: list[str]) -> np.ndarray:
+        """Raw logits ``[len(windows), len(scored_labels)]`` for normalised text windows."""
+
+    # ---- the contract --------------------------------------------------------------------------
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """All labels, in the column order of :meth:`predict_proba`."""
+        return tuple(LABELS)
+
+    @property
+    def name(self) -> str:
+        """``name@version``, as every output reports it."""
+        return self.config.model_id
+
+    def windows(self, text: str) -> list[str]:
+        """A normalised text cut into overlapping word windows (one window when short)."""
+        words = normalize(text).split(" ")
+        size, stride = self.config.window_words, self.config.window_stride
+        if len(words) <= size:
+            return [" ".join(words)]
+        starts = list(range(0, len(words) - size + 1, stride))
+        if starts[-1] + size < len(words):
+            starts.append(len(words) - size)
+        return [" ".join(words[s : s + size]) for s in starts]
+
+    def raw_logits(self, texts: Sequence[str] | str) -> np.ndarray:
+        """Uncalibrated logits ``[n_texts, n_scored_labels]``, the max over each text's windows
+        (what calibration is fitted on, so fitting and scoring aggregate the same way)."""
+        texts = _as_list(texts)
+        if not texts:
+            return np.zeros((0, len(self.config.scored_labels)))
+        windows, owner = [], []
+        for i, text in enumerate(texts):
+            for window in self.windows(text):
+                windows.append(window)
+                owner.append(i)
+        logits = np.asarray(self._window_logits(windows), dtype=float)
+        out = np.full((len(texts), logits.shape[1]), -np.inf)
+        np.maximum.at(out, np.asarray(owner), logits)
+        return out
+
+    def predict_proba(self, texts: Sequence[str] | str) -> np.ndarray:
+        """Calibrated probabilities ``[n_texts, n_labels]``; NaN for labels the model cannot
+        score. A single string counts as a list of one: the shape never depends on it."""
+        texts = _as_list(texts)
+        out = np.full((len(texts), len(LABELS)), np.nan)
+        if not texts:
+            return out
+        logits = self.raw_logits(texts)
+        for j, name in enumerate(self.config.scored_labels):
+            # Calibrators are increasing, so calibrating the max logit = max of calibrated.
+            out[:, LABELS.index(name)] = self._calibrators[name].transform(logits[:, j])
+        return out
+
+    def predict(self, texts: Sequence[str] | str) -> np.ndarray:
+        """Flags ``[n_texts, n_labels]`` with the stored thresholds; never True for a label the
+        model cannot score."""
+        proba = self.predict_proba(texts)
+        flags = np.zeros(proba.shape, dtype=bool)
+        for name in self.config.scored_labels:
+            j = LABELS.index(name)
+            flags[:, j] = proba[:, j] >= self.config.thresholds[name]
+        return flags
+
+    def check_text(self, text: object) -> str | None:
+        """Why a text cannot be scored, or None when it can."""
+        if not isinstance(text, str):
+            return f"text must be a string, got {type(text).__name__}"
+        if len(text) > self.config.max_chars:
+            return (f"text is {len(text):,} characters; the limit is "
+                    f"{self.config.max_chars:,}")
+        if not normalize(text):
+            return "empty text"
+        return None
+
+    def score(self, texts: Sequence[str] | str, explain: bool = False) -> list[ScoredPost]:
+        """One :class:`ScoredPost` per input, in order. A text that cannot be scored (empty,
+        too long, not a string) gets a record with ``error`` set and every score ``null``."""
+        from .lang import detect_language
+        from .targets import find_targets
+
+        texts = _as_list(texts)
+        problems = [self.check_text(t) for t in texts]
+        ok = [i for i, p in enumerate(problems) if p is None]
+        proba = self.predict_proba([texts[i] for i in ok])
+        results: list[ScoredPost] = [ScoredPost.failed(p, self.name) if p else None  # type: ignore[misc]
+                                     for p in problems]
+        cfg = self.config
+        for row, i in enumerate(ok):
+            scores = {name: (None if np.isnan(v) else round(float(v), 4))
+                      for name, v in zip(LABELS, proba[row], strict=True)}
+            flagged = [n for n in cfg.scored_labels if scores[n] >= cfg.thresholds[n]]
+            lang = detect_language(texts[i])
+            targets = find_targets(texts[i])
+            post = ScoredPost(
+                scores=scores, flagged=flagged, lang=lang, targets=targets,
+                risk=risk_level(flagged, scores, targets, cfg.high_hate_threshold).value,
+                review=needs_review(scores, cfg.review_bands, lang, cfg.weak_languages),
+                model=self.name,
+            )
+            if explain:
+                from .explain import occlusion
+
+                post.explanation = occlusion(self, texts[i], flagged)
+            results[i] = post
+        return results
+
+
+def _as_list(texts: Sequence[str] | str) -> list[str]:
+    if isinstance(texts, str):
+        return [texts]
+    if not isinstance(texts, Sequence) and not hasattr(texts, "__iter__"):
+        raise TypeError(f"texts must be a string or a sequence of strings, got "
+                        f"{type(texts).__name__}")
+    return list(texts)
+
+
+def _warn_on_version_mismatch(config: ModelConfig, folder: Path) -> None:
+    saved = config.library_versions
+    installed = library_versions(tuple(k for k in saved if k != "python"))
+    differ = {k: (v, installed.get(k)) for k, v in saved.items()
+              if k != "python" and installed.get(k) not in (None, v)}
+    if differ:
+        details = ", ".join(f"{k} {a} (installed {b})" for k, (a, b) in differ.items())
+        warnings.warn(f"model {folder} was saved with {details}; scores may differ",
+                      ModelVersionWarning, stacklevel=3)
