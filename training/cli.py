@@ -39,6 +39,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
         config = CorpusConfig(
             sources=args.sources, licences=args.licences, user_sources=users,
             data_dir=Path(args.data_dir) if args.data_dir else None,
+            synthetic=args.synthetic, weak_hate_languages=tuple(args.weak_hate or ()),
         )
         corpus = build_corpus(config)
     except (SourceError, ValueError) as exc:
@@ -51,6 +52,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
         f"\n{stats['rows']} rows from {stats['rows_read']} read: "
         f"{stats['exact_duplicates_merged']} exact duplicates merged, "
         f"{stats['label_conflicts_set_unknown']} label conflicts set unknown, "
+        f"{stats['weak_hate_labels']} weak hate labels derived, "
         f"{stats['empty_after_normalisation']} empty dropped, "
         f"{stats['near_duplicate_groups']} near-duplicate groups.\n"
         f"label cells are positive/negative/unknown. Written to {path}"
@@ -135,6 +137,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                                            "../shared/data)")
     corpus.add_argument("--out", "-o", default="corpus/corpus.parquet",
                         help="output Parquet file (default: corpus/corpus.parquet)")
+    corpus.add_argument("--synthetic", action="store_true",
+                        help="add our own written examples (training/synthetic/), a flagged "
+                             "source")
+    corpus.add_argument("--weak-hate", type=_csv_list, metavar="LANGS",
+                        help="derive hate positives in these languages (e.g. ru): offensive "
+                             "rows that name an identity group; flagged derived=weak:hate")
     user = corpus.add_argument_group("your own labelled file (CSV, TSV or JSONL)")
     user.add_argument("--user", action="append", metavar="FILE", help="a labelled file to add")
     user.add_argument("--text-col", default="text", help="column with the post (default: text)")

@@ -51,6 +51,7 @@ __all__ = [
     "assign_splits",
     "build_corpus",
     "corpus_table",
+    "derive_weak_hate",
     "select_sources",
     "write_corpus",
 ]
@@ -74,6 +75,10 @@ class CorpusConfig:
         ratios: Shares of train, dev, calib and test for groups outside official test parts.
         near_duplicate_threshold: Jaccard similarity of character 5-grams that joins two texts
             into one group.
+        synthetic: Add our own written examples (``training/synthetic/``; a flagged source).
+        weak_hate_languages: Derive ``hate`` positives in these languages: a row labelled
+            offensive whose ``hate`` is unknown and that names an identity group (target tagger,
+            slurs included) gets ``hate = 1``, marked ``derived = "weak:hate"``. Off by default.
     """
 
     sources: list[str] | None = None
@@ -82,8 +87,11 @@ class CorpusConfig:
     data_dir: Path | None = None
     ratios: tuple[float, float, float, float] = (0.70, 0.10, 0.10, 0.10)
     near_duplicate_threshold: float = 0.8
+    synthetic: bool = False
+    weak_hate_languages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        self.weak_hate_languages = tuple(self.weak_hate_languages)
         bad = [c for c in self.licences if c not in LICENCE_CLASSES]
         if bad:
             raise ValueError(f"unknown licence class(es) {bad}; known: {list(LICENCE_CLASSES)}")
@@ -106,6 +114,7 @@ class CorpusConfig:
             {**asdict(u), "path": str(u.path), "labels": dict(u.labels)} for u in self.user_sources
         ]
         out["ratios"] = list(self.ratios)
+        out["weak_hate_languages"] = list(self.weak_hate_languages)
         return out
 
     @classmethod
@@ -116,18 +125,24 @@ class CorpusConfig:
             data["data_dir"] = Path(data["data_dir"])
         if "ratios" in data:
             data["ratios"] = tuple(data["ratios"])
+        if "weak_hate_languages" in data:
+            data["weak_hate_languages"] = tuple(data["weak_hate_languages"])
         return cls(**data)
 
 
-def select_sources(names: Sequence[str] | None, licences: Sequence[str]) -> list[Source]:
-    """Registered sources to read: named ones, or the defaults within the licence classes.
+def select_sources(names: Sequence[str] | None, licences: Sequence[str], synthetic: bool = False
+                   ) -> list[Source]:
+    """Registered sources to read: named ones, or the defaults within the licence classes, plus
+    our synthetic sources when asked for.
 
     Raises:
         ValueError: A named source's licence class is not allowed.
     """
+    extra = [s for s in SOURCES.values() if s.synthetic and synthetic and s.licence in licences]
     if names is None:
-        return [s for s in SOURCES.values() if s.default and s.licence in licences]
+        return [s for s in SOURCES.values() if s.default and s.licence in licences] + extra
     chosen = [SOURCES[name] for name in names]
+    chosen += [s for s in extra if s not in chosen]
     refused = [s.name for s in chosen if s.licence not in licences]
     if refused:
         raise ValueError(
@@ -223,7 +238,7 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
     config = config or CorpusConfig()
     root = Path(config.data_dir) if config.data_dir else default_data_dir()
     frames = []
-    for source in select_sources(config.sources, config.licences):
+    for source in select_sources(config.sources, config.licences, config.synthetic):
         log.info("reading %s", source.name)
         frames.append(read_source(source, root))
     for user in config.user_sources:
@@ -237,12 +252,14 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
     empty = rows["key"].eq("")
     rows = rows[~empty]
     merged, conflicts = _merge_exact_duplicates(rows)
+    merged["derived"] = ""
+    weak = derive_weak_hate(merged, config.weak_hate_languages)
     merged.insert(0, "id", merged["key"].map(lambda k: hashlib.sha1(k.encode()).hexdigest()[:16]))
     merged = assign_splits(merged, config.ratios, config.near_duplicate_threshold)
     capped = {s.name for s in SOURCES.values() if s.capped}
     merged["capped"] = merged["source"].map(lambda s: bool(set(s.split(";")) & capped))
     columns = ["id", "text", "text_norm", "lang", *LABELS, "source", "licence", "capped",
-               "group", "split", "orig_split", "n_copies"]
+               "group", "split", "orig_split", "n_copies", "derived"]
     corpus = merged[columns].sort_values("id", kind="stable").reset_index(drop=True)
     if corpus.empty:
         raise ValueError("the chosen sources gave no usable rows")
@@ -251,11 +268,32 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
         "empty_after_normalisation": int(empty.sum()),
         "exact_duplicates_merged": int(len(rows) - len(merged)),
         "label_conflicts_set_unknown": int(conflicts),
+        "weak_hate_labels": int(weak),
         "near_duplicate_groups": int((corpus.groupby("group").size() > 1).sum()),
         "rows": len(corpus),
         "config": config.to_dict(),
     }
     return corpus
+
+
+def derive_weak_hate(rows: pd.DataFrame, languages: Sequence[str]) -> int:
+    """Mark ``hate = 1`` on offensive rows in ``languages`` whose ``hate`` is unknown and that
+    name an identity group; returns how many rows changed (in place, ``derived = weak:hate``).
+
+    This is a documented, noisy derivation: an insult that merely mentions a group ("my Uzbek
+    neighbour is an idiot") becomes a hate positive too. It is flagged per row so every figure
+    can be reported with and without it.
+    """
+    if not languages:
+        return 0
+    from warning.targets import find_targets
+
+    candidates = rows["lang"].isin(languages) & rows["offensive"].eq(1.0) & rows["hate"].isna()
+    hit = rows.loc[candidates, "text_norm"].map(lambda t: bool(find_targets(t)))
+    index = hit[hit].index
+    rows.loc[index, "hate"] = 1.0
+    rows.loc[index, "derived"] = "weak:hate"
+    return len(index)
 
 
 def _label_counts(frame: pd.DataFrame) -> list[str]:

@@ -27,6 +27,7 @@ __all__ = [
     "LICENCE_CLASSES",
     "ROW_COLUMNS",
     "SOURCES",
+    "SYNTHETIC_DIR",
     "Source",
     "SourceError",
     "UserSource",
@@ -67,6 +68,9 @@ class Source:
         capped: Clean single-domain text whose share of training rows is capped (ky, kk, uz).
         experimental: Topic or appropriateness annotations, not toxicity: no label mapping is
             decided, so its rows carry unknown labels and are for experiments only.
+        synthetic: Written by this project (``training/synthetic/``), not collected: a flagged
+            source, only in a corpus that asks for it, and every figure is reported with and
+            without it.
     """
 
     name: str
@@ -77,6 +81,11 @@ class Source:
     default: bool = True
     capped: bool = False
     experimental: bool = False
+    synthetic: bool = False
+
+    def folder(self, data_dir: Path) -> Path:
+        """Where the source's files lie: the data directory, or the package for our own."""
+        return SYNTHETIC_DIR if self.synthetic else Path(data_dir) / self.name
 
     def __post_init__(self) -> None:
         if self.licence not in LICENCE_CLASSES:
@@ -395,6 +404,33 @@ def _experimental_reader(name: str, files: tuple[str, ...]) -> Callable[[Path], 
     return read
 
 
+#: Our own written examples (flagged sources; see ``Source.synthetic``).
+SYNTHETIC_DIR = Path(__file__).resolve().parent / "synthetic"
+_SYNTHETIC_KINDS = {"hateful", "threat", "hard_negative", "profanity", "negation",
+                    "counter_speech", "quoting", "reclaimed", "neutral_mention", "hateful_pair",
+                    "threat_pair"}
+
+
+def _synthetic_reader(name: str, file: str, lang: str) -> Callable[[Path], pd.DataFrame]:
+    """Read one of our synthetic files: labels as written (empty = unknown)."""
+
+    def read(folder: Path) -> pd.DataFrame:
+        path = folder / file
+        df = _read_table(name, path, ["text", *LABELS, "kind"], dtype=str,
+                         keep_default_na=False)
+        df = _valid_text(df, "text")
+        _bad_values(name, path, "kind", df["kind"], _SYNTHETIC_KINDS)
+        labels = np.full((len(df), len(LABELS)), np.nan)
+        for j, label in enumerate(LABELS):
+            column = df[label].str.strip()
+            _bad_values(name, path, label, column, {"0", "1", ""})
+            labels[:, j] = column.map({"0": 0.0, "1": 1.0, "": np.nan}).to_numpy(float)
+        return _rows(df["text"], labels, lang)
+
+    read.__name__ = f"read_{name}"
+    return read
+
+
 _SOURCES: tuple[Source, ...] = (
     Source("ru_2ch_pikabu", "research-unclear", ("ru",), read_ru_2ch_pikabu, ("labeled.csv",)),
     Source("ru_paradetox_russe2022", "research-unclear", ("ru",), read_ru_paradetox,
@@ -430,6 +466,15 @@ _SOURCES: tuple[Source, ...] = (
     Source("ru_inappropriate_snlp", "non-commercial", ("ru",),
            _experimental_reader("ru_inappropriate_snlp", ("v1_val.csv", "v1_test.csv")),
            ("v1_val.csv", "v1_test.csv"), default=False, experimental=True),
+    Source("synthetic_ru", "permissive", ("ru",),
+           _synthetic_reader("synthetic_ru", "ru_synthetic.csv", "ru"), ("ru_synthetic.csv",),
+           default=False, synthetic=True),
+    Source("synthetic_ky", "permissive", ("ky",),
+           _synthetic_reader("synthetic_ky", "ky_synthetic.csv", "ky"), ("ky_synthetic.csv",),
+           default=False, synthetic=True),
+    Source("synthetic_en_contrast", "permissive", ("en",),
+           _synthetic_reader("synthetic_en_contrast", "en_contrast.csv", "en"),
+           ("en_contrast.csv",), default=False, synthetic=True),
 )
 
 #: Registered labelled sources by name.
@@ -463,7 +508,7 @@ def read_source(source: Source | str, data_dir: Path) -> pd.DataFrame:
             raise SourceError(source, data_dir / source,
                               f"unknown source; registered: {sorted(SOURCES)}")
         source = SOURCES[source]
-    folder = Path(data_dir) / source.name
+    folder = source.folder(data_dir)
     if not folder.is_dir():
         raise SourceError(source.name, folder, "source folder not found (is WARNING_DATA_DIR set?)")
     for file in source.files:

@@ -44,7 +44,7 @@ def fixture_corpus(fixture_data_dir) -> pd.DataFrame:
 def test_corpus_has_the_documented_columns(fixture_corpus) -> None:
     assert list(fixture_corpus.columns) == [
         "id", "text", "text_norm", "lang", "offensive", "hate", "threat", "extremism", "source",
-        "licence", "capped", "group", "split", "orig_split", "n_copies",
+        "licence", "capped", "group", "split", "orig_split", "n_copies", "derived",
     ]
     assert set(fixture_corpus["split"]) <= set(SPLITS)
     assert fixture_corpus["id"].is_unique
@@ -186,3 +186,31 @@ def test_corpus_config_round_trips(tmp_path) -> None:
 def test_missing_source_file_stops_the_build_with_its_name(fixture_data_dir, tmp_path) -> None:
     with pytest.raises(SourceError, match="source folder not found"):
         build_corpus(CorpusConfig(sources=["davidson_en"], data_dir=tmp_path))
+
+
+def test_weak_hate_labels_are_derived_only_when_asked_and_flagged(tmp_path) -> None:
+    path = tmp_path / "ru.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "все узбеки тупые твари", "off": 1},
+        {"text": "ты тупая тварь", "off": 1},
+        {"text": "узбеки открыли новый рынок", "off": 0},
+    ]) + "\n", encoding="utf-8")
+    user = UserSource(path, labels={"offensive": "off"}, lang="ru")
+    plain = build_corpus(CorpusConfig(sources=[], user_sources=[user]))
+    assert plain["hate"].isna().all() and (plain["derived"] == "").all()
+    weak = build_corpus(CorpusConfig(sources=[], user_sources=[user], weak_hate_languages=["ru"]))
+    by_text = weak.set_index("text")
+    assert by_text.loc["все узбеки тупые твари", "hate"] == 1.0
+    assert by_text.loc["все узбеки тупые твари", "derived"] == "weak:hate"
+    assert pd.isna(by_text.loc["ты тупая тварь", "hate"])  # no group named: stays unknown
+    assert pd.isna(by_text.loc["узбеки открыли новый рынок", "hate"])  # not offensive
+    assert weak.attrs["stats"]["weak_hate_labels"] == 1
+
+
+def test_synthetic_sources_come_only_when_asked(fixture_data_dir) -> None:
+    from training.corpus import select_sources
+
+    names = {s.name for s in select_sources(None, ["permissive", "research-unclear"])}
+    assert not any(n.startswith("synthetic") for n in names)
+    with_synth = {s.name for s in select_sources(None, ["permissive"], synthetic=True)}
+    assert {"synthetic_ru", "synthetic_ky", "synthetic_en_contrast"} <= with_synth
