@@ -90,6 +90,30 @@ def _cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_transformer(args: argparse.Namespace) -> int:
+    from .corpus import load_corpus
+    from .eval_run import run_evaluation
+    from .transformer import TransformerConfig, train_transformer
+
+    _setup_logging()
+    try:
+        corpus = load_corpus(Path(args.corpus))
+        config = TransformerConfig.from_file(Path(args.config)) if args.config else \
+            TransformerConfig()
+    except (SourceError, ValueError, OSError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = train_transformer(corpus, config, Path(args.out),
+                            Path(args.work_dir) if args.work_dir else None)
+    print(f"model written to {out}")
+    if not args.skip_eval:
+        report = run_evaluation(out, corpus, n_boot=args.bootstrap)
+        print(f"evaluation in {out / 'eval'}, card in {out / 'card.md'}")
+        print("macro-F1 per language:", {k: round(v, 3) for k, v in
+                                         report["macro_f1_by_language"].items()})
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from warning.classifier import ModelLoadError, default_model_path
 
@@ -168,6 +192,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="add the leave-one-source-out matrix (retrains once per source)")
     baseline.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
     baseline.set_defaults(func=_cmd_baseline)
+
+    transformer = tsub.add_parser(
+        "transformer", help="train the multilingual transformer (frozen head or LoRA)",
+        description="Trains multilingual-e5-small with a head: 'frozen' mode trains the head on "
+                    "cached embeddings; 'lora' mode fine-tunes LoRA adapters and the head with "
+                    "masked BCE, balanced sampling, early stopping and resumable checkpoints. "
+                    "Then calibrates on calib, saves the folder (head and adapters only) and "
+                    "evaluates it.",
+    )
+    transformer.add_argument("--config", help="JSON file with TransformerConfig fields")
+    transformer.add_argument("--corpus", default="corpus/corpus.parquet")
+    transformer.add_argument("--out", "-o", default="models/default", help="model folder")
+    transformer.add_argument("--work-dir", help="checkpoints and embedding cache (default: "
+                                                "WARNING_CACHE_DIR/runs/NAME-MODE); rerun with "
+                                                "the same folder to resume")
+    transformer.add_argument("--skip-eval", action="store_true", help="do not evaluate")
+    transformer.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
+    transformer.set_defaults(func=_cmd_transformer)
 
     evaluate = sub.add_parser(
         "eval", help="evaluate a model: metrics, calibration, functional suites, card",

@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from warning.labels import LABELS
+from warning.transformer import build_head
 
 __all__ = ["MLPHead", "fit_linear_heads", "masked_bce"]
 
@@ -69,9 +70,7 @@ class MLPHead:
         import torch
 
         torch.manual_seed(self.seed)
-        self.net_ = torch.nn.Sequential(
-            torch.nn.Linear(x.shape[1], self.hidden), torch.nn.GELU(),
-            torch.nn.Dropout(self.dropout), torch.nn.Linear(self.hidden, y.shape[1]))
+        self.net_ = build_head(self.spec, x.shape[1], y.shape[1])
         # positive weights per label balance the classes within the known cells
         pos = np.nansum(y, axis=0)
         neg = np.sum(~np.isnan(y), axis=0) - pos
@@ -106,6 +105,11 @@ class MLPHead:
         if best_state is not None:
             self.net_.load_state_dict(best_state)
         return self
+
+    @property
+    def spec(self) -> dict:
+        """The head's spec for ``warning.transformer.build_head``."""
+        return {"type": "mlp", "hidden": self.hidden, "dropout": self.dropout}
 
     def _loss(self, logits, targets):
         import torch

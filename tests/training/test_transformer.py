@@ -1,0 +1,137 @@
+"""The transformer classifier and its training, on a tiny random BERT (no base model needed)."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+pytest.importorskip("peft")
+
+from training.transformer import (  # noqa: E402
+    TransformerConfig,
+    balanced_weights,
+    fit_transformer,
+)
+from warning import Classifier  # noqa: E402
+from warning.labels import LABELS  # noqa: E402
+
+
+def _tiny_tokenizer(texts):
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+
+    words = sorted({w for t in texts for w in ("query: " + t.lower()).split()})
+    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
+    for w in words:
+        vocab.setdefault(w, len(vocab))
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
+    fast = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
+        unk_token="<unk>")
+    return fast
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder(tiny_corpus):
+    tokenizer = _tiny_tokenizer([*list(tiny_corpus["text"]), "we will kill and burn them"])
+    config = transformers.BertConfig(vocab_size=len(tokenizer), hidden_size=32,
+                                     num_hidden_layers=2, num_attention_heads=2,
+                                     intermediate_size=64, max_position_embeddings=160)
+    torch.manual_seed(0)
+    return tokenizer, transformers.BertModel(config, add_pooling_layer=False)
+
+
+def _config(**kw) -> TransformerConfig:
+    base = {"version": "t", "max_length": 24, "window_tokens": 16, "window_stride": 8,
+            "head": {"type": "mlp", "hidden": 32, "dropout": 0.0}, "dev_rows": 0,
+            "calib_rows": 0, "train_rows_per_source": 0, "threads": 1, "head_epochs": 30,
+            "lora_targets": ["query", "value"]}
+    base.update(kw)
+    return TransformerConfig(**base)
+
+
+def test_transformer_config_validates_and_round_trips(tmp_path) -> None:
+    config = _config(mode="lora")
+    assert TransformerConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(ValueError, match="mode"):
+        TransformerConfig(mode="full")
+    with pytest.raises(ValueError, match="window_stride"):
+        TransformerConfig(max_length=32, window_tokens=40)
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"mode": "frozen", "epochs": 3}))
+    with pytest.raises(ValueError, match=r"unknown field\(s\) \['epochs'\]"):
+        TransformerConfig.from_file(path)
+
+
+def test_balanced_weights_equalise_language_source_cells(tiny_corpus) -> None:
+    rows = tiny_corpus[tiny_corpus["split"] == "train"]
+    w = balanced_weights(rows, power=1.0)
+    per_cell = pd_groupsum(rows, w)
+    assert np.allclose(per_cell, per_cell[0])
+    assert np.allclose(balanced_weights(rows, power=0.0), 1 / len(rows))
+
+
+def pd_groupsum(rows, w):
+    import pandas as pd
+
+    return pd.Series(w, index=rows.index).groupby(rows["lang"] + rows["source"]).sum().to_numpy()
+
+
+def test_frozen_mode_trains_calibrates_and_round_trips(tiny_corpus, tiny_encoder, tmp_path,
+                                                       monkeypatch) -> None:
+    model = fit_transformer(tiny_corpus, _config(mode="frozen"), tmp_path / "work",
+                            encoder=tiny_encoder)
+    assert model.config.kind == "transformer"
+    assert model.config.scored_labels == ["offensive", "hate", "threat"]
+    proba = model.predict_proba(["you stupid idiot moron", "the market opens at nine"])
+    assert proba.shape == (2, len(LABELS)) and np.isnan(proba[:, 3]).all()
+    folder = model.save(tmp_path / "m")
+    assert (folder / "head.safetensors").is_file() and not (folder / "adapter").exists()
+    import warning.encoder
+
+    monkeypatch.setattr(warning.encoder, "load_encoder", lambda path=None: tiny_encoder)
+    loaded = Classifier.load(folder)
+    np.testing.assert_allclose(loaded.predict_proba(["you stupid idiot moron"]), proba[:1],
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_token_windows_cover_long_texts(tiny_corpus, tiny_encoder, tmp_path) -> None:
+    model = fit_transformer(tiny_corpus, _config(mode="frozen", head_epochs=2),
+                            tmp_path / "work", encoder=tiny_encoder)
+    text = " ".join(["market"] * 40) + " kill burn"
+    windows = model.windows(text)
+    assert len(windows) > 2 and windows[-1].endswith("kill burn")
+    assert all(len(w.split()) <= 16 for w in windows)
+
+
+def test_lora_mode_trains_checkpoints_and_resumes(tiny_corpus, tiny_encoder, tmp_path,
+                                                  monkeypatch) -> None:
+    import copy
+
+    work = tmp_path / "work"
+    first = fit_transformer(tiny_corpus, _config(mode="lora", max_steps=4, eval_every=2,
+                                                 batch_size=8),
+                            work, encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    state = json.loads((work / "checkpoint" / "state.json").read_text())
+    assert state["step"] == 4 and len(state["history"]) == 2
+    assert first.config.training["steps"] == 4
+    resumed = fit_transformer(tiny_corpus, _config(mode="lora", max_steps=6, eval_every=2,
+                                                   batch_size=8),
+                              work, encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    state = json.loads((work / "checkpoint" / "state.json").read_text())
+    assert state["step"] == 6 and len(state["history"]) == 3  # continued, not restarted
+    folder = resumed.save(tmp_path / "m")
+    assert (folder / "adapter" / "adapter_config.json").is_file()
+    assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 5_000_000
+    import warning.encoder
+
+    monkeypatch.setattr(warning.encoder, "load_encoder",
+                        lambda path=None: (tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    loaded = Classifier.load(folder)
+    text = ["you stupid idiot moron", "the market opens at nine"]
+    np.testing.assert_allclose(loaded.predict_proba(text), resumed.predict_proba(text),
+                               rtol=1e-4, atol=1e-5)

@@ -1,0 +1,435 @@
+"""Training the transformer classifier (``warning train transformer --config FILE``).
+
+Two modes behind one configuration:
+
+- ``frozen`` (stage 1): the encoder stays as converted; the corpus is embedded once into a
+  resumable cache and a masked-BCE MLP head is trained on the embeddings in seconds;
+- ``lora`` (stage 2): LoRA adapters (peft) on the encoder's attention and feed-forward layers
+  plus the head, trained end to end with masked binary cross-entropy, language- and
+  source-balanced sampling, early stopping on dev, a fixed seed, and checkpoints, so an
+  interrupted run resumes where it stopped. CUDA when present, the CPU otherwise, with a wall
+  time budget.
+
+Either way the result is calibrated on the calib split with window-max logits (as scored),
+thresholds and review bands are fitted there, and the folder saved holds only the head and the
+adapters (a few MB), never the encoder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import math
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from warning.calibration import Calibrator
+from warning.classifier import ModelConfig, git_commit, library_versions
+from warning.labels import LABELS, LANGUAGES
+from warning.transformer import TransformerClassifier, build_head
+
+from .baseline import _sources_with_licences, cap_rows
+from .calibration import fit_calibrator, fit_review_band, fit_threshold
+
+__all__ = ["TransformerConfig", "balanced_weights", "fit_transformer", "train_transformer"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TransformerConfig:
+    """Settings of the transformer (round-trips through ``to_dict``/``from_dict``).
+
+    Attributes:
+        name, version: Shown as ``name@version``.
+        mode: ``frozen`` (head on cached embeddings) or ``lora`` (adapters + head).
+        labels: Labels to train; ``extremism`` stays off (experimental).
+        max_length: Tokens per window, prefix and special tokens included.
+        window_tokens, window_stride: Long texts are scored as the max over windows.
+        head: Head spec (``{"type": "mlp", "hidden": 256, "dropout": 0.1}`` or linear).
+        lora_r, lora_alpha, lora_dropout, lora_targets: LoRA settings.
+        lr_head, lr_encoder, weight_decay: AdamW learning rates and decay.
+        batch_size: Training batch size.
+        max_steps: Upper bound on optimiser steps (LoRA mode).
+        time_budget_minutes: Wall-time budget for LoRA training; training stops at the first
+            evaluation past it and keeps the best checkpoint.
+        eval_every: Steps between dev evaluations (and checkpoints).
+        patience: Evaluations without a dev improvement before stopping.
+        head_epochs: Maximum epochs for the frozen-mode head.
+        train_rows_per_source: Cap on training rows per source (0 = all); keeps a CPU run in
+            budget and stops the largest sources from drowning the rest.
+        capped_rows_per_language: Rows kept per clean-only language (ky, kk, uz).
+        balance_power: Sampling weight of a row is ``count(lang, source) ** -power``: 0 is
+            uniform, 1 gives every language-source cell the same total weight.
+        dev_rows, calib_rows: Rows sampled from dev and calib (0 = all) for speed.
+        calibration: ``platt`` or ``temperature``.
+        threads: torch CPU threads.
+        seed: Seed of sampling, initialisation and dropout.
+    """
+
+    name: str = "e5-small"
+    version: str = field(default_factory=lambda: dt.date.today().strftime("%Y.%m.%d"))
+    mode: str = "frozen"
+    labels: tuple[str, ...] = ("offensive", "hate", "threat")
+    max_length: int = 128
+    window_tokens: int = 120
+    window_stride: int = 90
+    head: dict[str, Any] = field(default_factory=lambda: {"type": "mlp", "hidden": 256,
+                                                          "dropout": 0.1})
+    lora_r: int = 8
+    lora_alpha: int = 16
+    lora_dropout: float = 0.1
+    lora_targets: tuple[str, ...] = ("query", "key", "value", "dense")
+    lr_head: float = 1e-3
+    lr_encoder: float = 3e-4
+    weight_decay: float = 0.01
+    batch_size: int = 32
+    max_steps: int = 3000
+    time_budget_minutes: float = 50.0
+    eval_every: int = 200
+    patience: int = 3
+    head_epochs: int = 40
+    train_rows_per_source: int = 3000
+    capped_rows_per_language: int = 1000
+    balance_power: float = 0.5
+    dev_rows: int = 3000
+    calib_rows: int = 6000
+    calibration: str = "platt"
+    threads: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        self.labels = tuple(self.labels)
+        self.lora_targets = tuple(self.lora_targets)
+        if self.mode not in ("frozen", "lora"):
+            raise ValueError(f"mode must be 'frozen' or 'lora', got {self.mode!r}")
+        unknown = set(self.labels) - set(LABELS)
+        if unknown:
+            raise ValueError(f"unknown label(s) {sorted(unknown)}; labels are {list(LABELS)}")
+        if not 8 <= self.max_length <= 512:
+            raise ValueError("max_length must be between 8 and 512")
+        if not 1 <= self.window_stride <= self.window_tokens <= self.max_length - 5:
+            raise ValueError("need 1 <= window_stride <= window_tokens <= max_length - 5 (room "
+                             "for the 'query: ' prefix and the special tokens)")
+        if self.batch_size < 1 or self.eval_every < 1 or self.max_steps < 1:
+            raise ValueError("batch_size, eval_every and max_steps must be positive")
+        if self.calibration not in ("platt", "temperature"):
+            raise ValueError("calibration must be 'platt' or 'temperature'")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["labels"], out["lora_targets"] = list(self.labels), list(self.lora_targets)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TransformerConfig:
+        return cls(**data)
+
+    @classmethod
+    def from_file(cls, path: Path) -> TransformerConfig:
+        """Read a JSON file of fields (unknown fields are an error naming them)."""
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"{path}: unknown field(s) {unknown}; known: {sorted(known)}")
+        return cls.from_dict(data)
+
+
+def balanced_weights(rows: pd.DataFrame, power: float) -> np.ndarray:
+    """Sampling weights that balance languages and sources: ``count(lang, source) ** -power``,
+    normalised to sum to 1."""
+    first_source = rows["source"].str.split(";").str[0]
+    cell = rows["lang"].astype(str) + "|" + first_source
+    counts = cell.map(cell.value_counts()).to_numpy(float)
+    weights = counts ** -power
+    return weights / weights.sum()
+
+
+def _sample(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
+    if not n or len(rows) <= n:
+        return rows
+    return rows.sample(n, random_state=seed).sort_index()
+
+
+def _cap_sources(rows: pd.DataFrame, per_source: int) -> pd.DataFrame:
+    if not per_source:
+        return rows
+    rank = rows["id"].map(lambda i: hashlib.sha1(f"src:{i}".encode()).hexdigest())
+    first = rows["source"].str.split(";").str[0]
+    keep = rank.groupby(first).rank(method="first") <= per_source
+    return rows[keep.to_numpy()]
+
+
+def _device():
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _model_config(config: TransformerConfig, labels: list[str], train: pd.DataFrame,
+                  extra: dict[str, Any]) -> ModelConfig:
+    identity = {n: Calibrator().to_dict() for n in labels}
+    return ModelConfig(
+        kind="transformer", name=config.name, version=config.version, scored_labels=labels,
+        thresholds=dict.fromkeys(labels, 0.5), review_bands={n: [0.5, 0.5] for n in labels},
+        calibration=identity, window_words=config.window_tokens,
+        window_stride=config.window_stride,
+        training={**config.to_dict(), "head": dict(config.head), **extra},
+        data_sources=_sources_with_licences(train), library_versions=library_versions(),
+        commit=git_commit(), created=dt.date.today().isoformat(),
+    )
+
+
+def _calibrate(model: TransformerClassifier, calib: pd.DataFrame, config: TransformerConfig,
+               train: pd.DataFrame) -> TransformerClassifier:
+    labels = model.config.scored_labels
+    z = model.raw_logits(list(calib["text"]))
+    calibration, thresholds, bands = {}, {}, {}
+    for j, name in enumerate(labels):
+        y = calib[name].to_numpy(float)
+        cal = fit_calibrator(z[:, j], y, config.calibration)
+        p = cal.transform(z[:, j])
+        calibration[name] = cal.to_dict()
+        thresholds[name] = round(fit_threshold(p, y), 4)
+        bands[name] = fit_review_band(p, y, thresholds[name])
+    positives = train[list(labels)].fillna(0).sum(axis=1) > 0
+    strong = set(train.loc[positives, "lang"])
+    cfg = model.config
+    cfg.calibration, cfg.thresholds, cfg.review_bands = calibration, thresholds, bands
+    cfg.weak_languages = sorted(({"other"} | set(LANGUAGES)) - strong, key=LANGUAGES.index)
+    return TransformerClassifier(cfg, model.tokenizer, model.encoder, model.head)
+
+
+def _trainable_labels(train: pd.DataFrame, config: TransformerConfig) -> list[str]:
+    labels = []
+    for name in config.labels:
+        y = train[name].dropna()
+        if y.nunique() == 2 and min(y.sum(), len(y) - y.sum()) >= 20:
+            labels.append(name)
+        else:
+            log.warning("%s: too few known positives or negatives in training: stays null", name)
+    if not labels:
+        raise ValueError("no label has enough positives and negatives to train")
+    return labels
+
+
+def fit_transformer(corpus: pd.DataFrame, config: TransformerConfig | None = None,
+                    work_dir: Path | None = None, encoder: tuple | None = None
+                    ) -> TransformerClassifier:
+    """Train, calibrate and return a transformer classifier (not yet saved).
+
+    Args:
+        corpus: A corpus frame with train, dev and calib rows.
+        config: Settings (defaults when None).
+        work_dir: Checkpoints and the embedding cache (default: a folder in the cache dir).
+        encoder: ``(tokenizer, model)`` to use instead of the converted base encoder (tests).
+
+    Raises:
+        ValueError: A split is missing or no label can be trained.
+    """
+    import torch
+
+    from warning.settings import cache_dir
+
+    config = config or TransformerConfig()
+    torch.manual_seed(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    for split in ("train", "dev", "calib"):
+        if not (corpus["split"] == split).any():
+            raise ValueError(f"the corpus has no {split!r} rows")
+    train = cap_rows(corpus[corpus["split"] == "train"], config.capped_rows_per_language)
+    train = _cap_sources(train, config.train_rows_per_source)
+    dev = _sample(corpus[corpus["split"] == "dev"], config.dev_rows, config.seed)
+    calib = _sample(corpus[corpus["split"] == "calib"], config.calib_rows, config.seed)
+    labels = _trainable_labels(train, config)
+    work_dir = Path(work_dir) if work_dir else cache_dir() / "runs" / f"{config.name}-{config.mode}"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    if encoder is None:
+        from warning.encoder import load_encoder
+
+        encoder = load_encoder()
+    tokenizer, base = encoder
+    start = time.perf_counter()
+    if config.mode == "frozen":
+        head, extra = _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base)
+        model_encoder = base
+    else:
+        model_encoder, head, extra = _fit_lora(train, dev, labels, config, work_dir, tokenizer,
+                                               base)
+    extra.update({"train_rows": len(train), "seconds": round(time.perf_counter() - start),
+                  "device": str(_device())})
+    draft = TransformerClassifier(_model_config(config, labels, train, extra), tokenizer,
+                                  model_encoder, head)
+    return _calibrate(draft, calib, config, train)
+
+
+def _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base):
+    from warning.encoder import embed
+
+    from .embeddings import EmbeddingCache, embed_rows
+    from .heads import MLPHead
+
+    cache = EmbeddingCache(work_dir / "embeddings", max_length=config.max_length)
+
+    def encode(texts: list[str]) -> np.ndarray:
+        return embed(texts, tokenizer, base, max_length=config.max_length, batch_size=64)
+
+    x_train = embed_rows(train, cache, encode=encode)
+    x_dev = embed_rows(dev, cache, encode=encode)
+    spec = dict(config.head)
+    mlp = MLPHead(hidden=int(spec.get("hidden", 256)), dropout=float(spec.get("dropout", 0.1)),
+                  epochs=config.head_epochs, lr=config.lr_head, seed=config.seed)
+    if spec.get("type", "mlp") != "mlp":
+        raise ValueError("frozen mode trains an MLP head; set head.type to 'mlp'")
+    mlp.fit(x_train, train[labels].to_numpy(float), x_dev, dev[labels].to_numpy(float))
+    return mlp.net_, {"dev_loss": min(mlp.history_), "epochs": len(mlp.history_)}
+
+
+def _masked_loss(logits, targets, pos_weight):
+    import torch
+
+    known = ~torch.isnan(targets)
+    weights = torch.where(targets == 1, pos_weight.expand_as(targets), torch.ones_like(targets))
+    losses = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.nan_to_num(targets), reduction="none") * weights
+    return losses[known].sum() / known.sum().clamp(min=1)
+
+
+def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    from warning.encoder import E5_PREFIX
+
+    device = _device()
+    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
+                      lora_dropout=config.lora_dropout,
+                      target_modules=list(config.lora_targets), bias="none")
+    with warnings.catch_warnings():
+        # peft 0.21 asks transformers 5 for a deprecated property; harmless, and not ours
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
+                                category=FutureWarning)
+        model = get_peft_model(base, lora).to(device)
+    head = build_head(config.head, base.config.hidden_size, len(labels)).to(device)
+    params = [{"params": [p for p in model.parameters() if p.requires_grad],
+               "lr": config.lr_encoder},
+              {"params": head.parameters(), "lr": config.lr_head}]
+    opt = torch.optim.AdamW(params, weight_decay=config.weight_decay)
+    y_train = train[labels].to_numpy(float)
+    pos = np.nansum(y_train, axis=0)
+    neg = np.sum(~np.isnan(y_train), axis=0) - pos
+    pos_weight = torch.tensor(np.sqrt(neg / np.maximum(pos, 1)), dtype=torch.float32,
+                              device=device)
+    weights = balanced_weights(train, config.balance_power)
+    rng = np.random.default_rng(config.seed)
+    texts = list(train["text_norm"] if "text_norm" in train else train["text"])
+    dev_texts = list(dev["text_norm"] if "text_norm" in dev else dev["text"])
+    y_dev = torch.tensor(dev[labels].to_numpy(float), dtype=torch.float32)
+
+    def forward(batch_texts: list[str], train_mode: bool):
+        enc = tokenizer([E5_PREFIX + t for t in batch_texts], padding=True, truncation=True,
+                        max_length=config.max_length, return_tensors="pt").to(device)
+        model.train(train_mode)
+        head.train(train_mode)
+        hidden = model(**enc).last_hidden_state
+        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
+        return head(pooled)
+
+    def dev_loss() -> float:
+        order = np.argsort([len(t) for t in dev_texts])
+        logits = torch.zeros_like(y_dev)
+        with torch.inference_mode():
+            for s in range(0, len(order), 64):
+                idx = order[s : s + 64]
+                logits[idx] = forward([dev_texts[i] for i in idx], False).float().cpu()
+        return float(_masked_loss(logits, y_dev, pos_weight.cpu()))
+
+    ckpt = work_dir / "checkpoint"
+    state = {"step": 0, "best": math.inf, "waited": 0, "history": []}
+    if (ckpt / "state.json").is_file():
+        from safetensors.torch import load_file
+
+        state = json.loads((ckpt / "state.json").read_text())
+        model.load_state_dict(load_file(str(ckpt / "adapter.safetensors")), strict=False)
+        head.load_state_dict(load_file(str(ckpt / "head.safetensors")))
+        opt.load_state_dict(torch.load(ckpt / "optimizer.pt", weights_only=True))
+        rng = np.random.default_rng([config.seed, state["step"]])
+        log.info("resuming from step %d (best dev loss %.4f)", state["step"], state["best"])
+
+    def save_checkpoint(best: bool) -> None:
+        from safetensors.torch import save_file
+
+        ckpt.mkdir(parents=True, exist_ok=True)
+        adapter = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+                   if "lora_" in k}
+        save_file(adapter, str(ckpt / "adapter.safetensors"))
+        save_file({k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()},
+                  str(ckpt / "head.safetensors"))
+        torch.save(opt.state_dict(), ckpt / "optimizer.pt")
+        if best:
+            save_file(adapter, str(ckpt / "best_adapter.safetensors"))
+            save_file({k: v.detach().cpu().contiguous() for k, v in head.state_dict().items()},
+                      str(ckpt / "best_head.safetensors"))
+        (ckpt / "state.json").write_text(json.dumps(state))
+
+    start = time.perf_counter()
+    budget = config.time_budget_minutes * 60
+    y_all = torch.tensor(y_train, dtype=torch.float32)
+    stop_reason = "max_steps"
+    while state["step"] < config.max_steps:
+        idx = rng.choice(len(texts), size=config.batch_size, p=weights)
+        opt.zero_grad()
+        logits = forward([texts[i] for i in idx], True)
+        loss = _masked_loss(logits, y_all[idx].to(device), pos_weight)
+        loss.backward()
+        opt.step()
+        state["step"] += 1
+        if state["step"] % config.eval_every == 0 or state["step"] == config.max_steps:
+            current = dev_loss()
+            state["history"].append([state["step"], current])
+            improved = current < state["best"] - 1e-4
+            if improved:
+                state["best"], state["waited"] = current, 0
+            else:
+                state["waited"] += 1
+            elapsed = time.perf_counter() - start
+            log.info("step %d: train loss %.4f, dev loss %.4f%s (%.0f s, %.1f posts/s)",
+                     state["step"], float(loss.detach()), current, " *" if improved else "",
+                     elapsed,
+                     state["step"] * config.batch_size / max(elapsed, 1e-9))
+            save_checkpoint(improved)
+            if state["waited"] >= config.patience:
+                stop_reason = "early stopping"
+                break
+            if elapsed > budget:
+                stop_reason = "time budget"
+                break
+    from safetensors.torch import load_file
+
+    if (ckpt / "best_adapter.safetensors").is_file():
+        model.load_state_dict(load_file(str(ckpt / "best_adapter.safetensors")), strict=False)
+        head.load_state_dict(load_file(str(ckpt / "best_head.safetensors")))
+    model.eval()
+    head.eval()
+    model = model.cpu()
+    head = head.cpu()
+    return model, head, {"steps": state["step"], "best_dev_loss": state["best"],
+                         "stop": stop_reason, "dev_history": state["history"]}
+
+
+def train_transformer(corpus: pd.DataFrame, config: TransformerConfig | None, output_dir: Path,
+                      work_dir: Path | None = None) -> Path:
+    """Fit and save the transformer to ``output_dir`` (config, head, adapters)."""
+    model = fit_transformer(corpus, config, work_dir)
+    return model.save(Path(output_dir))
