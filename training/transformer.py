@@ -77,7 +77,7 @@ class TransformerConfig:
 
     name: str = "e5-small"
     version: str = field(default_factory=lambda: dt.date.today().strftime("%Y.%m.%d"))
-    mode: str = "frozen"
+    mode: str = "lora"  # the default finishes within 60 minutes on 2 CPU cores
     labels: tuple[str, ...] = ("offensive", "hate", "threat")
     max_length: int = 128
     window_tokens: int = 120
@@ -254,6 +254,7 @@ def fit_transformer(corpus: pd.DataFrame, config: TransformerConfig | None = Non
     labels = _trainable_labels(train, config)
     work_dir = Path(work_dir) if work_dir else cache_dir() / "runs" / f"{config.name}-{config.mode}"
     work_dir.mkdir(parents=True, exist_ok=True)
+    converted = encoder is None
     if encoder is None:
         from warning.encoder import load_encoder
 
@@ -261,7 +262,8 @@ def fit_transformer(corpus: pd.DataFrame, config: TransformerConfig | None = Non
     tokenizer, base = encoder
     start = time.perf_counter()
     if config.mode == "frozen":
-        head, extra = _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base)
+        head, extra = _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base,
+                                  converted)
         model_encoder = base
     else:
         model_encoder, head, extra = _fit_lora(train, dev, labels, config, work_dir, tokenizer,
@@ -273,13 +275,20 @@ def fit_transformer(corpus: pd.DataFrame, config: TransformerConfig | None = Non
     return _calibrate(draft, calib, config, train)
 
 
-def _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base):
+def _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base,
+                base_is_converted=False):
     from warning.encoder import embed
+
+    # The frozen encoder's embeddings depend only on the text and max_length: share one cache
+    # across runs (and with benchmarks/stage1_heads.py) unless a test passes its own encoder.
+    from warning.settings import cache_dir
 
     from .embeddings import EmbeddingCache, embed_rows
     from .heads import MLPHead
 
-    cache = EmbeddingCache(work_dir / "embeddings", max_length=config.max_length)
+    shared = cache_dir() / "embeddings" / f"corpus-e5-q4-{config.max_length}"
+    cache = EmbeddingCache(shared if base_is_converted else work_dir / "embeddings",
+                           max_length=config.max_length)
 
     def encode(texts: list[str]) -> np.ndarray:
         return embed(texts, tokenizer, base, max_length=config.max_length, batch_size=64)
