@@ -65,53 +65,47 @@ def _setup_logging() -> None:
                         stream=sys.stderr)
 
 
+def _train_and_evaluate(args: argparse.Namespace, read_config, train) -> int:
+    """Shared body of ``train baseline`` and ``train transformer``: read the corpus and the
+    config, train and save, then evaluate (report and card) unless told not to."""
+    from .corpus import load_corpus
+    from .eval_run import run_evaluation
+
+    _setup_logging()
+    try:
+        corpus = load_corpus(Path(args.corpus))
+        config = read_config(Path(args.config) if args.config else None)
+    except (SourceError, ValueError, OSError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = train(corpus, config, Path(args.out))
+    print(f"model written to {out}")
+    if not args.skip_eval:
+        report = run_evaluation(out, corpus, loso=getattr(args, "loso", False),
+                                n_boot=args.bootstrap)
+        print(f"evaluation in {out / 'eval'}, card in {out / 'card.md'}")
+        print("macro-F1 per language:", {k: round(v, 3) for k, v in
+                                         report["macro_f1_by_language"].items()})
+    return 0
+
+
 def _cmd_baseline(args: argparse.Namespace) -> int:
     import json
 
     from .baseline import BaselineConfig, train_baseline
-    from .corpus import load_corpus
-    from .eval_run import run_evaluation
 
-    _setup_logging()
-    try:
-        corpus = load_corpus(Path(args.corpus))
-        config = BaselineConfig.from_dict(json.loads(Path(args.config).read_text())) \
-            if args.config else BaselineConfig()
-    except (SourceError, ValueError, OSError, TypeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    out = train_baseline(corpus, config, Path(args.out))
-    print(f"model written to {out}")
-    if not args.skip_eval:
-        report = run_evaluation(out, corpus, loso=args.loso, n_boot=args.bootstrap)
-        print(f"evaluation in {out / 'eval'}, card in {out / 'card.md'}")
-        print("macro-F1 per language:", {k: round(v, 3) for k, v in
-                                         report["macro_f1_by_language"].items()})
-    return 0
+    return _train_and_evaluate(
+        args, lambda path: BaselineConfig.from_dict(json.loads(path.read_text())) if path
+        else BaselineConfig(), train_baseline)
 
 
 def _cmd_transformer(args: argparse.Namespace) -> int:
-    from .corpus import load_corpus
-    from .eval_run import run_evaluation
     from .transformer import TransformerConfig, train_transformer
 
-    _setup_logging()
-    try:
-        corpus = load_corpus(Path(args.corpus))
-        config = TransformerConfig.from_file(Path(args.config)) if args.config else \
-            TransformerConfig()
-    except (SourceError, ValueError, OSError, TypeError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    out = train_transformer(corpus, config, Path(args.out),
-                            Path(args.work_dir) if args.work_dir else None)
-    print(f"model written to {out}")
-    if not args.skip_eval:
-        report = run_evaluation(out, corpus, n_boot=args.bootstrap)
-        print(f"evaluation in {out / 'eval'}, card in {out / 'card.md'}")
-        print("macro-F1 per language:", {k: round(v, 3) for k, v in
-                                         report["macro_f1_by_language"].items()})
-    return 0
+    work_dir = Path(args.work_dir) if args.work_dir else None
+    return _train_and_evaluate(
+        args, lambda path: TransformerConfig.from_file(path) if path else TransformerConfig(),
+        lambda corpus, config, out: train_transformer(corpus, config, out, work_dir))
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
