@@ -72,7 +72,8 @@ class TransformerClassifier(Classifier):
         """Overlapping windows of ``window_words`` tokens, stride ``window_stride``, cut on token
         boundaries of the normalised text."""
         clean = normalize(text)
-        encoded = self.tokenizer(clean, add_special_tokens=False, return_offsets_mapping=True)
+        encoded = self.tokenizer(clean, add_special_tokens=False, return_offsets_mapping=True,
+                                 verbose=False)
         offsets = encoded["offset_mapping"]
         size, stride = self.config.window_words, self.config.window_stride
         if len(offsets) <= size:

@@ -135,3 +135,14 @@ def test_lora_mode_trains_checkpoints_and_resumes(tiny_corpus, tiny_encoder, tmp
     text = ["you stupid idiot moron", "the market opens at nine"]
     np.testing.assert_allclose(loaded.predict_proba(text), resumed.predict_proba(text),
                                rtol=1e-4, atol=1e-5)
+
+
+def test_lora_stops_at_its_time_budget(tiny_corpus, tiny_encoder, tmp_path) -> None:
+    import copy
+
+    model = fit_transformer(tiny_corpus, _config(mode="lora", max_steps=50, eval_every=25,
+                                                 batch_size=4, time_budget_minutes=0.0),
+                            tmp_path / "work",
+                            encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    assert model.config.training["stop"] == "time budget"
+    assert model.config.training["steps"] == 1
