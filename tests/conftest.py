@@ -108,7 +108,7 @@ def _tiny_corpus_frame():
             "offensive": off if lang != "ky" else 0.0,
             "hate": hate if lang == "en" else (np.nan if lang in ("ru", "tr") else 0.0),
             "threat": threat if lang == "en" else (np.nan if lang in ("ru", "tr") else 0.0),
-            "extremism": np.nan, "source": f"synthetic_{lang}", "licence": "permissive",
+            "extremism": np.nan, "source": f"fixture_{lang}", "licence": "permissive",
             "capped": lang == "ky", "group": f"{i:016x}", "split": split, "orig_split": "",
             "n_copies": 1,
         })

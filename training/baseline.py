@@ -33,7 +33,7 @@ from warning.normalize import fold
 from .calibration import fit_calibrator, fit_review_band, fit_threshold
 from .sources import SOURCES
 
-__all__ = ["BaselineConfig", "cap_rows", "fit_baseline", "train_baseline"]
+__all__ = ["BaselineConfig", "cap_rows", "fit_baseline", "train_baseline", "weak_languages"]
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +152,17 @@ def _text_column(frame: pd.DataFrame) -> list[str]:
     return [fold(t) for t in frame[column]]
 
 
+def weak_languages(train: pd.DataFrame, labels: list[str]) -> list[str]:
+    """Languages without real (collected, not synthetic) positives for any trained label, plus
+    ``other``: every post in them is marked for review. Our own synthetic examples do not make
+    a language strong: they show what we wrote, not what real posts look like."""
+    synthetic = {name for name, src in SOURCES.items() if src.synthetic}
+    real = ~train["source"].str.split(";").map(lambda names: set(names) <= synthetic)
+    positives = (train[list(labels)].fillna(0).sum(axis=1) > 0) & real
+    strong = set(train.loc[positives, "lang"])
+    return sorted(({"other"} | set(LANGUAGES)) - strong, key=LANGUAGES.index)
+
+
 def _sources_with_licences(rows: pd.DataFrame) -> list[dict[str, str]]:
     """Each source in the rows with its licence class (a user file's as recorded)."""
     single = rows[~rows["source"].str.contains(";")].groupby("source")["licence"].first()
@@ -234,9 +245,7 @@ def fit_baseline(corpus: pd.DataFrame, config: BaselineConfig | None = None
         thresholds[name] = round(fit_threshold(p, y), 4)
         bands[name] = fit_review_band(p, y, thresholds[name], config.review_recall,
                                       config.review_precision)
-    positives = train[list(labels)].fillna(0).sum(axis=1) > 0
-    strong = set(train.loc[positives, "lang"])
-    weak = sorted(({"other"} | set(LANGUAGES)) - strong, key=LANGUAGES.index)
+    weak = weak_languages(train, labels)
     sources = _sources_with_licences(train)
     final = ModelConfig(
         kind="baseline", name=config.name, version=config.version, scored_labels=labels,

@@ -33,10 +33,10 @@ import pandas as pd
 
 from warning.calibration import Calibrator
 from warning.classifier import ModelConfig, git_commit, library_versions
-from warning.labels import LABELS, LANGUAGES
+from warning.labels import LABELS
 from warning.transformer import TransformerClassifier, build_head
 
-from .baseline import _sources_with_licences, cap_rows
+from .baseline import _sources_with_licences, cap_rows, weak_languages
 from .calibration import fit_calibrator, fit_review_band, fit_threshold
 
 __all__ = ["TransformerConfig", "balanced_weights", "fit_transformer", "train_transformer"]
@@ -201,11 +201,9 @@ def _calibrate(model: TransformerClassifier, calib: pd.DataFrame, config: Transf
         calibration[name] = cal.to_dict()
         thresholds[name] = round(fit_threshold(p, y), 4)
         bands[name] = fit_review_band(p, y, thresholds[name])
-    positives = train[list(labels)].fillna(0).sum(axis=1) > 0
-    strong = set(train.loc[positives, "lang"])
     cfg = model.config
     cfg.calibration, cfg.thresholds, cfg.review_bands = calibration, thresholds, bands
-    cfg.weak_languages = sorted(({"other"} | set(LANGUAGES)) - strong, key=LANGUAGES.index)
+    cfg.weak_languages = weak_languages(train, labels)
     return TransformerClassifier(cfg, model.tokenizer, model.encoder, model.head)
 
 

@@ -61,3 +61,15 @@ def test_baseline_reads_user_source_rows(tiny_corpus) -> None:
                                               c_grid=(1.0,), min_positives=10, version="t"))
     assert {"name": "user:mine", "licence": "user"} in model.config.data_sources
     assert isinstance(pd.DataFrame(model.config.data_sources), pd.DataFrame)
+
+
+def test_synthetic_positives_do_not_make_a_language_strong(tiny_corpus) -> None:
+    from training.baseline import weak_languages
+
+    rows = tiny_corpus.copy()
+    ky = rows["lang"] == "ky"
+    rows.loc[ky, "hate"] = 1.0
+    rows.loc[ky, "source"] = "synthetic_ky"
+    assert "ky" in weak_languages(rows, ["offensive", "hate", "threat"])
+    rows.loc[ky, "source"] = "user:my_labels"
+    assert "ky" not in weak_languages(rows, ["offensive", "hate", "threat"])

@@ -106,11 +106,11 @@ def test_leave_one_source_out_trains_without_the_source(tiny_model, tiny_corpus)
         seen.append(set(rows["source"]))
         return tiny_model
 
-    result = leave_one_source_out(tiny_corpus, fit, sources=["synthetic_en", "synthetic_ru"])
-    assert seen == [{"synthetic_ru", "synthetic_tr", "synthetic_ky"},
-                    {"synthetic_en", "synthetic_tr", "synthetic_ky"}]
-    assert set(result["synthetic_en"]) == {"offensive", "hate", "threat"}
-    assert set(result["synthetic_ru"]) == {"offensive"}  # hate/threat unknown there
+    result = leave_one_source_out(tiny_corpus, fit, sources=["fixture_en", "fixture_ru"])
+    assert seen == [{"fixture_ru", "fixture_tr", "fixture_ky"},
+                    {"fixture_en", "fixture_tr", "fixture_ky"}]
+    assert set(result["fixture_en"]) == {"offensive", "hate", "threat"}
+    assert set(result["fixture_ru"]) == {"offensive"}  # hate/threat unknown there
 
 
 def test_run_evaluation_writes_report_plots_and_card(tiny_model_dir, tiny_corpus,
@@ -122,7 +122,7 @@ def test_run_evaluation_writes_report_plots_and_card(tiny_model_dir, tiny_corpus
         assert (out / name).stat().st_size > 0
     loaded = json.loads((out / "report.json").read_text())  # valid JSON: no NaN
     assert loaded["functional"]["en_suite.csv"]["cases"] == 6
-    assert "synthetic_en" in report["leave_one_source_out"]
+    assert "fixture_en" in report["leave_one_source_out"]
     card = (tiny_model_dir / "card.md").read_text()
     for section in ("## What it is for", "## What a score means", "## Training data",
                     "## Per language and label", "## Calibration", "Functional suite",
