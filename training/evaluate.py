@@ -120,7 +120,10 @@ def evaluate_corpus(
             if mask.sum() >= min_rows:
                 report["by_source"][name][source] = _metrics_block(
                     rows.loc[mask, name].to_numpy(float), proba[mask, j], threshold, n_boot=0)
-    flags = model.predict(list(rows["text"])) if len(rows) else np.zeros((0, len(LABELS)), bool)
+    flags = np.zeros(proba.shape, dtype=bool)  # from the scores above: no second pass
+    for name in scored:
+        j = LABELS.index(name)
+        flags[:, j] = proba[:, j] >= model.config.thresholds[name]
     clean = rows[rows.get("capped", pd.Series(False, index=rows.index)).astype(bool)]
     for lang, part in clean.groupby("lang"):
         f = flags[part.index.to_numpy()]
