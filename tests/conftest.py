@@ -8,13 +8,14 @@ folder fails them instead of skipping, so the real-data tests can never silently
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 from warning.settings import data_dir
 
-FIXTURES = Path(__file__).parent / "fixtures"
+sys.path.insert(0, str(Path(__file__).parent))  # for tests/fixtures/source_files.py
 
 
 def _under_ci() -> bool:
@@ -34,9 +35,17 @@ def real_data_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def fixture_data_dir() -> Path:
-    """Tiny hand-written files in the format of every registered source."""
-    return FIXTURES / "data"
+def fixture_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny hand-written files in the format of every registered source, in a temporary
+    folder laid out like WARNING_DATA_DIR."""
+    from fixtures.source_files import SOURCE_FILES
+
+    root = tmp_path_factory.mktemp("data")
+    for name, text in SOURCE_FILES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
 
 
 @pytest.fixture(scope="session")
