@@ -30,7 +30,7 @@ from warning.classifier import ModelConfig, git_commit, library_versions
 from warning.labels import LABELS, LANGUAGES
 from warning.normalize import fold
 
-from .calibration import fit_calibrator, fit_review_band, fit_threshold
+from .calibration import fit_label_calibration
 from .sources import SOURCES
 
 __all__ = ["BaselineConfig", "cap_rows", "fit_baseline", "train_baseline", "weak_languages"]
@@ -235,16 +235,9 @@ def fit_baseline(corpus: pd.DataFrame, config: BaselineConfig | None = None
         window_stride=config.window_stride,
     )
     model = BaselineClassifier(draft, features, heads)
-    z_calib = model.raw_logits(list(calib["text"]))
-    calibration, thresholds, bands = {}, {}, {}
-    for j, name in enumerate(labels):
-        y = calib[name].to_numpy(dtype=float)
-        cal = fit_calibrator(z_calib[:, j], y, config.calibration)
-        p = cal.transform(z_calib[:, j])
-        calibration[name] = cal.to_dict()
-        thresholds[name] = round(fit_threshold(p, y), 4)
-        bands[name] = fit_review_band(p, y, thresholds[name], config.review_recall,
-                                      config.review_precision)
+    calibration, thresholds, bands = fit_label_calibration(
+        model.raw_logits(list(calib["text"])), calib, labels, config.calibration,
+        config.review_recall, config.review_precision)
     weak = weak_languages(train, labels)
     sources = _sources_with_licences(train)
     final = ModelConfig(

@@ -7,11 +7,12 @@ model's ``config.json``.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize_scalar
 
 from warning.calibration import Calibrator, sigmoid
 
-__all__ = ["fit_calibrator", "fit_review_band", "fit_threshold"]
+__all__ = ["fit_calibrator", "fit_label_calibration", "fit_review_band", "fit_threshold"]
 
 
 def _check(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -105,3 +106,29 @@ def fit_review_band(
     low = max(threshold - max_width, min(threshold, low))
     high = min(threshold + max_width, max(threshold, high))
     return [round(low, 4), round(high, 4)]
+
+
+def fit_label_calibration(
+    logits: np.ndarray, calib: pd.DataFrame, labels: list[str], method: str = "platt",
+    recall: float = 0.9, precision: float = 0.9,
+) -> tuple[dict, dict, dict]:
+    """Calibrator, threshold and review band per label, from window-max logits on calib rows.
+
+    Args:
+        logits: Raw logits ``[n_rows, len(labels)]`` (``Classifier.raw_logits``).
+        calib: The calib rows, with a 0/1/NaN column per label.
+        labels: The labels, in the logits' column order.
+        method, recall, precision: As in :func:`fit_calibrator` and :func:`fit_review_band`.
+
+    Returns:
+        ``(calibration, thresholds, bands)``, each keyed by label, ready for ``ModelConfig``.
+    """
+    calibration, thresholds, bands = {}, {}, {}
+    for j, name in enumerate(labels):
+        y = calib[name].to_numpy(dtype=float)
+        cal = fit_calibrator(logits[:, j], y, method)
+        p = cal.transform(logits[:, j])
+        calibration[name] = cal.to_dict()
+        thresholds[name] = round(fit_threshold(p, y), 4)
+        bands[name] = fit_review_band(p, y, thresholds[name], recall, precision)
+    return calibration, thresholds, bands

@@ -19,15 +19,21 @@ from warning.transformer import build_head
 __all__ = ["MLPHead", "fit_linear_heads", "masked_bce"]
 
 
-def masked_bce(logits, targets):
-    """Mean binary cross-entropy over the known cells only (NaN targets are masked out)."""
+def masked_bce(logits, targets, pos_weight=None):
+    """Mean binary cross-entropy over the known cells only (NaN targets are masked out).
+
+    ``pos_weight`` (one weight per label) scales the positive cells, balancing classes within
+    the known cells; it is what both the MLP head and LoRA fine-tuning train with.
+    """
     import torch
 
     known = ~torch.isnan(targets)
-    if not known.any():
-        return logits.sum() * 0.0
-    return torch.nn.functional.binary_cross_entropy_with_logits(
-        logits[known], targets[known], reduction="mean")
+    losses = torch.nn.functional.binary_cross_entropy_with_logits(
+        logits, torch.nan_to_num(targets), reduction="none")
+    if pos_weight is not None:
+        losses = losses * torch.where(targets == 1, pos_weight.expand_as(targets),
+                                      torch.ones_like(targets))
+    return losses[known].sum() / known.sum().clamp(min=1)
 
 
 def fit_linear_heads(x: np.ndarray, y: np.ndarray, labels: tuple[str, ...] = LABELS[:3],
@@ -112,14 +118,7 @@ class MLPHead:
         return {"type": "mlp", "hidden": self.hidden, "dropout": self.dropout}
 
     def _loss(self, logits, targets):
-        import torch
-
-        known = ~torch.isnan(targets)
-        weights = torch.where(targets == 1, self.pos_weight_.expand_as(targets),
-                              torch.ones_like(targets))
-        losses = torch.nn.functional.binary_cross_entropy_with_logits(
-            logits, torch.nan_to_num(targets), reduction="none") * weights
-        return losses[known].sum() / known.sum().clamp(min=1)
+        return masked_bce(logits, targets, self.pos_weight_)
 
     def decision_function(self, x: np.ndarray) -> np.ndarray:
         """Raw logits ``[n, n_labels]``."""

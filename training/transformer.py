@@ -37,7 +37,7 @@ from warning.labels import LABELS
 from warning.transformer import TransformerClassifier, build_head
 
 from .baseline import _sources_with_licences, cap_rows, weak_languages
-from .calibration import fit_calibrator, fit_review_band, fit_threshold
+from .calibration import fit_label_calibration
 
 __all__ = ["TransformerConfig", "balanced_weights", "fit_transformer", "train_transformer"]
 
@@ -192,15 +192,8 @@ def _model_config(config: TransformerConfig, labels: list[str], train: pd.DataFr
 def _calibrate(model: TransformerClassifier, calib: pd.DataFrame, config: TransformerConfig,
                train: pd.DataFrame) -> TransformerClassifier:
     labels = model.config.scored_labels
-    z = model.raw_logits(list(calib["text"]))
-    calibration, thresholds, bands = {}, {}, {}
-    for j, name in enumerate(labels):
-        y = calib[name].to_numpy(float)
-        cal = fit_calibrator(z[:, j], y, config.calibration)
-        p = cal.transform(z[:, j])
-        calibration[name] = cal.to_dict()
-        thresholds[name] = round(fit_threshold(p, y), 4)
-        bands[name] = fit_review_band(p, y, thresholds[name])
+    calibration, thresholds, bands = fit_label_calibration(
+        model.raw_logits(list(calib["text"])), calib, labels, config.calibration)
     cfg = model.config
     cfg.calibration, cfg.thresholds, cfg.review_bands = calibration, thresholds, bands
     cfg.weak_languages = weak_languages(train, labels)
@@ -302,21 +295,13 @@ def _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base,
     return mlp.net_, {"dev_loss": min(mlp.history_), "epochs": len(mlp.history_)}
 
 
-def _masked_loss(logits, targets, pos_weight):
-    import torch
-
-    known = ~torch.isnan(targets)
-    weights = torch.where(targets == 1, pos_weight.expand_as(targets), torch.ones_like(targets))
-    losses = torch.nn.functional.binary_cross_entropy_with_logits(
-        logits, torch.nan_to_num(targets), reduction="none") * weights
-    return losses[known].sum() / known.sum().clamp(min=1)
-
-
 def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
     import torch
     from peft import LoraConfig, get_peft_model
 
     from warning.encoder import E5_PREFIX
+
+    from .heads import masked_bce
 
     device = _device()
     lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
@@ -360,7 +345,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
             for s in range(0, len(order), 64):
                 idx = order[s : s + 64]
                 logits[idx] = forward([dev_texts[i] for i in idx], False).float().cpu()
-        return float(_masked_loss(logits, y_dev, pos_weight.cpu()))
+        return float(masked_bce(logits, y_dev, pos_weight.cpu()))
 
     ckpt = work_dir / "checkpoint"
     state = {"step": 0, "best": math.inf, "waited": 0, "history": []}
@@ -398,7 +383,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
         idx = rng.choice(len(texts), size=config.batch_size, p=weights)
         opt.zero_grad()
         logits = forward([texts[i] for i in idx], True)
-        loss = _masked_loss(logits, y_all[idx].to(device), pos_weight)
+        loss = masked_bce(logits, y_all[idx].to(device), pos_weight)
         loss.backward()
         opt.step()
         state["step"] += 1
