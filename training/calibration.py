@@ -12,7 +12,13 @@ from scipy.optimize import minimize_scalar
 
 from warning.calibration import Calibrator, sigmoid
 
-__all__ = ["fit_calibrator", "fit_label_calibration", "fit_review_band", "fit_threshold"]
+__all__ = [
+    "fit_calibrator",
+    "fit_label_calibration",
+    "fit_language_calibration",
+    "fit_review_band",
+    "fit_threshold",
+]
 
 
 def _check(z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,3 +138,39 @@ def fit_label_calibration(
         thresholds[name] = round(fit_threshold(p, y), 4)
         bands[name] = fit_review_band(p, y, thresholds[name], recall, precision)
     return calibration, thresholds, bands
+
+
+def fit_language_calibration(
+    logits: np.ndarray, calib: pd.DataFrame, labels: list[str], langs: list[str],
+    method: str = "platt", min_positives: int = 30, min_negatives: int = 30,
+    recall: float = 0.9, precision: float = 0.9,
+) -> dict[str, dict[str, dict]]:
+    """Calibration, thresholds and review bands per detected language, for each label whose
+    calib rows in that language hold at least ``min_positives`` positives and
+    ``min_negatives`` negatives (``ModelConfig.by_language``). Languages and labels below that
+    keep the global fit: a language without positives is never calibrated towards "clean".
+
+    Args:
+        logits: Raw logits ``[n_rows, len(labels)]`` on the calib rows.
+        calib: The calib rows, with a 0/1/NaN column per label.
+        labels: The labels, in the logits' column order.
+        langs: The detected language of each calib row (as at scoring time).
+    """
+    langs_arr = np.asarray(langs, dtype=object)
+    if len(langs_arr) != len(calib):
+        raise ValueError(f"{len(langs_arr)} languages for {len(calib)} calib rows")
+    out: dict[str, dict[str, dict]] = {}
+    for lang in sorted(set(langs)):
+        rows = langs_arr == lang
+        part = calib[rows]
+        fitted = [j for j, name in enumerate(labels)
+                  if (part[name] == 1).sum() >= min_positives
+                  and (part[name] == 0).sum() >= min_negatives]
+        if not fitted:
+            continue
+        names = [labels[j] for j in fitted]
+        calibration, thresholds, bands = fit_label_calibration(
+            logits[rows][:, fitted], part, names, method, recall, precision)
+        out[lang] = {"calibration": calibration, "thresholds": thresholds,
+                     "review_bands": bands}
+    return out

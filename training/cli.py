@@ -108,6 +108,37 @@ def _cmd_transformer(args: argparse.Namespace) -> int:
         lambda corpus, config, out: train_transformer(corpus, config, out, work_dir))
 
 
+def _cmd_ensemble(args: argparse.Namespace) -> int:
+    from warning.classifier import Classifier, ModelLoadError
+
+    from .corpus import load_corpus
+    from .ensemble import EnsembleConfig, fit_ensemble
+    from .eval_run import run_evaluation
+
+    _setup_logging()
+    try:
+        members = {}
+        for value in args.member:
+            name, sep, folder = value.partition("=")
+            if not sep or not name.isidentifier() or not folder:
+                raise ValueError(f"--member takes NAME=FOLDER (NAME a plain word), got {value!r}")
+            members[name] = Classifier.load(Path(folder))
+        corpus = load_corpus(Path(args.corpus))
+        config = EnsembleConfig(**({"name": args.name} if args.name else {}),
+                                calib_rows=args.calib_rows)
+        model = fit_ensemble(members, corpus, config)
+    except (SourceError, ModelLoadError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    out = model.save(Path(args.out))
+    print(f"model written to {out}")
+    if not args.skip_eval:
+        report = run_evaluation(out, corpus, n_boot=args.bootstrap)
+        print("macro-F1 per language:", {k: round(v, 3) for k, v in
+                                         report["macro_f1_by_language"].items()})
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from warning.classifier import ModelLoadError, default_model_path
 
@@ -204,6 +235,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     transformer.add_argument("--skip-eval", action="store_true", help="do not evaluate")
     transformer.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
     transformer.set_defaults(func=_cmd_transformer)
+
+    ensemble = tsub.add_parser(
+        "ensemble", help="stack trained models on the calib split into one",
+        description="Fits one logistic regression per label (and per language where calib has "
+                    "enough positives) over the members' raw logits on the calib split, "
+                    "calibrates the result, saves a self-contained folder (the members are "
+                    "copied into it) and evaluates it.",
+    )
+    ensemble.add_argument("--member", action="append", required=True, metavar="NAME=FOLDER",
+                          help="a trained model folder (repeat for each member)")
+    ensemble.add_argument("--corpus", default="corpus/corpus.parquet")
+    ensemble.add_argument("--out", "-o", default="models/default", help="model folder")
+    ensemble.add_argument("--name", help="model name (default: e5-lora+baseline)")
+    ensemble.add_argument("--calib-rows", type=int, default=0,
+                          help="calib rows to fit on (default: all)")
+    ensemble.add_argument("--skip-eval", action="store_true", help="do not evaluate")
+    ensemble.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
+    ensemble.set_defaults(func=_cmd_ensemble)
 
     evaluate = sub.add_parser(
         "eval", help="evaluate a model: metrics, calibration, functional suites, card",

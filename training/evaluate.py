@@ -56,7 +56,8 @@ def _labels_scored(model: Classifier) -> list[str]:
     return list(model.config.scored_labels)
 
 
-def _metrics_block(y: np.ndarray, p: np.ndarray, threshold: float, n_boot: int) -> dict:
+def _metrics_block(y: np.ndarray, p: np.ndarray, threshold: float | np.ndarray, n_boot: int
+                   ) -> dict:
     point = binary_metrics(y, p, threshold)
     if point["positives"] == 0 or point["positives"] == point["n"]:
         return {"n": point["n"], "positives": point["positives"],
@@ -87,21 +88,24 @@ def evaluate_corpus(
     if rows.empty:
         raise ValueError(f"the corpus has no {split!r} rows")
     log.info("scoring %d %s rows", len(rows), split)
-    proba = model.predict_proba(list(rows["text"]))
+    langs = model.languages(list(rows["text"]))
+    proba = model.predict_proba(list(rows["text"]), langs=langs)
+    thresholds = model.threshold_matrix(langs, len(rows))  # per language where fitted
     scored = _labels_scored(model)
     report: dict[str, Any] = {
         "model": model.name, "split": split, "rows": len(rows), "scored_labels": scored,
         "thresholds": dict(model.config.thresholds),
+        "thresholds_by_language": {lang: part["thresholds"] for lang, part in
+                                   model.config.by_language.items()},
         "by_language": defaultdict(dict), "by_source": defaultdict(dict), "overall": {},
         "calibration": {}, "clean_languages": {}, "curves": {},
     }
     sources = rows["source"].str.split(";")
     for name in scored:
         j = LABELS.index(name)
-        threshold = model.config.thresholds[name]
         known = rows[name].notna().to_numpy()
         y, p = rows.loc[known, name].to_numpy(float), proba[known, j]
-        report["overall"][name] = _metrics_block(y, p, threshold, n_boot)
+        report["overall"][name] = _metrics_block(y, p, thresholds[known, j], n_boot)
         report["calibration"][name] = {
             "adaptive_ece": adaptive_ece(y, p), "brier": brier_score(y, p),
             "bins": reliability_bins(y, p),
@@ -112,18 +116,18 @@ def evaluate_corpus(
                 continue
             idx = part.index.to_numpy()
             y_l, p_l = part[name].to_numpy(float), proba[idx, j]
-            report["by_language"][name][lang] = _metrics_block(y_l, p_l, threshold, n_boot)
+            report["by_language"][name][lang] = _metrics_block(y_l, p_l, thresholds[idx, j],
+                                                               n_boot)
             if 0 < y_l.sum() < len(y_l):
                 report["curves"][name][lang] = _pr_curve(y_l, p_l)
         for source in sorted({s for ss in sources for s in ss}):
             mask = known & sources.map(lambda ss, s=source: s in ss).to_numpy()
             if mask.sum() >= min_rows:
                 report["by_source"][name][source] = _metrics_block(
-                    rows.loc[mask, name].to_numpy(float), proba[mask, j], threshold, n_boot=0)
-    flags = np.zeros(proba.shape, dtype=bool)  # from the scores above: no second pass
-    for name in scored:
-        j = LABELS.index(name)
-        flags[:, j] = proba[:, j] >= model.config.thresholds[name]
+                    rows.loc[mask, name].to_numpy(float), proba[mask, j], thresholds[mask, j],
+                    n_boot=0)
+    with np.errstate(invalid="ignore"):  # from the scores above: no second pass
+        flags = proba >= thresholds
     clean = rows[rows.get("capped", pd.Series(False, index=rows.index)).astype(bool)]
     for lang, part in clean.groupby("lang"):
         f = flags[part.index.to_numpy()]
@@ -255,15 +259,17 @@ def leave_one_source_out(
         log.info("leave-one-source-out: %s (%d rows held out)", source, held.sum())
         model = fit(corpus[~held])
         test = corpus[held]
-        proba = model.predict_proba(list(test["text"]))
+        langs = model.languages(list(test["text"]))
+        proba = model.predict_proba(list(test["text"]), langs=langs)
+        thresholds = model.threshold_matrix(langs, len(test))
         cells = {}
         for name in model.config.scored_labels:
             known = test[name].notna().to_numpy()
             y = test.loc[known, name].to_numpy(float)
             if known.sum() < min_rows or y.min(initial=1) == y.max(initial=0):
                 continue  # too few rows, or only one class: nothing to rank
-            m = binary_metrics(y, proba[known, LABELS.index(name)],
-                               model.config.thresholds[name])
+            j = LABELS.index(name)
+            m = binary_metrics(y, proba[known, j], thresholds[known, j])
             cells[name] = {k: m[k] for k in ("roc_auc", "f1", "n", "positives")}
         out[source] = cells
     return out

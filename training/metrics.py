@@ -35,6 +35,16 @@ def _clean(y: Sequence[float], p: Sequence[float]) -> tuple[np.ndarray, np.ndarr
     return y, p
 
 
+def _flags(y: Sequence[float], p: Sequence[float], threshold: float | Sequence[float]
+           ) -> np.ndarray:
+    """``p >= threshold`` on the rows :func:`_clean` keeps; ``threshold`` is one number or
+    one per row (a model with per-language thresholds)."""
+    y, p = np.asarray(y, dtype=float).ravel(), np.asarray(p, dtype=float).ravel()
+    t = np.broadcast_to(np.asarray(threshold, dtype=float), p.shape)
+    keep = ~np.isnan(y) & ~np.isnan(p)
+    return (p[keep] >= t[keep]).astype(float)
+
+
 def _weighted_auc(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
     """ROC-AUC for each row of weights ``w`` ([k, n]); ties count one half."""
     order = np.argsort(p, kind="stable")
@@ -69,13 +79,15 @@ def _counts_metrics(y: np.ndarray, pred: np.ndarray, w: np.ndarray) -> dict[str,
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
-def binary_metrics(y: Sequence[float], p: Sequence[float], threshold: float) -> dict[str, float]:
+def binary_metrics(y: Sequence[float], p: Sequence[float],
+                   threshold: float | Sequence[float]) -> dict[str, float]:
     """Precision, recall and F1 of ``p >= threshold``, ROC-AUC, counts and the flag rate.
+    ``threshold`` is one number or one per row.
 
     Undefined values (no positives, nothing flagged) are NaN.
     """
+    pred = _flags(y, p, threshold)
     y, p = _clean(y, p)
-    pred = (p >= threshold).astype(float)
     ones = np.ones((1, len(y)))
     counts = {k: float(v[0]) for k, v in _counts_metrics(y, pred, ones).items()}
     return {
@@ -88,7 +100,8 @@ def binary_metrics(y: Sequence[float], p: Sequence[float], threshold: float) -> 
 
 
 def bootstrap_metrics(
-    y: Sequence[float], p: Sequence[float], threshold: float, n_boot: int = 1000,
+    y: Sequence[float], p: Sequence[float], threshold: float | Sequence[float],
+    n_boot: int = 1000,
     seed: int = 0, alpha: float = 0.05, chunk: int = 100,
 ) -> dict[str, dict[str, float]]:
     """Point estimates with percentile bootstrap intervals for precision, recall, F1, ROC-AUC.
@@ -97,15 +110,15 @@ def bootstrap_metrics(
         ``{metric: {"value": v, "low": lo, "high": hi}}``; the interval is NaN when too few
         replicates define the metric.
     """
-    y, p = _clean(y, p)
     point = binary_metrics(y, p, threshold)
+    pred = _flags(y, p, threshold)
+    y, p = _clean(y, p)
     names = ("precision", "recall", "f1", "roc_auc")
     out = {name: {"value": point[name], "low": math.nan, "high": math.nan} for name in names}
     n = len(y)
     if n == 0 or n_boot <= 0:
         return out
     rng = np.random.default_rng(seed)
-    pred = (p >= threshold).astype(float)
     draws: dict[str, list[np.ndarray]] = {name: [] for name in names}
     for start in range(0, n_boot, chunk):
         k = min(chunk, n_boot - start)

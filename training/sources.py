@@ -408,7 +408,7 @@ def _experimental_reader(name: str, files: tuple[str, ...]) -> Callable[[Path], 
 SYNTHETIC_DIR = Path(__file__).resolve().parent / "synthetic"
 _SYNTHETIC_KINDS = {"hateful", "threat", "hard_negative", "profanity", "negation",
                     "counter_speech", "quoting", "reclaimed", "neutral_mention", "hateful_pair",
-                    "threat_pair"}
+                    "threat_pair", "insult"}
 
 
 def _synthetic_reader(name: str, file: str, lang: str) -> Callable[[Path], pd.DataFrame]:

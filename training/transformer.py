@@ -37,7 +37,7 @@ from warning.labels import LABELS
 from warning.transformer import TransformerClassifier, build_head
 
 from .baseline import _sources_with_licences, cap_rows, weak_languages
-from .calibration import fit_label_calibration
+from .calibration import fit_label_calibration, fit_language_calibration
 
 __all__ = ["TransformerConfig", "balanced_weights", "fit_transformer", "train_transformer"]
 
@@ -58,6 +58,9 @@ class TransformerConfig:
         lora_r, lora_alpha, lora_dropout, lora_targets: LoRA settings.
         lr_head, lr_encoder, weight_decay: AdamW learning rates and decay.
         batch_size: Training batch size.
+        length_buckets: Batches are drawn ``length_buckets`` at a time (one weighted sample),
+            sorted by length and cut into batches of similar length, so a batch pads to its own
+            longest post rather than to the longest of a random draw (1 = no bucketing).
         max_steps: Upper bound on optimiser steps (LoRA mode).
         time_budget_minutes: Wall-time budget for the LoRA training loop: past it, training
             evaluates once more, checkpoints and stops, keeping the best checkpoint.
@@ -71,6 +74,9 @@ class TransformerConfig:
             uniform, 1 gives every language-source cell the same total weight.
         dev_rows, calib_rows: Rows sampled from dev and calib (0 = all) for speed.
         calibration: ``platt`` or ``temperature``.
+        per_language_calibration: Also fit calibration, thresholds and review bands per
+            detected language where calib has at least ``min_language_positives`` positives
+            (and as many negatives) for a label; the rest stays global.
         threads: torch CPU threads.
         seed: Seed of sampling, initialisation and dropout.
     """
@@ -92,6 +98,7 @@ class TransformerConfig:
     lr_encoder: float = 3e-4
     weight_decay: float = 0.01
     batch_size: int = 32
+    length_buckets: int = 8
     max_steps: int = 3000
     time_budget_minutes: float = 45.0
     eval_every: int = 100
@@ -103,6 +110,8 @@ class TransformerConfig:
     dev_rows: int = 1500
     calib_rows: int = 4000
     calibration: str = "platt"
+    per_language_calibration: bool = True
+    min_language_positives: int = 30
     threads: int = 2
     seed: int = 0
 
@@ -119,8 +128,9 @@ class TransformerConfig:
         if not 1 <= self.window_stride <= self.window_tokens <= self.max_length - 5:
             raise ValueError("need 1 <= window_stride <= window_tokens <= max_length - 5 (room "
                              "for the 'query: ' prefix and the special tokens)")
-        if self.batch_size < 1 or self.eval_every < 1 or self.max_steps < 1:
-            raise ValueError("batch_size, eval_every and max_steps must be positive")
+        if min(self.batch_size, self.eval_every, self.max_steps, self.length_buckets) < 1:
+            raise ValueError("batch_size, length_buckets, eval_every and max_steps must be "
+                             "positive")
         if self.calibration not in ("platt", "temperature"):
             raise ValueError("calibration must be 'platt' or 'temperature'")
 
@@ -169,6 +179,16 @@ def _cap_sources(rows: pd.DataFrame, per_source: int) -> pd.DataFrame:
     return rows[keep.to_numpy()]
 
 
+def _length_batches(rng: np.random.Generator, weights: np.ndarray, lengths: np.ndarray,
+                    batch_size: int, buckets: int) -> list[np.ndarray]:
+    """``buckets`` batches from one weighted draw, each of posts of similar length, in random
+    order (the draw, and so the sampling balance, is the same as without bucketing)."""
+    draw = rng.choice(len(weights), size=batch_size * buckets, p=weights)
+    draw = draw[np.argsort(lengths[draw], kind="stable")]
+    batches = [draw[i : i + batch_size] for i in range(0, len(draw), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
 def _device():
     import torch
 
@@ -192,10 +212,17 @@ def _model_config(config: TransformerConfig, labels: list[str], train: pd.DataFr
 def _calibrate(model: TransformerClassifier, calib: pd.DataFrame, config: TransformerConfig,
                train: pd.DataFrame) -> TransformerClassifier:
     labels = model.config.scored_labels
-    calibration, thresholds, bands = fit_label_calibration(
-        model.raw_logits(list(calib["text"])), calib, labels, config.calibration)
+    logits = model.raw_logits(list(calib["text"]))
+    calibration, thresholds, bands = fit_label_calibration(logits, calib, labels,
+                                                           config.calibration)
     cfg = model.config
     cfg.calibration, cfg.thresholds, cfg.review_bands = calibration, thresholds, bands
+    if config.per_language_calibration:
+        from warning.lang import detect_language
+
+        cfg.by_language = fit_language_calibration(
+            logits, calib, labels, [detect_language(t) for t in calib["text"]],
+            config.calibration, config.min_language_positives, config.min_language_positives)
     cfg.weak_languages = weak_languages(train, labels)
     return TransformerClassifier(cfg, model.tokenizer, model.encoder, model.head)
 
@@ -379,8 +406,13 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
     budget = config.time_budget_minutes * 60
     y_all = torch.tensor(y_train, dtype=torch.float32)
     stop_reason = "max_steps"
+    lengths = np.array([len(t) for t in texts])
+    queue: list[np.ndarray] = []
     while state["step"] < config.max_steps:
-        idx = rng.choice(len(texts), size=config.batch_size, p=weights)
+        if not queue:
+            queue = _length_batches(rng, weights, lengths, config.batch_size,
+                                    config.length_buckets)
+        idx = queue.pop()
         opt.zero_grad()
         logits = forward([texts[i] for i in idx], True)
         loss = masked_bce(logits, y_all[idx].to(device), pos_weight)

@@ -58,7 +58,8 @@ class ModelConfig:
     """What a model folder says about itself (``config.json``).
 
     Attributes:
-        kind: ``baseline`` or ``transformer``: which implementation loads the folder.
+        kind: ``baseline``, ``transformer`` or ``ensemble``: which implementation loads the
+            folder.
         name: Short model name, shown as ``name@version`` in every output.
         version: Model version (the training date by default).
         labels: All labels, in column order (``warning.labels.LABELS``).
@@ -66,6 +67,10 @@ class ModelConfig:
         thresholds: Decision threshold per scored label, fitted on the calib split.
         review_bands: ``[low, high)`` per scored label: a score inside asks for a person.
         calibration: Calibrator per scored label (see ``warning.calibration.Calibrator``).
+        by_language: Per detected language, ``calibration``, ``thresholds`` and
+            ``review_bands`` for the labels whose calib rows in that language held enough
+            positives and negatives to fit them; every other language and label uses the global
+            ones above (DESIGN.md, "Calibration and evaluation").
         weak_languages: Languages the model is weak in (every post in them gets ``review``).
         high_hate_threshold: A ``hate`` score at or over this, with a target group, is ``high``
             risk.
@@ -88,6 +93,7 @@ class ModelConfig:
     review_bands: dict[str, list[float]]
     calibration: dict[str, dict[str, Any]]
     labels: list[str] = field(default_factory=lambda: list(LABELS))
+    by_language: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     weak_languages: list[str] = field(default_factory=list)
     high_hate_threshold: float = 0.9
     window_words: int = 64
@@ -115,6 +121,13 @@ class ModelConfig:
                     raise ModelLoadError(f"config lacks {part} for scored label {name!r}")
         if self.window_stride < 1 or self.window_words < self.window_stride:
             raise ModelLoadError("window_stride must be >= 1 and <= window_words")
+        for lang, part in self.by_language.items():
+            tables = [part.get(k, {}) for k in ("calibration", "thresholds", "review_bands")]
+            names = set(tables[0])
+            if set(part) - {"calibration", "thresholds", "review_bands"} or any(
+                    set(t) != names for t in tables) or names - set(self.scored_labels):
+                raise ModelLoadError(f"by_language[{lang!r}] must give calibration, thresholds "
+                                     f"and review_bands for the same scored labels")
 
     @property
     def model_id(self) -> str:
@@ -187,12 +200,16 @@ class Classifier(ABC):
     _registry: ClassVar[dict[str, str]] = {
         "baseline": "warning.baseline:BaselineClassifier",
         "transformer": "warning.transformer:TransformerClassifier",
+        "ensemble": "warning.ensemble:EnsembleClassifier",
     }
 
     def __init__(self, config: ModelConfig) -> None:
         self.config = config
         self._calibrators = {name: Calibrator.from_dict(config.calibration[name])
                              for name in config.scored_labels}
+        self._language_calibrators = {
+            lang: {name: Calibrator.from_dict(c) for name, c in part["calibration"].items()}
+            for lang, part in config.by_language.items() if part.get("calibration")}
 
     # ---- loading and saving ----------------------------------------------------------------
 
@@ -278,9 +295,47 @@ class Classifier(ABC):
         np.maximum.at(out, np.asarray(owner), logits)
         return out
 
-    def predict_proba(self, texts: Sequence[str] | str) -> np.ndarray:
+    def languages(self, texts: Sequence[str] | str) -> list[str] | None:
+        """The detected language of each text when the model has per-language calibration
+        (``config.by_language``), else None (nothing depends on the language)."""
+        if not self.config.by_language:
+            return None
+        from .lang import detect_language
+
+        return [detect_language(t) if isinstance(t, str) else "" for t in _as_list(texts)]
+
+    def thresholds_for(self, lang: str | None) -> dict[str, float]:
+        """Thresholds per scored label for a post in ``lang`` (global where not fitted)."""
+        part = self.config.by_language.get(lang or "", {})
+        return {**self.config.thresholds, **part.get("thresholds", {})}
+
+    def review_bands_for(self, lang: str | None) -> dict[str, list[float]]:
+        """Review bands per scored label for a post in ``lang`` (global where not fitted)."""
+        part = self.config.by_language.get(lang or "", {})
+        return {**self.config.review_bands, **part.get("review_bands", {})}
+
+    def threshold_matrix(self, langs: Sequence[str] | None, n: int) -> np.ndarray:
+        """Thresholds ``[n, n_labels]`` for posts in ``langs`` (None: the global ones); NaN
+        for labels the model cannot score."""
+        out = np.full((n, len(LABELS)), np.nan)
+        for name in self.config.scored_labels:
+            out[:, LABELS.index(name)] = self.config.thresholds[name]
+        for lang in set(langs or ()):
+            rows = np.array([x == lang for x in langs])  # type: ignore[union-attr]
+            for name, t in self.thresholds_for(lang).items():
+                out[rows, LABELS.index(name)] = t
+        return out
+
+    def predict_proba(self, texts: Sequence[str] | str,
+                      langs: Sequence[str] | None = None) -> np.ndarray:
         """Calibrated probabilities ``[n_texts, n_labels]``; NaN for labels the model cannot
-        score. A single string counts as a list of one: the shape never depends on it."""
+        score. A single string counts as a list of one: the shape never depends on it.
+
+        Args:
+            texts: The posts.
+            langs: Their languages when already detected (else detected here when the model
+                calibrates per language).
+        """
         texts = _as_list(texts)
         out = np.full((len(texts), len(LABELS)), np.nan)
         if not texts:
@@ -289,17 +344,25 @@ class Classifier(ABC):
         for j, name in enumerate(self.config.scored_labels):
             # Calibrators are increasing, so calibrating the max logit = max of calibrated.
             out[:, LABELS.index(name)] = self._calibrators[name].transform(logits[:, j])
+        if self._language_calibrators:
+            langs = list(langs) if langs is not None else self.languages(texts)
+            for lang, calibrators in self._language_calibrators.items():
+                rows = np.array([x == lang for x in langs])  # type: ignore[union-attr]
+                if not rows.any():
+                    continue
+                for name, cal in calibrators.items():
+                    j = self.config.scored_labels.index(name)
+                    out[rows, LABELS.index(name)] = cal.transform(logits[rows, j])
         return out
 
     def predict(self, texts: Sequence[str] | str) -> np.ndarray:
-        """Flags ``[n_texts, n_labels]`` with the stored thresholds; never True for a label the
-        model cannot score."""
-        proba = self.predict_proba(texts)
-        flags = np.zeros(proba.shape, dtype=bool)
-        for name in self.config.scored_labels:
-            j = LABELS.index(name)
-            flags[:, j] = proba[:, j] >= self.config.thresholds[name]
-        return flags
+        """Flags ``[n_texts, n_labels]`` with the stored thresholds (per language where the
+        model has them); never True for a label the model cannot score."""
+        texts = _as_list(texts)
+        langs = self.languages(texts)
+        proba = self.predict_proba(texts, langs=langs)
+        with np.errstate(invalid="ignore"):
+            return proba >= self.threshold_matrix(langs, len(texts))
 
     def check_text(self, text: object) -> str | None:
         """Why a text cannot be scored, or None when it can."""
@@ -321,20 +384,23 @@ class Classifier(ABC):
         texts = _as_list(texts)
         problems = [self.check_text(t) for t in texts]
         ok = [i for i, p in enumerate(problems) if p is None]
-        proba = self.predict_proba([texts[i] for i in ok])
+        langs = [detect_language(texts[i]) for i in ok]
+        proba = self.predict_proba([texts[i] for i in ok], langs=langs)
         results: list[ScoredPost] = [ScoredPost.failed(p, self.name) if p else None  # type: ignore[misc]
                                      for p in problems]
         cfg = self.config
         for row, i in enumerate(ok):
             scores = {name: (None if np.isnan(v) else round(float(v), 4))
                       for name, v in zip(LABELS, proba[row], strict=True)}
-            flagged = [n for n in cfg.scored_labels if scores[n] >= cfg.thresholds[n]]
-            lang = detect_language(texts[i])
+            lang = langs[row]
+            thresholds = self.thresholds_for(lang)
+            flagged = [n for n in cfg.scored_labels if scores[n] >= thresholds[n]]
             targets = find_targets(texts[i])
             post = ScoredPost(
                 scores=scores, flagged=flagged, lang=lang, targets=targets,
                 risk=risk_level(flagged, scores, targets, cfg.high_hate_threshold).value,
-                review=needs_review(scores, cfg.review_bands, lang, cfg.weak_languages),
+                review=needs_review(scores, self.review_bands_for(lang), lang,
+                                    cfg.weak_languages),
                 model=self.name,
             )
             if explain:

@@ -46,7 +46,11 @@ def occlusion(
     if len(words) < 2:
         return {name: [(words[0], 1.0)] if words and words[0] else [] for name in labels}
     variants = [" ".join(words[:i] + words[i + 1 :]) for i in range(len(words))]
-    log_odds = logit(model.predict_proba([" ".join(words), *variants]))
+    # every variant is calibrated as the post's language, so a removed word cannot move the
+    # post into another language's calibration
+    lang = model.languages([text])
+    langs = lang * (len(variants) + 1) if lang else None
+    log_odds = logit(model.predict_proba([" ".join(words), *variants], langs=langs))
     out = {}
     for name in labels:
         j = LABELS.index(name)

@@ -1,8 +1,15 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from training.calibration import fit_calibrator, fit_review_band, fit_threshold
+from training.calibration import (
+    fit_calibrator,
+    fit_language_calibration,
+    fit_review_band,
+    fit_threshold,
+)
 from warning.calibration import Calibrator, logit, sigmoid
+from warning.labels import LABELS
 
 
 def _synthetic(slope: float, intercept: float, n: int = 50_000, seed: int = 0):
@@ -66,3 +73,52 @@ def test_review_band_surrounds_the_threshold() -> None:
     assert high - t <= 0.25 + 1e-4 and t - low <= 0.25 + 1e-4  # bands are rounded to 4 places
     # below low lie at most ~10% of the positives
     assert (p[y == 1] < low).mean() <= 0.1 + 1e-3
+
+
+def test_language_calibration_only_where_calib_has_enough_positives() -> None:
+    rng = np.random.default_rng(3)
+    n = 600
+    langs = ["ru"] * 300 + ["kk"] * 200 + ["tr"] * 100
+    y = np.r_[rng.random(300) < 0.3, np.zeros(200), rng.random(100) < 0.1].astype(float)
+    z = np.where(y == 1, 2.0, -2.0) + rng.normal(0, 1.5, n)
+    z[:300] += 1.0  # Russian logits run high: its own calibration should absorb the shift
+    calib = pd.DataFrame({"hate": y, "threat": np.full(n, np.nan)})
+    logits = np.c_[z, np.zeros(n)]
+    out = fit_language_calibration(logits, calib, ["hate", "threat"], langs,
+                                   min_positives=30, min_negatives=30)
+    # kk has no positives and tr too few: both keep the global fit, never a "clean" one
+    assert set(out) == {"ru"}
+    assert set(out["ru"]["calibration"]) == {"hate"}
+    ru = fit_calibrator(z[:300], y[:300])  # fitted on the Russian rows alone
+    assert out["ru"]["calibration"]["hate"]["slope"] == pytest.approx(ru.slope)
+    assert out["ru"]["calibration"]["hate"]["intercept"] == pytest.approx(ru.intercept)
+    assert 0.05 <= out["ru"]["thresholds"]["hate"] <= 0.95
+    with pytest.raises(ValueError, match="languages"):
+        fit_language_calibration(logits, calib, ["hate"], langs[:10])
+
+
+def test_model_applies_calibration_and_thresholds_per_language(tiny_model) -> None:
+    from warning.calibration import Calibrator
+    from warning.classifier import ModelConfig, ModelLoadError
+
+    texts = ["you idiot, go away", "сен акмак, кет"]
+    langs = ["en", "ky"]
+    before = tiny_model.predict_proba(texts, langs=langs)
+    config = tiny_model.config
+    config.by_language = {"ky": {"calibration": {"offensive": Calibrator(0.0, 5.0).to_dict()},
+                                 "thresholds": {"offensive": 0.999},
+                                 "review_bands": {"offensive": [0.9, 0.999]}}}
+    model = type(tiny_model)(config, tiny_model.features, tiny_model.heads)
+    after = model.predict_proba(texts, langs=langs)
+    off = LABELS.index("offensive")
+    assert after[0, off] == pytest.approx(before[0, off])      # English: global calibration
+    assert after[1, off] == pytest.approx(1 / (1 + np.exp(-5)))  # Kyrgyz: its own
+    assert model.thresholds_for("ky")["offensive"] == 0.999
+    assert model.thresholds_for("en") == config.thresholds
+    matrix = model.threshold_matrix(langs, 2)
+    assert matrix[1, off] == 0.999 and matrix[0, off] == config.thresholds["offensive"]
+    assert np.isnan(matrix[0, LABELS.index("extremism")])
+    bad = config.to_dict()
+    bad["by_language"] = {"ky": {"calibration": {"offensive": {}}, "thresholds": {}}}
+    with pytest.raises(ModelLoadError, match="by_language"):
+        ModelConfig.from_dict(bad)

@@ -16,7 +16,7 @@ SYNTHETIC = [s for s in SOURCES.values() if s.synthetic and (SYNTHETIC_DIR / s.f
 EXPECTED = {"hateful": (1, 1, 0), "hateful_pair": (1, 1, 0), "threat_pair": (1, 1, 1),
             "hard_negative": (0, 0, 0), "negation": (0, 0, 0), "counter_speech": (0, 0, 0),
             "quoting": (0, 0, 0), "reclaimed": (0, 0, 0), "neutral_mention": (0, 0, 0),
-            "profanity": (1, 0, 0)}
+            "profanity": (1, 0, 0), "insult": (1, 0, 0)}
 
 
 def _words(text: str) -> list[str]:

@@ -1,5 +1,6 @@
 """The transformer classifier and its training, on a tiny random BERT (no base model needed)."""
 
+import itertools
 import json
 
 import numpy as np
@@ -11,6 +12,7 @@ pytest.importorskip("peft")
 
 from training.transformer import (  # noqa: E402
     TransformerConfig,
+    _length_batches,
     balanced_weights,
     fit_transformer,
 )
@@ -73,6 +75,19 @@ def test_balanced_weights_equalise_language_source_cells(tiny_corpus) -> None:
     per_cell = pd_groupsum(rows, w)
     assert np.allclose(per_cell, per_cell[0])
     assert np.allclose(balanced_weights(rows, power=0.0), 1 / len(rows))
+
+
+def test_length_batches_group_similar_lengths_from_one_weighted_draw() -> None:
+    lengths = np.arange(1000)
+    weights = np.r_[np.zeros(500), np.full(500, 1 / 500)]  # only the long half may be drawn
+    batches = _length_batches(np.random.default_rng(0), weights, lengths, batch_size=16,
+                              buckets=8)
+    assert len(batches) == 8 and all(len(b) == 16 for b in batches)
+    assert all(lengths[b].min() >= 500 for b in batches)
+    spans = sorted((lengths[b].min(), lengths[b].max()) for b in batches)
+    # sorted before cutting: batches do not overlap in length
+    assert all(hi <= lo for (_, hi), (lo, _) in itertools.pairwise(spans))
+    assert [lengths[b].min() for b in batches] != sorted(lengths[b].min() for b in batches)
 
 
 def pd_groupsum(rows, w):

@@ -1,0 +1,75 @@
+"""Stacking members into an ensemble, on tiny baselines (no base model needed)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from training.baseline import BaselineConfig, fit_baseline
+from training.ensemble import EnsembleConfig, fit_ensemble
+from warning import Classifier
+from warning.classifier import ModelLoadError
+from warning.ensemble import EnsembleClassifier
+from warning.labels import LABELS
+
+
+@pytest.fixture(scope="module")
+def members(tiny_corpus):
+    words = BaselineConfig(char_features=2**10, word_features=2**10, c_grid=(1.0,),
+                           min_positives=10, capped_rows_per_language=100, version="test",
+                           name="words-only")
+    return {"chars": fit_baseline(tiny_corpus, BaselineConfig(
+        char_features=2**12, word_features=2**8, c_grid=(4.0,), min_positives=10,
+        capped_rows_per_language=100, version="test")), "words": fit_baseline(tiny_corpus, words)}
+
+
+def test_ensemble_stacks_members_and_round_trips(members, tiny_corpus, tmp_path) -> None:
+    model = fit_ensemble(members, tiny_corpus, EnsembleConfig(version="test",
+                                                              min_language_positives=5))
+    assert model.config.kind == "ensemble"
+    assert set(model.config.scored_labels) == set(members["chars"].config.scored_labels)
+    for label in model.config.scored_labels:
+        entry = model.stack.weights[label]
+        assert entry["members"] == ["chars", "words"] and len(entry["coef"]) == 2
+    texts = ["you idiot go away", "the weather is calm today", "i will kill you all"]
+    proba = model.predict_proba(texts)
+    assert proba.shape == (3, len(LABELS))
+    assert np.isnan(proba[:, LABELS.index("extremism")]).all()
+    # the combined logit is exactly the stack over the members' raw logits
+    raw = {n: m.raw_logits(texts) for n, m in members.items()}
+    langs = model.languages(texts) if model.stack.by_language else None
+    assert np.allclose(model.raw_logits(texts), model.combine(raw, langs))
+    folder = model.save(tmp_path / "ensemble")
+    assert (folder / "members" / "chars" / "config.json").is_file()
+    loaded = Classifier.load(folder)
+    assert isinstance(loaded, EnsembleClassifier)
+    assert np.allclose(loaded.predict_proba(texts), proba, equal_nan=True)
+    assert [p.flagged for p in loaded.score(texts)] == [p.flagged for p in model.score(texts)]
+
+
+def test_ensemble_beats_or_matches_its_weaker_member_on_test(members, tiny_corpus) -> None:
+    from training.evaluate import evaluate_corpus
+
+    model = fit_ensemble(members, tiny_corpus, EnsembleConfig(version="test"))
+    auc = {name: evaluate_corpus(m, tiny_corpus, n_boot=0)["overall"]["offensive"]["roc_auc"]
+           for name, m in {**members, "ensemble": model}.items()}
+    assert auc["ensemble"]["value"] >= min(auc["chars"]["value"], auc["words"]["value"]) - 0.02
+
+
+def test_ensemble_folder_errors_are_clear(members, tiny_corpus, tmp_path) -> None:
+    folder = fit_ensemble(members, tiny_corpus, EnsembleConfig(version="test")).save(
+        tmp_path / "e")
+    stack = json.loads((folder / "stack.json").read_text())
+    stack["weights"]["offensive"]["members"] = ["chars", "gone"]
+    (folder / "stack.json").write_text(json.dumps(stack))
+    with pytest.raises(ModelLoadError, match="members/gone not found"):
+        Classifier.load(folder)
+    stack["weights"]["offensive"]["coef"] = [1.0]
+    (folder / "stack.json").write_text(json.dumps(stack))
+    with pytest.raises(ModelLoadError, match="one per member"):
+        Classifier.load(folder)
+    (folder / "stack.json").unlink()
+    with pytest.raises(ModelLoadError, match=r"stack\.json not found"):
+        Classifier.load(folder)
+    with pytest.raises(ValueError, match="at least one member"):
+        fit_ensemble({}, tiny_corpus)

@@ -1,0 +1,151 @@
+"""Stacking trained models into one (``warning train ensemble``).
+
+The members' raw (window-max) logits on the calib split feed one logistic regression per label
+(globally, and per detected language where calib holds at least ``min_language_positives``
+positives and as many negatives for that label); the combined logit is then calibrated, with
+thresholds and review bands, exactly like a single model's (globally and per language). The
+stacker has one weight per member and a bias, so the calib split that fits it also fits the
+calibration without much optimism; the dev split decides whether the ensemble is shipped
+(``benchmarks/results``), and test is read only for the card.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from warning.classifier import Classifier, ModelConfig, git_commit, library_versions
+from warning.ensemble import EnsembleClassifier, Stack
+
+from .calibration import fit_label_calibration, fit_language_calibration
+
+__all__ = ["EnsembleConfig", "fit_ensemble", "fit_stack"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EnsembleConfig:
+    """Settings of the stacker.
+
+    Attributes:
+        name, version: Shown as ``name@version``.
+        calib_rows: Calib rows used (0 = all), sampled with ``seed``.
+        c: Inverse L2 strength of the stacking logistic regressions.
+        min_language_positives: Positives (and negatives) a language needs in calib for its
+            own stacking weights and calibration.
+        calibration: ``platt`` or ``temperature`` on the combined logit.
+        seed: Sampling seed.
+    """
+
+    name: str = "e5-lora+baseline"
+    version: str = field(default_factory=lambda: dt.date.today().strftime("%Y.%m.%d"))
+    calib_rows: int = 0
+    c: float = 1.0
+    min_language_positives: int = 30
+    calibration: str = "platt"
+    seed: int = 0
+
+
+def _lr(x: np.ndarray, y: np.ndarray, c: float) -> tuple[list[float], float]:
+    from sklearn.linear_model import LogisticRegression
+
+    fit = LogisticRegression(C=c, max_iter=1000).fit(x, y)
+    return [round(float(v), 6) for v in fit.coef_[0]], round(float(fit.intercept_[0]), 6)
+
+
+def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, list[str]],
+              calib: pd.DataFrame, labels: list[str], langs: list[str],
+              config: EnsembleConfig) -> Stack:
+    """Logistic-regression weights per label over the members that score it.
+
+    Args:
+        member_logits: ``{member: raw logits [n_rows, len(member_labels[member])]}``.
+        member_labels: Each member's scored labels (its logit columns).
+        calib: The calib rows (0/1/NaN per label).
+        labels: The labels to stack.
+        langs: Detected language per calib row.
+    """
+    weights: dict[str, dict[str, Any]] = {}
+    by_language: dict[str, dict[str, dict[str, Any]]] = {}
+    langs_arr = np.asarray(langs, dtype=object)
+    for label in labels:
+        names = [n for n in member_logits if label in member_labels[n]]
+        x = np.column_stack([member_logits[n][:, member_labels[n].index(label)] for n in names])
+        y = calib[label].to_numpy(float)
+        known = ~np.isnan(y) & np.isfinite(x).all(axis=1)
+        coef, bias = _lr(x[known], y[known], config.c)
+        weights[label] = {"members": names, "coef": coef, "bias": bias}
+        for lang in sorted(set(langs)):
+            rows = known & (langs_arr == lang)
+            pos = int(y[rows].sum())
+            if pos < config.min_language_positives or \
+                    rows.sum() - pos < config.min_language_positives:
+                continue
+            coef, bias = _lr(x[rows], y[rows], config.c)
+            by_language.setdefault(lang, {})[label] = {"members": names, "coef": coef,
+                                                       "bias": bias}
+        log.info("%s: global weights %s", label, dict(zip(names, weights[label]["coef"],
+                                                          strict=True)))
+    return Stack(weights, by_language)
+
+
+def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
+                 config: EnsembleConfig | None = None) -> EnsembleClassifier:
+    """Stack trained members on the corpus's calib split and calibrate the result.
+
+    Raises:
+        ValueError: No members, no calib rows, or no label that a member scores.
+    """
+    from warning.lang import detect_language
+
+    config = config or EnsembleConfig()
+    if not members:
+        raise ValueError("an ensemble needs at least one member")
+    calib = corpus[corpus["split"] == "calib"]
+    if calib.empty:
+        raise ValueError("the corpus has no 'calib' rows")
+    if config.calib_rows and len(calib) > config.calib_rows:
+        calib = calib.sample(config.calib_rows, random_state=config.seed).sort_index()
+    labels = [n for n in ("offensive", "hate", "threat", "extremism")
+              if any(n in m.config.scored_labels for m in members.values())]
+    if not labels:
+        raise ValueError("no member scores any label")
+    texts = list(calib["text"])
+    langs = [detect_language(t) for t in texts]
+    logits = {name: m.raw_logits(texts) for name, m in members.items()}
+    stack = fit_stack(logits, {n: m.config.scored_labels for n, m in members.items()}, calib,
+                      labels, langs, config)
+    weak = sorted(set.intersection(*[set(m.config.weak_languages) for m in members.values()]))
+    identity = {n: {"slope": 1.0, "intercept": 0.0, "method": "identity", "prior_shift": 0.0}
+                for n in labels}
+    cfg = ModelConfig(
+        kind="ensemble", name=config.name, version=config.version, scored_labels=labels,
+        thresholds=dict.fromkeys(labels, 0.5), review_bands={n: [0.5, 0.5] for n in labels},
+        calibration=identity, weak_languages=weak,
+        training={"ensemble": asdict(config), "calib_rows": len(calib),
+                  "members": {n: m.name for n, m in members.items()}},
+        data_sources=_union_sources(members), library_versions=library_versions(),
+        commit=git_commit(), created=dt.date.today().isoformat(),
+    )
+    draft = EnsembleClassifier(cfg, members, stack)
+    combined = draft.combine(logits, langs)
+    cfg.calibration, cfg.thresholds, cfg.review_bands = fit_label_calibration(
+        combined, calib, labels, config.calibration)
+    cfg.by_language = fit_language_calibration(
+        combined, calib, labels, langs, config.calibration, config.min_language_positives,
+        config.min_language_positives)
+    return EnsembleClassifier(cfg, members, stack)
+
+
+def _union_sources(members: dict[str, Classifier]) -> list[dict[str, str]]:
+    seen: dict[str, dict[str, str]] = {}
+    for m in members.values():
+        for entry in m.config.data_sources:
+            seen.setdefault(entry.get("name", str(entry)), entry)
+    return [seen[k] for k in sorted(seen)]
