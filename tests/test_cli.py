@@ -144,6 +144,23 @@ def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None
                             str(tmp_path / "ev")], capsys)
     assert code == 0 and "s_suite.csv: hateful" in stdout
     assert (tmp_path / "ev" / "reliability.png").is_file()
+    # the stack of two members, then its card with the first model's figures beside it
+    stacked = tmp_path / "stacked"
+    code, stdout, err = _run(["train", "ensemble", "--member", f"a={out}", "--member",
+                              f"b={out}", "--corpus", str(corpus_path), "--out", str(stacked),
+                              "--reproduce", "warning train baseline", "--skip-eval"], capsys)
+    assert code == 0, err
+    assert (stacked / "members" / "a" / "config.json").is_file()
+    code, stdout, err = _run(["eval", "--model", str(stacked), "--corpus", str(corpus_path),
+                              "--suite", str(suite), "--bootstrap", "0", "--beside",
+                              f"single={out / 'eval' / 'report.json'}"], capsys)
+    assert code == 0, err
+    card = (stacked / "card.md").read_text()
+    assert "## Beside other models" in card and "| single |" in card.replace("| this model ", "")
+    assert "warning train baseline" in card and "warning train ensemble --member" in card
+    code, _, err = _run(["train", "ensemble", "--member", "oops", "--corpus", str(corpus_path)],
+                        capsys)
+    assert code == 2 and "NAME=FOLDER" in err
 
 
 def test_train_baseline_reports_a_missing_corpus(tmp_path, capsys) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import sys
 from pathlib import Path
 
@@ -125,8 +126,15 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
             members[name] = Classifier.load(Path(folder))
         corpus = load_corpus(Path(args.corpus))
         config = EnsembleConfig(**({"name": args.name} if args.name else {}),
-                                calib_rows=args.calib_rows)
+                                calib_rows=args.calib_rows,
+                                global_members=tuple(args.global_member or ()) or None)
         model = fit_ensemble(members, corpus, config)
+        command = ["warning", "train", "ensemble",
+                   *[x for m in args.member for x in ("--member", m)], "--corpus", args.corpus,
+                   "--out", args.out, *(["--name", args.name] if args.name else []),
+                   *(["--calib-rows", str(args.calib_rows)] if args.calib_rows else []),
+                   *[x for m in args.global_member or [] for x in ("--global-member", m)]]
+        model.config.training["commands"] = [*(args.reproduce or []), shlex.join(command)]
     except (SourceError, ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -137,6 +145,13 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
         print("macro-F1 per language:", {k: round(v, 3) for k, v in
                                          report["macro_f1_by_language"].items()})
     return 0
+
+
+def _named_path(value: str) -> tuple[str, Path]:
+    name, sep, path = value.partition("=")
+    if not sep or not name or not path:
+        raise ValueError(f"expected NAME=PATH, got {value!r}")
+    return name, Path(path)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -152,8 +167,9 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         corpus = load_corpus(Path(args.corpus))
         report = run_evaluation(model_dir, corpus, suites=args.suite or DEFAULT_SUITES,
                                 loso=args.loso, n_boot=args.bootstrap,
-                                out_dir=Path(args.out) if args.out else None)
-    except (SourceError, SuiteError, ModelLoadError, ValueError) as exc:
+                                out_dir=Path(args.out) if args.out else None,
+                                beside=dict(_named_path(v) for v in args.beside or []))
+    except (SourceError, SuiteError, ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"report written to {Path(args.out) if args.out else model_dir / 'eval'}; "
@@ -248,8 +264,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     ensemble.add_argument("--corpus", default="corpus/corpus.parquet")
     ensemble.add_argument("--out", "-o", default="models/default", help="model folder")
     ensemble.add_argument("--name", help="model name (default: e5-lora+baseline)")
+    ensemble.add_argument("--global-member", action="append", metavar="NAME",
+                          help="member(s) used for languages and labels without their own stack "
+                               "(repeatable; default: all members)")
     ensemble.add_argument("--calib-rows", type=int, default=0,
                           help="calib rows to fit on (default: all)")
+    ensemble.add_argument("--reproduce", action="append", metavar="COMMAND",
+                          help="a command that made a member (repeatable; shown in the card's "
+                               "Reproduce section before this one)")
     ensemble.add_argument("--skip-eval", action="store_true", help="do not evaluate")
     ensemble.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
     ensemble.set_defaults(func=_cmd_ensemble)
@@ -269,4 +291,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--loso", action="store_true", help="leave-one-source-out matrix")
     evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
     evaluate.add_argument("--out", help="report folder (default: MODEL/eval)")
+    evaluate.add_argument("--beside", action="append", metavar="NAME=REPORT_JSON",
+                          help="another model's report.json (same corpus) to show next to this "
+                               "one in the card, e.g. permissive-only=models/x/eval/report.json")
     evaluate.set_defaults(func=_cmd_eval)

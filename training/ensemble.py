@@ -39,6 +39,11 @@ class EnsembleConfig:
         c: Inverse L2 strength of the stacking logistic regressions.
         min_language_positives: Positives (and negatives) a language needs in calib for its
             own stacking weights and calibration.
+        global_members: Members of the global entry, used for every language and label
+            without its own stack (None: all). Naming only the multilingual transformer keeps
+            a member that never saw a language (the character n-gram baseline has no Kyrgyz,
+            Kazakh or Uzbek positives, and no Russian hate or threat) from voting there: it
+            joins only where calib shows how much to trust it.
         calibration: ``platt`` or ``temperature`` on the combined logit.
         seed: Sampling seed.
     """
@@ -48,8 +53,13 @@ class EnsembleConfig:
     calib_rows: int = 0
     c: float = 1.0
     min_language_positives: int = 30
+    global_members: tuple[str, ...] | None = None
     calibration: str = "platt"
     seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.global_members is not None:
+            self.global_members = tuple(self.global_members)
 
 
 def _lr(x: np.ndarray, y: np.ndarray, c: float) -> tuple[list[float], float]:
@@ -74,13 +84,19 @@ def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, lis
     weights: dict[str, dict[str, Any]] = {}
     by_language: dict[str, dict[str, dict[str, Any]]] = {}
     langs_arr = np.asarray(langs, dtype=object)
+    unknown = set(config.global_members or ()) - set(member_logits)
+    if unknown:
+        raise ValueError(f"global_members {sorted(unknown)} are not members")
     for label in labels:
         names = [n for n in member_logits if label in member_labels[n]]
         x = np.column_stack([member_logits[n][:, member_labels[n].index(label)] for n in names])
         y = calib[label].to_numpy(float)
         known = ~np.isnan(y) & np.isfinite(x).all(axis=1)
-        coef, bias = _lr(x[known], y[known], config.c)
-        weights[label] = {"members": names, "coef": coef, "bias": bias}
+        glob = [i for i, n in enumerate(names)
+                if config.global_members is None or n in config.global_members] or \
+            list(range(len(names)))
+        coef, bias = _lr(x[known][:, glob], y[known], config.c)
+        weights[label] = {"members": [names[i] for i in glob], "coef": coef, "bias": bias}
         for lang in sorted(set(langs)):
             rows = known & (langs_arr == lang)
             pos = int(y[rows].sum())
@@ -90,8 +106,8 @@ def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, lis
             coef, bias = _lr(x[rows], y[rows], config.c)
             by_language.setdefault(lang, {})[label] = {"members": names, "coef": coef,
                                                        "bias": bias}
-        log.info("%s: global weights %s", label, dict(zip(names, weights[label]["coef"],
-                                                          strict=True)))
+        log.info("%s: global weights %s", label, dict(zip(weights[label]["members"],
+                                                          weights[label]["coef"], strict=True)))
     return Stack(weights, by_language)
 
 

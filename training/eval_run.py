@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -46,9 +47,15 @@ def fitter_for(model: Classifier) -> Callable[[pd.DataFrame], Classifier]:
 def run_evaluation(
     model_dir: Path, corpus: pd.DataFrame | Path, suites: Sequence[Path] = DEFAULT_SUITES,
     loso: bool = False, n_boot: int = 1000, out_dir: Path | None = None,
+    beside: dict[str, Path] | None = None,
 ) -> dict[str, Any]:
     """Evaluate the model in ``model_dir``; write the report to ``out_dir`` (default
     ``model_dir/eval``) and the card to ``model_dir/card.md``.
+
+    Args:
+        beside: Other models' ``report.json`` files (name -> path), e.g. a permissive-only
+            model's, whose headline figures the card shows next to this model's; they must
+            have been made on the same corpus and split.
 
     Returns:
         The report dict.
@@ -60,6 +67,14 @@ def run_evaluation(
     report["functional"] = {Path(s).name: run_suite(model, Path(s)) for s in suites}
     if loso:
         report["leave_one_source_out"] = leave_one_source_out(frame, fitter_for(model))
+    others = {}
+    for name, path in (beside or {}).items():
+        other = json.loads(Path(path).read_text(encoding="utf-8"))
+        if (other.get("split"), other.get("rows")) != (report["split"], report["rows"]):
+            raise ValueError(f"{path} was made on {other.get('rows')} {other.get('split')} "
+                             f"rows, not {report['rows']} {report['split']} rows: rebuild it "
+                             "on the same corpus")
+        others[name] = other
     write_report(report, Path(out_dir) if out_dir else model_dir / "eval")
-    write_card(model_dir, model.config, report)
+    write_card(model_dir, model.config, report, others)
     return report

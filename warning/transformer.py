@@ -89,12 +89,14 @@ class TransformerClassifier(Classifier):
         import torch
 
         from .encoder import embed
+        from .settings import precision
 
         threads = self.config.training.get("threads")
         if threads:
             torch.set_num_threads(int(threads))
         return embed(windows, self.tokenizer, self.encoder, max_length=self.max_length,
-                     batch_size=int(self.config.training.get("batch_size", 64)))
+                     batch_size=int(self.config.training.get("batch_size", 64)),
+                     precision=precision())
 
     def _window_logits(self, windows: list[str]) -> np.ndarray:
         import torch
@@ -118,8 +120,8 @@ class TransformerClassifier(Classifier):
 
             from .encoder import load_encoder
         except ImportError as exc:
-            raise ModelLoadError(f"the transformer model needs the train extra ({exc}); "
-                                 "install it with:  pip install -e '.[train]'") from exc
+            raise ModelLoadError(f"the transformer model needs the model extra ({exc}); "
+                                 "install it with:  bash scripts/setup.sh model") from exc
         head_path = folder / HEAD_FILE
         if not head_path.is_file():
             raise ModelLoadError(f"{folder}: {HEAD_FILE} not found")

@@ -73,3 +73,15 @@ def test_ensemble_folder_errors_are_clear(members, tiny_corpus, tmp_path) -> Non
         Classifier.load(folder)
     with pytest.raises(ValueError, match="at least one member"):
         fit_ensemble({}, tiny_corpus)
+
+
+def test_global_members_restrict_the_fallback_entry(members, tiny_corpus) -> None:
+    model = fit_ensemble(members, tiny_corpus, EnsembleConfig(
+        version="test", global_members=("chars",), min_language_positives=5))
+    for label in model.config.scored_labels:
+        assert model.stack.weights[label]["members"] == ["chars"]
+    # languages with enough calib positives still combine both members
+    assert any(entry["members"] == ["chars", "words"]
+               for table in model.stack.by_language.values() for entry in table.values())
+    with pytest.raises(ValueError, match="not members"):
+        fit_ensemble(members, tiny_corpus, EnsembleConfig(global_members=("gone",)))

@@ -161,3 +161,19 @@ def test_lora_stops_at_its_time_budget(tiny_corpus, tiny_encoder, tmp_path) -> N
                             encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
     assert model.config.training["stop"] == "time budget"
     assert model.config.training["steps"] == 1
+
+
+def test_bfloat16_precision_stays_close_and_bad_values_are_refused(tiny_corpus, tiny_encoder,
+                                                                   tmp_path,
+                                                                   monkeypatch) -> None:
+    model = fit_transformer(tiny_corpus, _config(mode="frozen", head_epochs=2),
+                            tmp_path / "work", encoder=tiny_encoder)
+    texts = ["you stupid idiot moron", "the market opens at nine", "we will kill them"]
+    exact = model.predict_proba(texts)
+    monkeypatch.setenv("WARNING_PRECISION", "bfloat16")
+    fast = model.predict_proba(texts)
+    assert fast.dtype == exact.dtype and not np.array_equal(fast, exact, equal_nan=True)
+    np.testing.assert_allclose(fast[:, :3], exact[:, :3], atol=0.05)
+    monkeypatch.setenv("WARNING_PRECISION", "int4")
+    with pytest.raises(ValueError, match="WARNING_PRECISION"):
+        model.predict_proba(texts)

@@ -142,12 +142,31 @@ def test_model_config_validates(tiny_model) -> None:
         ModelConfig.from_dict(data)
 
 
-def test_default_model_loads_when_shipped() -> None:
-    from warning.classifier import default_model_path
+def test_shipped_baseline_scores_the_obvious_cases() -> None:
+    from warning.settings import repo_root
 
-    path = default_model_path()
-    if not (path / "config.json").is_file():
-        pytest.skip("no model shipped in this checkout")
-    model = Classifier.load()
+    model = Classifier.load(repo_root() / "models" / "baseline")
     posts = model.score(["Ты тупой идиот", "Бүгүн күн ачык", "Thanks for the help"])
     assert [p.lang for p in posts] == ["ru", "ky", "en"]
+    assert posts[0].flagged == ["offensive"]
+    assert posts[1].flagged == [] and posts[2].flagged == []
+
+
+def test_default_model_is_the_shipped_transformer(base_model_dir) -> None:
+    from warning.classifier import default_model_path
+
+    assert default_model_path().name == "default", "models/default is not shipped"
+    model = Classifier.load()
+    assert model.config.kind in ("transformer", "ensemble")
+    posts = model.score([
+        "Ты тупой идиот",                                  # insult, not hate
+        "узбеки тут лишние, гнать их всех из города",        # ethnic hate (ru)
+        "Бул кытайларды өлтүрүш керек, баарын",              # threat against a group (ky)
+        "Бүгүн күн ачык, балдар менен сейилдеп келдик",      # neutral (ky)
+        "Thanks for the help yesterday",                   # neutral (en)
+    ])
+    assert "offensive" in posts[0].flagged and "hate" not in posts[0].flagged
+    assert "hate" in posts[1].flagged or "threat" in posts[1].flagged
+    assert "hate" in posts[2].flagged or "threat" in posts[2].flagged
+    assert posts[3].flagged == [] and posts[4].flagged == []
+    assert posts[1].scores["extremism"] is None

@@ -1,0 +1,210 @@
+"""Choose the shipped default: transformer alone or stacked with the baseline, decided on dev.
+
+Usage:
+    python benchmarks/default_model.py --transformer DIR [--baseline models/baseline]
+        [--corpus corpus/corpus.parquet] [--save models/default] [--out FILE.md]
+
+Loads the trained transformer and the baseline, stacks them on the calib split
+(``training.ensemble``), and scores every variant once (each member's logits are computed once
+and shared by the variants):
+
+- ``baseline``: the baseline alone;
+- ``transformer``: the transformer alone, with its per-language calibration;
+- ``transformer, global calibration``: the same without the per-language part;
+- ``ensemble``: transformer + baseline stacked, per language where calib allows;
+- ``ensemble, global only``: the same stack and calibration without the per-language parts;
+- ``ensemble, transformer fallback``: the baseline joins only in the languages and labels
+  whose calib rows fit their own stack; everywhere else the transformer alone decides.
+
+Dev decides: the variant that meets the most of the issue's required targets on dev (each
+language's macro-F1 above the baseline's, at least 80% of hateful and of non-hateful cases on
+each functional suite, at most 2% of clean ky/kk/uz rows flagged), ties broken by the mean
+macro-F1 over languages. The test split is then read once per variant for the table written to
+``--out``. The chosen model is saved to ``--save`` (its card is then written by
+``warning eval``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import logging
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from training.corpus import load_corpus
+from training.ensemble import EnsembleConfig, fit_ensemble
+from training.eval_run import DEFAULT_SUITES
+from training.evaluate import evaluate_corpus, run_suite
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare_models import compare
+
+from warning import Classifier
+
+HERE = Path(__file__).resolve().parent
+
+
+def memoise(model: Classifier) -> None:
+    """Cache ``raw_logits`` per text on this instance (the variants share the members)."""
+    original = model.raw_logits
+    memo: dict[str, np.ndarray] = {}
+
+    def raw_logits(texts):
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        todo = list(dict.fromkeys(t for t in texts if t not in memo))
+        if todo:
+            for text, row in zip(todo, original(todo), strict=True):
+                memo[text] = row
+        if not texts:
+            return original(texts)
+        return np.stack([memo[t] for t in texts])
+
+    model.raw_logits = raw_logits  # type: ignore[method-assign]
+
+
+def without_languages(model: Classifier) -> Classifier:
+    """A copy calibrated (and stacked) globally only."""
+    config = copy.deepcopy(model.config)
+    config.by_language = {}
+    if model.config.kind == "ensemble":
+        from warning.ensemble import EnsembleClassifier, Stack
+
+        return EnsembleClassifier(config, model.members, Stack(model.stack.weights))
+    twin = copy.copy(model)
+    type(model).__init__(twin, config, model.tokenizer, model.encoder, model.head)
+    twin.raw_logits = model.raw_logits  # type: ignore[method-assign]
+    return twin
+
+
+def mean_macro(report: dict) -> float:
+    values = list(report["macro_f1_by_language"].values())
+    return float(np.mean(values)) if values else float("nan")
+
+
+def targets_met(report: dict, baseline: dict) -> tuple[int, int]:
+    """(targets met, targets) of the issue's required ones measurable on this split."""
+    checks = [report["macro_f1_by_language"].get(lang, 0.0) > value
+              for lang, value in baseline["macro_f1_by_language"].items()]
+    for suite in report["functional"].values():
+        checks += [suite["hateful"]["accuracy"] >= 0.8, suite["non_hateful"]["accuracy"] >= 0.8]
+    checks += [block["any_label_flag_rate"] <= 0.02
+               for block in report["clean_languages"].values()]
+    return sum(checks), len(checks)
+
+
+def evaluate(models: dict[str, Classifier], corpus, split: str, n_boot: int) -> dict[str, dict]:
+    out = {}
+    for name, model in models.items():
+        logging.info("%s: scoring %s", name, split)
+        report = evaluate_corpus(model, corpus, split, n_boot=n_boot)
+        report["functional"] = {Path(s).name: run_suite(model, Path(s)) for s in DEFAULT_SUITES}
+        out[name] = report
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--transformer", type=Path, required=True)
+    parser.add_argument("--baseline", type=Path, default=Path("models/baseline"))
+    parser.add_argument("--corpus", type=Path, default=Path("corpus/corpus.parquet"))
+    parser.add_argument("--save", type=Path, default=None)
+    parser.add_argument("--reports", type=Path, default=Path("/tmp/default_model_reports"))
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "default_model.md")
+    parser.add_argument("--bootstrap", type=int, default=0)
+    parser.add_argument("--reproduce", action="append", default=[], metavar="COMMAND",
+                        help="commands that made the members (shown in the saved model's card)")
+    parser.add_argument("--dev-rows", type=int, default=8000,
+                        help="dev rows sampled for the decision (0 = all)")
+    parser.add_argument("--calib-rows", type=int, default=8000,
+                        help="calib rows the stack is fitted on (0 = all)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+
+    corpus = load_corpus(args.corpus)
+    dev_rows = corpus[corpus["split"] == "dev"]
+    if args.dev_rows and len(dev_rows) > args.dev_rows:
+        drop = dev_rows.index.difference(dev_rows.sample(args.dev_rows, random_state=0).index)
+        corpus = corpus.drop(index=drop)
+    transformer, baseline = Classifier.load(args.transformer), Classifier.load(args.baseline)
+    memoise(transformer)
+    memoise(baseline)
+    ensemble = fit_ensemble({"transformer": transformer, "baseline": baseline}, corpus,
+                            EnsembleConfig(calib_rows=args.calib_rows))
+    fallback = fit_ensemble({"transformer": transformer, "baseline": baseline}, corpus,
+                            EnsembleConfig(calib_rows=args.calib_rows,
+                                           global_members=("transformer",)))
+    models = {"baseline": baseline, "transformer": transformer,
+              "transformer, global calibration": without_languages(transformer),
+              "ensemble": ensemble, "ensemble, global only": without_languages(ensemble),
+              "ensemble, transformer fallback": fallback}
+    dev = evaluate(models, corpus, "dev", n_boot=0)
+    score = {name: mean_macro(r) for name, r in dev.items()}
+    met = {name: targets_met(r, dev["baseline"]) for name, r in dev.items()}
+    candidates = [n for n in models if n != "baseline"]
+    chosen = max(candidates, key=lambda n: (met[n][0], score[n]))
+    test = evaluate(models, corpus, "test", n_boot=args.bootstrap)
+    args.reports.mkdir(parents=True, exist_ok=True)
+    for split, reports in (("dev", dev), ("test", test)):
+        for name, report in reports.items():
+            report.pop("curves", None)
+            path = args.reports / f"{split}-{name.replace(', ', '-').replace(' ', '_')}.json"
+            path.write_text(json.dumps(report, default=float, indent=1))
+    stack = {label: dict(zip(e["members"], e["coef"], strict=True))
+             for label, e in ensemble.stack.weights.items()}
+    lines = [
+        "# The shipped default: transformer alone or stacked with the baseline",
+        "",
+        f"Command: `python benchmarks/default_model.py --transformer {args.transformer} "
+        f"--baseline {args.baseline} --corpus {args.corpus} --dev-rows {args.dev_rows} "
+        f"--calib-rows {args.calib_rows}`  ",
+        f"Date: {dt.date.today().isoformat()}  ",
+        f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, Python "
+        f"{platform.python_version()}  ",
+        f"Transformer: `{transformer.name}`; baseline: `{baseline.name}`; ensemble stacked on "
+        f"{ensemble.config.training['calib_rows']:,} calib rows, global weights {stack}; "
+        f"per-language stacks for {sorted(ensemble.stack.by_language) or 'no language'}, "
+        f"per-language calibration for {sorted(ensemble.config.by_language) or 'none'}.",
+        "",
+        "## Decision on dev",
+        "",
+        "| variant | required targets met | mean macro-F1 over languages | " + " | ".join(
+            f"{s} hateful / non-hateful" for s in dev["baseline"]["functional"]) + " |",
+        "|---|---:|---:|" + "---:|" * len(dev["baseline"]["functional"]),
+    ]
+    for name, report in dev.items():
+        suites = " | ".join(f"{r['hateful']['accuracy']:.1%} / {r['non_hateful']['accuracy']:.1%}"
+                            for r in report["functional"].values())
+        lines.append(f"| {name} | {met[name][0]} of {met[name][1]} | {score[name]:.3f} | "
+                     f"{suites} |")
+    test_met = {name: targets_met(r, test["baseline"]) for name, r in test.items()}
+    lines += ["", f"Chosen: **{chosen}** (the most required targets met on dev, then the "
+              "higher mean macro-F1). On test, required targets met: " + ", ".join(
+                  f"{n} {a} of {b}" for n, (a, b) in test_met.items() if n != "baseline") +
+              ".", "",
+              "# Dev split", "", compare(dev), "", "# Test split", "", compare(test), ""]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines), encoding="utf-8")
+    print("\n".join(lines))
+    if args.save:
+        model = models[chosen]
+        if model.config.kind == "ensemble":
+            # the same model as `warning train ensemble` with these arguments (seeded sampling)
+            equivalent = (f"warning train ensemble --member transformer={args.transformer} "
+                          f"--member baseline={args.baseline} --corpus {args.corpus} "
+                          f"--calib-rows {args.calib_rows} --out {args.save}")
+            if model.stack.weights[next(iter(model.stack.weights))]["members"] == \
+                    ["transformer"]:
+                equivalent += " --global-member transformer"
+            model.config.training["commands"] = [*args.reproduce, equivalent]
+        model.save(args.save)
+        print(f"saved {model.name} to {args.save}")
+
+
+if __name__ == "__main__":
+    main()
