@@ -151,11 +151,16 @@ def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None
                               "--reproduce", "warning train baseline", "--skip-eval"], capsys)
     assert code == 0, err
     assert (stacked / "members" / "a" / "config.json").is_file()
+    loso = tmp_path / "loso.json"
+    loso.write_text(json.dumps({"note": "Measured with a cheaper recipe", "matrix": {
+        "fixture_en": {"offensive": {"roc_auc": 0.61, "n": 200, "positives": 40}}}}))
     code, stdout, err = _run(["eval", "--model", str(stacked), "--corpus", str(corpus_path),
                               "--suite", str(suite), "--bootstrap", "0", "--beside",
-                              f"single={out / 'eval' / 'report.json'}"], capsys)
+                              f"single={out / 'eval' / 'report.json'}", "--loso-from",
+                              str(loso)], capsys)
     assert code == 0, err
     card = (stacked / "card.md").read_text()
+    assert "Measured with a cheaper recipe" in card and "| fixture_en | 0.610 / n/a" in card
     assert "## Beside other models" in card and "| single |" in card.replace("| this model ", "")
     assert "warning train baseline" in card and "warning train ensemble --member" in card
     code, _, err = _run(["train", "ensemble", "--member", "oops", "--corpus", str(corpus_path)],

@@ -123,6 +123,9 @@ def render_card(config: ModelConfig, report: dict[str, Any],
         f"Training took {training.get('seconds', '?')} s on {training.get('train_rows', '?'):,} "
         "rows." if isinstance(training.get("train_rows"), int) else
         f"Kind: `{config.kind}`. Created {config.created}.",
+        *(["Members: " + ", ".join(
+            f"`{name}` = `{model_id}`" for name, model_id in training["members"].items()) + "."]
+          if isinstance(training.get("members"), dict) else []),
         "",
         "## What it is for",
         "",

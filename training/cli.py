@@ -168,7 +168,8 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         report = run_evaluation(model_dir, corpus, suites=args.suite or DEFAULT_SUITES,
                                 loso=args.loso, n_boot=args.bootstrap,
                                 out_dir=Path(args.out) if args.out else None,
-                                beside=dict(_named_path(v) for v in args.beside or []))
+                                beside=dict(_named_path(v) for v in args.beside or []),
+                                loso_from=args.loso_from)
     except (SourceError, SuiteError, ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -289,6 +290,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="functional suite CSV (repeatable; default: "
                                "benchmarks/functional/*_suite.csv)")
     evaluate.add_argument("--loso", action="store_true", help="leave-one-source-out matrix")
+    evaluate.add_argument("--loso-from", type=Path, metavar="JSON",
+                          help="a leave-one-source-out matrix measured elsewhere, for models "
+                               "that cannot be retrained per source here (see "
+                               "benchmarks/loso_frozen.py)")
     evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
     evaluate.add_argument("--out", help="report folder (default: MODEL/eval)")
     evaluate.add_argument("--beside", action="append", metavar="NAME=REPORT_JSON",

@@ -47,7 +47,7 @@ def fitter_for(model: Classifier) -> Callable[[pd.DataFrame], Classifier]:
 def run_evaluation(
     model_dir: Path, corpus: pd.DataFrame | Path, suites: Sequence[Path] = DEFAULT_SUITES,
     loso: bool = False, n_boot: int = 1000, out_dir: Path | None = None,
-    beside: dict[str, Path] | None = None,
+    beside: dict[str, Path] | None = None, loso_from: Path | None = None,
 ) -> dict[str, Any]:
     """Evaluate the model in ``model_dir``; write the report to ``out_dir`` (default
     ``model_dir/eval``) and the card to ``model_dir/card.md``.
@@ -56,6 +56,9 @@ def run_evaluation(
         beside: Other models' ``report.json`` files (name -> path), e.g. a permissive-only
             model's, whose headline figures the card shows next to this model's; they must
             have been made on the same corpus and split.
+        loso_from: A leave-one-source-out matrix measured elsewhere (JSON with ``note`` and
+            ``matrix``, e.g. ``benchmarks/results/loso_frozen.json``), for a model kind that
+            cannot be retrained once per source here; its note says what was retrained.
 
     Returns:
         The report dict.
@@ -67,6 +70,12 @@ def run_evaluation(
     report["functional"] = {Path(s).name: run_suite(model, Path(s)) for s in suites}
     if loso:
         report["leave_one_source_out"] = leave_one_source_out(frame, fitter_for(model))
+    elif loso_from:
+        data = json.loads(Path(loso_from).read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not {"note", "matrix"} <= set(data):
+            raise ValueError(f"{loso_from}: expected a JSON object with 'note' and 'matrix'")
+        report["leave_one_source_out"] = data["matrix"]
+        report["leave_one_source_out_note"] = f"{data['note']} (from `{loso_from}`)"
     others = {}
     for name, path in (beside or {}).items():
         other = json.loads(Path(path).read_text(encoding="utf-8"))

@@ -358,6 +358,7 @@ def report_markdown(report: dict[str, Any]) -> str:
     if loso:
         labels = report["scored_labels"]
         lines += ["## Leave one source out", "",
+                  report.get("leave_one_source_out_note") or
                   "Trained without the source, tested on all of its rows (ROC-AUC / F1). Read "
                   "against the per-source table: the drop is what the source's own data adds.",
                   "", "| held-out source | " + " | ".join(labels) + " |",
@@ -367,7 +368,8 @@ def report_markdown(report: dict[str, Any]) -> str:
             for name in labels:
                 c = cells.get(name)
                 row.append("" if not c else
-                           f"{_num(c['roc_auc']):.3f} / {_num(c['f1']):.3f}".replace("nan", "n/a"))
+                           f"{_num(c['roc_auc']):.3f} / {_num(c.get('f1')):.3f}"
+                           .replace("nan", "n/a"))
             lines.append(f"| {source} | " + " | ".join(row) + " |")
         lines.append("")
     return "\n".join(lines)

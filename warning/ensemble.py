@@ -93,13 +93,14 @@ class EnsembleClassifier(Classifier):
         self.members = members
         self.stack = stack
         for label in config.scored_labels:
-            entry = stack.weights.get(label)
-            if entry is None:
+            if label not in stack.weights:
                 raise ModelLoadError(f"{STACK_FILE} has no weights for scored label {label!r}")
-            missing = set(entry["members"]) - set(members)
-            if missing:
-                raise ModelLoadError(f"{STACK_FILE}: {label} uses unknown member(s) "
-                                     f"{sorted(missing)}")
+        for where, table in [("global", stack.weights), *stack.by_language.items()]:
+            for label, entry in table.items():
+                missing = set(entry["members"]) - set(members)
+                if missing:
+                    raise ModelLoadError(f"{STACK_FILE}: {where}/{label} uses unknown "
+                                         f"member(s) {sorted(missing)}")
 
     def windows(self, text: str) -> list[str]:
         """The post as one piece: each member windows it its own way."""
@@ -151,7 +152,8 @@ class EnsembleClassifier(Classifier):
             stack = Stack.from_dict(json.loads(stack_path.read_text(encoding="utf-8")))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ModelLoadError(f"{stack_path} is not a valid stack: {exc}") from exc
-        names = sorted({n for e in stack.weights.values() for n in e["members"]})
+        names = sorted({n for table in [stack.weights, *stack.by_language.values()]
+                        for e in table.values() for n in e["members"]})
         members = {}
         for name in names:
             member_dir = folder / MEMBERS_DIR / name

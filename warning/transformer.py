@@ -56,11 +56,15 @@ class TransformerClassifier(Classifier):
 
     kind = "transformer"
 
-    def __init__(self, config: ModelConfig, tokenizer, encoder, head) -> None:
+    def __init__(self, config: ModelConfig, tokenizer, encoder, head,
+                 adapter_source: Path | None = None) -> None:
         super().__init__(config)
         self.tokenizer = tokenizer
         self.encoder = encoder
         self.head = head
+        # a loaded model's adapters are merged into the encoder for speed: saving it again
+        # copies the adapter folder it was loaded from
+        self.adapter_source = adapter_source
         self.encoder.eval()
         self.head.eval()
 
@@ -112,6 +116,14 @@ class TransformerClassifier(Classifier):
         save_file(state, str(folder / HEAD_FILE))
         if hasattr(self.encoder, "peft_config"):  # LoRA: only the adapter weights, a few MB
             self.encoder.save_pretrained(folder / ADAPTER_DIR)
+            # peft's generated README is an empty template; the model's card.md is the card
+            (folder / ADAPTER_DIR / "README.md").unlink(missing_ok=True)
+        elif self.adapter_source is not None:
+            import shutil
+
+            if Path(self.adapter_source).resolve() != (folder / ADAPTER_DIR).resolve():
+                shutil.copytree(self.adapter_source, folder / ADAPTER_DIR, dirs_exist_ok=True,
+                                ignore=shutil.ignore_patterns("README.md"))
 
     @classmethod
     def _from_folder(cls, folder: Path, config: ModelConfig) -> TransformerClassifier:
@@ -127,7 +139,9 @@ class TransformerClassifier(Classifier):
             raise ModelLoadError(f"{folder}: {HEAD_FILE} not found")
         tokenizer, encoder = load_encoder()
         adapter_dir = folder / ADAPTER_DIR
+        source = None
         if adapter_dir.is_dir():
+            source = adapter_dir
             import warnings
 
             from peft import PeftModel
@@ -139,4 +153,4 @@ class TransformerClassifier(Classifier):
         head = build_head(config.training.get("head", {"type": "mlp"}),
                           encoder.config.hidden_size, len(config.scored_labels))
         head.load_state_dict(load_file(str(head_path)))
-        return cls(config, tokenizer, encoder, head)
+        return cls(config, tokenizer, encoder, head, adapter_source=source)

@@ -75,7 +75,7 @@ def test_ensemble_folder_errors_are_clear(members, tiny_corpus, tmp_path) -> Non
         fit_ensemble({}, tiny_corpus)
 
 
-def test_global_members_restrict_the_fallback_entry(members, tiny_corpus) -> None:
+def test_global_members_restrict_the_fallback_entry(members, tiny_corpus, tmp_path) -> None:
     model = fit_ensemble(members, tiny_corpus, EnsembleConfig(
         version="test", global_members=("chars",), min_language_positives=5))
     for label in model.config.scored_labels:
@@ -83,5 +83,10 @@ def test_global_members_restrict_the_fallback_entry(members, tiny_corpus) -> Non
     # languages with enough calib positives still combine both members
     assert any(entry["members"] == ["chars", "words"]
                for table in model.stack.by_language.values() for entry in table.values())
+    # saved and loaded, it still has every member a language's stack names
+    texts = ["you idiot go away", "погода сегодня хорошая", "bugün hava güzel aptal"]
+    loaded = Classifier.load(model.save(tmp_path / "fallback"))
+    assert set(loaded.members) == {"chars", "words"}
+    np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
     with pytest.raises(ValueError, match="not members"):
         fit_ensemble(members, tiny_corpus, EnsembleConfig(global_members=("gone",)))

@@ -150,6 +150,12 @@ def test_lora_mode_trains_checkpoints_and_resumes(tiny_corpus, tiny_encoder, tmp
     text = ["you stupid idiot moron", "the market opens at nine"]
     np.testing.assert_allclose(loaded.predict_proba(text), resumed.predict_proba(text),
                                rtol=1e-4, atol=1e-5)
+    # a loaded model has its adapters merged; saved again (as an ensemble member is), it keeps
+    # them, so the copy scores like the original
+    again = Classifier.load(loaded.save(tmp_path / "again"))
+    assert (tmp_path / "again" / "adapter" / "adapter_config.json").is_file()
+    np.testing.assert_allclose(again.predict_proba(text), resumed.predict_proba(text),
+                               rtol=1e-4, atol=1e-5)
 
 
 def test_lora_stops_at_its_time_budget(tiny_corpus, tiny_encoder, tmp_path) -> None:
