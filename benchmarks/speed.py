@@ -68,8 +68,8 @@ def naive_proba(model, texts: list[str]) -> np.ndarray:
             pooled = tokens.mean(axis=0)
             pooled = pooled / max(np.linalg.norm(pooled), 1e-12)
             with torch.inference_mode():
-                logits = model.head(torch.from_numpy(pooled[None].astype(np.float32)))
-            window_logits.append(logits.numpy()[0].astype(float))
+                head_out = model.head(torch.from_numpy(pooled[None].astype(np.float32)))
+            window_logits.append(head_out.numpy()[0].astype(float))
         logits[i] = np.max(window_logits, axis=0)
     # the same calibration (per language where the model has it) on the pipeline's logits
     return model.calibrate(logits, model.languages(texts))
