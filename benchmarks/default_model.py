@@ -55,7 +55,7 @@ def memoise(model: Classifier) -> None:
     original = model.raw_logits
     memo: dict[str, np.ndarray] = {}
 
-    def raw_logits(texts):
+    def raw_logits(texts, langs=None):  # the members ignore langs
         texts = [texts] if isinstance(texts, str) else list(texts)
         todo = list(dict.fromkeys(t for t in texts if t not in memo))
         if todo:

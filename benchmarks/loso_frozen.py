@@ -20,11 +20,11 @@ import argparse
 import datetime as dt
 import json
 import platform
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from training.corpus import load_corpus
@@ -33,14 +33,10 @@ from training.heads import MLPHead
 from warning.settings import cache_dir
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from stage1_heads import sample_per_source  # noqa: E402
+
 SCORED = ("offensive", "hate", "threat")
-
-
-def _sample(rows: pd.DataFrame, per_source: int) -> pd.DataFrame:
-    first = rows["source"].str.split(";").str[0]
-    parts = [part.sample(min(len(part), per_source), random_state=0)
-             for _, part in rows.groupby(first, sort=True)]
-    return pd.concat(parts).sort_values("id")
 
 
 def main() -> None:
@@ -53,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
 
     corpus = load_corpus(args.corpus)
-    rows = _sample(corpus[corpus["split"].isin(["train", "dev"])], args.per_source)
+    rows = sample_per_source(corpus[corpus["split"].isin(["train", "dev"])], args.per_source)
     cache = EmbeddingCache(cache_dir() / "embeddings" / "corpus-e5-q4-128")
     start = time.perf_counter()
     x = embed_rows(rows, cache)

@@ -36,7 +36,8 @@ HERE = Path(__file__).resolve().parent
 SCORED = ("offensive", "hate", "threat")
 
 
-def _sample(rows: pd.DataFrame, per_source: int, seed: int = 0) -> pd.DataFrame:
+def sample_per_source(rows: pd.DataFrame, per_source: int, seed: int = 0) -> pd.DataFrame:
+    """At most ``per_source`` rows of each source (first source of merged rows), seeded."""
     first = rows["source"].str.split(";").str[0]
     parts = [part.sample(min(len(part), per_source), random_state=seed)
              for _, part in rows.groupby(first, sort=True)]
@@ -67,8 +68,8 @@ def main() -> None:
     args = parser.parse_args()
 
     corpus = load_corpus(args.corpus)
-    train = _sample(corpus[corpus["split"] == "train"], args.per_source)
-    dev = _sample(corpus[corpus["split"] == "dev"], args.dev_per_source)
+    train = sample_per_source(corpus[corpus["split"] == "train"], args.per_source)
+    dev = sample_per_source(corpus[corpus["split"] == "dev"], args.dev_per_source)
     cache = EmbeddingCache(cache_dir() / "embeddings" / "corpus-e5-q4-128")
     start = time.perf_counter()
     x_train = embed_rows(train, cache)

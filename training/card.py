@@ -26,7 +26,7 @@ def _limitations(config: ModelConfig, report: dict[str, Any]) -> list[str]:
     clean = report.get("clean_languages", {})
     fp = "; ".join(f"{lang} {b['any_label_flag_rate']:.1%}" for lang, b in clean.items())
     synthetic = [s["name"] for s in config.data_sources if s["name"].startswith("synthetic_")]
-    kinds = {config.kind, *(m.split("@")[0] for m in config.training.get("members", {}))}
+    kinds = {config.kind, *config.training.get("members", {})}  # an ensemble's member names
     if not synthetic:
         data_gap = [
             "- **Kyrgyz, Kazakh and Uzbek: no labelled hateful or offensive data exists.** The "

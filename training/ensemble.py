@@ -19,8 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from warning.calibration import Calibrator
 from warning.classifier import Classifier, ModelConfig, git_commit, library_versions
 from warning.ensemble import EnsembleClassifier, Stack
+from warning.labels import LABELS
 
 from .calibration import fit_label_calibration, fit_language_calibration
 
@@ -128,8 +130,7 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
         raise ValueError("the corpus has no 'calib' rows")
     if config.calib_rows and len(calib) > config.calib_rows:
         calib = calib.sample(config.calib_rows, random_state=config.seed).sort_index()
-    labels = [n for n in ("offensive", "hate", "threat", "extremism")
-              if any(n in m.config.scored_labels for m in members.values())]
+    labels = [n for n in LABELS if any(n in m.config.scored_labels for m in members.values())]
     if not labels:
         raise ValueError("no member scores any label")
     texts = list(calib["text"])
@@ -138,8 +139,7 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
     stack = fit_stack(logits, {n: m.config.scored_labels for n, m in members.items()}, calib,
                       labels, langs, config)
     weak = sorted(set.intersection(*[set(m.config.weak_languages) for m in members.values()]))
-    identity = {n: {"slope": 1.0, "intercept": 0.0, "method": "identity", "prior_shift": 0.0}
-                for n in labels}
+    identity = {n: Calibrator().to_dict() for n in labels}
     cfg = ModelConfig(
         kind="ensemble", name=config.name, version=config.version, scored_labels=labels,
         thresholds=dict.fromkeys(labels, 0.5), review_bands={n: [0.5, 0.5] for n in labels},

@@ -66,24 +66,27 @@ def run_evaluation(
     model_dir = Path(model_dir)
     model = Classifier.load(model_dir)
     frame = corpus if isinstance(corpus, pd.DataFrame) else load_corpus(Path(corpus))
+    # read what the card shows beside the model first: a bad file fails before the scoring
+    n_test = int((frame["split"] == "test").sum())
+    others = {}
+    for name, path in (beside or {}).items():
+        other = json.loads(Path(path).read_text(encoding="utf-8"))
+        if (other.get("split"), other.get("rows")) != ("test", n_test):
+            raise ValueError(f"{path} was made on {other.get('rows')} {other.get('split')} "
+                             f"rows, not {n_test} test rows: rebuild it on the same corpus")
+        others[name] = other
+    outside_loso = None
+    if loso_from and not loso:
+        outside_loso = json.loads(Path(loso_from).read_text(encoding="utf-8"))
+        if not isinstance(outside_loso, dict) or not {"note", "matrix"} <= set(outside_loso):
+            raise ValueError(f"{loso_from}: expected a JSON object with 'note' and 'matrix'")
     report = evaluate_corpus(model, frame, "test", n_boot=n_boot)
     report["functional"] = {Path(s).name: run_suite(model, Path(s)) for s in suites}
     if loso:
         report["leave_one_source_out"] = leave_one_source_out(frame, fitter_for(model))
-    elif loso_from:
-        data = json.loads(Path(loso_from).read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or not {"note", "matrix"} <= set(data):
-            raise ValueError(f"{loso_from}: expected a JSON object with 'note' and 'matrix'")
-        report["leave_one_source_out"] = data["matrix"]
-        report["leave_one_source_out_note"] = f"{data['note']} (from `{loso_from}`)"
-    others = {}
-    for name, path in (beside or {}).items():
-        other = json.loads(Path(path).read_text(encoding="utf-8"))
-        if (other.get("split"), other.get("rows")) != (report["split"], report["rows"]):
-            raise ValueError(f"{path} was made on {other.get('rows')} {other.get('split')} "
-                             f"rows, not {report['rows']} {report['split']} rows: rebuild it "
-                             "on the same corpus")
-        others[name] = other
+    elif outside_loso:
+        report["leave_one_source_out"] = outside_loso["matrix"]
+        report["leave_one_source_out_note"] = f"{outside_loso['note']} (from `{loso_from}`)"
     write_report(report, Path(out_dir) if out_dir else model_dir / "eval")
     write_card(model_dir, model.config, report, others)
     return report

@@ -279,9 +279,12 @@ class Classifier(ABC):
             starts.append(len(words) - size)
         return [" ".join(words[s : s + size]) for s in starts]
 
-    def raw_logits(self, texts: Sequence[str] | str) -> np.ndarray:
+    def raw_logits(self, texts: Sequence[str] | str,
+                   langs: Sequence[str] | None = None) -> np.ndarray:
         """Uncalibrated logits ``[n_texts, n_scored_labels]``, the max over each text's windows
-        (what calibration is fitted on, so fitting and scoring aggregate the same way)."""
+        (what calibration is fitted on, so fitting and scoring aggregate the same way).
+        ``langs``, the texts' detected languages when known, is for implementations whose
+        logits depend on the language (an ensemble's per-language stack); others ignore it."""
         texts = _as_list(texts)
         if not texts:
             return np.zeros((0, len(self.config.scored_labels)))
@@ -340,7 +343,7 @@ class Classifier(ABC):
         if not texts:
             return np.full((0, len(LABELS)), np.nan)
         langs = list(langs) if langs is not None else self.languages(texts)
-        return self.calibrate(self.raw_logits(texts), langs)
+        return self.calibrate(self.raw_logits(texts, langs), langs)
 
     def calibrate(self, logits: np.ndarray, langs: Sequence[str] | None = None) -> np.ndarray:
         """Probabilities ``[n, n_labels]`` from raw logits ``[n, n_scored_labels]`` (as

@@ -106,16 +106,24 @@ class EnsembleClassifier(Classifier):
         """The post as one piece: each member windows it its own way."""
         return [text]
 
-    def raw_logits(self, texts: Sequence[str] | str) -> np.ndarray:
-        """Combined logits ``[n_texts, n_scored_labels]`` from each member's window-max logits."""
+    def languages(self, texts: Sequence[str] | str) -> list[str] | None:
+        """Detected languages when the stack or the calibration depends on them."""
+        if not (self.stack.by_language or self.config.by_language):
+            return None
+        from .lang import detect_language
+
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        return [detect_language(t) if isinstance(t, str) else "" for t in texts]
+
+    def raw_logits(self, texts: Sequence[str] | str,
+                   langs: Sequence[str] | None = None) -> np.ndarray:
+        """Combined logits ``[n_texts, n_scored_labels]`` from each member's window-max logits
+        (``langs``: the texts' languages, detected here when not given and needed)."""
         texts = [texts] if isinstance(texts, str) else list(texts)
         if not texts:
             return np.zeros((0, len(self.config.scored_labels)))
-        langs = None
-        if self.stack.by_language:
-            from .lang import detect_language
-
-            langs = [detect_language(t) for t in texts]
+        if langs is None and self.stack.by_language:
+            langs = self.languages(texts)
         return self.combine({name: m.raw_logits(texts) for name, m in self.members.items()},
                             langs)
 
