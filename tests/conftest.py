@@ -17,6 +17,10 @@ from warning.settings import data_dir
 
 sys.path.insert(0, str(Path(__file__).parent))  # for tests/fixtures/source_files.py
 
+# Exact float32 arithmetic unless a test asks for another: the same scores on every machine.
+# (The default, ``auto``, picks bfloat16 on CPUs with native support; tests of that set it.)
+os.environ.setdefault("WARNING_PRECISION", "float32")
+
 
 def _under_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -123,6 +123,9 @@ def render_card(config: ModelConfig, report: dict[str, Any],
         f"Training took {training.get('seconds', '?')} s on {training.get('train_rows', '?'):,} "
         "rows." if isinstance(training.get("train_rows"), int) else
         f"Kind: `{config.kind}`. Created {config.created}.",
+        *([f"Scores were computed in {report['precision']} arithmetic "
+           "(`WARNING_PRECISION`; bfloat16 and float32 scores differ by at most about 0.01)."]
+          if report.get("precision") else []),
         *(["Members: " + ", ".join(
             f"`{name}` = `{model_id}`" for name, model_id in training["members"].items()) + "."]
           if isinstance(training.get("members"), dict) else []),

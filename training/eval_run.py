@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from warning.classifier import Classifier
+from warning.settings import precision
 
 from .card import write_card
 from .corpus import load_corpus
@@ -42,6 +43,11 @@ def fitter_for(model: Classifier) -> Callable[[pd.DataFrame], Classifier]:
             config.c_grid = (float(sorted(chosen.values())[len(chosen) // 2]),)
         return lambda rows: fit_baseline(rows, config)
     raise ValueError(f"no retraining recipe for model kind {model.config.kind!r}")
+
+
+def _has_transformer(model: Classifier) -> bool:
+    members = getattr(model, "members", {})
+    return model.config.kind == "transformer" or any(map(_has_transformer, members.values()))
 
 
 def run_evaluation(
@@ -81,6 +87,8 @@ def run_evaluation(
         if not isinstance(outside_loso, dict) or not {"note", "matrix"} <= set(outside_loso):
             raise ValueError(f"{loso_from}: expected a JSON object with 'note' and 'matrix'")
     report = evaluate_corpus(model, frame, "test", n_boot=n_boot)
+    if _has_transformer(model):  # WARNING_PRECISION moves scores by up to about 0.01
+        report["precision"] = precision()
     report["functional"] = {Path(s).name: run_suite(model, Path(s)) for s in suites}
     if loso:
         report["leave_one_source_out"] = leave_one_source_out(frame, fitter_for(model))

@@ -16,7 +16,7 @@ from training.transformer import (  # noqa: E402
     balanced_weights,
     fit_transformer,
 )
-from warning import Classifier  # noqa: E402
+from warning import Classifier, settings  # noqa: E402
 from warning.labels import LABELS  # noqa: E402
 
 
@@ -183,3 +183,21 @@ def test_bfloat16_precision_stays_close_and_bad_values_are_refused(tiny_corpus, 
     monkeypatch.setenv("WARNING_PRECISION", "int4")
     with pytest.raises(ValueError, match="WARNING_PRECISION"):
         model.predict_proba(texts)
+    # auto: bfloat16 only where the CPU has it natively
+    monkeypatch.setenv("WARNING_PRECISION", "auto")
+    monkeypatch.setattr(settings, "cpu_has_native_bf16", lambda: True)
+    np.testing.assert_array_equal(model.predict_proba(texts), fast)
+    monkeypatch.setattr(settings, "cpu_has_native_bf16", lambda: False)
+    np.testing.assert_array_equal(model.predict_proba(texts), exact)
+
+
+@pytest.mark.parametrize(("flags", "native"), [
+    ("fpu sse avx512f avx512_bf16 avx512vl", True),
+    ("fpu sse amx_bf16 amx_tile", True),
+    ("fpu sse avx2 avx512f avx512bw", False),
+])
+def test_native_bf16_is_read_from_the_cpu_flags(tmp_path, flags, native) -> None:
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n", encoding="utf-8")
+    assert settings.cpu_has_native_bf16(cpuinfo) is native
+    assert settings.cpu_has_native_bf16(tmp_path / "missing") is False
