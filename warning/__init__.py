@@ -1,7 +1,7 @@
 """Early-warning classifier for hate speech, threats and extremist content in Central Asia.
 
-The public face is small; heavy libraries load only when a model is used, and the scanner
-and feed readers (``scan``, ``open_feed``) load when first asked for.
+The public face is small; heavy libraries load only when a model is used, and the scanner,
+feed readers and alerts (``scan``, ``open_feed``, ``find_alerts``) load when first asked for.
 
 Example:
     >>> from warning import LABELS, detect_language, find_targets
@@ -21,7 +21,8 @@ from .targets import find_targets
 
 __version__ = "0.1.0"
 
-_LAZY = {"scan": "scanner", "ScanOptions": "scanner", "open_feed": "feeds"}
+_LAZY = {"scan": "scanner", "ScanOptions": "scanner", "open_feed": "feeds",
+         "find_alerts": "alerts", "AlertConfig": "alerts"}
 
 
 def __getattr__(name: str) -> Any:
@@ -36,12 +37,14 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "LABELS",
     "TARGET_GROUPS",
+    "AlertConfig",
     "Classifier",
     "Risk",
     "ScanOptions",
     "ScoredPost",
     "__version__",
     "detect_language",
+    "find_alerts",
     "find_targets",
     "normalize",
     "open_feed",

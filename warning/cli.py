@@ -161,6 +161,30 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_alerts(args: argparse.Namespace) -> int:
+    from .alerts import AlertConfig, AlertError, find_alerts
+
+    try:
+        config = AlertConfig.from_settings(
+            windows=tuple(args.window) if args.window else None, baseline=args.baseline,
+            min_count=args.min_count, fdr=args.fdr, measure=args.measure,
+            labels=tuple(args.label) if args.label else None, evidence=args.evidence,
+            timezone=args.timezone)
+        report = find_alerts(args.scored, config, channel_col=args.channel_col,
+                             id_col=args.id_col, text_col=args.text_col)
+        for path in args.output:
+            report.write(path, args.format)
+    except (AlertError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for note in report.notes:
+        print(f"alerts: {note}", file=sys.stderr)
+    for line in report.lines():
+        print(line)
+    print("written: " + ", ".join(args.output))
+    return 0
+
+
 def _add_builtin(sub: argparse._SubParsersAction) -> None:
     score = sub.add_parser(
         "score", help="score posts: one JSON object per input, in input order",
@@ -236,6 +260,43 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
                            "WARNING_SCAN_MAX_CHARS, 20000)")
     scan.add_argument("--quiet", "-q", action="store_true", help="no progress and no notes")
     scan.set_defaults(func=_cmd_scan)
+
+    alerts = sub.add_parser(
+        "alerts", help="early-warning alerts from a scanned file",
+        description="Finds windows (days, weeks) in which the share of flagged posts rose "
+                    "significantly against the past windows, per channel, target group and "
+                    "label, with a false-discovery correction across all cells. Writes the "
+                    "alerts, ranked, with their figures and evidence posts (JSON or CSV).",
+    )
+    alerts.add_argument("scored", help="the output of `warning scan` (.parquet, .csv, .jsonl)")
+    alerts.add_argument("--output", "-o", required=True, action="append",
+                        help="alerts file, .json or .csv (repeat to write both)")
+    alerts.add_argument("--format", choices=("json", "csv"),
+                        help="output format (default: from the suffix, else json)")
+    alerts.add_argument("--window", action="append", choices=("day", "week"),
+                        help="window length, repeatable (default: WARNING_ALERT_WINDOWS, "
+                             "day and week)")
+    alerts.add_argument("--baseline", type=int,
+                        help="past windows compared with (default: WARNING_ALERT_BASELINE, 4)")
+    alerts.add_argument("--min-count", type=int,
+                        help="fewest flagged posts for a cell to be tested (default: "
+                             "WARNING_ALERT_MIN_COUNT, 5)")
+    alerts.add_argument("--fdr", type=float,
+                        help="false discovery rate across cells (default: WARNING_ALERT_FDR, "
+                             "0.05)")
+    alerts.add_argument("--measure", choices=("flagged", "expected"),
+                        help="count flagged posts, or sum probabilities (default: "
+                             "WARNING_ALERT_MEASURE, flagged)")
+    alerts.add_argument("--label", action="append",
+                        help="label to test, repeatable (default: every scored label)")
+    alerts.add_argument("--evidence", type=int,
+                        help="evidence posts per alert (default: WARNING_ALERT_EVIDENCE, 5)")
+    alerts.add_argument("--timezone", help="time zone of days and weeks (default: "
+                                           "WARNING_TIMEZONE, UTC)")
+    alerts.add_argument("--channel-col", help="channel column (default: the scan's)")
+    alerts.add_argument("--id-col", help="post id column (default: the scan's)")
+    alerts.add_argument("--text-col", help="text column for evidence (default: the scan's)")
+    alerts.set_defaults(func=_cmd_alerts)
 
 
 def _missing_plugin(name: str, error: Exception):

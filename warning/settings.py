@@ -156,3 +156,59 @@ def timezone_name() -> str:
         raise ValueError(f"WARNING_TIMEZONE: unknown time zone {value!r} (use an IANA name "
                          f"such as Asia/Bishkek or UTC)") from None
     return value
+
+
+# ---- early-warning alerts (warning alerts) -----------------------------------------------------
+
+ALERT_WINDOWS = ("day", "week")
+ALERT_MEASURES = ("flagged", "expected")
+
+
+def alert_windows() -> tuple[str, ...]:
+    """Window lengths tested by ``warning alerts``: ``WARNING_ALERT_WINDOWS``, comma-separated
+    among ``day`` and ``week`` (default ``day,week``)."""
+    value = os.environ.get("WARNING_ALERT_WINDOWS", "").strip() or "day,week"
+    names = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
+    bad = [n for n in names if n not in ALERT_WINDOWS]
+    if bad or not names:
+        raise ValueError(f"WARNING_ALERT_WINDOWS must list some of {ALERT_WINDOWS}, got "
+                         f"{value!r}")
+    return names
+
+
+def alert_baseline_windows() -> int:
+    """Past windows a window is compared with: ``WARNING_ALERT_BASELINE`` (default 4, as in
+    ACLED's rule)."""
+    return _int_setting("WARNING_ALERT_BASELINE", 4, 1)
+
+
+def alert_min_count() -> int:
+    """Fewest flagged posts (or expected count) in a window for its cell to be tested:
+    ``WARNING_ALERT_MIN_COUNT`` (default 5; the noise floor)."""
+    return _int_setting("WARNING_ALERT_MIN_COUNT", 5, 1)
+
+
+def alert_fdr() -> float:
+    """False discovery rate held across all cells tested (Benjamini-Hochberg):
+    ``WARNING_ALERT_FDR`` (default 0.05)."""
+    return _float_setting("WARNING_ALERT_FDR", 0.05, 1e-9, 1.0)
+
+
+def alert_ratio() -> float:
+    """The ACLED multiple: a window whose count reaches this many times the mean of its
+    baseline windows is reported as meeting ACLED's rule: ``WARNING_ALERT_RATIO`` (default 2)."""
+    return _float_setting("WARNING_ALERT_RATIO", 2.0, 1.0)
+
+
+def alert_evidence() -> int:
+    """Evidence posts listed per alert: ``WARNING_ALERT_EVIDENCE`` (default 5)."""
+    return _int_setting("WARNING_ALERT_EVIDENCE", 5, 0)
+
+
+def alert_measure() -> str:
+    """What is counted per cell: ``WARNING_ALERT_MEASURE``, ``flagged`` (posts over the
+    label's threshold, default) or ``expected`` (the sum of calibrated probabilities)."""
+    value = os.environ.get("WARNING_ALERT_MEASURE", "").strip().lower() or "flagged"
+    if value not in ALERT_MEASURES:
+        raise ValueError(f"WARNING_ALERT_MEASURE must be one of {ALERT_MEASURES}, got {value!r}")
+    return value
