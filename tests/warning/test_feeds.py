@@ -483,4 +483,5 @@ def test_feeds_stream_without_reading_the_whole_file(tmp_path, kind) -> None:
     first = next(chunks)
     done, total = feed.position()
     assert len(first) == 100 and 0 < done < total / 10
-    chunks.close()
+    assert sum(len(c) for c in chunks) == n - 100
+    assert feed.position() == (total, total)

@@ -88,6 +88,8 @@ class Feed(ABC):
         self.columns: list[str] = []
         self.mapping = ColumnMap(text="")
         self.notes: list[str] = []
+        self._handle: Any = None  # the open text file while rows() runs
+        self._finished = False
 
     @abstractmethod
     def rows(self) -> Iterator[FeedRow]:
@@ -115,6 +117,15 @@ class Feed(ABC):
         """``bytes`` (text formats) or ``rows`` (Parquet): the unit of :meth:`position`."""
         return "bytes"
 
-    @abstractmethod
     def position(self) -> tuple[int, int | None]:
-        """(done, total) in :attr:`progress_unit`, for progress bars."""
+        """(done, total) in :attr:`progress_unit`, for progress bars: for text files, bytes
+        read so far (approximately: reading is buffered)."""
+        total = self.path.stat().st_size
+        if self._finished:
+            return total, total
+        if self._handle is None:
+            return 0, total
+        try:
+            return min(self._handle.buffer.tell(), total), total
+        except (AttributeError, OSError, ValueError):
+            return 0, total

@@ -110,7 +110,6 @@ class CsvFeed(Feed):
         elif len(delimiter) != 1:
             raise FeedError(f"--delimiter must be one character, got {delimiter!r}")
         self.delimiter = delimiter
-        self._handle: io.TextIOWrapper | None = None
         header, self._header_line = self._read_header()
         self.columns = _unique_names(header)
         if self.columns != header:
@@ -160,6 +159,7 @@ class CsvFeed(Feed):
 
     def rows(self) -> Iterator[FeedRow]:
         width = len(self.columns)
+        self._finished = False
         with self._open() as handle:
             self._handle = handle
             reader = self._reader(handle)
@@ -189,16 +189,7 @@ class CsvFeed(Feed):
                                                f"{width} (an unquoted delimiter or a cut row?)")
                 else:
                     yield FeedRow(start, dict(zip(self.columns, record, strict=True)))
-        self._handle = None
-
-    def position(self) -> tuple[int, int | None]:
-        total = self.path.stat().st_size
-        if self._handle is None:
-            return 0, total
-        try:
-            return min(self._handle.buffer.tell(), total), total
-        except (OSError, ValueError):
-            return 0, total
+        self._handle, self._finished = None, True
 
 
 def _unique_names(header: list[str]) -> list[str]:

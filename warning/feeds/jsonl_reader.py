@@ -48,7 +48,6 @@ class JsonlFeed(Feed):
         self.encoding, note = (encoding, f"{encoding} (as given)") if encoding else \
             detect_encoding(sample)
         self.notes.append(f"encoding: {note}")
-        self._handle: io.TextIOWrapper | None = None
         keys: dict[str, None] = {}
         for row in self._records():
             if row.values is not None:
@@ -109,20 +108,13 @@ class JsonlFeed(Feed):
         self._handle = None
 
     def rows(self) -> Iterator[FeedRow]:
+        self._finished = False
         for row in self._records():
             if row.values is not None:
                 row.values = {name: _cell(row.values.get(name), name == self.mapping.text)
                               for name in self.columns}
             yield row
-
-    def position(self) -> tuple[int, int | None]:
-        total = self.path.stat().st_size
-        if self._handle is None:
-            return 0, total
-        try:
-            return min(self._handle.buffer.tell(), total), total
-        except (OSError, ValueError):
-            return 0, total
+        self._finished = True
 
 
 def _cell(value: Any, keep: bool) -> Any:

@@ -178,9 +178,9 @@ class TelegramFeed(Feed):
             self.notes.append("messages have no date_unixtime (an older export): their local "
                               "times are read in WARNING_TIMEZONE")
         self.notes.extend(picked)
-        self._handle: io.TextIOWrapper | None = None
 
     def rows(self) -> Iterator[FeedRow]:
+        self._finished = False
         with open(self.path, encoding="utf-8-sig", errors="surrogateescape") as handle:
             self._handle = handle
             stream = _JsonStream(handle)
@@ -189,7 +189,7 @@ class TelegramFeed(Feed):
                 yield from self._object(stream, {}, "top")
             except _JsonError as exc:
                 yield FeedRow(exc.line, None, f"{exc}; nothing after it could be read")
-        self._handle = None
+        self._handle, self._finished = None, True
 
     def _object(self, stream: _JsonStream, chat: dict[str, Any],
                 level: str) -> Iterator[FeedRow]:
@@ -258,12 +258,3 @@ class TelegramFeed(Feed):
         if bad:
             return FeedRow(line, values, f"not valid UTF-8 (bytes {bad})")
         return FeedRow(line, values)
-
-    def position(self) -> tuple[int, int | None]:
-        total = self.path.stat().st_size
-        if self._handle is None:
-            return 0, total
-        try:
-            return min(self._handle.buffer.tell(), total), total
-        except (OSError, ValueError):
-            return 0, total
