@@ -63,8 +63,9 @@ class Progress:
         """``done`` units of the input read so far, ``rows`` posts handled in this run."""
         self._rows = rows
         if self._bar is not None:
+            rate = rows / max(time.monotonic() - self._start, 1e-9)
+            self._bar.set_postfix_str(f"{rows:,} rows, {rate:,.1f} rows/s", refresh=False)
             self._bar.update(max(done - self._done, 0))
-            self._bar.set_postfix_str(f"{rows:,} posts", refresh=False)
         self._done = done
         if self._bar is None and self.enabled:
             now = time.monotonic()

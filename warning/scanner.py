@@ -357,13 +357,24 @@ class _Scanner:
                 good.append((row, text))
         for start in range(0, len(good), self.batch):
             part = good[start : start + self.batch]
-            posts = self.model.score([t for _, t in part])
-            for (row, _), post in zip(part, posts, strict=True):
-                if post.error:
-                    self._reject(chunk, row, "not scored", post.error)
+            for (row, _), post in zip(part, self._score(part), strict=True):
+                if isinstance(post, str) or post.error:
+                    self._reject(chunk, row, "not scored", post if isinstance(post, str)
+                                 else post.error)
                     continue
                 chunk.rows.append(self._record(row, post, chunk))
         return chunk
+
+    def _score(self, part: list[tuple[FeedRow, str]]) -> list[Any]:
+        """The batch's ScoredPosts; if the model fails on the batch, each post alone, so one
+        text it cannot take costs that post (an error message instead), not the scan."""
+        try:
+            return self.model.score([t for _, t in part])
+        except Exception as exc:  # the model's own failure, whatever it is
+            if len(part) == 1:
+                # the type only: a library's message may quote the text, and rejects hold none
+                return [f"the model failed on this text ({type(exc).__name__})"]
+        return [self._score([item])[0] for item in part]
 
     def _record(self, row: FeedRow, post: Any, chunk: _Chunk) -> dict[str, Any]:
         values = row.values or {}

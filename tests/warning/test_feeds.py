@@ -386,6 +386,16 @@ def test_feeds_telegram_older_export_without_unix_time(tmp_path) -> None:
     assert any("older export" in n for n in feed.notes)
 
 
+def test_feeds_json_half_emoji_becomes_a_replacement_character(tmp_path) -> None:
+    path = tmp_path / "result.json"
+    path.write_text('{"name": "c", "id": 1, "messages": [{"id": 1, "type": "message", '
+                    '"from": "x\\ud83d", "text": ["a \\ud83d", {"type": "bold", '
+                    '"text": "b"}]}]}', encoding="utf-8")
+    row = _rows(open_feed(path))[0]
+    assert row.error is None
+    assert row.values["text"] == "a \ufffdb" and row.values["from"] == "x\ufffd"
+
+
 def test_feeds_telegram_flatten_text() -> None:
     assert flatten_text("x") == "x"
     assert flatten_text(["a", {"type": "mention", "text": "@b"}]) == "a@b"

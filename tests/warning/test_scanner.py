@@ -119,6 +119,33 @@ def test_scan_jsonl_text_that_is_not_text_is_rejected(tmp_path, tiny_model) -> N
     assert summary.rejected == {"no text": 2}
 
 
+def test_scan_keeps_posts_with_half_an_emoji_and_survives_a_model_failure(tmp_path,
+                                                                          tiny_model) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": 1, "text": "you stupid idiot \\ud83d"}\n'
+                      '{"id": 2, "text": "boom"}\n{"id": 3, "text": "hello there"}\n',
+                      encoding="utf-8")
+
+    class Flaky:
+        """The tiny model, failing on any batch that holds 'boom'."""
+
+        name = tiny_model.name
+
+        def score(self, texts):
+            if "boom" in texts:
+                raise RuntimeError("cannot score 'boom'")
+            return tiny_model.score(texts)
+
+    summary = scan(source, tmp_path / "out.jsonl", ScanOptions(), classifier=Flaky())
+    rows = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["1", "3"]
+    assert rows[0]["text"] == "you stupid idiot \ufffd" and rows[0]["flagged"] == ["offensive"]
+    assert summary.rejected == {"not scored": 1}
+    rejects = (tmp_path / "out.rejects.csv").read_text()
+    assert "2,2,not scored,the model failed on this text (RuntimeError)" in rejects
+    assert "boom" not in rejects
+
+
 def test_scan_pseudonyms_are_stable_under_one_key_and_differ_under_another(
         tmp_path, tiny_model, monkeypatch) -> None:
     source = _feed_csv(tmp_path / "feed.csv")

@@ -28,14 +28,17 @@ from __future__ import annotations
 import codecs
 import io
 from pathlib import Path
+from typing import Any
 
 import regex
 
-__all__ = ["SAMPLE_BYTES", "bad_bytes", "detect_encoding", "open_text", "read_sample"]
+__all__ = ["SAMPLE_BYTES", "bad_bytes", "detect_encoding", "fix_surrogates", "open_text",
+           "read_sample"]
 
 SAMPLE_BYTES = 1 << 16
 _ERRORS = "warning-mark-bad-bytes"
 _MARK = regex.compile(r"[\udc00-\udcff]")
+_SURROGATE = regex.compile(r"[\ud800-\udfff]")
 
 
 def _mark_bad_bytes(error: UnicodeError) -> tuple[str, int]:
@@ -115,3 +118,23 @@ def bad_bytes(text: str) -> str | None:
         return None
     shown = " ".join(f"{ord(c) - 0xDC00:02x}" for c in found[:8])
     return shown + (" ..." if len(found) > 8 else "")
+
+
+def fix_surrogates(value: Any) -> Any:
+    """``value`` with every lone UTF-16 surrogate in its strings replaced by U+FFFD.
+
+    JSON exports often hold half an emoji (``"\\ud83d"``), which decodes to a character no
+    UTF-8 file can hold; the post is kept with a replacement character instead. Run
+    :func:`bad_bytes` first: the marks of undecodable bytes are surrogates too.
+
+    Example:
+        >>> fix_surrogates({"text": "ok \\ud83d"})
+        {'text': 'ok \\ufffd'}
+    """
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+    if isinstance(value, list):
+        return [fix_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {fix_surrogates(k): fix_surrogates(v) for k, v in value.items()}
+    return value

@@ -22,7 +22,7 @@ from typing import Any
 
 from .base import Feed, FeedError, FeedRow
 from .columns import ColumnOverrides, pick_columns
-from .encoding import bad_bytes, detect_encoding, open_text, read_sample
+from .encoding import bad_bytes, detect_encoding, fix_surrogates, open_text, read_sample
 
 __all__ = ["MAX_LINE", "JsonlFeed"]
 
@@ -104,7 +104,7 @@ class JsonlFeed(Feed):
                     yield FeedRow(lineno, None, f"a JSON {type(record).__name__}, not an "
                                                 f"object")
                     continue
-                yield FeedRow(lineno, {str(k): v for k, v in record.items()})
+                yield FeedRow(lineno, {str(k): v for k, v in fix_surrogates(record).items()})
         self._handle = None
 
     def rows(self) -> Iterator[FeedRow]:

@@ -32,7 +32,7 @@ import regex
 
 from .base import ColumnMap, Feed, FeedError, FeedRow
 from .columns import ColumnOverrides, pick_columns
-from .encoding import bad_bytes, read_sample
+from .encoding import bad_bytes, fix_surrogates, read_sample
 
 __all__ = ["COLUMNS", "TelegramFeed", "flatten_text", "looks_like_telegram"]
 
@@ -257,4 +257,4 @@ class TelegramFeed(Feed):
         bad = next((b for b in map(bad_bytes, (v for v in values.values() if v)) if b), None)
         if bad:
             return FeedRow(line, values, f"not valid UTF-8 (bytes {bad})")
-        return FeedRow(line, values)
+        return FeedRow(line, fix_surrogates(values))
