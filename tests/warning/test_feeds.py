@@ -169,6 +169,18 @@ def test_feeds_crowdtangle_export(tmp_path) -> None:
     assert overridden.mapping.text == "Description" and overridden.mapping.id == "URL"
 
 
+def test_feeds_crowdtangle_saved_again_as_utf16_and_cut_short(tmp_path) -> None:
+    text = ("Page Name\tPost Created\tMessage\tURL\n"
+            "Кабар\t2024-05-01 14:30:00 EST\tБүгүн митинг\thttps://fb.com/1\n"
+            "Кабар\t2024-05-01 15:00:00 EST\t\"Эртең да")
+    path = tmp_path / "ct.csv"
+    path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
+    feed = open_feed(path)
+    assert feed.format == "crowdtangle" and feed.delimiter == "\t"
+    assert [r.values["Message"] for r in _good(feed)] == ["Бүгүн митинг"]
+    assert "not readable as CSV" in _bad(feed)[3]
+
+
 def test_feeds_crowdtangle_format_refused_for_another_csv(tmp_path) -> None:
     path = tmp_path / "plain.csv"
     path.write_text("text\nx\n", encoding="utf-8")
@@ -384,6 +396,17 @@ def test_feeds_telegram_older_export_without_unix_time(tmp_path) -> None:
     feed = open_feed(path)
     assert feed.mapping.time == "date"
     assert any("older export" in n for n in feed.notes)
+
+
+def test_feeds_telegram_invalid_bytes_reject_only_their_message(tmp_path) -> None:
+    text = json.dumps(_telegram_export(_MESSAGES[:1] + _MESSAGES[2:3]), ensure_ascii=False,
+                      indent=1).encode()
+    broken = text.replace("Кара ".encode(), "Кара ".encode("cp1251"))
+    path = tmp_path / "result.json"
+    path.write_bytes(broken)
+    rows = _rows(open_feed(path))
+    assert rows[0].error is None
+    assert rows[1].values["id"] == "3" and "not valid UTF-8" in rows[1].error
 
 
 def test_feeds_json_half_emoji_becomes_a_replacement_character(tmp_path) -> None:
