@@ -564,6 +564,10 @@ def find_alerts(scored: Path | str, config: AlertConfig | None = None,
                 rate_ratio=round(ratio_rates, 3), p_value=float(f"{row.p:.4g}"),
                 q_value=float(f"{row.q:.4g}"),
                 score=round(rank_score(row.label, ratio_rates, row.q), 3), model=model))
+    if tests.empty:
+        notes.append(f"no cell could be tested: a cell needs {config.baseline} earlier "
+                     f"{' or '.join(config.windows)}s of posts and at least "
+                     f"{config.min_count} flagged in its window")
     alerts.sort(key=lambda a: (-a.score, a.q_value, a.window_start, a.channel, a.target,
                                a.label))
     _evidence(source, alerts, config)

@@ -128,6 +128,12 @@ def test_alerts_min_count_is_the_noise_floor(tmp_path) -> None:
     assert high.alerts == []
 
 
+def test_alerts_say_when_the_feed_is_too_short_to_test(tmp_path) -> None:
+    report = find_alerts(_scored(tmp_path / "short.parquet", days=4), _config())
+    assert report.cells_tested == 0 and report.alerts == []
+    assert any("needs 4 earlier days" in n for n in report.notes)
+
+
 def test_alerts_expected_count_measure_finds_the_surge_too(tmp_path) -> None:
     path = _scored(tmp_path / "scored.parquet", hate_rate=_surge(20))
     report = find_alerts(path, _config(measure="expected"))
