@@ -122,6 +122,69 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+_DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}
+
+
+def _cmd_scan(args: argparse.Namespace) -> int:
+    from .classifier import ModelLoadError
+    from .feeds import ColumnOverrides, FeedError
+    from .progress import Progress
+    from .scanner import ScanError, ScanOptions, scan
+
+    def note(message: str) -> None:
+        if not args.quiet:
+            print(f"scan: {message}", file=sys.stderr)
+
+    def progress(total: int | None, unit: str) -> Progress:
+        return Progress(total=total, unit=unit, enabled=not args.quiet)
+
+    try:
+        options = ScanOptions(
+            output_format=args.format, input_format=args.input_format,
+            columns=ColumnOverrides(text=args.text_col, time=args.time_col, id=args.id_col,
+                                    authors=args.author_col, channel=args.channel_col),
+            encoding=args.encoding,
+            delimiter=_DELIMITER_NAMES.get(args.delimiter, args.delimiter)
+            if args.delimiter else None,
+            time_format=args.time_format,
+            authors="keep" if args.keep_authors else "drop" if args.drop_authors
+            else "pseudonymise",
+            keep_text=not args.no_text, chunk_rows=args.chunk_size, max_chars=args.max_chars,
+            resume=args.resume, force=args.force)
+        summary = scan(args.input, args.output, options, model_path=args.model,
+                       progress=progress, log=note)
+    except (FeedError, ScanError, ModelLoadError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for line in summary.lines():
+        print(line)
+    return 0
+
+
+def _cmd_alerts(args: argparse.Namespace) -> int:
+    from .alerts import AlertConfig, AlertError, find_alerts
+
+    try:
+        config = AlertConfig.from_settings(
+            windows=tuple(args.window) if args.window else None, baseline=args.baseline,
+            min_count=args.min_count, fdr=args.fdr, measure=args.measure,
+            labels=tuple(args.label) if args.label else None, evidence=args.evidence,
+            timezone=args.timezone)
+        report = find_alerts(args.scored, config, channel_col=args.channel_col,
+                             id_col=args.id_col, text_col=args.text_col)
+        for path in args.output:
+            report.write(path, args.format)
+    except (AlertError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for note in report.notes:
+        print(f"alerts: {note}", file=sys.stderr)
+    for line in report.lines():
+        print(line)
+    print("written: " + ", ".join(args.output))
+    return 0
+
+
 def _add_builtin(sub: argparse._SubParsersAction) -> None:
     score = sub.add_parser(
         "score", help="score posts: one JSON object per input, in input order",
@@ -145,6 +208,95 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
     tag.add_argument("texts", nargs="*", help="texts to tag (default: one per line on stdin)")
     tag.add_argument("--input", "-i", help="a UTF-8 text file, one post per line")
     tag.set_defaults(func=_cmd_tag)
+
+    scan = sub.add_parser(
+        "scan", help="score a whole feed (CSV, JSONL, Parquet, Telegram or CrowdTangle export) "
+                     "into a file",
+        description="Streams INPUT in chunks, scores every post and writes OUTPUT with the "
+                    "input's columns plus scores, flagged labels, language, targets, risk and "
+                    "review. Rows that cannot be scored go to OUTPUT's .rejects.csv with their "
+                    "line number and reason; the summary goes to .summary.json. Authors are "
+                    "pseudonymised with WARNING_PSEUDONYM_KEY unless you keep or drop them.",
+    )
+    scan.add_argument("input", help="the feed: .csv/.tsv, .jsonl, .parquet, a Telegram Desktop "
+                                    "result.json or a CrowdTangle-style CSV")
+    scan.add_argument("--output", "-o", required=True,
+                      help="scored file (.parquet by default; .csv or .jsonl by suffix)")
+    scan.add_argument("--format", choices=("parquet", "csv", "jsonl"),
+                      help="output format (default: from the output's suffix, else parquet)")
+    scan.add_argument("--input-format", choices=("csv", "crowdtangle", "jsonl", "parquet",
+                                                 "telegram"),
+                      help="input format (default: detected from the file's content)")
+    columns = scan.add_argument_group("columns (detected by name when not given)")
+    columns.add_argument("--text-col", help="column with the post's text")
+    columns.add_argument("--time-col", help="column with the post's date and time")
+    columns.add_argument("--id-col", help="column with the post's id")
+    columns.add_argument("--author-col", action="append",
+                         help="column naming the author (repeat for several)")
+    columns.add_argument("--channel-col", help="column naming the channel, page or group")
+    reading = scan.add_argument_group("reading")
+    reading.add_argument("--encoding", help="text encoding of a CSV or JSONL file, e.g. utf-8, "
+                                            "cp1251, utf-16 (default: detected)")
+    reading.add_argument("--delimiter", help="CSV delimiter: a character, or tab, comma, "
+                                             "semicolon, pipe (default: detected)")
+    reading.add_argument("--time-format", help="strptime format of the time column, e.g. "
+                                               "'%%m/%%d/%%Y %%H:%%M' (default: detected)")
+    privacy = scan.add_mutually_exclusive_group()
+    privacy.add_argument("--keep-authors", action="store_true",
+                         help="keep author names as they are (no pseudonyms)")
+    privacy.add_argument("--drop-authors", action="store_true",
+                         help="leave author columns out of the output")
+    scan.add_argument("--no-text", action="store_true", help="leave the text out of the output")
+    scan.add_argument("--model", "-m", help="model folder (default: the shipped default model)")
+    restart = scan.add_mutually_exclusive_group()
+    restart.add_argument("--resume", action="store_true",
+                         help="continue an interrupted scan from its last finished chunk")
+    restart.add_argument("--force", action="store_true",
+                         help="overwrite OUTPUT and discard an interrupted scan of it")
+    scan.add_argument("--chunk-size", type=int,
+                      help="records per chunk (default: WARNING_SCAN_CHUNK_ROWS, 2000)")
+    scan.add_argument("--max-chars", type=int,
+                      help="longer texts go to the rejects file (default: "
+                           "WARNING_SCAN_MAX_CHARS, 20000)")
+    scan.add_argument("--quiet", "-q", action="store_true", help="no progress and no notes")
+    scan.set_defaults(func=_cmd_scan)
+
+    alerts = sub.add_parser(
+        "alerts", help="early-warning alerts from a scanned file",
+        description="Finds windows (days, weeks) in which the share of flagged posts rose "
+                    "significantly against the past windows, per channel, target group and "
+                    "label, with a false-discovery correction across all cells. Writes the "
+                    "alerts, ranked, with their figures and evidence posts (JSON or CSV).",
+    )
+    alerts.add_argument("scored", help="the output of `warning scan` (.parquet, .csv, .jsonl)")
+    alerts.add_argument("--output", "-o", required=True, action="append",
+                        help="alerts file, .json or .csv (repeat to write both)")
+    alerts.add_argument("--format", choices=("json", "csv"),
+                        help="output format (default: from the suffix, else json)")
+    alerts.add_argument("--window", action="append", choices=("day", "week"),
+                        help="window length, repeatable (default: WARNING_ALERT_WINDOWS, "
+                             "day and week)")
+    alerts.add_argument("--baseline", type=int,
+                        help="past windows compared with (default: WARNING_ALERT_BASELINE, 4)")
+    alerts.add_argument("--min-count", type=int,
+                        help="fewest flagged posts for a cell to be tested (default: "
+                             "WARNING_ALERT_MIN_COUNT, 5)")
+    alerts.add_argument("--fdr", type=float,
+                        help="false discovery rate across cells (default: WARNING_ALERT_FDR, "
+                             "0.05)")
+    alerts.add_argument("--measure", choices=("flagged", "expected"),
+                        help="count flagged posts, or sum probabilities (default: "
+                             "WARNING_ALERT_MEASURE, flagged)")
+    alerts.add_argument("--label", action="append",
+                        help="label to test, repeatable (default: every scored label)")
+    alerts.add_argument("--evidence", type=int,
+                        help="evidence posts per alert (default: WARNING_ALERT_EVIDENCE, 5)")
+    alerts.add_argument("--timezone", help="time zone of days and weeks (default: "
+                                           "WARNING_TIMEZONE, UTC)")
+    alerts.add_argument("--channel-col", help="channel column (default: the scan's)")
+    alerts.add_argument("--id-col", help="post id column (default: the scan's)")
+    alerts.add_argument("--text-col", help="text column for evidence (default: the scan's)")
+    alerts.set_defaults(func=_cmd_alerts)
 
 
 def _missing_plugin(name: str, error: Exception):

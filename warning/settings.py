@@ -77,3 +77,161 @@ def precision() -> str:
     if value == "auto":
         return "bfloat16" if cpu_has_native_bf16() else "float32"
     return value
+
+
+# ---- scanning feeds (warning scan) ---------------------------------------------------------------
+
+
+def _int_setting(name: str, default: int, minimum: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value.replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {number}")
+    return number
+
+
+def _float_setting(name: str, default: float, low: float, high: float | None = None) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if number < low or (high is not None and number > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise ValueError(f"{name} must be {bound}, got {number}")
+    return number
+
+
+def scan_chunk_rows() -> int:
+    """Input rows per chunk of ``warning scan``: ``WARNING_SCAN_CHUNK_ROWS`` (default 2000).
+
+    A chunk is the unit of memory and of ``--resume``: each finished chunk is written to disk
+    before the next is read.
+    """
+    return _int_setting("WARNING_SCAN_CHUNK_ROWS", 2000, 1)
+
+
+def scan_batch_size() -> int:
+    """Texts per call to the model inside a chunk: ``WARNING_SCAN_BATCH`` (default 64)."""
+    return _int_setting("WARNING_SCAN_BATCH", 64, 1)
+
+
+def scan_max_chars() -> int:
+    """Longest text ``warning scan`` scores: ``WARNING_SCAN_MAX_CHARS`` (default 20,000
+    characters; longer posts go to the rejects file). Facebook allows 63,206 characters and
+    Telegram 4,096, so raise it for long-form sources."""
+    return _int_setting("WARNING_SCAN_MAX_CHARS", 20_000, 1)
+
+
+def scan_chunk_delay() -> float:
+    """Seconds to wait after each finished chunk: ``WARNING_SCAN_CHUNK_DELAY`` (default 0).
+
+    For tests only: it makes an interrupted scan happen at a known point.
+    """
+    return _float_setting("WARNING_SCAN_CHUNK_DELAY", 0.0, 0.0)
+
+
+#: Shortest pseudonymisation key accepted (characters).
+MIN_PSEUDONYM_KEY = 16
+
+
+def pseudonym_key() -> bytes | None:
+    """Secret key for pseudonymising authors: ``WARNING_PSEUDONYM_KEY`` (no default).
+
+    Authors are replaced by ``HMAC-SHA256(key, author)``; the same key gives the same
+    pseudonym in every scan, so keep it secret and keep it the same across scans you compare.
+    None when unset: ``warning scan`` then refuses to read author columns unless told to keep
+    or drop them (a fixed built-in key would be no protection at all).
+
+    Raises:
+        ValueError: The key is shorter than 16 characters.
+    """
+    value = os.environ.get("WARNING_PSEUDONYM_KEY", "")
+    if not value:
+        return None
+    if len(value) < MIN_PSEUDONYM_KEY:
+        raise ValueError(f"WARNING_PSEUDONYM_KEY must be at least {MIN_PSEUDONYM_KEY} "
+                         f"characters (it is {len(value)}); make one with: python -c "
+                         f"\"import secrets; print(secrets.token_hex(32))\"")
+    return value.encode("utf-8")
+
+
+def timezone_name() -> str:
+    """Time zone of times written without one, and of alert days and weeks:
+    ``WARNING_TIMEZONE`` (default ``UTC``; for Kyrgyzstan, ``Asia/Bishkek``).
+
+    Raises:
+        ValueError: The name is not a known IANA time zone.
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = os.environ.get("WARNING_TIMEZONE", "").strip() or "UTC"
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"WARNING_TIMEZONE: unknown time zone {value!r} (use an IANA name "
+                         f"such as Asia/Bishkek or UTC)") from None
+    return value
+
+
+# ---- early-warning alerts (warning alerts) -----------------------------------------------------
+
+ALERT_WINDOWS = ("day", "week")
+ALERT_MEASURES = ("flagged", "expected")
+
+
+def alert_windows() -> tuple[str, ...]:
+    """Window lengths tested by ``warning alerts``: ``WARNING_ALERT_WINDOWS``, comma-separated
+    among ``day`` and ``week`` (default ``day,week``)."""
+    value = os.environ.get("WARNING_ALERT_WINDOWS", "").strip() or "day,week"
+    names = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
+    bad = [n for n in names if n not in ALERT_WINDOWS]
+    if bad or not names:
+        raise ValueError(f"WARNING_ALERT_WINDOWS must list some of {ALERT_WINDOWS}, got "
+                         f"{value!r}")
+    return names
+
+
+def alert_baseline_windows() -> int:
+    """Past windows a window is compared with: ``WARNING_ALERT_BASELINE`` (default 4, as in
+    ACLED's rule)."""
+    return _int_setting("WARNING_ALERT_BASELINE", 4, 1)
+
+
+def alert_min_count() -> int:
+    """Fewest flagged posts (or expected count) in a window for its cell to be tested:
+    ``WARNING_ALERT_MIN_COUNT`` (default 5; the noise floor)."""
+    return _int_setting("WARNING_ALERT_MIN_COUNT", 5, 1)
+
+
+def alert_fdr() -> float:
+    """False discovery rate held across all cells tested (Benjamini-Hochberg):
+    ``WARNING_ALERT_FDR`` (default 0.05)."""
+    return _float_setting("WARNING_ALERT_FDR", 0.05, 1e-9, 1.0)
+
+
+def alert_ratio() -> float:
+    """The ACLED multiple: a window whose count reaches this many times the mean of its
+    baseline windows is reported as meeting ACLED's rule: ``WARNING_ALERT_RATIO`` (default 2)."""
+    return _float_setting("WARNING_ALERT_RATIO", 2.0, 1.0)
+
+
+def alert_evidence() -> int:
+    """Evidence posts listed per alert: ``WARNING_ALERT_EVIDENCE`` (default 5)."""
+    return _int_setting("WARNING_ALERT_EVIDENCE", 5, 0)
+
+
+def alert_measure() -> str:
+    """What is counted per cell: ``WARNING_ALERT_MEASURE``, ``flagged`` (posts over the
+    label's threshold, default) or ``expected`` (the sum of calibrated probabilities)."""
+    value = os.environ.get("WARNING_ALERT_MEASURE", "").strip().lower() or "flagged"
+    if value not in ALERT_MEASURES:
+        raise ValueError(f"WARNING_ALERT_MEASURE must be one of {ALERT_MEASURES}, got {value!r}")
+    return value

@@ -1,0 +1,226 @@
+"""Alert statistics on synthetic scored feeds with known surges; no model involved."""
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from warning.alerts import ALL, AlertConfig, AlertError, find_alerts
+from warning.cli import main
+
+START = datetime(2024, 4, 1, tzinfo=UTC)  # a Monday
+MODEL = "synthetic@1"
+
+
+def _scored(path, days=35, channels=("ch0",), volume=None, hate_rate=None, seed=0,
+            targets=("uzbek", "kyrgyz", "women"), text=True, fmt="parquet", hour=10):
+    """A feed as `warning scan` writes it: per day and channel ``volume(day, channel)`` posts;
+    each mentions one of ``targets`` or none; ``hate`` is flagged with probability
+    ``hate_rate(day, channel, target)``, ``offensive`` at 10%, ``threat`` at 1%."""
+    volume = volume or (lambda day, ch: 120)
+    hate_rate = hate_rate or (lambda day, ch, target: 0.05)
+    rng = np.random.default_rng(seed)
+    rows = []
+    for day in range(days):
+        for ch in channels:
+            for i in range(volume(day, ch)):
+                pick = rng.integers(0, len(targets) + 1)
+                tgt = [targets[pick]] if pick < len(targets) else []
+                flags = {"offensive": rng.random() < 0.10,
+                         "hate": rng.random() < hate_rate(day, ch, tgt[0] if tgt else None),
+                         "threat": rng.random() < 0.01}
+                ident = f"{ch}-{day}-{i}"
+                row = {"id": ident, "channel": ch,
+                       "line": len(rows) + 2,
+                       "posted_at": (START + timedelta(days=day, hours=hour, minutes=i % 60))
+                       .strftime("%Y-%m-%dT%H:%M:%SZ"),
+                       **{f"score_{n}": round(float(0.6 + 0.39 * rng.random()) if f else
+                                              float(0.1 * rng.random()), 4)
+                          for n, f in flags.items()},
+                       "score_extremism": None,
+                       "flagged": [n for n, f in flags.items() if f], "lang": "ru",
+                       "targets": tgt, "risk": "none", "review": False, "model": MODEL}
+                if text:
+                    row["text"] = f"post {ident}"
+                rows.append(row)
+    frame = pd.DataFrame(rows)
+    if fmt == "parquet":
+        frame.to_parquet(path)
+    else:
+        for column in ("flagged", "targets"):
+            frame[column] = frame[column].map(";".join)
+        frame.to_csv(path, index=False)
+    return path
+
+
+def _config(**overrides):
+    return AlertConfig(**{"windows": ("day",), "timezone": "UTC", **overrides})
+
+
+def _surge(day, channel="ch0", target="uzbek", rate=0.45):
+    return lambda d, ch, t: rate if (d == day and ch == channel and t == target) else 0.05
+
+
+def test_alerts_find_a_known_surge_with_its_cell_figures_and_evidence(tmp_path) -> None:
+    path = _scored(tmp_path / "scored.parquet", hate_rate=_surge(20))
+    report = find_alerts(path, _config())
+    assert report.alerts, "the surge was missed"
+    top = report.alerts[0]
+    assert (top.window, top.window_start, top.window_end) == ("day", "2024-04-21", "2024-04-22")
+    assert (top.channel, top.target, top.label) == (ALL, "uzbek", "hate")
+    assert top.q_value <= 0.05 and top.p_value <= top.q_value
+    assert top.rate > 0.3 and top.baseline_rate < 0.1 and top.rate_ratio > 4
+    assert top.ratio >= 2 and top.acled_rule
+    assert top.model == MODEL and top.volume == pytest.approx(30, abs=15)
+    assert top.baseline_volume > 3 * top.volume
+    hate = [a for a in report.alerts if a.label == "hate"]
+    assert {(a.window_start, a.target) for a in hate} <= {("2024-04-21", "uzbek"),
+                                                          ("2024-04-21", ALL)}
+    # evidence: the cell's flagged posts, most probable first, with their texts
+    assert 1 <= len(top.evidence) <= 5
+    scores = [e["score"] for e in top.evidence]
+    assert scores == sorted(scores, reverse=True) and min(scores) >= 0.6
+    frame = pd.read_parquet(path).set_index("id")
+    for post in top.evidence:
+        row = frame.loc[post["id"]]
+        assert "hate" in list(row["flagged"]) and list(row["targets"]) == ["uzbek"]
+        assert row["posted_at"].startswith("2024-04-21") and post["text"] == f"post {post['id']}"
+        assert post["line"] == row["line"]
+
+
+def test_alerts_volume_rise_at_a_constant_rate_is_no_alert(tmp_path) -> None:
+    path = _scored(tmp_path / "scored.parquet", volume=lambda d, ch: 400 if d >= 20 else 100)
+    frame = pd.read_parquet(path)
+    day = frame["posted_at"].str[:10]
+    hate = frame["flagged"].map(lambda f: "hate" in f)
+    per_day = hate.groupby(day).sum()
+    # the ACLED count rule alone would fire: four times the posts, so about four times the count
+    assert per_day["2024-04-21"] >= 2 * per_day.loc["2024-04-17":"2024-04-20"].mean()
+    report = find_alerts(path, _config(windows=("day", "week")))
+    assert report.alerts == []
+    assert report.cells_tested > 100
+
+
+def test_alerts_many_cells_of_noise_give_no_false_alarm_and_keep_the_surge(tmp_path) -> None:
+    channels = tuple(f"ch{i}" for i in range(12))
+    noise = _scored(tmp_path / "noise.parquet", days=30, channels=channels,
+                    volume=lambda d, ch: 40 + 5 * (d % 7), seed=11)
+    report = find_alerts(noise, _config(min_count=1))
+    assert report.cells_tested > 2000
+    assert report.alerts == []
+    planted = _scored(tmp_path / "planted.parquet", days=30, channels=channels,
+                      volume=lambda d, ch: (120 if ch == "ch7" else 40) + 5 * (d % 7), seed=11,
+                      hate_rate=_surge(25, channel="ch7", target="women", rate=0.9))
+    report = find_alerts(planted, _config(min_count=1))
+    cells = {(a.window_start, a.channel, a.target, a.label) for a in report.alerts}
+    assert ("2024-04-26", "ch7", "women", "hate") in cells
+    assert {(d, t, lab) for d, _, t, lab in cells} <= {("2024-04-26", "women", "hate"),
+                                                      ("2024-04-26", ALL, "hate")}
+
+
+def test_alerts_min_count_is_the_noise_floor(tmp_path) -> None:
+    path = _scored(tmp_path / "scored.parquet", volume=lambda d, ch: 30,
+                   hate_rate=lambda d, ch, t: 0.5 if (d == 20 and t == "women") else 0.0)
+    assert find_alerts(path, _config(min_count=2)).alerts
+    high = find_alerts(path, _config(min_count=10))
+    assert high.alerts == []
+
+
+def test_alerts_say_when_the_feed_is_too_short_to_test(tmp_path) -> None:
+    report = find_alerts(_scored(tmp_path / "short.parquet", days=4), _config())
+    assert report.cells_tested == 0 and report.alerts == []
+    assert any("needs 4 earlier days" in n for n in report.notes)
+
+
+def test_alerts_expected_count_measure_finds_the_surge_too(tmp_path) -> None:
+    path = _scored(tmp_path / "scored.parquet", hate_rate=_surge(20))
+    report = find_alerts(path, _config(measure="expected"))
+    top = report.alerts[0]
+    assert (top.window_start, top.target, top.label, top.measure) == ("2024-04-21", "uzbek",
+                                                                      "hate", "expected")
+    assert not float(top.count).is_integer()
+
+
+def test_alerts_weeks_start_on_monday_and_days_follow_the_timezone(tmp_path) -> None:
+    path = _scored(tmp_path / "scored.parquet", days=42, hate_rate=_surge(38, rate=0.7),
+                   hour=20)
+    week = find_alerts(path, _config(windows=("week",)))
+    top = week.alerts[0]
+    assert (top.window, top.window_start, top.window_end) == ("week", "2024-05-06",
+                                                              "2024-05-13")
+    assert datetime.fromisoformat(top.window_start).weekday() == 0
+    assert (top.target, top.label) == ("uzbek", "hate")
+    path = _scored(tmp_path / "scored.parquet", hate_rate=_surge(20), hour=20)
+    utc = find_alerts(path, _config()).alerts[0]
+    bishkek = find_alerts(path, _config(timezone="Asia/Bishkek")).alerts[0]
+    assert utc.window_start == "2024-04-21" and bishkek.window_start == "2024-04-22"
+
+
+def test_alerts_read_a_csv_scan_and_leave_texts_out_when_the_scan_did(tmp_path) -> None:
+    parquet = _scored(tmp_path / "scored.parquet", hate_rate=_surge(20), text=False)
+    csv_path = _scored(tmp_path / "scored.csv", hate_rate=_surge(20), text=False, fmt="csv")
+    a = find_alerts(parquet, _config())
+    b = find_alerts(csv_path, _config())
+    assert [x.to_dict() for x in a.alerts] == [x.to_dict() for x in b.alerts]
+    assert a.alerts and all("text" not in e for e in a.alerts[0].evidence)
+    assert any("channel column: channel (detected" in n for n in a.notes)
+
+
+def test_alerts_outputs_json_and_csv(tmp_path) -> None:
+    path = _scored(tmp_path / "scored.parquet", hate_rate=_surge(20))
+    report = find_alerts(path, _config())
+    report.write(tmp_path / "alerts.json")
+    report.write(tmp_path / "alerts.csv")
+    data = json.loads((tmp_path / "alerts.json").read_text())
+    assert data["model"] == MODEL and data["settings"]["fdr"] == 0.05
+    assert data["alerts"][0]["evidence"][0]["id"] == report.alerts[0].evidence[0]["id"]
+    table = pd.read_csv(tmp_path / "alerts.csv", dtype=str)
+    assert list(table.columns[:6]) == ["window", "window_start", "window_end", "channel",
+                                       "target", "label"]
+    assert table["evidence_ids"][0].split(";") == [e["id"] for e in report.alerts[0].evidence]
+    assert len(table) == len(report.alerts)
+
+
+def test_alerts_command(tmp_path, capsys) -> None:
+    path = _scored(tmp_path / "scored.parquet", hate_rate=_surge(20))
+    code = main(["alerts", str(path), "-o", str(tmp_path / "a.json"), "-o",
+                 str(tmp_path / "a.csv"), "--window", "day", "--timezone", "UTC",
+                 "--evidence", "2"])
+    out = capsys.readouterr().out
+    assert code == 0 and "alert(s) among" in out and "uzbek" in out
+    assert (tmp_path / "a.csv").is_file()
+    assert len(json.loads((tmp_path / "a.json").read_text())["alerts"][0]["evidence"]) == 2
+
+
+def test_alerts_refuse_files_they_cannot_use(tmp_path, capsys) -> None:
+    with pytest.raises(AlertError, match="not found"):
+        find_alerts(tmp_path / "missing.parquet")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("text\nhello\n", encoding="utf-8")
+    with pytest.raises(AlertError, match="not a scanned file"):
+        find_alerts(plain, _config())
+    untimed = tmp_path / "untimed.parquet"
+    frame = pd.read_parquet(_scored(tmp_path / "s.parquet", days=2))
+    frame.assign(posted_at=None).to_parquet(untimed)
+    with pytest.raises(AlertError, match="--time-col"):
+        find_alerts(untimed, _config())
+    code = main(["alerts", str(plain), "-o", str(tmp_path / "a.json")])
+    assert code == 2 and "not a scanned file" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="unknown time zone"):
+        _config(timezone="Mars/Olympus")
+    with pytest.raises(ValueError, match="windows"):
+        _config(windows=("month",))
+
+
+def test_alerts_config_from_settings(monkeypatch) -> None:
+    monkeypatch.setenv("WARNING_ALERT_WINDOWS", "week")
+    monkeypatch.setenv("WARNING_ALERT_FDR", "0.1")
+    monkeypatch.setenv("WARNING_ALERT_MIN_COUNT", "3")
+    config = AlertConfig.from_settings(baseline=6)
+    assert (config.windows, config.fdr, config.min_count, config.baseline) == (("week",), 0.1,
+                                                                              3, 6)
+    monkeypatch.setenv("WARNING_ALERT_FDR", "2")
+    with pytest.raises(ValueError, match="WARNING_ALERT_FDR"):
+        AlertConfig.from_settings()

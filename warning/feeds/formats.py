@@ -1,0 +1,108 @@
+"""Which reader a file needs, decided from its first bytes (then its name), and opening it.
+
+Content wins over the file name, because exports are often renamed: ``PAR1`` is Parquet; a
+first line holding a whole JSON object is JSONL; a JSON object that mentions ``messages`` or
+``chats`` near the start is a Telegram Desktop export; other text is CSV (a CrowdTangle-style
+header is recognised by the CSV reader). ``--format`` overrides all of this.
+
+Example:
+    >>> feed = open_feed("export/result.json")   # doctest: +SKIP
+    >>> feed.format                               # doctest: +SKIP
+    'telegram'
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .base import Feed, FeedError
+from .columns import ColumnOverrides
+from .encoding import detect_encoding, read_sample
+from .telegram import looks_like_telegram
+
+__all__ = ["FORMATS", "detect_format", "open_feed"]
+
+FORMATS = ("csv", "crowdtangle", "jsonl", "parquet", "telegram")
+
+
+def detect_format(path: Path | str) -> str:
+    """``csv``, ``jsonl``, ``parquet`` or ``telegram`` for the file at ``path``.
+
+    Raises:
+        FeedError: The file is missing, empty, or a JSON layout no reader knows.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FeedError(f"input file {path} not found")
+    sample = read_sample(path)
+    if not sample.strip():
+        raise FeedError(f"{path}: the file is empty")
+    if sample.startswith(b"PAR1"):
+        return "parquet"
+    suffix = path.suffix.lower()
+    if suffix in (".parquet", ".pq"):
+        raise FeedError(f"{path}: not a Parquet file (it does not start with PAR1); pass "
+                        f"--format if it is CSV or JSONL")
+    encoding, _ = detect_encoding(sample)
+    text = sample.decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("{"):
+        first = text.split("\n", 1)[0].strip()
+        try:
+            record = json.loads(first)
+        except json.JSONDecodeError:
+            record = None
+        if isinstance(record, dict) and ("messages" in record or "chats" in record):
+            return "telegram"  # a Telegram export written on one line
+        if isinstance(record, dict) or suffix in (".jsonl", ".ndjson"):
+            return "jsonl"
+        if looks_like_telegram(sample):
+            return "telegram"
+        raise FeedError(f"{path}: a JSON file that is neither JSONL (one object per line) nor a "
+                        f"Telegram Desktop export; convert it to JSONL or pass --format")
+    if text.startswith("["):
+        raise FeedError(f"{path}: a JSON array; convert it to JSONL (one object per line)")
+    return "csv"
+
+
+def open_feed(path: Path | str, format: str | None = None,
+              columns: ColumnOverrides | None = None, encoding: str | None = None,
+              delimiter: str | None = None) -> Feed:
+    """The feed reader for ``path``; its ``notes`` say what was detected and picked.
+
+    Args:
+        path: The input file.
+        format: One of :data:`FORMATS`, or None to detect.
+        columns: Columns named by the user (``--text-col`` and the others).
+        encoding: For CSV and JSONL: a codec name, or None to detect.
+        delimiter: For CSV: one character, or None to detect.
+
+    Raises:
+        FeedError: The file cannot be read at all; the message names it and what to pass.
+    """
+    from .csv_reader import CsvFeed
+    from .jsonl_reader import JsonlFeed
+    from .parquet_reader import ParquetFeed
+    from .telegram import TelegramFeed
+
+    path = Path(path)
+    if format is None:
+        format = detect_format(path)
+    elif format not in FORMATS:
+        raise FeedError(f"unknown input format {format!r}; known: {', '.join(FORMATS)}")
+    elif not path.is_file():
+        raise FeedError(f"input file {path} not found")
+    if format in ("csv", "crowdtangle"):
+        feed: Feed = CsvFeed(path, columns, encoding=encoding, delimiter=delimiter,
+                             presets=True)
+        if format == "crowdtangle" and feed.format != "crowdtangle":
+            raise FeedError(f"{path}: not a CrowdTangle-style export (no Page Name or Group "
+                            f"Name, Post Created and Message columns)")
+        if format == "csv" and feed.format == "crowdtangle":
+            feed.notes.append("(read with the CrowdTangle column layout)")
+        return feed
+    if format == "jsonl":
+        return JsonlFeed(path, columns, encoding=encoding)
+    if format == "parquet":
+        return ParquetFeed(path, columns)
+    return TelegramFeed(path, columns)
