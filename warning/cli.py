@@ -279,7 +279,8 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
     alerts.add_argument("--baseline", type=int,
                         help="past windows compared with (default: WARNING_ALERT_BASELINE, 4)")
     alerts.add_argument("--min-count", type=int,
-                        help="fewest flagged posts for a cell to be tested (default: "
+                        help="fewest flagged posts in a window for an alert (and in it and "
+                             "its baseline together for a test; default: "
                              "WARNING_ALERT_MIN_COUNT, 5)")
     alerts.add_argument("--fdr", type=float,
                         help="false discovery rate across cells (default: WARNING_ALERT_FDR, "
