@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 
 from . import settings
 from .feeds import ColumnOverrides, Feed, FeedRow, open_feed
+from .feeds.columns import show_names
 from .feeds.dates import format_utc, parse_time
 from .labels import LABELS
 from .normalize import normalize
@@ -192,7 +193,9 @@ class ScanSummary:
             f"({self.output_format})",
             f"rejected: {self.rows_rejected:,} ({reasons}) -> {self.rejects}",
             f"flagged:  {flagged}; {self.review:,} for review",
-            f"authors:  {self.authors}; text {'kept' if self.text_kept else 'dropped'}",
+            f"authors:  {self.authors}"
+            + (f" ({show_names(self.columns['authors'], 30)})" if self.columns.get("authors")
+               else "") + f"; text {'kept' if self.text_kept else 'dropped'}",
         ]
         if self.times_missing:
             out.append(f"time:     {self.times_missing:,} scored posts have no time the scan "
@@ -292,6 +295,11 @@ class _Layout:
         self.notes = (["input columns kept under new names (the scan adds these): "
                        + ", ".join(f"{k} -> {v}" for k, v in renamed.items())]
                       if renamed else [])
+        if mapping.authors:
+            how = {"pseudonymise": "author columns pseudonymised (keyed hash)",
+                   "drop": "author columns left out of the output (--drop-authors)",
+                   "keep": "warning: author columns kept in clear (--keep-authors)"}
+            self.notes.append(f"{how[options.authors]}: {show_names(mapping.authors, 30)}")
 
 
 def _as_text(value: Any) -> str | None:
@@ -583,7 +591,7 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
         key = settings.pseudonym_key()
         if key is None:
             raise ScanError(
-                f"{input_path} has author column(s) {', '.join(feed.mapping.authors)}, and "
+                f"{input_path} has author column(s) {show_names(feed.mapping.authors)}, and "
                 f"WARNING_PSEUDONYM_KEY is not set, so they cannot be pseudonymised. Set a "
                 f"secret key (keep it, and use the same one for scans you compare): "
                 f"export WARNING_PSEUDONYM_KEY=$(python -c \"import secrets; "

@@ -7,7 +7,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from warning.feeds import ColumnOverrides, FeedError, detect_format, open_feed, parse_time
+from warning.feeds import (
+    ColumnMap,
+    ColumnOverrides,
+    FeedError,
+    detect_format,
+    open_feed,
+    parse_time,
+)
 from warning.feeds.columns import pick_columns
 from warning.feeds.encoding import detect_encoding
 from warning.feeds.telegram import flatten_text
@@ -220,6 +227,78 @@ def test_feeds_columns_detection_says_what_it_picked() -> None:
     assert any("time column: Created At" in n and "also seen: Date" in n for n in notes)
     _, notes = pick_columns(["text"])
     assert any("no time column" in n for n in notes)
+
+
+_AUTHOR_NAMES = ["Отправитель", "Никнейм", "Имя пользователя", "Автор поста", "Логин", "Профиль",
+                 "Ссылка на профиль", "Username (@)", "author_handle", "from_name", "owner_id",
+                 "signer_id", "user_screen_name", "fromUser", "userId", "posted_by",
+                 "Автор сообщения", "ФИО", "Колдонуучу", "Колдонуучунун аты", "Аты-жөнү",
+                 "Жөнөтүүчү", "Foydalanuvchi", "Foydalanuvchi nomi", "Muallif", "Yuboruvchi",
+                 "Фойдаланувчи", "Пайдаланушы", "Пайдаланушы аты", "Жіберуші", "phone_number",
+                 "Получатель"]
+_NOT_AUTHOR_NAMES = ["from_date", "date_from", "channel_name", "chat", "page_name", "Имя канала",
+                     "Название канала", "Kanal nomi", "file_name", "user_followers_count",
+                     "Дата отправки", "likes", "reply_to_message_id", "media_type", "Тема",
+                     "nominal", "Page Category", "Total Interactions"]
+
+
+@pytest.mark.parametrize("name", _AUTHOR_NAMES)
+def test_feeds_columns_author_names_in_many_forms_and_languages(name) -> None:
+    mapping, notes = pick_columns(["id", "text", "date", "channel", name])
+    assert mapping.authors == [name]
+    assert any(n.startswith(f"author column(s): {name} (detected") for n in notes)
+
+
+@pytest.mark.parametrize("name", _NOT_AUTHOR_NAMES)
+def test_feeds_columns_time_channel_and_object_names_are_not_authors(name) -> None:
+    mapping, notes = pick_columns(["id", "text", "date", "channel", name])
+    assert mapping.authors == [] and mapping.text == "text"
+    assert any(n.startswith("warning: no author column found") and "--author-col" in n
+               for n in notes)
+
+
+def test_feeds_columns_author_col_adds_to_the_detected_ones() -> None:
+    columns = ["text", "author", "user_id", "Отправитель", "extra", "page_owner"]
+    mapping, notes = pick_columns(columns, ColumnOverrides(authors=["extra"]))
+    assert mapping.authors == ["author", "user_id", "Отправитель", "extra"]
+    assert any("author column(s): author, user_id, Отправитель, extra (detected: author, "
+               "user_id, Отправитель; named with --author-col: extra)" in n for n in notes)
+    # a column whose name could mean a person but is qualified is named as kept in clear
+    assert any(n.startswith("warning: kept in clear") and "page_owner" in n for n in notes)
+    mapping, notes = pick_columns(columns, ColumnOverrides(authors=["Отправитель"],
+                                                           not_authors=["user_id"]))
+    assert mapping.authors == ["author", "Отправитель"]
+    assert any("--not-author-col" in n and "user_id" in n and n.startswith("warning")
+               for n in notes)
+    with pytest.raises(FeedError, match="both to --author-col and to --not-author-col"):
+        pick_columns(columns, ColumnOverrides(authors=["author"], not_authors=["author"]))
+    with pytest.raises(FeedError, match="--not-author-col 'nobody' is not a column"):
+        pick_columns(columns, ColumnOverrides(not_authors=["nobody"]))
+    # export presets keep their authors and gain the detected ones
+    preset = pick_columns(["text", "from", "Sender Phone"], preset=ColumnMap(
+        text="text", authors=["from"]))[0]
+    assert preset.authors == ["from", "Sender Phone"]
+
+
+def test_feeds_columns_a_headerless_file_is_named_without_quoting_its_data(tmp_path) -> None:
+    path = tmp_path / "noheader.csv"
+    path.write_text("1,Айбек Иванов,Уйгуры паразиты их надо выгнать,01.05.2024 14:30\n"
+                    "2,Нурлан,hello,02.05.2024 10:00\n", encoding="utf-8")
+    with pytest.raises(FeedError) as info:
+        open_feed(path)
+    message = str(info.value)
+    assert "the first row looks like data, not column names" in message
+    assert "header row" in message and "--text-col" in message
+    for value in ("Айбек", "паразиты", "01.05.2024", "Уйгуры"):
+        assert value not in message
+    # other messages cut and clean the names they list
+    odd = tmp_path / "odd.csv"
+    odd.write_text("likes,\"" + "x" * 80 + "\nmore\"\n1,2\n", encoding="utf-8")
+    with pytest.raises(FeedError) as info:
+        open_feed(odd, columns=ColumnOverrides(text="nothing"))
+    message = str(info.value)
+    assert "--text-col 'nothing' is not a column; its columns are: likes, xxx" in message
+    assert "x" * 41 not in message and "\n" not in message and "more" not in message
 
 
 # ---- JSONL -------------------------------------------------------------------------------------

@@ -387,6 +387,31 @@ def test_scan_command_prints_notes_and_summary(tmp_path, tiny_model_dir, capsys)
     assert "message" not in row and set(LABELS) <= {k[6:] for k in row if k.startswith("score_")}
 
 
+def test_scan_command_author_col_adds_to_the_detected_authors(tmp_path, tiny_model_dir,
+                                                              capsys) -> None:
+    source = tmp_path / "authors.csv"
+    source.write_text("text,author,user_id,Отправитель,Подпись\n"
+                      "hello there,Aibek,user777,Айбек Иванов,Aibek I.\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code = main(["scan", str(source), "-o", str(out), "--model", str(tiny_model_dir),
+                 "--author-col", "Подпись", "--quiet"])
+    assert code == 0
+    row = pd.read_csv(out, dtype=str).iloc[0]
+    for column, name in (("author", "Aibek"), ("user_id", "user777"),
+                         ("Отправитель", "Айбек Иванов"), ("Подпись", "Aibek I.")):
+        assert row[column] == pseudonymise(name, KEY.encode())
+    text = out.read_text(encoding="utf-8")
+    assert "Aibek" not in text and "Айбек" not in text and "user777" not in text
+    code = main(["scan", str(source), "-o", str(tmp_path / "o2.csv"), "--model",
+                 str(tiny_model_dir), "--not-author-col", "user_id"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "scan: author columns pseudonymised (keyed hash): author, Отправитель" in captured.err
+    assert "warning: kept in clear as asked (--not-author-col)" in captured.err
+    assert "authors:  pseudonymise (author, Отправитель)" in captured.out
+    assert pd.read_csv(tmp_path / "o2.csv", dtype=str)["user_id"][0] == "user777"
+
+
 def test_scan_command_errors_name_the_file_and_the_flag(tmp_path, tiny_model_dir,
                                                         capsys) -> None:
     source = tmp_path / "two.csv"
