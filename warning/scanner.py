@@ -10,9 +10,9 @@ chunks and goes on; the parts are finally merged, in order, into the output, so 
 writes exactly what an uninterrupted one would.
 
 Every record that cannot be scored goes to ``OUT.rejects.csv`` with its line number, the id
-when known, a reason (``unreadable``, ``not a post``, ``no text``, ``empty text``,
-``text too long``, ``not scored``) and the details; the rejects are counted in the summary
-(``OUT.summary.json``, also printed) and never stop the scan.
+when known, a reason (``unreadable``, ``repeated header``, ``not a post``, ``no text``,
+``empty text``, ``text too long``, ``not scored``) and the details; the rejects are counted
+in the summary (``OUT.summary.json``, also printed) and never stop the scan.
 
 The output keeps the input's columns and adds :data:`ADDED_COLUMNS`. Author columns are
 replaced by ``HMAC-SHA256(WARNING_PSEUDONYM_KEY, author)`` (16 hex characters), kept as they are

@@ -121,9 +121,105 @@ def test_feeds_csv_over_long_field_is_one_bad_row(tmp_path, monkeypatch) -> None
         path.write_text("id,text\n1,ok\n2," + "x" * 5000 + "\n3,fine\n", encoding="utf-8")
         feed = open_feed(path)
         assert [r.values["id"] for r in _good(feed)] == ["1", "3"]
-        assert "field larger than field limit" in _bad(feed)[3]
+        assert "a field over 1,000 characters (line 3: the whole record" in _bad(feed)[3]
     finally:
         csv.field_size_limit(old)
+
+
+def _numbered(ids, broken=None):
+    """CSV lines ``id,post number id,01.05.2024 10:00`` for ``ids``; ``broken`` maps an id to
+    the line written instead."""
+    broken = broken or {}
+    return "".join(broken.get(i, f"{i},post number {i},01.05.2024 10:00") + "\n" for i in ids)
+
+
+def test_feeds_csv_a_stray_quote_costs_its_own_line_only(tmp_path) -> None:
+    path = tmp_path / "stray.csv"
+    path.write_text("id,text,date\n" + _numbered(range(1, 301), {
+        6: '6,"unclosed quote here,01.05.2024 10:00',      # line 7: never closed
+        40: '40,"another stray,01.05.2024 10:00',           # line 41: closes at line 90
+        89: '89,he said "hi" there,01.05.2024 10:00',       # a quote inside a field: fine
+        150: '150,"a post ""quoted"" right,\nover two lines",01.05.2024 10:00',
+    }), encoding="utf-8")
+    feed = open_feed(path)
+    good = _good(feed)
+    assert [int(r.values["id"]) for r in good] == [i for i in range(1, 301) if i not in (6, 40)]
+    by_id = {r.values["id"]: r for r in good}
+    assert by_id["7"].line == 8 and by_id["89"].values["text"] == 'he said "hi" there'
+    assert by_id["150"].values["text"] == 'a post "quoted" right,\nover two lines'
+    assert by_id["151"].line == 153
+    bad = _bad(feed)
+    assert set(bad) == {7, 41}
+    assert "not readable as CSV" in bad[7] and "reading goes on at line 8" in bad[7]
+    assert "lines 41-" in bad[41]
+
+
+def test_feeds_csv_a_huge_quoted_field_over_many_lines_is_one_rejected_record(
+        tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("warning.feeds.csv_reader.FIELD_LIMIT", 1000)
+    import csv
+
+    old = csv.field_size_limit(1000)
+    try:
+        path = tmp_path / "huge.csv"
+        path.write_text("id,text,date\n1,first post,01.05.2024 10:00\n2,\"" + "a,b,c\n" * 600
+                        + '",01.05.2024 10:00\n3,third post,01.05.2024 10:00\n'
+                        '4,fourth post,01.05.2024 10:00\n', encoding="utf-8")
+        feed = open_feed(path)
+        assert [(r.line, r.values["id"]) for r in _good(feed)] == [(2, "1"), (604, "3"),
+                                                                    (605, "4")]
+        bad = _bad(feed)
+        assert list(bad) == [3]
+        assert "a field over 1,000 characters (lines 3-603: the whole record" in bad[3]
+        # the same field, never closed: only its first line is lost
+        path.write_text("id,text,date\n1,first post,01.05.2024 10:00\n2,\"" + "a,b,c\n" * 600,
+                        encoding="utf-8")
+        rows = _rows(open_feed(path))
+        assert rows[1].line == 3 and "not readable as CSV" in rows[1].error
+        assert len(rows) == 601 and rows[2].values == {"id": "a", "text": "b", "date": "c"}
+    finally:
+        csv.field_size_limit(old)
+
+
+def test_feeds_csv_one_column_file_keeps_lines_with_commas(tmp_path) -> None:
+    path = tmp_path / "onecol.csv"
+    path.write_text('text\nhello, world\nСалам, баарына; кандайсыңар\nok\n"quoted, with '
+                    'comma"\n"Quote" he said, twice\n"not closed, and more\nlast, one\n',
+                    encoding="utf-8")
+    feed = open_feed(path)
+    assert any("delimiter: none" in n and "single column" in n for n in feed.notes)
+    assert not any("delimiter: comma" in n for n in feed.notes)
+    rows = _rows(feed)
+    assert all(r.error is None for r in rows)
+    assert [(r.line, r.values["text"]) for r in rows] == [
+        (2, "hello, world"), (3, "Салам, баарына; кандайсыңар"), (4, "ok"),
+        (5, "quoted, with comma"), (6, '"Quote" he said, twice'),
+        (7, '"not closed, and more'), (8, "last, one")]
+    given = open_feed(path, delimiter=",")
+    assert any("delimiter: comma (as given)" in n for n in given.notes)
+
+
+def test_feeds_csv_joined_exports_repeated_headers(tmp_path) -> None:
+    path = tmp_path / "joined.csv"
+    path.write_text("id,text,author\n1,hello there,aibek\n"
+                    "id,text,author\n2,second post,nurlan\n"
+                    "id,author,text\n3,timur,you are all stupid idiots\n"
+                    "4,dana,and the fourth\n", encoding="utf-8")
+    feed = open_feed(path)
+    rows = _rows(feed)
+    good = [(r.line, r.values) for r in rows if r.error is None]
+    assert good == [
+        (2, {"id": "1", "text": "hello there", "author": "aibek"}),
+        (4, {"id": "2", "text": "second post", "author": "nurlan"}),
+        (6, {"id": "3", "text": "you are all stupid idiots", "author": "timur"}),
+        (7, {"id": "4", "text": "and the fourth", "author": "dana"})]
+    bad = {r.line: r for r in rows if r.error}
+    assert set(bad) == {3, 5} and {r.reason for r in bad.values()} == {"repeated header"}
+    assert "another order" in bad[5].error
+    other = tmp_path / "other.csv"
+    other.write_text("id,text,author\n1,a,b\nid,text,author,likes\n2,c,d,5\n",
+                     encoding="utf-8")
+    assert "another header with other columns" in _bad(open_feed(other))[3]
 
 
 def test_feeds_mostly_utf8_file_keeps_utf8_and_rejects_the_odd_row(tmp_path) -> None:

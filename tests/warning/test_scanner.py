@@ -412,6 +412,20 @@ def test_scan_command_author_col_adds_to_the_detected_authors(tmp_path, tiny_mod
     assert pd.read_csv(tmp_path / "o2.csv", dtype=str)["user_id"][0] == "user777"
 
 
+def test_scan_joined_exports_keep_texts_and_authors_in_their_columns(tmp_path,
+                                                                      tiny_model) -> None:
+    source = tmp_path / "joined.csv"
+    source.write_text("id,text,author\n1,hello there,aibek\nid,author,text\n"
+                      "2,nurlan,you are all stupid idiots\n", encoding="utf-8")
+    summary = _scan(tmp_path, tiny_model, source, out="out.csv")
+    frame = pd.read_csv(tmp_path / "out.csv", dtype=str)
+    assert list(frame["text"]) == ["hello there", "you are all stupid idiots"]
+    assert list(frame["author"]) == [pseudonymise(a, KEY.encode()) for a in ("aibek", "nurlan")]
+    assert summary.rejected == {"repeated header": 1} and summary.rows_scored == 2
+    rejects = (tmp_path / "out.rejects.csv").read_text(encoding="utf-8")
+    assert "3,,repeated header,a repeated header row with the columns in another order" in rejects
+
+
 def test_scan_command_errors_name_the_file_and_the_flag(tmp_path, tiny_model_dir,
                                                         capsys) -> None:
     source = tmp_path / "two.csv"
