@@ -150,6 +150,8 @@ class ScanSummary:
         rows_read: Input records (scored + rejected).
         rejected: Rejected records per reason.
         times_missing: Scored posts whose time is empty or not understood (alerts skip them).
+        lines_unreadable: Lines of the input that could not be read into any record (a file
+            broken beyond repair from some point on; the rejects file says where).
         flagged: Scored posts flagged per label.
         risk: Scored posts per risk level.
         resumed_at_chunk: The chunk a resumed scan started from (None: not resumed).
@@ -169,6 +171,7 @@ class ScanSummary:
     rows_scored: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     times_missing: int = 0
+    lines_unreadable: int = 0
     flagged: dict[str, int] = field(default_factory=dict)
     risk: dict[str, int] = field(default_factory=dict)
     review: int = 0
@@ -197,6 +200,9 @@ class ScanSummary:
             + (f" ({show_names(self.columns['authors'], 30)})" if self.columns.get("authors")
                else "") + f"; text {'kept' if self.text_kept else 'dropped'}",
         ]
+        if self.lines_unreadable:
+            out.append(f"lost:     {self.lines_unreadable:,} lines unreadable (no record could "
+                       f"be read from them; see {self.rejects})")
         if self.times_missing:
             out.append(f"time:     {self.times_missing:,} scored posts have no time the scan "
                        f"understood (alerts skip them; see --time-col, --time-format)")
@@ -339,6 +345,7 @@ class _Scanner:
         chunk.rejects.append((row.line, _safe(_as_text(ident)), reason, _safe(details)))
         chunk.counts[f"rejected:{reason}"] += row.count
         chunk.counts["read"] += row.count
+        chunk.counts["lines_unreadable"] += row.lost_lines
 
     def process(self, rows: list[FeedRow]) -> _Chunk:
         chunk = _Chunk()
@@ -390,7 +397,12 @@ class _Scanner:
         record: dict[str, Any] = {}
         for name in layout.input_fields:
             value = values.get(name)
-            if name in layout.authors and policy == "pseudonymise":
+            if name in row.private and name not in layout.authors and policy != "keep":
+                # a person's name in a column that is not an author column (the chat of a
+                # Telegram personal chat): pseudonymised, or left out, like an author
+                value = pseudonymise(value, self.key) if self.key and policy == \
+                    "pseudonymise" else None
+            elif name in layout.authors and policy == "pseudonymise":
                 value = pseudonymise(value, self.key or b"")
             elif name in layout.string_fields:
                 value = _as_text(value)
@@ -693,7 +705,7 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
         rows_scored=counts["scored"],
         rejected={k.split(":", 1)[1]: v for k, v in sorted(counts.items())
                   if k.startswith("rejected:") and v},
-        times_missing=counts["times_missing"],
+        times_missing=counts["times_missing"], lines_unreadable=counts["lines_unreadable"],
         flagged={n: counts[f"flagged:{n}"] for n in LABELS if counts[f"flagged:{n}"]},
         risk={k.split(":", 1)[1]: v for k, v in sorted(counts.items())
               if k.startswith("risk:") and v},

@@ -554,7 +554,7 @@ def test_feeds_telegram_truncated_export_keeps_what_came_before(tmp_path, cut) -
     assert len(rows) > 10 and all(r.values for r in rows[:-1])
 
 
-def test_feeds_telegram_broken_json_in_the_middle_stops_with_a_line(tmp_path) -> None:
+def test_feeds_telegram_broken_json_in_the_middle_is_rejected_and_reading_goes_on(tmp_path) -> None:
     text = json.dumps(_telegram_export(_MESSAGES), ensure_ascii=False, indent=1)
     broken = text.replace('"id": 3,', '"id": 3,,', 1)
     path = tmp_path / "result.json"
@@ -562,6 +562,62 @@ def test_feeds_telegram_broken_json_in_the_middle_stops_with_a_line(tmp_path) ->
     rows = _rows(open_feed(path))
     assert [r.values["id"] for r in rows[:2]] == ["1", "2"]
     assert "broken JSON" in rows[2].error and rows[2].line > 1
+    # the messages after it are read again (4 has a text that is not text, 5 is fine)
+    assert [r.values["id"] for r in rows[3:]] == ["4", "5"] and rows[4].error is None
+
+
+def _many(n, start=1):
+    return [{**_MESSAGES[0], "id": i, "text": f"message {i}"} for i in range(start, start + n)]
+
+
+def test_feeds_telegram_a_broken_message_costs_only_itself(tmp_path) -> None:
+    text = json.dumps(_telegram_export(_many(200)), ensure_ascii=False, indent=1)
+    broken = text.replace('"text": "message 90"', '"text": "message 90" "oops"', 1)
+    path = tmp_path / "result.json"
+    path.write_text(broken, encoding="utf-8")
+    rows = _rows(open_feed(path))
+    assert len(rows) == 200
+    assert [int(r.values["id"]) for r in rows if r.error is None] == \
+        [i for i in range(1, 201) if i != 90]
+    bad = [r for r in rows if r.error]
+    assert len(bad) == 1 and bad[0].count == 1 and bad[0].lost_lines == 0
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[bad[0].line - 1].strip() == "{" and '"id": 90' in lines[bad[0].line]
+    assert "reading went on at the next message" in bad[0].error
+    after = next(r for r in rows if r.values and r.values["id"] == "91")
+    assert f"(line {after.line})" in bad[0].error
+
+
+def test_feeds_telegram_recovery_follows_the_next_chat_of_a_full_export(tmp_path) -> None:
+    data = {"about": "export", "chats": {"about": "chats", "list": [
+        _telegram_export(_many(3), name="A"),
+        {"name": "Aibek Nurlanov", "type": "personal_chat", "id": 4242,
+         "messages": _many(2, start=10)}]}}
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    path = tmp_path / "result.json"
+    path.write_text(text.replace('"text": "message 3"', '"text": "message 3" x', 1),
+                    encoding="utf-8")
+    feed = open_feed(path)
+    rows = _rows(feed)
+    assert [(r.values or {}).get("id") for r in rows] == ["1", "2", None, "10", "11"]
+    assert "another" in rows[2].error and "'Aibek Nurlanov'" in rows[2].error
+    assert rows[3].values["channel"] == "Aibek Nurlanov"
+    assert rows[3].values["channel_id"] == "4242"
+    assert rows[3].private == ("channel", "channel_id") and rows[0].private == ()
+    assert any("personal chats" in n for n in feed.notes)
+
+
+def test_feeds_telegram_cut_short_counts_the_lines_it_could_not_read(tmp_path) -> None:
+    text = json.dumps(_telegram_export(_many(50)), ensure_ascii=False, indent=1)
+    cut = text[: text.index('"text": "message 30"') + 12]
+    path = tmp_path / "result.json"
+    path.write_text(cut, encoding="utf-8")
+    rows = _rows(open_feed(path))
+    assert len(rows) == 30 and all(r.error is None for r in rows[:29])
+    total = cut.count("\n") + 1
+    last = rows[-1]
+    assert last.lost_lines == total - last.line + 1
+    assert f"({last.lost_lines} lines) unreadable" in last.error
 
 
 def test_feeds_telegram_older_export_without_unix_time(tmp_path) -> None:

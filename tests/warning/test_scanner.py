@@ -242,6 +242,50 @@ def test_scan_parquet_input_keeps_types_and_telegram_input(tmp_path, tiny_model)
     assert summary.rejected == {"not a post": 1}
 
 
+def _telegram_full_export(path: Path, cut: bool = False) -> Path:
+    def messages(start):
+        return [{"id": i, "type": "message", "date_unixtime": "1714552200", "from": "Aibek",
+                 "from_id": "user1", "text": "you stupid idiot"} for i in range(start, start + 3)]
+
+    data = {"about": "export", "chats": {"about": "", "list": [
+        {"name": "Кабар", "type": "public_channel", "id": 9, "messages": messages(1)},
+        {"name": "Nurlan Asanov", "type": "personal_chat", "id": 4242,
+         "messages": messages(10)}]}}
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    path.write_text(text[: text.index('"id": 12')] if cut else text, encoding="utf-8")
+    return path
+
+
+def test_scan_telegram_personal_chat_names_are_treated_like_authors(tmp_path, tiny_model,
+                                                                    ) -> None:
+    source = _telegram_full_export(tmp_path / "result.json")
+    summary = _scan(tmp_path, tiny_model, source, out="tg.csv")
+    frame = pd.read_csv(tmp_path / "tg.csv", dtype=str)
+    assert list(frame["channel"][:3]) == ["Кабар"] * 3 and list(frame["channel_id"][:3]) == \
+        ["9"] * 3
+    assert set(frame["channel"][3:]) == {pseudonymise("Nurlan Asanov", KEY.encode())}
+    assert set(frame["channel_id"][3:]) == {pseudonymise("4242", KEY.encode())}
+    assert "Nurlan" not in (tmp_path / "tg.csv").read_text(encoding="utf-8")
+    assert any("personal chats" in n for n in summary.notes)
+    _scan(tmp_path, tiny_model, source, out="drop.csv", authors="drop")
+    dropped = pd.read_csv(tmp_path / "drop.csv", dtype=str, keep_default_na=False)
+    assert list(dropped["channel"]) == ["Кабар"] * 3 + [""] * 3
+    _scan(tmp_path, tiny_model, source, out="keep.csv", authors="keep")
+    assert pd.read_csv(tmp_path / "keep.csv", dtype=str)["channel"][3] == "Nurlan Asanov"
+
+
+def test_scan_counts_the_lines_of_a_telegram_export_it_could_not_read(tmp_path,
+                                                                    tiny_model) -> None:
+    source = _telegram_full_export(tmp_path / "result.json", cut=True)
+    summary = _scan(tmp_path, tiny_model, source, out="tg.csv")
+    assert summary.rows_scored == 5 and summary.rejected == {"unreadable": 1}
+    assert summary.lines_unreadable >= 1
+    assert any(line.startswith(f"lost:     {summary.lines_unreadable} lines unreadable")
+               for line in summary.lines())
+    rejects = (tmp_path / "tg.rejects.csv").read_text(encoding="utf-8")
+    assert f"({summary.lines_unreadable} lines) unreadable" in rejects
+
+
 def test_scan_refuses_to_overwrite_or_to_ignore_an_interrupted_scan(tmp_path, tiny_model,
                                                                     monkeypatch) -> None:
     source = _feed_csv(tmp_path / "feed.csv", n=30)
