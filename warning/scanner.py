@@ -546,7 +546,8 @@ def _write_state(folder: Path, state: dict[str, Any]) -> None:
 _WHAT = {"input": "the input file", "input_size": "the input's size",
          "input_mtime_ns": "the input's modification time", "key": "WARNING_PSEUDONYM_KEY",
          "model": "the model", "chunk_rows": "WARNING_SCAN_CHUNK_ROWS",
-         "max_chars": "WARNING_SCAN_MAX_CHARS", "timezone": "WARNING_TIMEZONE"}
+         "max_chars": "WARNING_SCAN_MAX_CHARS", "timezone": "WARNING_TIMEZONE",
+         "precision": "WARNING_PRECISION (as resolved)", "batch_size": "WARNING_SCAN_BATCH"}
 
 
 def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -623,7 +624,8 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
         "time_format": options.time_format, "authors": options.authors,
         "key": _key_check(key) if key else None, "keep_text": options.keep_text,
         "chunk_rows": chunk_rows, "max_chars": options.max_chars or settings.scan_max_chars(),
-        "timezone": settings.timezone_name(),
+        "timezone": settings.timezone_name(), "precision": settings.precision(),
+        "batch_size": options.batch_size or settings.scan_batch_size(),
     }
     folder = paths["partial"]
     state = _read_state(folder) if folder.is_dir() else None

@@ -357,6 +357,27 @@ def test_scan_resume_refused_when_input_options_key_or_model_change(tmp_path, ti
         (full.rows_read, full.rejected, full.flagged)
 
 
+def test_scan_resume_refused_when_the_arithmetic_or_the_batch_changes(tmp_path, tiny_model,
+                                                                     monkeypatch) -> None:
+    source = _feed_csv(tmp_path / "feed.csv", n=30)
+    monkeypatch.setenv("WARNING_PRECISION", "float32")
+    _interrupt_after(monkeypatch, chunks=1)
+    with pytest.raises(RuntimeError):
+        _scan(tmp_path, tiny_model, source, chunk_rows=10)
+    monkeypatch.undo()
+    monkeypatch.setenv("WARNING_PSEUDONYM_KEY", KEY)
+    monkeypatch.setenv("WARNING_PRECISION", "bfloat16")
+    with pytest.raises(ScanError, match=r"WARNING_PRECISION \(as resolved\) was 'float32', "
+                                        r"now 'bfloat16'"):
+        _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True)
+    monkeypatch.setenv("WARNING_PRECISION", "float32")
+    monkeypatch.setenv("WARNING_SCAN_BATCH", "8")
+    with pytest.raises(ScanError, match="WARNING_SCAN_BATCH was 64, now 8"):
+        _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True)
+    monkeypatch.delenv("WARNING_SCAN_BATCH")
+    assert _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True).resumed_at_chunk == 1
+
+
 def test_scan_resume_after_a_killed_process_equals_a_full_run(tmp_path, tiny_model_dir,
                                                               monkeypatch) -> None:
     source = _feed_csv(tmp_path / "feed.csv", n=300, bad=True)
