@@ -681,6 +681,33 @@ def test_feeds_format_follows_content_not_name(tmp_path) -> None:
         open_feed(jsonl, format="xml")
 
 
+def test_feeds_spreadsheets_and_archives_are_named_not_read(tmp_path) -> None:
+    import zipfile
+
+    book = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(book, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "<x>Айбек Иванов</x>" * 50)
+    renamed = tmp_path / "posts.csv"
+    renamed.write_bytes(book.read_bytes())
+    for path, format in ((book, None), (renamed, None), (renamed, "csv"), (book, "jsonl")):
+        with pytest.raises(FeedError) as info:
+            open_feed(path, format=format)
+        message = str(info.value)
+        assert "this is an Excel/spreadsheet file" in message
+        assert "save it as CSV (UTF-8)" in message and "scan that" in message
+        assert "PK" not in message and "Айбек" not in message and "\x00" not in message
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    with pytest.raises(FeedError, match=r"\(an old Excel workbook \(\.xls\).*save it as CSV"):
+        open_feed(old)
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("posts.csv", "text\nhello\n")
+    with pytest.raises(FeedError, match="a ZIP archive, not a text export; unpack it"):
+        open_feed(archive)
+
+
 def test_feeds_chunks_bound_the_rows_held(tmp_path) -> None:
     path = tmp_path / "many.csv"
     path.write_text("text\n" + "".join(f"post {i}\n" for i in range(25)), encoding="utf-8")
