@@ -327,7 +327,7 @@ class _Source:
 
     def __init__(self, path: Path, channel_col: str | None, id_col: str | None,
                  text_col: str | None, config: AlertConfig) -> None:
-        from .feeds.columns import CANDIDATES, normalise_name
+        from .feeds.columns import CANDIDATES, normalise_name, show_names
         from .scanner import read_scan_metadata
 
         if not path.is_file():
@@ -349,7 +349,7 @@ class _Source:
             if given is not None:
                 if given not in self.all_columns:
                     raise AlertError(f"{path}: {flag} {given!r} is not a column; its columns "
-                                     f"are: {', '.join(self.all_columns)}")
+                                     f"are: {show_names(self.all_columns)}")
                 return given
             if role in mapping:
                 name = mapping.get(role)
