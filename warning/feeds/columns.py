@@ -320,14 +320,12 @@ def _authors(columns: Sequence[str], overrides: ColumnOverrides, source: str,
     authors = [c for c in columns if c in chosen]
     notes = []
     if authors:
-        how = []
         auto = [c for c in authors if c in detected]
-        if auto:
-            how.append("detected: " + show_names(auto, limit=30))
         extra = [c for c in authors if c not in detected]
-        if extra:
-            how.append("named with --author-col: " + show_names(extra, limit=30))
-        notes.append(f"author column(s): {show_names(authors, limit=30)} ({'; '.join(how)}); "
+        how = "detected" if not extra else "; ".join(
+            ([f"detected: {show_names(auto, limit=30)}"] if auto else [])
+            + [f"named with --author-col: {show_names(extra, limit=30)}"])
+        notes.append(f"author column(s): {show_names(authors, limit=30)} ({how}); "
                      f"check that no other column names people: add one with --author-col, "
                      f"leave one in clear with --not-author-col")
     else:
