@@ -368,6 +368,8 @@ def test_feeds_columns_author_col_adds_to_the_detected_ones() -> None:
                for n in notes)
     with pytest.raises(FeedError, match="both to --author-col and to --not-author-col"):
         pick_columns(columns, ColumnOverrides(authors=["author"], not_authors=["author"]))
+    with pytest.raises(FeedError, match="--author-col 'text' is the text column"):
+        pick_columns(columns, ColumnOverrides(authors=["text"]))
     with pytest.raises(FeedError, match="--not-author-col 'nobody' is not a column"):
         pick_columns(columns, ColumnOverrides(not_authors=["nobody"]))
     # export presets keep their authors and gain the detected ones

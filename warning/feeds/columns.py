@@ -293,7 +293,7 @@ def pick_columns(columns: Sequence[str], overrides: ColumnOverrides | None = Non
     time = single("time", overrides.time, "--time-col")
     id_ = single("id", overrides.id, "--id-col")
     channel = single("channel", overrides.channel, "--channel-col")
-    authors, author_notes = _authors(columns, overrides, source, preset,
+    authors, author_notes = _authors(columns, overrides, source, preset, text,
                                      taken={text, time, id_, channel}, found=found("authors"))
     notes.extend(author_notes)
     if time is None:
@@ -302,11 +302,14 @@ def pick_columns(columns: Sequence[str], overrides: ColumnOverrides | None = Non
 
 
 def _authors(columns: Sequence[str], overrides: ColumnOverrides, source: str,
-             preset: ColumnMap | None, taken: set[str | None], found: list[str],
+             preset: ColumnMap | None, text: str, taken: set[str | None], found: list[str],
              ) -> tuple[list[str], list[str]]:
     """The author columns (detected, the preset's and ``--author-col``, less
     ``--not-author-col``) in column order, and the notes about them."""
     named = [_check(a, columns, "--author-col", source) for a in overrides.authors or []]
+    if text in named:
+        raise FeedError(f"{source}: --author-col {_clean(text)!r} is the text column; name the "
+                        f"text with --text-col")
     unnamed = [_check(a, columns, "--not-author-col", source)
                for a in overrides.not_authors or []]
     both = set(named) & set(unnamed)
