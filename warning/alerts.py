@@ -16,15 +16,40 @@ in part and does not depend on a threshold). Every window is compared with the s
 previous ``WARNING_ALERT_BASELINE`` windows (default 4), once the data reaches back that far:
 the test and the ranking score are those of :mod:`warning.surge` (a conditional test of two
 rates with the volumes as offsets, so a rise in volume at an unchanged rate is not a surge).
-Only cells whose count reaches ``WARNING_ALERT_MIN_COUNT`` (default 5) are tested, and
 Benjamini-Hochberg across every cell tested, in every window, channel, target group, label and
 window length, holds false alerts to ``WARNING_ALERT_FDR`` (default 0.05) of all alerts.
 
+**Which cells are tested, and the minimum count.** ``WARNING_ALERT_MIN_COUNT`` (default 5)
+works in two places:
+
+1. *Before* Benjamini-Hochberg, a cell is tested when its flagged count in the window **plus**
+   its baseline's reaches the minimum (and it has posts in the window). The test conditions
+   on exactly that total, so under "no change" the p-values of the cells kept are still
+   uniform (or larger), whatever the total: choosing cells by it does not bias the test.
+2. *After* it, an alert is reported only when the window itself holds at least the minimum
+   (one or two posts are not a trend). Dropping discoveries never adds false ones.
+
+The rule it replaces tested only cells whose window count reached the minimum: that chooses
+cells by the test's own statistic (a cell with a high count by chance is kept, the same
+cell with a low count is not), so the p-values entering Benjamini-Hochberg were too small and
+false alarms far exceeded the promised rate (about one feed in five with no change at all
+raised an alert in a simulation; ``tests/warning/test_alerts.py`` checks the rate).
+
+**New cells.** A target group or channel with no posts in its baseline windows (a group first
+mentioned, a channel just added) cannot be compared with its own past. It is compared with its
+parent's baseline instead, with the same test (so the uncertainty of the parent's rate is
+counted): the same target group over all channels; if that is new too, its channel over all
+targets; else the whole feed. The null hypothesis is then "this cell's rate equals its
+parent's recent rate", and the alert says so (``baseline: parent``, ``baseline_channel``,
+``baseline_target``): it means "new, and flagged more often than its parent was", not "rose".
+These cells enter Benjamini-Hochberg with the others.
+
 Each alert carries its window, cell and label, the figures (count, volume, rate, the
-baseline's count, volume and rate, the ACLED ratio and whether it meets ACLED's rule, the rate
-ratio, p, q), the ranking score, the model version from the scored file, and its evidence: the
-posts in the cell with the highest probability for the label (flagged ones first), with their
-ids, lines and, when the scored file kept texts, the texts.
+baseline's count, volume and rate and whose baseline it was, the ACLED ratio and whether it
+meets ACLED's rule, the rate ratio, p, q), the ranking score, the model version from the
+scored file, and its evidence: the posts in the cell with the highest probability for the
+label (flagged ones first), with their ids, lines and, when the scored file kept texts, the
+texts.
 
 The file is read twice in chunks (counts first, then the evidence of the cells that alerted),
 so memory does not grow with the number of posts.
@@ -73,7 +98,8 @@ class AlertConfig:
     Attributes:
         windows: ``day`` and/or ``week``.
         baseline: Past windows each window is compared with.
-        min_count: Fewest flagged posts (or expected count) for a cell to be tested.
+        min_count: Fewest flagged posts (or expected count) in a cell's window and baseline
+            together for it to be tested, and in its window for an alert to be reported.
         fdr: False discovery rate (Benjamini-Hochberg) across all cells tested.
         ratio: The ACLED multiple (reported as ``acled_rule``).
         evidence: Evidence posts per alert.
@@ -133,6 +159,8 @@ class Alert:
     """One cell whose flagged rate rose significantly in one window (see the module docstring).
 
     ``window_end`` is the first day after the window. ``count`` is in ``measure``'s unit.
+    ``baseline`` is ``own`` (the cell's past windows) or ``parent`` (a new cell, compared with
+    the past windows of the cell ``baseline_channel`` x ``baseline_target``).
     """
 
     window: str
@@ -148,6 +176,9 @@ class Alert:
     baseline_count: float
     baseline_volume: int
     baseline_rate: float
+    baseline: str
+    baseline_channel: str
+    baseline_target: str
     ratio: float
     acled_rule: bool
     rate_ratio: float
@@ -209,9 +240,12 @@ class AlertReport:
         out = [f"{len(self.alerts)} alert(s) among {self.cells_tested:,} cells tested "
                f"({self.posts:,} posts; model {self.model})"]
         for a in self.alerts[:top]:
+            before = "before" if a.baseline == "own" else \
+                (f"before in channel {a.baseline_channel}, target {a.baseline_target} (a new "
+                 f"cell: no posts in its own past {a.window}s)")
             out.append(f"  {a.window} {a.window_start}  channel {a.channel}  target {a.target}  "
                        f"{a.label}: {_num(a.count)} of {a.volume:,} ({a.rate:.1%}) vs "
-                       f"{a.baseline_rate:.1%} before; ACLED ratio {a.ratio:.1f}; "
+                       f"{a.baseline_rate:.1%} {before}; ACLED ratio {a.ratio:.1f}; "
                        f"q={a.q_value:.2g}; score {a.score:.1f}")
         return out
 
@@ -293,7 +327,7 @@ class _Source:
 
     def __init__(self, path: Path, channel_col: str | None, id_col: str | None,
                  text_col: str | None, config: AlertConfig) -> None:
-        from .feeds.columns import CANDIDATES, normalise_name
+        from .feeds.columns import CANDIDATES, normalise_name, show_names
         from .scanner import read_scan_metadata
 
         if not path.is_file():
@@ -315,7 +349,7 @@ class _Source:
             if given is not None:
                 if given not in self.all_columns:
                     raise AlertError(f"{path}: {flag} {given!r} is not a column; its columns "
-                                     f"are: {', '.join(self.all_columns)}")
+                                     f"are: {show_names(self.all_columns)}")
                 return given
             if role in mapping:
                 name = mapping.get(role)
@@ -415,7 +449,15 @@ def _aggregate(source: _Source, config: AlertConfig,
 
 def _tests(kind: str, sums: pd.DataFrame, config: AlertConfig, labels: list[str],
            single_channel: bool) -> pd.DataFrame:
-    """One row per testable (window, channel, target, label) with its figures and p-value."""
+    """One row per testable (window, channel, target, label) with its figures and p-value.
+
+    A cell is tested when the data reach ``config.baseline`` windows back, it has posts in the
+    window, and its flagged count in the window and its baseline together reach
+    ``config.min_count`` (a selection on the total the test conditions on, so it does not bias
+    the p-values; see the module docstring). A cell without posts in its baseline windows (a
+    new target group or channel) is compared with its parent's baseline: the same target over
+    all channels, else its channel over all targets, else the whole feed.
+    """
     import pandas as pd
 
     step = pd.Timedelta(days=_STEP_DAYS[kind])
@@ -424,22 +466,41 @@ def _tests(kind: str, sums: pd.DataFrame, config: AlertConfig, labels: list[str]
     if single_channel:
         sums = sums[sums.index.get_level_values("channel") == ALL]
     k = config.baseline
-    rows = []
     prefix = "k_" if config.measure == "flagged" else "e_"
+    cells: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     for (channel, target), cell in sums.groupby(level=["channel", "target"]):
         series = cell.droplevel(["channel", "target"]).reindex(calendar, fill_value=0.0)
         volume = series["volume"].to_numpy(dtype=float)
-        base_volume = _past_sums(volume, k)
+        figures = {"volume": volume, "base_volume": _past_sums(volume, k)}
         for label in labels:
             count = series[prefix + label].to_numpy(dtype=float)
-            base_count = _past_sums(count, k)
-            testable = (np.arange(len(calendar)) >= k) & (count >= config.min_count) & \
-                (base_volume > 0)
+            figures[label] = count
+            figures["base_" + label] = _past_sums(count, k)
+        cells[(channel, target)] = figures
+    late_enough = np.arange(len(calendar)) >= k
+    rows = []
+    for (channel, target), figures in cells.items():
+        volume, own_volume = figures["volume"], figures["base_volume"]
+        parents = [p for p in dict.fromkeys([(ALL, target), (channel, ALL), (ALL, ALL)])
+                   if p != (channel, target) and p in cells]
+        for label in labels:
+            count = figures[label]
+            base_count, base_volume = figures["base_" + label].copy(), own_volume.copy()
+            origin = np.full(len(calendar), -1)  # -1: own baseline; else index in parents
+            for j, parent in enumerate(parents):
+                fill = (base_volume <= 0) & (cells[parent]["base_volume"] > 0)
+                base_count[fill] = cells[parent]["base_" + label][fill]
+                base_volume[fill] = cells[parent]["base_volume"][fill]
+                origin[fill] = j
+            testable = late_enough & (volume > 0) & (base_volume > 0) & \
+                (count + base_count >= config.min_count)
             for i in np.flatnonzero(testable):
+                of = (channel, target) if origin[i] < 0 else parents[origin[i]]
                 rows.append((kind, calendar[i], channel, target, label, count[i], volume[i],
-                             base_count[i], base_volume[i]))
+                             base_count[i], base_volume[i],
+                             "own" if origin[i] < 0 else "parent", of[0], of[1]))
     columns = ["window", "start", "channel", "target", "label", "count", "volume",
-               "base_count", "base_volume"]
+               "base_count", "base_volume", "baseline", "baseline_channel", "baseline_target"]
     tests = pd.DataFrame(rows, columns=columns)
     if not tests.empty:
         tests["p"] = surge_pvalue(tests["count"].to_numpy(), tests["volume"].to_numpy(),
@@ -546,10 +607,12 @@ def find_alerts(scored: Path | str, config: AlertConfig | None = None,
     if not tests.empty:
         tests["q"] = benjamini_hochberg(tests["p"].to_numpy())
         step = {k: pd.Timedelta(days=d) for k, d in _STEP_DAYS.items()}
-        for row in tests[tests["q"] <= config.fdr].itertuples(index=False):
-            base_mean = row.base_count / config.baseline
+        reported = (tests["q"] <= config.fdr) & (tests["count"] >= config.min_count)
+        for row in tests[reported].itertuples(index=False):
+            # a new cell had no posts in its own baseline windows: ACLED's mean is 0 there
+            own_base = row.base_count if row.baseline == "own" else 0.0
             ratio_rates = rate_ratio(row.count, row.volume, row.base_count, row.base_volume)
-            ratio = acled_ratio(row.count, [base_mean] * config.baseline)
+            ratio = acled_ratio(row.count, [own_base / config.baseline] * config.baseline)
             alerts.append(Alert(
                 window=row.window, window_start=row.start.date().isoformat(),
                 window_end=(row.start + step[row.window]).date().isoformat(),
@@ -559,6 +622,8 @@ def find_alerts(scored: Path | str, config: AlertConfig | None = None,
                 baseline_count=round(float(row.base_count), 4),
                 baseline_volume=int(row.base_volume),
                 baseline_rate=round(row.base_count / row.base_volume, 6),
+                baseline=row.baseline, baseline_channel=row.baseline_channel,
+                baseline_target=row.baseline_target,
                 ratio=round(ratio, 3),
                 acled_rule=bool(row.count >= config.min_count and ratio >= config.ratio),
                 rate_ratio=round(ratio_rates, 3), p_value=float(f"{row.p:.4g}"),
@@ -567,7 +632,7 @@ def find_alerts(scored: Path | str, config: AlertConfig | None = None,
     if tests.empty:
         notes.append(f"no cell could be tested: a cell needs {config.baseline} earlier "
                      f"{' or '.join(config.windows)}s of posts and at least "
-                     f"{config.min_count} flagged in its window")
+                     f"{config.min_count} flagged in its window and those before together")
     alerts.sort(key=lambda a: (-a.score, a.q_value, a.window_start, a.channel, a.target,
                                a.label))
     _evidence(source, alerts, config)

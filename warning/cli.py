@@ -142,7 +142,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         options = ScanOptions(
             output_format=args.format, input_format=args.input_format,
             columns=ColumnOverrides(text=args.text_col, time=args.time_col, id=args.id_col,
-                                    authors=args.author_col, channel=args.channel_col),
+                                    authors=args.author_col, channel=args.channel_col,
+                                    not_authors=args.not_author_col),
             encoding=args.encoding,
             delimiter=_DELIMITER_NAMES.get(args.delimiter, args.delimiter)
             if args.delimiter else None,
@@ -232,7 +233,11 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
     columns.add_argument("--time-col", help="column with the post's date and time")
     columns.add_argument("--id-col", help="column with the post's id")
     columns.add_argument("--author-col", action="append",
-                         help="column naming the author (repeat for several)")
+                         help="column naming people, pseudonymised like the author columns "
+                              "detected (added to them; repeat for several)")
+    columns.add_argument("--not-author-col", action="append",
+                         help="a column detected as an author column that does not name "
+                              "people: keep it in clear (repeatable)")
     columns.add_argument("--channel-col", help="column naming the channel, page or group")
     reading = scan.add_argument_group("reading")
     reading.add_argument("--encoding", help="text encoding of a CSV or JSONL file, e.g. utf-8, "
@@ -279,7 +284,8 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
     alerts.add_argument("--baseline", type=int,
                         help="past windows compared with (default: WARNING_ALERT_BASELINE, 4)")
     alerts.add_argument("--min-count", type=int,
-                        help="fewest flagged posts for a cell to be tested (default: "
+                        help="fewest flagged posts in a window for an alert (and in it and "
+                             "its baseline together for a test; default: "
                              "WARNING_ALERT_MIN_COUNT, 5)")
     alerts.add_argument("--fdr", type=float,
                         help="false discovery rate across cells (default: WARNING_ALERT_FDR, "

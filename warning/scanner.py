@@ -10,9 +10,9 @@ chunks and goes on; the parts are finally merged, in order, into the output, so 
 writes exactly what an uninterrupted one would.
 
 Every record that cannot be scored goes to ``OUT.rejects.csv`` with its line number, the id
-when known, a reason (``unreadable``, ``not a post``, ``no text``, ``empty text``,
-``text too long``, ``not scored``) and the details; the rejects are counted in the summary
-(``OUT.summary.json``, also printed) and never stop the scan.
+when known, a reason (``unreadable``, ``repeated header``, ``not a post``, ``no text``,
+``empty text``, ``text too long``, ``not scored``) and the details; the rejects are counted
+in the summary (``OUT.summary.json``, also printed) and never stop the scan.
 
 The output keeps the input's columns and adds :data:`ADDED_COLUMNS`. Author columns are
 replaced by ``HMAC-SHA256(WARNING_PSEUDONYM_KEY, author)`` (16 hex characters), kept as they are
@@ -48,6 +48,7 @@ from zoneinfo import ZoneInfo
 
 from . import settings
 from .feeds import ColumnOverrides, Feed, FeedRow, open_feed
+from .feeds.columns import show_names
 from .feeds.dates import format_utc, parse_time
 from .labels import LABELS
 from .normalize import normalize
@@ -149,6 +150,8 @@ class ScanSummary:
         rows_read: Input records (scored + rejected).
         rejected: Rejected records per reason.
         times_missing: Scored posts whose time is empty or not understood (alerts skip them).
+        lines_unreadable: Lines of the input that could not be read into any record (a file
+            broken beyond repair from some point on; the rejects file says where).
         flagged: Scored posts flagged per label.
         risk: Scored posts per risk level.
         resumed_at_chunk: The chunk a resumed scan started from (None: not resumed).
@@ -168,6 +171,7 @@ class ScanSummary:
     rows_scored: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
     times_missing: int = 0
+    lines_unreadable: int = 0
     flagged: dict[str, int] = field(default_factory=dict)
     risk: dict[str, int] = field(default_factory=dict)
     review: int = 0
@@ -192,8 +196,13 @@ class ScanSummary:
             f"({self.output_format})",
             f"rejected: {self.rows_rejected:,} ({reasons}) -> {self.rejects}",
             f"flagged:  {flagged}; {self.review:,} for review",
-            f"authors:  {self.authors}; text {'kept' if self.text_kept else 'dropped'}",
+            f"authors:  {self.authors}"
+            + (f" ({show_names(self.columns['authors'], 30)})" if self.columns.get("authors")
+               else "") + f"; text {'kept' if self.text_kept else 'dropped'}",
         ]
+        if self.lines_unreadable:
+            out.append(f"lost:     {self.lines_unreadable:,} lines unreadable (no record could "
+                       f"be read from them; see {self.rejects})")
         if self.times_missing:
             out.append(f"time:     {self.times_missing:,} scored posts have no time the scan "
                        f"understood (alerts skip them; see --time-col, --time-format)")
@@ -292,6 +301,11 @@ class _Layout:
         self.notes = (["input columns kept under new names (the scan adds these): "
                        + ", ".join(f"{k} -> {v}" for k, v in renamed.items())]
                       if renamed else [])
+        if mapping.authors:
+            how = {"pseudonymise": "author columns pseudonymised (keyed hash)",
+                   "drop": "author columns left out of the output (--drop-authors)",
+                   "keep": "warning: author columns kept in clear (--keep-authors)"}
+            self.notes.append(f"{how[options.authors]}: {show_names(mapping.authors, 30)}")
 
 
 def _as_text(value: Any) -> str | None:
@@ -331,6 +345,7 @@ class _Scanner:
         chunk.rejects.append((row.line, _safe(_as_text(ident)), reason, _safe(details)))
         chunk.counts[f"rejected:{reason}"] += row.count
         chunk.counts["read"] += row.count
+        chunk.counts["lines_unreadable"] += row.lost_lines
 
     def process(self, rows: list[FeedRow]) -> _Chunk:
         chunk = _Chunk()
@@ -382,7 +397,12 @@ class _Scanner:
         record: dict[str, Any] = {}
         for name in layout.input_fields:
             value = values.get(name)
-            if name in layout.authors and policy == "pseudonymise":
+            if name in row.private and name not in layout.authors and policy != "keep":
+                # a person's name in a column that is not an author column (the chat of a
+                # Telegram personal chat): pseudonymised, or left out, like an author
+                value = pseudonymise(value, self.key) if self.key and policy == \
+                    "pseudonymise" else None
+            elif name in layout.authors and policy == "pseudonymise":
                 value = pseudonymise(value, self.key or b"")
             elif name in layout.string_fields:
                 value = _as_text(value)
@@ -526,7 +546,8 @@ def _write_state(folder: Path, state: dict[str, Any]) -> None:
 _WHAT = {"input": "the input file", "input_size": "the input's size",
          "input_mtime_ns": "the input's modification time", "key": "WARNING_PSEUDONYM_KEY",
          "model": "the model", "chunk_rows": "WARNING_SCAN_CHUNK_ROWS",
-         "max_chars": "WARNING_SCAN_MAX_CHARS", "timezone": "WARNING_TIMEZONE"}
+         "max_chars": "WARNING_SCAN_MAX_CHARS", "timezone": "WARNING_TIMEZONE",
+         "precision": "WARNING_PRECISION (as resolved)", "batch_size": "WARNING_SCAN_BATCH"}
 
 
 def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
@@ -583,7 +604,7 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
         key = settings.pseudonym_key()
         if key is None:
             raise ScanError(
-                f"{input_path} has author column(s) {', '.join(feed.mapping.authors)}, and "
+                f"{input_path} has author column(s) {show_names(feed.mapping.authors)}, and "
                 f"WARNING_PSEUDONYM_KEY is not set, so they cannot be pseudonymised. Set a "
                 f"secret key (keep it, and use the same one for scans you compare): "
                 f"export WARNING_PSEUDONYM_KEY=$(python -c \"import secrets; "
@@ -603,7 +624,8 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
         "time_format": options.time_format, "authors": options.authors,
         "key": _key_check(key) if key else None, "keep_text": options.keep_text,
         "chunk_rows": chunk_rows, "max_chars": options.max_chars or settings.scan_max_chars(),
-        "timezone": settings.timezone_name(),
+        "timezone": settings.timezone_name(), "precision": settings.precision(),
+        "batch_size": options.batch_size or settings.scan_batch_size(),
     }
     folder = paths["partial"]
     state = _read_state(folder) if folder.is_dir() else None
@@ -685,7 +707,7 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
         rows_scored=counts["scored"],
         rejected={k.split(":", 1)[1]: v for k, v in sorted(counts.items())
                   if k.startswith("rejected:") and v},
-        times_missing=counts["times_missing"],
+        times_missing=counts["times_missing"], lines_unreadable=counts["lines_unreadable"],
         flagged={n: counts[f"flagged:{n}"] for n in LABELS if counts[f"flagged:{n}"]},
         risk={k.split(":", 1)[1]: v for k, v in sorted(counts.items())
               if k.startswith("risk:") and v},

@@ -206,8 +206,9 @@ def alert_baseline_windows() -> int:
 
 
 def alert_min_count() -> int:
-    """Fewest flagged posts (or expected count) in a window for its cell to be tested:
-    ``WARNING_ALERT_MIN_COUNT`` (default 5; the noise floor)."""
+    """The noise floor of alerts: ``WARNING_ALERT_MIN_COUNT`` (default 5). A cell is tested
+    when its window and baseline together hold this many flagged posts (or expected count),
+    and reported when its window alone does (see :mod:`warning.alerts`)."""
     return _int_setting("WARNING_ALERT_MIN_COUNT", 5, 1)
 
 

@@ -12,6 +12,13 @@ which also serves non-whole expected counts. Because it conditions on the volume
 at an unchanged rate do not raise an alert, and because the baseline rate is compared rather
 than assumed known, a short or quiet baseline makes the test cautious instead of alarmist.
 
+Because the test conditions on the total ``count + base_count``, cells may be chosen for
+testing by that total (and by the volumes) without biasing it; choosing them by ``count``
+alone would (a high count by chance gets a cell in), so :mod:`warning.alerts` applies its
+minimum count to the total before the correction and to ``count`` only when reporting. A cell
+without a baseline (``base_volume`` 0) gets p = 1 here; :mod:`warning.alerts` compares such
+a new cell with a parent cell's baseline instead, passing the parent's figures.
+
 **Many cells.** Thousands of cells are tested at once, so p-values are turned into
 Benjamini-Hochberg q-values: alerting at ``q <= 0.05`` keeps the expected share of false alerts
 among all alerts at 5%.

@@ -7,7 +7,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from warning.feeds import ColumnOverrides, FeedError, detect_format, open_feed, parse_time
+from warning.feeds import (
+    ColumnMap,
+    ColumnOverrides,
+    FeedError,
+    detect_format,
+    open_feed,
+    parse_time,
+)
 from warning.feeds.columns import pick_columns
 from warning.feeds.encoding import detect_encoding
 from warning.feeds.telegram import flatten_text
@@ -114,9 +121,105 @@ def test_feeds_csv_over_long_field_is_one_bad_row(tmp_path, monkeypatch) -> None
         path.write_text("id,text\n1,ok\n2," + "x" * 5000 + "\n3,fine\n", encoding="utf-8")
         feed = open_feed(path)
         assert [r.values["id"] for r in _good(feed)] == ["1", "3"]
-        assert "field larger than field limit" in _bad(feed)[3]
+        assert "a field over 1,000 characters (line 3: the whole record" in _bad(feed)[3]
     finally:
         csv.field_size_limit(old)
+
+
+def _numbered(ids, broken=None):
+    """CSV lines ``id,post number id,01.05.2024 10:00`` for ``ids``; ``broken`` maps an id to
+    the line written instead."""
+    broken = broken or {}
+    return "".join(broken.get(i, f"{i},post number {i},01.05.2024 10:00") + "\n" for i in ids)
+
+
+def test_feeds_csv_a_stray_quote_costs_its_own_line_only(tmp_path) -> None:
+    path = tmp_path / "stray.csv"
+    path.write_text("id,text,date\n" + _numbered(range(1, 301), {
+        6: '6,"unclosed quote here,01.05.2024 10:00',      # line 7: never closed
+        40: '40,"another stray,01.05.2024 10:00',           # line 41: closes at line 90
+        89: '89,he said "hi" there,01.05.2024 10:00',       # a quote inside a field: fine
+        150: '150,"a post ""quoted"" right,\nover two lines",01.05.2024 10:00',
+    }), encoding="utf-8")
+    feed = open_feed(path)
+    good = _good(feed)
+    assert [int(r.values["id"]) for r in good] == [i for i in range(1, 301) if i not in (6, 40)]
+    by_id = {r.values["id"]: r for r in good}
+    assert by_id["7"].line == 8 and by_id["89"].values["text"] == 'he said "hi" there'
+    assert by_id["150"].values["text"] == 'a post "quoted" right,\nover two lines'
+    assert by_id["151"].line == 153
+    bad = _bad(feed)
+    assert set(bad) == {7, 41}
+    assert "not readable as CSV" in bad[7] and "reading goes on at line 8" in bad[7]
+    assert "lines 41-" in bad[41]
+
+
+def test_feeds_csv_a_huge_quoted_field_over_many_lines_is_one_rejected_record(
+        tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("warning.feeds.csv_reader.FIELD_LIMIT", 1000)
+    import csv
+
+    old = csv.field_size_limit(1000)
+    try:
+        path = tmp_path / "huge.csv"
+        path.write_text("id,text,date\n1,first post,01.05.2024 10:00\n2,\"" + "a,b,c\n" * 600
+                        + '",01.05.2024 10:00\n3,third post,01.05.2024 10:00\n'
+                        '4,fourth post,01.05.2024 10:00\n', encoding="utf-8")
+        feed = open_feed(path)
+        assert [(r.line, r.values["id"]) for r in _good(feed)] == [(2, "1"), (604, "3"),
+                                                                    (605, "4")]
+        bad = _bad(feed)
+        assert list(bad) == [3]
+        assert "a field over 1,000 characters (lines 3-603: the whole record" in bad[3]
+        # the same field, never closed: only its first line is lost
+        path.write_text("id,text,date\n1,first post,01.05.2024 10:00\n2,\"" + "a,b,c\n" * 600,
+                        encoding="utf-8")
+        rows = _rows(open_feed(path))
+        assert rows[1].line == 3 and "not readable as CSV" in rows[1].error
+        assert len(rows) == 601 and rows[2].values == {"id": "a", "text": "b", "date": "c"}
+    finally:
+        csv.field_size_limit(old)
+
+
+def test_feeds_csv_one_column_file_keeps_lines_with_commas(tmp_path) -> None:
+    path = tmp_path / "onecol.csv"
+    path.write_text('text\nhello, world\nСалам, баарына; кандайсыңар\nok\n"quoted, with '
+                    'comma"\n"Quote" he said, twice\n"not closed, and more\nlast, one\n',
+                    encoding="utf-8")
+    feed = open_feed(path)
+    assert any("delimiter: none" in n and "single column" in n for n in feed.notes)
+    assert not any("delimiter: comma" in n for n in feed.notes)
+    rows = _rows(feed)
+    assert all(r.error is None for r in rows)
+    assert [(r.line, r.values["text"]) for r in rows] == [
+        (2, "hello, world"), (3, "Салам, баарына; кандайсыңар"), (4, "ok"),
+        (5, "quoted, with comma"), (6, '"Quote" he said, twice'),
+        (7, '"not closed, and more'), (8, "last, one")]
+    given = open_feed(path, delimiter=",")
+    assert any("delimiter: comma (as given)" in n for n in given.notes)
+
+
+def test_feeds_csv_joined_exports_repeated_headers(tmp_path) -> None:
+    path = tmp_path / "joined.csv"
+    path.write_text("id,text,author\n1,hello there,aibek\n"
+                    "id,text,author\n2,second post,nurlan\n"
+                    "id,author,text\n3,timur,you are all stupid idiots\n"
+                    "4,dana,and the fourth\n", encoding="utf-8")
+    feed = open_feed(path)
+    rows = _rows(feed)
+    good = [(r.line, r.values) for r in rows if r.error is None]
+    assert good == [
+        (2, {"id": "1", "text": "hello there", "author": "aibek"}),
+        (4, {"id": "2", "text": "second post", "author": "nurlan"}),
+        (6, {"id": "3", "text": "you are all stupid idiots", "author": "timur"}),
+        (7, {"id": "4", "text": "and the fourth", "author": "dana"})]
+    bad = {r.line: r for r in rows if r.error}
+    assert set(bad) == {3, 5} and {r.reason for r in bad.values()} == {"repeated header"}
+    assert "another order" in bad[5].error
+    other = tmp_path / "other.csv"
+    other.write_text("id,text,author\n1,a,b\nid,text,author,likes\n2,c,d,5\n",
+                     encoding="utf-8")
+    assert "another header with other columns" in _bad(open_feed(other))[3]
 
 
 def test_feeds_mostly_utf8_file_keeps_utf8_and_rejects_the_odd_row(tmp_path) -> None:
@@ -220,6 +323,80 @@ def test_feeds_columns_detection_says_what_it_picked() -> None:
     assert any("time column: Created At" in n and "also seen: Date" in n for n in notes)
     _, notes = pick_columns(["text"])
     assert any("no time column" in n for n in notes)
+
+
+_AUTHOR_NAMES = ["Отправитель", "Никнейм", "Имя пользователя", "Автор поста", "Логин", "Профиль",
+                 "Ссылка на профиль", "Username (@)", "author_handle", "from_name", "owner_id",
+                 "signer_id", "user_screen_name", "fromUser", "userId", "posted_by",
+                 "Автор сообщения", "ФИО", "Колдонуучу", "Колдонуучунун аты", "Аты-жөнү",
+                 "Жөнөтүүчү", "Foydalanuvchi", "Foydalanuvchi nomi", "Muallif", "Yuboruvchi",
+                 "Фойдаланувчи", "Пайдаланушы", "Пайдаланушы аты", "Жіберуші", "phone_number",
+                 "Получатель"]
+_NOT_AUTHOR_NAMES = ["from_date", "date_from", "channel_name", "chat", "page_name", "Имя канала",
+                     "Название канала", "Kanal nomi", "file_name", "user_followers_count",
+                     "Дата отправки", "likes", "reply_to_message_id", "media_type", "Тема",
+                     "nominal", "Page Category", "Total Interactions"]
+
+
+@pytest.mark.parametrize("name", _AUTHOR_NAMES)
+def test_feeds_columns_author_names_in_many_forms_and_languages(name) -> None:
+    mapping, notes = pick_columns(["id", "text", "date", "channel", name])
+    assert mapping.authors == [name]
+    assert any(n.startswith(f"author column(s): {name} (detected") for n in notes)
+
+
+@pytest.mark.parametrize("name", _NOT_AUTHOR_NAMES)
+def test_feeds_columns_time_channel_and_object_names_are_not_authors(name) -> None:
+    mapping, notes = pick_columns(["id", "text", "date", "channel", name])
+    assert mapping.authors == [] and mapping.text == "text"
+    assert any(n.startswith("warning: no author column found") and "--author-col" in n
+               for n in notes)
+
+
+def test_feeds_columns_author_col_adds_to_the_detected_ones() -> None:
+    columns = ["text", "author", "user_id", "Отправитель", "extra", "page_owner"]
+    mapping, notes = pick_columns(columns, ColumnOverrides(authors=["extra"]))
+    assert mapping.authors == ["author", "user_id", "Отправитель", "extra"]
+    assert any("author column(s): author, user_id, Отправитель, extra (detected: author, "
+               "user_id, Отправитель; named with --author-col: extra)" in n for n in notes)
+    # a column whose name could mean a person but is qualified is named as kept in clear
+    assert any(n.startswith("warning: kept in clear") and "page_owner" in n for n in notes)
+    mapping, notes = pick_columns(columns, ColumnOverrides(authors=["Отправитель"],
+                                                           not_authors=["user_id"]))
+    assert mapping.authors == ["author", "Отправитель"]
+    assert any("--not-author-col" in n and "user_id" in n and n.startswith("warning")
+               for n in notes)
+    with pytest.raises(FeedError, match="both to --author-col and to --not-author-col"):
+        pick_columns(columns, ColumnOverrides(authors=["author"], not_authors=["author"]))
+    with pytest.raises(FeedError, match="--author-col 'text' is the text column"):
+        pick_columns(columns, ColumnOverrides(authors=["text"]))
+    with pytest.raises(FeedError, match="--not-author-col 'nobody' is not a column"):
+        pick_columns(columns, ColumnOverrides(not_authors=["nobody"]))
+    # export presets keep their authors and gain the detected ones
+    preset = pick_columns(["text", "from", "Sender Phone"], preset=ColumnMap(
+        text="text", authors=["from"]))[0]
+    assert preset.authors == ["from", "Sender Phone"]
+
+
+def test_feeds_columns_a_headerless_file_is_named_without_quoting_its_data(tmp_path) -> None:
+    path = tmp_path / "noheader.csv"
+    path.write_text("1,Айбек Иванов,Уйгуры паразиты их надо выгнать,01.05.2024 14:30\n"
+                    "2,Нурлан,hello,02.05.2024 10:00\n", encoding="utf-8")
+    with pytest.raises(FeedError) as info:
+        open_feed(path)
+    message = str(info.value)
+    assert "the first row looks like data, not column names" in message
+    assert "header row" in message and "--text-col" in message
+    for value in ("Айбек", "паразиты", "01.05.2024", "Уйгуры"):
+        assert value not in message
+    # other messages cut and clean the names they list
+    odd = tmp_path / "odd.csv"
+    odd.write_text("likes,\"" + "x" * 80 + "\nmore\"\n1,2\n", encoding="utf-8")
+    with pytest.raises(FeedError) as info:
+        open_feed(odd, columns=ColumnOverrides(text="nothing"))
+    message = str(info.value)
+    assert "--text-col 'nothing' is not a column; its columns are: likes, xxx" in message
+    assert "x" * 41 not in message and "\n" not in message and "more" not in message
 
 
 # ---- JSONL -------------------------------------------------------------------------------------
@@ -379,7 +556,7 @@ def test_feeds_telegram_truncated_export_keeps_what_came_before(tmp_path, cut) -
     assert len(rows) > 10 and all(r.values for r in rows[:-1])
 
 
-def test_feeds_telegram_broken_json_in_the_middle_stops_with_a_line(tmp_path) -> None:
+def test_feeds_telegram_broken_json_in_the_middle_is_rejected_and_reading_goes_on(tmp_path) -> None:
     text = json.dumps(_telegram_export(_MESSAGES), ensure_ascii=False, indent=1)
     broken = text.replace('"id": 3,', '"id": 3,,', 1)
     path = tmp_path / "result.json"
@@ -387,6 +564,62 @@ def test_feeds_telegram_broken_json_in_the_middle_stops_with_a_line(tmp_path) ->
     rows = _rows(open_feed(path))
     assert [r.values["id"] for r in rows[:2]] == ["1", "2"]
     assert "broken JSON" in rows[2].error and rows[2].line > 1
+    # the messages after it are read again (4 has a text that is not text, 5 is fine)
+    assert [r.values["id"] for r in rows[3:]] == ["4", "5"] and rows[4].error is None
+
+
+def _many(n, start=1):
+    return [{**_MESSAGES[0], "id": i, "text": f"message {i}"} for i in range(start, start + n)]
+
+
+def test_feeds_telegram_a_broken_message_costs_only_itself(tmp_path) -> None:
+    text = json.dumps(_telegram_export(_many(200)), ensure_ascii=False, indent=1)
+    broken = text.replace('"text": "message 90"', '"text": "message 90" "oops"', 1)
+    path = tmp_path / "result.json"
+    path.write_text(broken, encoding="utf-8")
+    rows = _rows(open_feed(path))
+    assert len(rows) == 200
+    assert [int(r.values["id"]) for r in rows if r.error is None] == \
+        [i for i in range(1, 201) if i != 90]
+    bad = [r for r in rows if r.error]
+    assert len(bad) == 1 and bad[0].count == 1 and bad[0].lost_lines == 0
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[bad[0].line - 1].strip() == "{" and '"id": 90' in lines[bad[0].line]
+    assert "reading went on at the next message" in bad[0].error
+    after = next(r for r in rows if r.values and r.values["id"] == "91")
+    assert f"(line {after.line})" in bad[0].error
+
+
+def test_feeds_telegram_recovery_follows_the_next_chat_of_a_full_export(tmp_path) -> None:
+    data = {"about": "export", "chats": {"about": "chats", "list": [
+        _telegram_export(_many(3), name="A"),
+        {"name": "Aibek Nurlanov", "type": "personal_chat", "id": 4242,
+         "messages": _many(2, start=10)}]}}
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    path = tmp_path / "result.json"
+    path.write_text(text.replace('"text": "message 3"', '"text": "message 3" x', 1),
+                    encoding="utf-8")
+    feed = open_feed(path)
+    rows = _rows(feed)
+    assert [(r.values or {}).get("id") for r in rows] == ["1", "2", None, "10", "11"]
+    assert "another" in rows[2].error and "'Aibek Nurlanov'" in rows[2].error
+    assert rows[3].values["channel"] == "Aibek Nurlanov"
+    assert rows[3].values["channel_id"] == "4242"
+    assert rows[3].private == ("channel", "channel_id") and rows[0].private == ()
+    assert any("personal chats" in n for n in feed.notes)
+
+
+def test_feeds_telegram_cut_short_counts_the_lines_it_could_not_read(tmp_path) -> None:
+    text = json.dumps(_telegram_export(_many(50)), ensure_ascii=False, indent=1)
+    cut = text[: text.index('"text": "message 30"') + 12]
+    path = tmp_path / "result.json"
+    path.write_text(cut, encoding="utf-8")
+    rows = _rows(open_feed(path))
+    assert len(rows) == 30 and all(r.error is None for r in rows[:29])
+    total = cut.count("\n") + 1
+    last = rows[-1]
+    assert last.lost_lines == total - last.line + 1
+    assert f"({last.lost_lines} lines) unreadable" in last.error
 
 
 def test_feeds_telegram_older_export_without_unix_time(tmp_path) -> None:
@@ -448,6 +681,33 @@ def test_feeds_format_follows_content_not_name(tmp_path) -> None:
         open_feed(tmp_path / "missing.csv")
     with pytest.raises(FeedError, match="unknown input format"):
         open_feed(jsonl, format="xml")
+
+
+def test_feeds_spreadsheets_and_archives_are_named_not_read(tmp_path) -> None:
+    import zipfile
+
+    book = tmp_path / "book.xlsx"
+    with zipfile.ZipFile(book, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", "<x>Айбек Иванов</x>" * 50)
+    renamed = tmp_path / "posts.csv"
+    renamed.write_bytes(book.read_bytes())
+    for path, format in ((book, None), (renamed, None), (renamed, "csv"), (book, "jsonl")):
+        with pytest.raises(FeedError) as info:
+            open_feed(path, format=format)
+        message = str(info.value)
+        assert "this is an Excel/spreadsheet file" in message
+        assert "save it as CSV (UTF-8)" in message and "scan that" in message
+        assert "PK" not in message and "Айбек" not in message and "\x00" not in message
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    with pytest.raises(FeedError, match=r"\(an old Excel workbook \(\.xls\).*save it as CSV"):
+        open_feed(old)
+    archive = tmp_path / "export.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("posts.csv", "text\nhello\n")
+    with pytest.raises(FeedError, match="a ZIP archive, not a text export; unpack it"):
+        open_feed(archive)
 
 
 def test_feeds_chunks_bound_the_rows_held(tmp_path) -> None:

@@ -242,6 +242,50 @@ def test_scan_parquet_input_keeps_types_and_telegram_input(tmp_path, tiny_model)
     assert summary.rejected == {"not a post": 1}
 
 
+def _telegram_full_export(path: Path, cut: bool = False) -> Path:
+    def messages(start):
+        return [{"id": i, "type": "message", "date_unixtime": "1714552200", "from": "Aibek",
+                 "from_id": "user1", "text": "you stupid idiot"} for i in range(start, start + 3)]
+
+    data = {"about": "export", "chats": {"about": "", "list": [
+        {"name": "Кабар", "type": "public_channel", "id": 9, "messages": messages(1)},
+        {"name": "Nurlan Asanov", "type": "personal_chat", "id": 4242,
+         "messages": messages(10)}]}}
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    path.write_text(text[: text.index('"id": 12')] if cut else text, encoding="utf-8")
+    return path
+
+
+def test_scan_telegram_personal_chat_names_are_treated_like_authors(tmp_path, tiny_model,
+                                                                    ) -> None:
+    source = _telegram_full_export(tmp_path / "result.json")
+    summary = _scan(tmp_path, tiny_model, source, out="tg.csv")
+    frame = pd.read_csv(tmp_path / "tg.csv", dtype=str)
+    assert list(frame["channel"][:3]) == ["Кабар"] * 3 and list(frame["channel_id"][:3]) == \
+        ["9"] * 3
+    assert set(frame["channel"][3:]) == {pseudonymise("Nurlan Asanov", KEY.encode())}
+    assert set(frame["channel_id"][3:]) == {pseudonymise("4242", KEY.encode())}
+    assert "Nurlan" not in (tmp_path / "tg.csv").read_text(encoding="utf-8")
+    assert any("personal chats" in n for n in summary.notes)
+    _scan(tmp_path, tiny_model, source, out="drop.csv", authors="drop")
+    dropped = pd.read_csv(tmp_path / "drop.csv", dtype=str, keep_default_na=False)
+    assert list(dropped["channel"]) == ["Кабар"] * 3 + [""] * 3
+    _scan(tmp_path, tiny_model, source, out="keep.csv", authors="keep")
+    assert pd.read_csv(tmp_path / "keep.csv", dtype=str)["channel"][3] == "Nurlan Asanov"
+
+
+def test_scan_counts_the_lines_of_a_telegram_export_it_could_not_read(tmp_path,
+                                                                    tiny_model) -> None:
+    source = _telegram_full_export(tmp_path / "result.json", cut=True)
+    summary = _scan(tmp_path, tiny_model, source, out="tg.csv")
+    assert summary.rows_scored == 5 and summary.rejected == {"unreadable": 1}
+    assert summary.lines_unreadable >= 1
+    assert any(line.startswith(f"lost:     {summary.lines_unreadable} lines unreadable")
+               for line in summary.lines())
+    rejects = (tmp_path / "tg.rejects.csv").read_text(encoding="utf-8")
+    assert f"({summary.lines_unreadable} lines) unreadable" in rejects
+
+
 def test_scan_refuses_to_overwrite_or_to_ignore_an_interrupted_scan(tmp_path, tiny_model,
                                                                     monkeypatch) -> None:
     source = _feed_csv(tmp_path / "feed.csv", n=30)
@@ -311,6 +355,27 @@ def test_scan_resume_refused_when_input_options_key_or_model_change(tmp_path, ti
         (tmp_path / "full.rejects.csv").read_bytes()
     assert (resumed.rows_read, resumed.rejected, resumed.flagged) == \
         (full.rows_read, full.rejected, full.flagged)
+
+
+def test_scan_resume_refused_when_the_arithmetic_or_the_batch_changes(tmp_path, tiny_model,
+                                                                     monkeypatch) -> None:
+    source = _feed_csv(tmp_path / "feed.csv", n=30)
+    monkeypatch.setenv("WARNING_PRECISION", "float32")
+    _interrupt_after(monkeypatch, chunks=1)
+    with pytest.raises(RuntimeError):
+        _scan(tmp_path, tiny_model, source, chunk_rows=10)
+    monkeypatch.undo()
+    monkeypatch.setenv("WARNING_PSEUDONYM_KEY", KEY)
+    monkeypatch.setenv("WARNING_PRECISION", "bfloat16")
+    with pytest.raises(ScanError, match=r"WARNING_PRECISION \(as resolved\) was 'float32', "
+                                        r"now 'bfloat16'"):
+        _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True)
+    monkeypatch.setenv("WARNING_PRECISION", "float32")
+    monkeypatch.setenv("WARNING_SCAN_BATCH", "8")
+    with pytest.raises(ScanError, match="WARNING_SCAN_BATCH was 64, now 8"):
+        _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True)
+    monkeypatch.delenv("WARNING_SCAN_BATCH")
+    assert _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True).resumed_at_chunk == 1
 
 
 def test_scan_resume_after_a_killed_process_equals_a_full_run(tmp_path, tiny_model_dir,
@@ -385,6 +450,45 @@ def test_scan_command_prints_notes_and_summary(tmp_path, tiny_model_dir, capsys)
     assert "scored:   13 posts with baseline@test" in out and "rejected: 5" in out
     row = json.loads((tmp_path / "out.jsonl").read_text().splitlines()[0])
     assert "message" not in row and set(LABELS) <= {k[6:] for k in row if k.startswith("score_")}
+
+
+def test_scan_command_author_col_adds_to_the_detected_authors(tmp_path, tiny_model_dir,
+                                                              capsys) -> None:
+    source = tmp_path / "authors.csv"
+    source.write_text("text,author,user_id,Отправитель,Подпись\n"
+                      "hello there,Aibek,user777,Айбек Иванов,Aibek I.\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    code = main(["scan", str(source), "-o", str(out), "--model", str(tiny_model_dir),
+                 "--author-col", "Подпись", "--quiet"])
+    assert code == 0
+    row = pd.read_csv(out, dtype=str).iloc[0]
+    for column, name in (("author", "Aibek"), ("user_id", "user777"),
+                         ("Отправитель", "Айбек Иванов"), ("Подпись", "Aibek I.")):
+        assert row[column] == pseudonymise(name, KEY.encode())
+    text = out.read_text(encoding="utf-8")
+    assert "Aibek" not in text and "Айбек" not in text and "user777" not in text
+    code = main(["scan", str(source), "-o", str(tmp_path / "o2.csv"), "--model",
+                 str(tiny_model_dir), "--not-author-col", "user_id"])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "scan: author columns pseudonymised (keyed hash): author, Отправитель" in captured.err
+    assert "warning: kept in clear as asked (--not-author-col)" in captured.err
+    assert "authors:  pseudonymise (author, Отправитель)" in captured.out
+    assert pd.read_csv(tmp_path / "o2.csv", dtype=str)["user_id"][0] == "user777"
+
+
+def test_scan_joined_exports_keep_texts_and_authors_in_their_columns(tmp_path,
+                                                                      tiny_model) -> None:
+    source = tmp_path / "joined.csv"
+    source.write_text("id,text,author\n1,hello there,aibek\nid,author,text\n"
+                      "2,nurlan,you are all stupid idiots\n", encoding="utf-8")
+    summary = _scan(tmp_path, tiny_model, source, out="out.csv")
+    frame = pd.read_csv(tmp_path / "out.csv", dtype=str)
+    assert list(frame["text"]) == ["hello there", "you are all stupid idiots"]
+    assert list(frame["author"]) == [pseudonymise(a, KEY.encode()) for a in ("aibek", "nurlan")]
+    assert summary.rejected == {"repeated header": 1} and summary.rows_scored == 2
+    rejects = (tmp_path / "out.rejects.csv").read_text(encoding="utf-8")
+    assert "3,,repeated header,a repeated header row with the columns in another order" in rejects
 
 
 def test_scan_command_errors_name_the_file_and_the_flag(tmp_path, tiny_model_dir,

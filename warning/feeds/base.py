@@ -34,8 +34,13 @@ class FeedRow:
         error: Why the record could not be read, or None.
         count: Input records this stands for: more than one only for a block lost at once (a
             damaged Parquet row group).
-        reason: The kind of problem, for counting: ``unreadable`` or ``not a post`` (a
-            Telegram service message).
+        reason: The kind of problem, for counting: ``unreadable``, ``repeated header`` (a CSV
+            row repeating the header) or ``not a post`` (a Telegram service message).
+        lost_lines: Lines of the file that could not be read into any record (a Telegram
+            export broken beyond repair from this point on); counted apart in the summary.
+        private: Fields of this row that name a person although their column is not an
+            author column (the chat name and id of a Telegram personal chat): the scan treats
+            them as it treats the author columns.
     """
 
     line: int
@@ -43,6 +48,8 @@ class FeedRow:
     error: str | None = None
     count: int = 1
     reason: str = "unreadable"
+    lost_lines: int = 0
+    private: tuple[str, ...] = ()
 
 
 @dataclass

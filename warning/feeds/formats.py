@@ -1,9 +1,12 @@
 """Which reader a file needs, decided from its first bytes (then its name), and opening it.
 
-Content wins over the file name, because exports are often renamed: ``PAR1`` is Parquet; a
-first line holding a whole JSON object is JSONL; a JSON object that mentions ``messages`` or
-``chats`` near the start is a Telegram Desktop export; other text is CSV (a CrowdTangle-style
-header is recognised by the CSV reader). ``--format`` overrides all of this.
+Content wins over the file name, because exports are often renamed. A spreadsheet
+(``.xlsx``, ``.xls``, ``.ods``), a ZIP or gzip archive or a PDF is recognised by its first
+bytes and refused with what to do (save as CSV, unpack), never read as text, also with
+``--format``. ``PAR1`` is Parquet; a first line holding a whole JSON object is JSONL; a JSON
+object that mentions ``messages`` or ``chats`` near the start is a Telegram Desktop export;
+other text is CSV (a CrowdTangle-style header is recognised by the CSV reader). ``--format``
+overrides all of this.
 
 Example:
     >>> feed = open_feed("export/result.json")   # doctest: +SKIP
@@ -21,9 +24,49 @@ from .columns import ColumnOverrides
 from .encoding import detect_encoding, read_sample
 from .telegram import looks_like_telegram
 
-__all__ = ["FORMATS", "detect_format", "open_feed"]
+__all__ = ["FORMATS", "binary_kind", "detect_format", "open_feed"]
 
 FORMATS = ("csv", "crowdtangle", "jsonl", "parquet", "telegram")
+
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def binary_kind(sample: bytes) -> str | None:
+    """What a file that is not text (nor Parquet) is, from its first bytes, in words; None
+    for anything else.
+
+    Example:
+        >>> binary_kind(b"PK\\x03\\x04" + b"[Content_Types].xml xl/workbook.xml")
+        'an Excel workbook (.xlsx)'
+    """
+    if sample.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        if b"xl/" in sample:
+            return "an Excel workbook (.xlsx)"
+        if b"opendocument.spreadsheet" in sample:
+            return "a LibreOffice/OpenOffice spreadsheet (.ods)"
+        if b"word/" in sample or b"opendocument.text" in sample:
+            return "a word-processor document (.docx or .odt)"
+        return "a ZIP archive"
+    if sample.startswith(_OLE):
+        return "an old Excel workbook (.xls) or another Microsoft Office file"
+    if sample.startswith(b"\x1f\x8b"):
+        return "a gzip-compressed file"
+    if sample.startswith(b"%PDF"):
+        return "a PDF document"
+    return None
+
+
+def _refuse_binary(path: Path, sample: bytes) -> None:
+    kind = binary_kind(sample)
+    if kind is None:
+        return
+    if "spreadsheet" in kind or "Excel" in kind:
+        raise FeedError(f"{path}: this is an Excel/spreadsheet file ({kind}); save it as CSV "
+                        f"(UTF-8) (File > Save As > CSV UTF-8) and scan that")
+    what = "unpack it and scan the file inside" if "archive" in kind or "gzip" in kind else \
+        "export the posts as CSV (UTF-8) or JSON Lines and scan that"
+    raise FeedError(f"{path}: this is {kind}, not a text export; {what}")
 
 
 def detect_format(path: Path | str) -> str:
@@ -38,6 +81,7 @@ def detect_format(path: Path | str) -> str:
     sample = read_sample(path)
     if not sample.strip():
         raise FeedError(f"{path}: the file is empty")
+    _refuse_binary(path, sample)
     if sample.startswith(b"PAR1"):
         return "parquet"
     suffix = path.suffix.lower()
@@ -92,6 +136,8 @@ def open_feed(path: Path | str, format: str | None = None,
         raise FeedError(f"unknown input format {format!r}; known: {', '.join(FORMATS)}")
     elif not path.is_file():
         raise FeedError(f"input file {path} not found")
+    elif format != "parquet":
+        _refuse_binary(path, read_sample(path, 4096))
     if format in ("csv", "crowdtangle"):
         feed: Feed = CsvFeed(path, columns, encoding=encoding, delimiter=delimiter,
                              presets=True)

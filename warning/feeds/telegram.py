@@ -10,8 +10,18 @@ A message's ``text`` is a string or a list of pieces (strings and entities such 
 ``{"type": "bold", "text": "..."}``); the pieces are joined. Each message becomes a row with the
 columns :data:`COLUMNS`: the chat's name is the ``channel``, ``date_unixtime`` (UTC; ``date``
 in older exports, local time) the time, and ``from``, ``from_id`` and ``forwarded_from`` are
-author columns. Service messages (joins, pins, calls) are rejected as not posts. A file cut
-short, or broken JSON, ends the reading with one rejected record saying where; every message
+author columns. Service messages (joins, pins, calls) are rejected as not posts.
+
+In a **personal chat** (``personal_chat``, ``saved_messages``) the chat's name and id are the
+other person's name and user id, so in those rows ``channel`` and ``channel_id`` are marked
+private (:attr:`FeedRow.private`) and the scan pseudonymises (or drops, or keeps) them as it
+does the authors; channels and groups keep their names.
+
+**Broken JSON.** A message that cannot be decoded is rejected with the lines it spans, and
+reading goes on at the next message (the next ``{"id": ..., "type": ...`` object; when that
+lies in another chat of a full export, the chat's name, type and id are taken from the lines
+skipped). When no message follows (a file cut short, or broken beyond repair), the rejected
+record says how many lines could not be read (:attr:`FeedRow.lost_lines`); every message
 before it is kept.
 
 Example:
@@ -40,6 +50,19 @@ COLUMNS = ["id", "type", "date", "date_unixtime", "edited", "from", "from_id",
            "forwarded_from", "reply_to_message_id", "media_type", "text", "channel",
            "channel_id"]
 _WS = regex.compile(r"[ \t\r\n]*")
+#: Where a message object starts (Telegram Desktop writes ``id`` then ``type`` first).
+_MESSAGE_START = regex.compile(r'\{\s*"id"\s*:\s*-?\d+\s*,\s*"type"\s*:')
+_MESSAGES_KEY = regex.compile(r'"messages"\s*:\s*\[')
+_CHAT_BOUNDARY = regex.compile(r'\]\s*\}\s*,\s*\{|"list"\s*:\s*\[\s*\{')
+_CHAT_FIELDS = {
+    "name": regex.compile(r'"name"\s*:\s*("(?:[^"\\]|\\.)*"|null)'),
+    "type": regex.compile(r'"type"\s*:\s*("(?:[^"\\]|\\.)*")'),
+    "id": regex.compile(r'"id"\s*:\s*(-?\d+)'),
+}
+#: Text kept of a skipped span, to find a new chat's name in it.
+_TAIL = 1 << 16
+#: Chat types whose name and id are a person's.
+PERSONAL_CHATS = frozenset({"personal_chat", "private", "saved_messages"})
 _DECODER = json.JSONDecoder()
 _BLOCK = 1 << 16
 #: Largest single JSON value held in memory (characters).
@@ -50,6 +73,10 @@ class _JsonError(Exception):
     def __init__(self, message: str, line: int) -> None:
         super().__init__(message)
         self.line = line
+
+
+class _Stop(Exception):
+    """Nothing more can be read (the rejected record saying so was returned)."""
 
 
 class _JsonStream:
@@ -116,6 +143,33 @@ class _JsonStream:
             self._advance(end)
             return value
 
+    def resync(self) -> tuple[bool, str]:
+        """Move past the broken value at the current position to the start of the next
+        message object: (True, the end of the text skipped), or (False, ...) at the end of the
+        file. Holds one block at a time, whatever the length skipped."""
+        tail, start = "", self.pos + 1
+        while True:
+            match = _MESSAGE_START.search(self.buf, min(start, len(self.buf)))
+            if match:
+                tail = (tail + self.buf[self.pos : match.start()])[-_TAIL:]
+                self._advance(match.start())
+                return True, tail
+            keep = min(max(start, len(self.buf) - 256), len(self.buf))  # a start may straddle
+            tail = (tail + self.buf[self.pos : keep])[-_TAIL:]
+            self._advance(keep)
+            if not self._fill():
+                tail = (tail + self.buf[self.pos :])[-_TAIL:]
+                self._advance(len(self.buf))
+                return False, tail
+            start = self.pos
+
+    def skip_to_end(self) -> None:
+        """Count the lines left, reading to the end of the file."""
+        while True:
+            self._advance(len(self.buf))
+            if not self._fill():
+                return
+
 
 def flatten_text(text: Any) -> str | None:
     """A message's text as one string: strings and entity pieces joined; None when it is
@@ -174,6 +228,10 @@ class TelegramFeed(Feed):
                            authors=["from", "from_id", "forwarded_from"])
         self.mapping, picked = pick_columns(self.columns, overrides, str(self.path), preset)
         self.notes.append(f"Telegram Desktop export: {self.mapping.describe()}")
+        if any(f'"type": "{kind}"'.encode() in sample for kind in PERSONAL_CHATS):
+            self.notes.append("personal chats: their name and id (the other person's) are in "
+                              "channel and channel_id, so in their rows those are "
+                              "pseudonymised (or left out, or kept) like the author columns")
         if time == "date":
             self.notes.append("messages have no date_unixtime (an older export): their local "
                               "times are read in WARNING_TIMEZONE")
@@ -187,15 +245,21 @@ class TelegramFeed(Feed):
             try:
                 stream.take("{")
                 yield from self._object(stream, {}, "top")
+            except _Stop:
+                pass
             except _JsonError as exc:
-                yield FeedRow(exc.line, None, f"{exc}; nothing after it could be read")
+                stream.skip_to_end()
+                lost = max(stream.line - exc.line + 1, 1)
+                yield FeedRow(exc.line, None, f"{exc}; nothing after it could be read: lines "
+                                              f"{exc.line}-{stream.line} ({lost:,} lines) "
+                                              f"unreadable", lost_lines=lost)
         self._handle, self._finished = None, True
 
     def _object(self, stream: _JsonStream, chat: dict[str, Any],
                 level: str) -> Iterator[FeedRow]:
         """The members of an object whose ``{`` was taken: messages are walked, the chat's
-        name and id kept, ``chats``/``left_chats`` (at the top) and their ``list`` entered,
-        other values decoded and dropped."""
+        name, type and id kept, ``chats``/``left_chats`` (at the top) and their ``list``
+        entered, other values decoded and dropped."""
         first = True
         while stream.peek() != "}":
             if not first:
@@ -225,21 +289,67 @@ class TelegramFeed(Feed):
                 stream.take("]")
             else:
                 value = stream.value()
-                if key in ("name", "id"):
+                if key in ("name", "id", "type"):
                     chat[key] = value
         stream.take("}")
 
     def _messages(self, stream: _JsonStream, chat: dict[str, Any]) -> Iterator[FeedRow]:
-        first = True
-        while stream.peek() != "]":
-            if not first:
-                stream.take(",")
-            first = False
-            stream.peek()
-            line = stream.line
-            message = stream.value()
+        after_message = False
+        while True:
+            try:
+                char = stream.peek()
+                if char == "]":
+                    break
+                if after_message and char == ",":
+                    stream.take(",")
+                elif after_message and char != "{":  # a missing comma costs nothing
+                    found = repr(char) if char else "the end of the file (cut short?)"
+                    raise _JsonError(f"expected ',' or ']' at line {stream.line}, found "
+                                     f"{found}", stream.line)
+                stream.peek()
+                line = stream.line
+                message = stream.value()
+            except _JsonError as exc:
+                row, found = self._recover(stream, chat, exc)
+                yield row
+                if not found:
+                    raise _Stop from None
+                after_message = False
+                continue
+            after_message = True
             yield self._row(line, message, chat)
         stream.take("]")
+
+    def _recover(self, stream: _JsonStream, chat: dict[str, Any], exc: _JsonError,
+                 ) -> tuple[FeedRow, bool]:
+        """The rejected record for a broken message, and whether another message follows: the
+        stream is then moved to it (and ``chat`` to the chat it is in)."""
+        start = exc.line
+        found, skipped = stream.resync()
+        if not found:
+            lost = max(stream.line - start + 1, 1)
+            return FeedRow(start, None, f"{exc}; nothing after it could be read: lines "
+                                        f"{start}-{stream.line} ({lost:,} lines) unreadable",
+                           lost_lines=lost), False
+        end = max(stream.line - 1, start)
+        others = len(_MESSAGE_START.findall(skipped[1:]))
+        note = ""
+        keys = list(_MESSAGES_KEY.finditer(skipped))
+        if keys:
+            header = skipped[: keys[-1].start()]
+            bounds = list(_CHAT_BOUNDARY.finditer(header))
+            header = header[bounds[-1].end() :] if bounds else header
+            chat.clear()
+            for field, pattern in _CHAT_FIELDS.items():
+                match = pattern.search(header)
+                if match:
+                    chat[field] = json.loads(match.group(1))
+            note = f"; the lines skipped end one chat and start another ({chat.get('name')!r})"
+        span = f"lines {start}-{end}" if end > start else f"line {start}"
+        lost = f" (and about {others} more message(s) in them)" if others else ""
+        return FeedRow(start, None, f"{exc}; {span} left out{lost}, reading went on at the "
+                                    f"next message (line {stream.line}){note}",
+                       count=1 + others), True
 
     def _row(self, line: int, message: Any, chat: dict[str, Any]) -> FeedRow:
         if not isinstance(message, dict):
@@ -247,14 +357,17 @@ class TelegramFeed(Feed):
         values = {name: _text_value(message.get(name)) for name in COLUMNS}
         values["channel"] = _text_value(chat.get("name"))
         values["channel_id"] = _text_value(chat.get("id"))
+        private = ("channel", "channel_id") if chat.get("type") in PERSONAL_CHATS else ()
         text = flatten_text(message.get("text", ""))
         values["text"] = text
         if message.get("type", "message") != "message":
             action = message.get("action") or message.get("type")
-            return FeedRow(line, values, f"a service message ({action})", reason="not a post")
+            return FeedRow(line, values, f"a service message ({action})", reason="not a post",
+                           private=private)
         if text is None:
-            return FeedRow(line, values, "text is neither a string nor a list of pieces")
+            return FeedRow(line, values, "text is neither a string nor a list of pieces",
+                           private=private)
         bad = next((b for b in map(bad_bytes, (v for v in values.values() if v)) if b), None)
         if bad:
-            return FeedRow(line, values, f"not valid UTF-8 (bytes {bad})")
-        return FeedRow(line, fix_surrogates(values))
+            return FeedRow(line, values, f"not valid UTF-8 (bytes {bad})", private=private)
+        return FeedRow(line, fix_surrogates(values), private=private)
