@@ -150,7 +150,9 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             authors="keep" if args.keep_authors else "drop" if args.drop_authors
             else "pseudonymise",
             keep_text=not args.no_text, chunk_rows=args.chunk_size, max_chars=args.max_chars,
-            resume=args.resume, force=args.force)
+            resume=args.resume, force=args.force, engine=args.engine,
+            ray_address=args.ray_address, ray_actors=args.ray_actors,
+            ray_cpus_per_actor=args.ray_cpus_per_actor)
         summary = scan(args.input, args.output, options, model_path=args.model,
                        progress=progress, log=note)
     except (FeedError, ScanError, ModelLoadError, ValueError, OSError) as exc:
@@ -158,6 +160,16 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         return 2
     for line in summary.lines():
         print(line)
+    if args.report is not None:
+        from .report import ReportError, default_report_path, write_report
+
+        path = args.report or default_report_path(args.output)
+        try:
+            write_report(args.output, path, model_path=args.model, log=note)
+        except (ReportError, ModelLoadError, ValueError, OSError) as exc:
+            print(f"error: the scan is written, but not the report: {exc}", file=sys.stderr)
+            return 2
+        print(f"report:   {path}")
     return 0
 
 
@@ -259,6 +271,20 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
                       help="longer texts go to the rejects file (default: "
                            "WARNING_SCAN_MAX_CHARS, 20000)")
     scan.add_argument("--quiet", "-q", action="store_true", help="no progress and no notes")
+    scan.add_argument("--report", nargs="?", const="", metavar="HTML",
+                      help="also write the HTML report (default path: OUTPUT's .report.html; "
+                           "see `warning report`)")
+    engine = scan.add_argument_group("engine (see the README, \"Running on a Ray cluster\")")
+    engine.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="where posts are scored: this process (default) or Ray Data "
+                             "actors (needs the 'scale' extra)")
+    engine.add_argument("--ray-address",
+                        help="Ray cluster to join, e.g. auto or ray://HEAD:10001 (default: "
+                             "RAY_ADDRESS, else a Ray started on this machine)")
+    engine.add_argument("--ray-actors", type=int,
+                        help="scoring actors (default: one per CPU of the cluster)")
+    engine.add_argument("--ray-cpus-per-actor", type=float, default=1.0,
+                        help="CPUs (and torch threads) per actor (default 1)")
     scan.set_defaults(func=_cmd_scan)
 
     alerts = sub.add_parser(
