@@ -197,6 +197,27 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .alerts import AlertConfig
+    from .classifier import ModelLoadError
+    from .report import ReportError, default_report_path, write_report
+
+    def note(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    output = args.output or default_report_path(args.scored)
+    try:
+        config = AlertConfig.from_settings(
+            windows=tuple(args.window) if args.window else None, timezone=args.timezone)
+        path = write_report(args.scored, output, config, model_path=args.model, top=args.top,
+                            explain=not args.no_explain, log=note)
+    except (ReportError, ModelLoadError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {path}")
+    return 0
+
+
 def _add_builtin(sub: argparse._SubParsersAction) -> None:
     score = sub.add_parser(
         "score", help="score posts: one JSON object per input, in input order",
@@ -323,6 +344,29 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
     alerts.add_argument("--id-col", help="post id column (default: the scan's)")
     alerts.add_argument("--text-col", help="text column for evidence (default: the scan's)")
     alerts.set_defaults(func=_cmd_alerts)
+
+    report = sub.add_parser(
+        "report", help="one HTML page from a scanned file: figures, plots, alerts, posts",
+        description="Writes a self-contained HTML report (opens offline, in any browser): "
+                    "summary figures, flagged shares over time per label and target group with "
+                    "the alerts marked, the alert table, the most severe posts with the words "
+                    "that drove their scores highlighted, a breakdown by language marking the "
+                    "languages the model is weak in, and the model's key figures.",
+    )
+    report.add_argument("scored", help="the output of `warning scan` (.parquet, .csv, .jsonl)")
+    report.add_argument("--output", "-o",
+                        help="the HTML file (default: SCORED's .report.html, beside it)")
+    report.add_argument("--model", "-m",
+                        help="the model folder that scored the file, for its card and the "
+                             "highlighted words (default: found by the name the file records)")
+    report.add_argument("--top", type=int, default=20, help="most severe posts shown (20)")
+    report.add_argument("--no-explain", action="store_true",
+                        help="do not highlight words (does not load the model)")
+    report.add_argument("--window", action="append", choices=("day", "week"),
+                        help="alert window length, repeatable (default: WARNING_ALERT_WINDOWS)")
+    report.add_argument("--timezone", help="time zone of days and weeks (default: "
+                                           "WARNING_TIMEZONE, UTC)")
+    report.set_defaults(func=_cmd_report)
 
 
 def _missing_plugin(name: str, error: Exception):
