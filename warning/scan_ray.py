@@ -31,6 +31,7 @@ import logging
 import os
 import pickle
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,6 +89,18 @@ def _model_lock() -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _data_context() -> Any:
+    """Ray Data's context for this process (made on first use)."""
+    import ray.data
+
+    with warnings.catch_warnings():
+        # Ray warns about its own deprecated field (use_push_based_shuffle) each time it builds
+        # the context, whatever the user set: nothing to act on
+        warnings.filterwarnings("ignore", category=DeprecationWarning,
+                                module=r"ray\.data\.context")
+        return ray.data.DataContext.get_current()
 
 
 class _ScoreActor:
@@ -215,7 +228,7 @@ class RayEngine(_Engine):
             yield index, None
         if not self._refs:
             return
-        context = ray.data.DataContext.get_current()
+        context = _data_context()
         saved = (context.execution_options.preserve_order, context.enable_progress_bars)
         # chunks come back in input order, so the part files and the resume state stay those
         # of the local engine; Ray's own bars would fight ours on the terminal
