@@ -177,7 +177,7 @@ def collect(scored: Path | str, config: AlertConfig, top: int = 20) -> tuple[Rep
                 lambda c: "(none)" if c in (None, "") else str(c))
             data.channels.update(channel_values)
         else:
-            channel_values = pd.Series(None, index=frame.index)
+            channel_values = pd.Series([None] * len(frame), index=frame.index, dtype=object)
         moments = pd.to_datetime(frame["posted_at"], utc=True, errors="coerce",
                                  format="ISO8601")
         local_days = moments.dt.tz_convert(config.timezone).dt.date

@@ -332,7 +332,8 @@ def _post(post: SeverePost, labels: list[str]) -> str:
                 parts.append(f'<mark class="m-{escape(name)}">{escape(name)}</mark>: '
                              + escape(", ".join(f"{_EDGES.sub('', w) or w} (+{v:.2f})"
                                                 for w, v in words)))
-        why = '<div class="why">Words that drove the scores: ' + "; ".join(parts) + "</div>"
+        if parts:
+            why = '<div class="why">Words that drove the scores: ' + "; ".join(parts) + "</div>"
     return f'<article class="post"><div class="head">{" · ".join(head)}</div>{body}{why}</article>'
 
 
