@@ -116,11 +116,7 @@ def _figure(value: str, what: str) -> str:
 
 
 def _alert_words(alert: Alert) -> str:
-    channel = "all channels" if alert.channel == ALL else f"channel {alert.channel}"
-    target = "all posts" if alert.target == ALL else f"posts that mention {alert.target}"
-    span = f"the {alert.window} of {alert.window_start}"
-    return (f"{alert.label} in {channel}, {target}, {span}: {alert.count:g} of {alert.volume:,} "
-            f"flagged ({alert.rate:.0%}) against {alert.baseline_rate:.1%} before")
+    return alert.describe()
 
 
 def _summary(data: ReportData, alerts: AlertReport | None, scan: dict[str, Any] | None) -> str:
