@@ -165,7 +165,8 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
         path = args.report or default_report_path(args.output)
         try:
-            write_report(args.output, path, model_path=args.model, log=note)
+            write_report(args.output, path, model_path=args.model,
+                         log=None if args.quiet else lambda m: print(m, file=sys.stderr))
         except (ReportError, ModelLoadError, ValueError, OSError) as exc:
             print(f"error: the scan is written, but not the report: {exc}", file=sys.stderr)
             return 2

@@ -5,7 +5,8 @@ What runs where:
 - The process that runs ``warning scan`` (the *driver*) reads the feed with the same readers as
   the local engine (the same column detection, line numbers and unreadable rows), in chunks of
   ``WARNING_SCAN_CHUNK_ROWS``, and puts each chunk into Ray's object store (which spills to
-  disk when it fills, so the driver's own memory holds one chunk).
+  disk when it fills, so the driver's own memory holds one chunk). It reads the whole feed
+  first (reading is fast next to scoring), then the scoring starts.
 - ``Dataset.map_batches`` sends the chunks to a pool of actors. Each actor loads the model
   once, from a copy of the model folder the driver sends with it (so the workers need the
   package installed, not the model), and scores each chunk with

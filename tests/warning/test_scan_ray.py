@@ -53,6 +53,27 @@ def test_scan_ray_engine_writes_what_the_local_engine_writes(tmp_path, local_ray
         (remote.rows_read, remote.rejected, remote.flagged, remote.risk, remote.times_missing)
     assert remote.chunks == local.chunks == 5 and ray_is_still_up(local_ray)
 
+    # a local scan stopped after two chunks is finished by the Ray engine: the same output
+    from warning.scanner import ChunkScorer
+
+    process = ChunkScorer.process
+    calls = []
+
+    def stop_at_the_third(self, rows):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("power cut")
+        return process(self, rows)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ChunkScorer, "process", stop_at_the_third)
+        with pytest.raises(RuntimeError, match="power cut"):
+            scan(feed, tmp_path / "resumed.parquet", ScanOptions(**common), model_path=BASELINE)
+    resumed = scan(feed, tmp_path / "resumed.parquet",
+                   ScanOptions(engine="ray", resume=True, **common), model_path=BASELINE)
+    assert resumed.resumed_at_chunk == 2
+    assert pq.read_table(tmp_path / "resumed.parquet").equals(a)
+
 
 def ray_is_still_up(ray) -> bool:
     """The scan joined the test's Ray and left it running (it did not start it)."""
