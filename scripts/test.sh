@@ -4,6 +4,6 @@
 # present; with CI=true its absence fails them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh "train,serve,dev"
+bash scripts/setup.sh "train,serve,dev,scale"
 .venv/bin/ruff check .
 .venv/bin/python -m pytest "$@"

@@ -74,6 +74,43 @@ def base_model_dir() -> Path:
         pytest.skip(str(exc))
 
 
+def _missing(message: str) -> None:
+    """Skip a test whose prerequisite is missing; fail it under CI, where it must run."""
+    if _under_ci():
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The headless browser for the report's browser test (Debian's ``chromium``, installed by
+    ``scripts/setup.sh``); skip when absent, fail under CI."""
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    _missing("chromium is not installed (bash scripts/setup.sh installs it with apt-get, or: "
+             "apt-get install chromium)")
+    raise AssertionError("unreachable")
+
+
+@pytest.fixture
+def local_ray():
+    """A Ray on this machine with 2 CPUs, shut down after the test; skip when the 'scale'
+    extra is absent, fail under CI."""
+    try:
+        import ray
+    except ImportError as exc:
+        _missing(f"the 'scale' extra is not installed ({exc}): pip install -e '.[scale]'")
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", ())
@@ -81,6 +118,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.data)
         if "base_model_dir" in names:
             item.add_marker(pytest.mark.base_model)
+        if "chromium" in names:
+            item.add_marker(pytest.mark.browser)
+        if "local_ray" in names:
+            item.add_marker(pytest.mark.ray)
 
 
 # ---- a tiny corpus and a tiny baseline, built once per session ---------------------------------

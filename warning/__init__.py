@@ -1,7 +1,8 @@
 """Early-warning classifier for hate speech, threats and extremist content in Central Asia.
 
 The public face is small; heavy libraries load only when a model is used, and the scanner,
-feed readers and alerts (``scan``, ``open_feed``, ``find_alerts``) load when first asked for.
+feed readers, alerts and report (``scan``, ``open_feed``, ``find_alerts``, ``write_report``)
+load when first asked for.
 
 Example:
     >>> from warning import LABELS, detect_language, find_targets
@@ -22,7 +23,7 @@ from .targets import find_targets
 __version__ = "0.1.0"
 
 _LAZY = {"scan": "scanner", "ScanOptions": "scanner", "open_feed": "feeds",
-         "find_alerts": "alerts", "AlertConfig": "alerts"}
+         "find_alerts": "alerts", "AlertConfig": "alerts", "write_report": "report"}
 
 
 def __getattr__(name: str) -> Any:
@@ -49,4 +50,5 @@ __all__ = [
     "normalize",
     "open_feed",
     "scan",
+    "write_report",
 ]

@@ -151,7 +151,9 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             authors="keep" if args.keep_authors else "drop" if args.drop_authors
             else "pseudonymise",
             keep_text=not args.no_text, chunk_rows=args.chunk_size, max_chars=args.max_chars,
-            resume=args.resume, force=args.force)
+            resume=args.resume, force=args.force, engine=args.engine,
+            ray_address=args.ray_address, ray_actors=args.ray_actors,
+            ray_cpus_per_actor=args.ray_cpus_per_actor)
         summary = scan(args.input, args.output, options, model_path=args.model,
                        progress=progress, log=note)
     except (FeedError, ScanError, ModelLoadError, ValueError, OSError) as exc:
@@ -159,6 +161,17 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         return 2
     for line in summary.lines():
         print(line)
+    if args.report is not None:
+        from .report import ReportError, default_report_path, write_report
+
+        path = args.report or default_report_path(args.output)
+        try:
+            write_report(args.output, path, model_path=args.model,
+                         log=None if args.quiet else lambda m: print(m, file=sys.stderr))
+        except (ReportError, ModelLoadError, ValueError, OSError) as exc:
+            print(f"error: the scan is written, but not the report: {exc}", file=sys.stderr)
+            return 2
+        print(f"report:   {path}")
     return 0
 
 
@@ -183,6 +196,27 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
     for line in report.lines():
         print(line)
     print("written: " + ", ".join(args.output))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .alerts import AlertConfig
+    from .classifier import ModelLoadError
+    from .report import ReportError, default_report_path, write_report
+
+    def note(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    output = args.output or default_report_path(args.scored)
+    try:
+        config = AlertConfig.from_settings(
+            windows=tuple(args.window) if args.window else None, timezone=args.timezone)
+        path = write_report(args.scored, output, config, model_path=args.model, top=args.top,
+                            explain=not args.no_explain, log=note)
+    except (ReportError, ModelLoadError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"report: {path}")
     return 0
 
 
@@ -264,6 +298,20 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
                       help="longer texts go to the rejects file (default: "
                            "WARNING_SCAN_MAX_CHARS, 20000)")
     scan.add_argument("--quiet", "-q", action="store_true", help="no progress and no notes")
+    scan.add_argument("--report", nargs="?", const="", metavar="HTML",
+                      help="also write the HTML report (default path: OUTPUT's .report.html; "
+                           "see `warning report`)")
+    engine = scan.add_argument_group("engine (see the README, \"Running on a Ray cluster\")")
+    engine.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="where posts are scored: this process (default) or Ray Data "
+                             "actors (needs the 'scale' extra)")
+    engine.add_argument("--ray-address",
+                        help="Ray cluster to join, e.g. auto or ray://HEAD:10001 (default: "
+                             "RAY_ADDRESS, else a Ray started on this machine)")
+    engine.add_argument("--ray-actors", type=int,
+                        help="scoring actors (default: one per CPU of the cluster)")
+    engine.add_argument("--ray-cpus-per-actor", type=float, default=1.0,
+                        help="CPUs (and torch threads) per actor (default 1)")
     scan.set_defaults(func=_cmd_scan)
 
     alerts = sub.add_parser(
@@ -303,6 +351,29 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
     alerts.add_argument("--id-col", help="post id column (default: the scan's)")
     alerts.add_argument("--text-col", help="text column for evidence (default: the scan's)")
     alerts.set_defaults(func=_cmd_alerts)
+
+    report = sub.add_parser(
+        "report", help="one HTML page from a scanned file: figures, plots, alerts, posts",
+        description="Writes a self-contained HTML report (opens offline, in any browser): "
+                    "summary figures, flagged shares over time per label and target group with "
+                    "the alerts marked, the alert table, the most severe posts with the words "
+                    "that drove their scores highlighted, a breakdown by language marking the "
+                    "languages the model is weak in, and the model's key figures.",
+    )
+    report.add_argument("scored", help="the output of `warning scan` (.parquet, .csv, .jsonl)")
+    report.add_argument("--output", "-o",
+                        help="the HTML file (default: SCORED's .report.html, beside it)")
+    report.add_argument("--model", "-m",
+                        help="the model folder that scored the file, for its card and the "
+                             "highlighted words (default: found by the name the file records)")
+    report.add_argument("--top", type=int, default=20, help="most severe posts shown (20)")
+    report.add_argument("--no-explain", action="store_true",
+                        help="do not highlight words (does not load the model)")
+    report.add_argument("--window", action="append", choices=("day", "week"),
+                        help="alert window length, repeatable (default: WARNING_ALERT_WINDOWS)")
+    report.add_argument("--timezone", help="time zone of days and weeks (default: "
+                                           "WARNING_TIMEZONE, UTC)")
+    report.set_defaults(func=_cmd_report)
 
 
 def _missing_plugin(name: str, error: Exception):

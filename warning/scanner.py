@@ -39,7 +39,7 @@ import os
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from . import settings
-from .feeds import ColumnOverrides, Feed, FeedRow, open_feed
+from .feeds import ColumnMap, ColumnOverrides, Feed, FeedRow, open_feed
 from .feeds.columns import show_names
 from .feeds.dates import format_utc, parse_time
 from .labels import LABELS
@@ -62,9 +62,11 @@ if TYPE_CHECKING:
 __all__ = [
     "ADDED_COLUMNS",
     "AUTHOR_POLICIES",
+    "ENGINES",
     "METADATA_KEY",
     "OUTPUT_FORMATS",
     "REJECT_COLUMNS",
+    "ChunkScorer",
     "ScanError",
     "ScanOptions",
     "ScanSummary",
@@ -76,6 +78,7 @@ __all__ = [
 
 OUTPUT_FORMATS = ("parquet", "csv", "jsonl")
 AUTHOR_POLICIES = ("pseudonymise", "keep", "drop")
+ENGINES = ("local", "ray")
 #: Columns the scan adds to the input's, in order (``score_<label>`` per label).
 ADDED_COLUMNS = ("line", "posted_at", *(f"score_{n}" for n in LABELS), "flagged", "lang",
                  "targets", "risk", "review", "model")
@@ -112,6 +115,12 @@ class ScanOptions:
         max_chars: Longest text scored; None: ``WARNING_SCAN_MAX_CHARS``.
         resume: Continue an interrupted scan of the same input with the same options.
         force: Overwrite an existing output and discard an interrupted scan.
+        engine: ``local`` (this process) or ``ray`` (Ray Data actors, each loading the model
+            once; see :mod:`warning.scan_ray`). Both write the same output.
+        ray_address: With ``engine="ray"``: the cluster to join (``auto``, ``ray://host:10001``);
+            None: ``RAY_ADDRESS`` when set, else a Ray started on this machine.
+        ray_actors: With ``engine="ray"``: scoring actors; None: one per CPU of the cluster.
+        ray_cpus_per_actor: With ``engine="ray"``: CPUs (and torch threads) per actor.
     """
 
     output_format: str | None = None
@@ -127,8 +136,19 @@ class ScanOptions:
     max_chars: int | None = None
     resume: bool = False
     force: bool = False
+    engine: str = "local"
+    ray_address: str | None = None
+    ray_actors: int | None = None
+    ray_cpus_per_actor: float = 1.0
 
     def __post_init__(self) -> None:
+        if self.engine not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, got {self.engine!r}")
+        if self.ray_actors is not None and self.ray_actors < 1:
+            raise ValueError(f"ray_actors must be at least 1, got {self.ray_actors}")
+        if self.ray_cpus_per_actor <= 0:
+            raise ValueError(f"ray_cpus_per_actor must be positive, got "
+                             f"{self.ray_cpus_per_actor}")
         if self.output_format is not None and self.output_format not in OUTPUT_FORMATS:
             raise ValueError(f"output format must be one of {OUTPUT_FORMATS}, got "
                              f"{self.output_format!r}")
@@ -330,17 +350,36 @@ class _Chunk:
         self.counts: Counter[str] = Counter()
 
 
-class _Scanner:
-    def __init__(self, feed: Feed, layout: _Layout, model: Classifier, options: ScanOptions,
-                 key: bytes | None) -> None:
-        self.feed, self.layout, self.model, self.options, self.key = (feed, layout, model,
-                                                                      options, key)
-        self.tz = ZoneInfo(settings.timezone_name())
-        self.max_chars = options.max_chars or settings.scan_max_chars()
-        self.batch = options.batch_size or settings.scan_batch_size()
+class ChunkScorer:
+    """Scores one chunk of feed rows into output records and rejects: the one scoring path of
+    every engine (the local loop calls it in this process, the Ray engine inside each actor).
+
+    Everything it needs is given here, resolved by the process that started the scan, so a
+    worker on another machine scores exactly as the local engine would: settings are read
+    once, where ``scan`` runs, never again in the worker.
+
+    Args:
+        mapping: The feed's columns (text, time, id, authors, channel).
+        layout: The output's columns.
+        model: The loaded classifier.
+        options: The scan's options (authors policy, time format).
+        key: The pseudonymisation key, when authors are pseudonymised.
+        timezone: IANA name of the zone of times written without one.
+        max_chars: Longest text scored.
+        batch: Texts per call to the model.
+    """
+
+    def __init__(self, mapping: ColumnMap, layout: _Layout, model: Classifier,
+                 options: ScanOptions, key: bytes | None, timezone: str, max_chars: int,
+                 batch: int) -> None:
+        self.mapping, self.layout, self.model, self.options, self.key = (mapping, layout, model,
+                                                                         options, key)
+        self.tz = ZoneInfo(timezone)
+        self.max_chars = max_chars
+        self.batch = batch
 
     def _reject(self, chunk: _Chunk, row: FeedRow, reason: str, details: str) -> None:
-        id_col = self.feed.mapping.id
+        id_col = self.mapping.id
         ident = row.values.get(id_col) if (row.values and id_col) else None
         chunk.rejects.append((row.line, _safe(_as_text(ident)), reason, _safe(details)))
         chunk.counts[f"rejected:{reason}"] += row.count
@@ -348,8 +387,9 @@ class _Scanner:
         chunk.counts["lines_unreadable"] += row.lost_lines
 
     def process(self, rows: list[FeedRow]) -> _Chunk:
+        """The chunk's scored records, rejects and counters, in input order."""
         chunk = _Chunk()
-        text_col = self.feed.mapping.text
+        text_col = self.mapping.text
         good: list[tuple[FeedRow, str]] = []
         for row in rows:
             if row.error is not None or row.values is None:
@@ -407,7 +447,7 @@ class _Scanner:
             elif name in layout.string_fields:
                 value = _as_text(value)
             record[layout.rename[name]] = value
-        time_col = self.feed.mapping.time
+        time_col = self.mapping.time
         moment = parse_time(values.get(time_col), self.tz, self.options.time_format) \
             if time_col else None
         if moment is None:
@@ -562,6 +602,46 @@ def _differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return out
 
 
+# ---- engines: where the chunks are scored ------------------------------------------------
+
+
+class _Engine:
+    """Scores the feed's chunks in order; ``chunks(done)`` yields ``(index, chunk)``, with
+    ``None`` for the first ``done`` chunks (finished before an interruption)."""
+
+    model_name: str
+    progress_unit: str
+
+    def start(self, done: int) -> None:
+        """Prepare to score the chunks after the first ``done`` (before the progress bar)."""
+
+    def chunks(self, done: int) -> Iterator[tuple[int, _Chunk | None]]:
+        raise NotImplementedError
+
+    def position(self) -> tuple[int, int | None]:
+        """(done, total) in :attr:`progress_unit`, for the progress bar."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the engine holds (processes, a cluster connection)."""
+
+
+class _LocalEngine(_Engine):
+    """One chunk after another in this process: memory holds one chunk."""
+
+    def __init__(self, feed: Feed, chunk_rows: int, scorer: ChunkScorer) -> None:
+        self.feed, self.chunk_rows, self.scorer = feed, chunk_rows, scorer
+        self.model_name = scorer.model.name
+        self.progress_unit = feed.progress_unit
+
+    def chunks(self, done: int) -> Iterator[tuple[int, _Chunk | None]]:
+        for index, rows in enumerate(self.feed.chunks(self.chunk_rows)):
+            yield index, (None if index < done else self.scorer.process(rows))
+
+    def position(self) -> tuple[int, int | None]:
+        return self.feed.position()
+
+
 # ---- the scan -----------------------------------------------------------------------------------
 
 
@@ -651,14 +731,26 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
     elif output.exists():
         raise ScanError(f"{output} exists; pass --force to overwrite it")
 
-    if classifier is None:
-        from .classifier import Classifier
+    scorer_args = {"mapping": feed.mapping, "layout": layout, "options": options, "key": key,
+                   "timezone": settings.timezone_name(),
+                   "max_chars": options.max_chars or settings.scan_max_chars(),
+                   "batch": options.batch_size or settings.scan_batch_size()}
+    engine: _Engine
+    if options.engine == "ray":
+        from .scan_ray import RayEngine
 
-        classifier = Classifier.load(model_path)
-    fingerprint["model"] = classifier.name
-    if state is not None and state["fingerprint"].get("model") != classifier.name:
+        engine = RayEngine(feed, chunk_rows, scorer_args, classifier, model_path, options, say)
+    else:
+        if classifier is None:
+            from .classifier import Classifier
+
+            classifier = Classifier.load(model_path)
+        engine = _LocalEngine(feed, chunk_rows, ChunkScorer(model=classifier, **scorer_args))
+    model_name = engine.model_name
+    fingerprint["model"] = model_name
+    if state is not None and state["fingerprint"].get("model") != model_name:
         raise ScanError(f"cannot resume: the interrupted scan used the model "
-                        f"{state['fingerprint'].get('model')}, this one is {classifier.name}; "
+                        f"{state['fingerprint'].get('model')}, this one is {model_name}; "
                         f"pass the same --model, or --force to start again")
     if state is None:
         folder.mkdir(parents=True, exist_ok=True)
@@ -671,37 +763,38 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
     if done:
         say(f"resuming after {done} finished chunk(s) ({counts['read']:,} records)")
 
-    scanner = _Scanner(feed, layout, classifier, options, key)
     delay = settings.scan_chunk_delay()
-    bar = progress(feed.position()[1], feed.progress_unit) if progress else None
+    bar = None
     index = -1
     try:
-        for index, rows in enumerate(feed.chunks(chunk_rows)):
-            if index < done:
+        engine.start(done)
+        bar = progress(engine.position()[1], engine.progress_unit) if progress else None
+        for index, chunk in engine.chunks(done):
+            if chunk is None:  # finished before an interruption
                 continue
-            chunk = scanner.process(rows)
             _write_part(folder, index, chunk, layout.schema, fmt)
             counts.update(chunk.counts)
             state.update(chunks_done=index + 1, counts=dict(counts))
             _write_state(folder, state)
             if bar is not None:
-                bar.update(feed.position()[0], counts["read"] - read_before)
+                bar.update(engine.position()[0], counts["read"] - read_before)
             if delay:
                 time.sleep(delay)
     finally:
         if bar is not None:
             bar.close()
+        engine.close()
     chunks = index + 1
     if chunks < done:
         raise ScanError(f"cannot resume: the input has {chunks} chunk(s), the interrupted scan "
                         f"finished {done}")
-    metadata = {"mapping": layout.mapping, "model": classifier.name, "input": str(input_path),
+    metadata = {"mapping": layout.mapping, "model": model_name, "input": str(input_path),
                 "input_format": feed.format}
     schema = layout.schema.with_metadata({METADATA_KEY: json.dumps(metadata).encode()})
     _merge(folder, chunks, paths, fmt, schema)
     summary = ScanSummary(
         input=str(input_path), input_format=feed.format, output=str(output), output_format=fmt,
-        rejects=str(paths["rejects"]), model=classifier.name, columns=layout.mapping,
+        rejects=str(paths["rejects"]), model=model_name, columns=layout.mapping,
         authors=options.authors if feed.mapping.authors else "none found",
         text_kept=options.keep_text, notes=notes, rows_read=counts["read"],
         rows_scored=counts["scored"],

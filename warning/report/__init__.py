@@ -1,0 +1,156 @@
+"""``warning report``: one self-contained HTML page from a scanned feed, readable offline.
+
+The page holds the summary figures; the share of posts flagged per day (or week) and label,
+overall and for the groups named in the most flagged posts, with the alerts shaded over their
+windows; the alert table with its evidence posts; the most severe posts with the words that
+drove their scores highlighted; a breakdown by language that marks the languages the model is
+weak in; and the model's key figures from its card and evaluation report. Plots are inline
+SVG; nothing is fetched from anywhere, and every text from the feed is escaped.
+
+The scanned file is read in chunks (memory does not grow with its size); the alerts are those
+of :func:`warning.alerts.find_alerts` with the same settings; the explanations re-score only
+the few posts shown, with the model that scored the file.
+
+Example:
+    >>> from warning.report import write_report
+    >>> write_report("scored.parquet", "report.html")  # doctest: +SKIP
+    PosixPath('report.html')
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .data import ReportData, ReportError, collect
+from .model_facts import ModelFacts, find_model_folder
+from .render import render
+
+if TYPE_CHECKING:
+    from ..alerts import AlertConfig, AlertReport
+    from ..classifier import Classifier
+
+__all__ = ["ReportError", "build_report", "default_report_path", "write_report"]
+
+
+def default_report_path(scored: Path | str) -> Path:
+    """``scored.parquet`` -> ``scored.report.html``, beside the scanned file.
+
+    Example:
+        >>> default_report_path("runs/demo/scored.parquet").as_posix()
+        'runs/demo/scored.report.html'
+    """
+    from ..scanner import scan_paths
+
+    output = scan_paths(scored)
+    return output["summary"].with_name(output["summary"].name.replace(".summary.json",
+                                                                      ".report.html"))
+
+
+def _scan_summary(scored: Path) -> dict[str, Any] | None:
+    from ..scanner import scan_paths
+
+    path = scan_paths(scored)["summary"]
+    try:
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def _explain(data: ReportData, classifier: Classifier, notes: list[str]) -> None:
+    """Fill the severe posts' explanations, scoring only those posts again."""
+    posts = [p for p in data.severe if p.text]
+    if not posts:
+        return
+    scored = classifier.score([p.text for p in posts], explain=True)
+    for post, result in zip(posts, scored, strict=True):
+        # the file's flags decide which labels are explained, as the scan saw them
+        post.explanation = {k: v for k, v in (result.explanation or {}).items()
+                            if k in post.flagged}
+    notes.append(f"Explanations by {classifier.name}.")
+
+
+def build_report(scored: Path | str, config: AlertConfig | None = None,
+                 model_path: Path | str | None = None, classifier: Classifier | None = None,
+                 top: int = 20, explain: bool = True,
+                 log: Callable[[str], None] | None = None) -> tuple[str, AlertReport | None]:
+    """The report's HTML, and the alerts it shows.
+
+    Args:
+        scored: The output of ``warning scan``.
+        config: Alert windows and thresholds; None: the ``WARNING_ALERT_*`` settings.
+        model_path: The model folder that scored the file, for its card and explanations;
+            None: found among the shipped models by the name the file records.
+        classifier: The loaded model, when the caller has it (``warning scan --report``).
+        top: Most severe posts shown.
+        explain: Highlight the words that drove the severe posts' scores (loads the model).
+        log: Where notes go (e.g. ``print``).
+
+    Raises:
+        ReportError: The file is missing or not a scan output.
+    """
+    from ..alerts import AlertConfig, AlertError, find_alerts
+
+    say = log or (lambda _message: None)
+    scored = Path(scored)
+    config = config or AlertConfig.from_settings()
+    data, _source = collect(scored, config, top)
+    alert_notes: list[str] = []
+    try:
+        alerts = find_alerts(scored, config)
+    except AlertError as exc:
+        alerts = None
+        alert_notes.append(str(exc))
+    model_name = ";".join(sorted(data.models)) or None
+    folder = find_model_folder(model_name, model_path)
+    if folder is None and model_path is not None:
+        folder = Path(model_path)
+        say(f"report: the file was scored by {model_name}, not by the model in {folder}")
+    facts = ModelFacts.from_folder(folder) if folder is not None and \
+        (folder / "config.json").is_file() else None
+    if facts is None:
+        say(f"report: no model folder found for {model_name}; pass --model to show its card")
+    post_notes: list[str] = []
+    if explain and data.severe and data.has_text:
+        if classifier is None and folder is not None and facts is not None and \
+                facts.name == model_name:
+            from ..classifier import Classifier
+
+            say(f"report: loading {facts.name} to explain {len(data.severe)} post(s)")
+            classifier = Classifier.load(folder)
+        if classifier is not None and classifier.name == model_name:
+            _explain(data, classifier, post_notes)
+        else:
+            post_notes.append(f"No highlighted words: the model that scored the file "
+                              f"({model_name}) was not found; pass --model.")
+    scan = _scan_summary(scored)
+    from .. import __version__
+
+    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = (f"From <code>{escape(str(scored))}</code>: {data.posts:,} posts scored by "
+            f"{escape(model_name or 'an unknown model')}. Made {generated}.")
+    footer = (f"Made by early-warning {escape(__version__)} (<code>warning report</code>). This "
+              f"page holds what people wrote about others: keep it, share it and delete it as "
+              f"you do the scan's output (see the README, \"Privacy\").")
+    html = render(data, alerts, facts, meta, footer, scan=scan, alert_notes=alert_notes,
+                  post_notes=post_notes)
+    return html, alerts
+
+
+def write_report(scored: Path | str, output: Path | str, config: AlertConfig | None = None,
+                 model_path: Path | str | None = None, classifier: Classifier | None = None,
+                 top: int = 20, explain: bool = True,
+                 log: Callable[[str], None] | None = None) -> Path:
+    """Write the report of ``scored`` to ``output`` (see :func:`build_report`)."""
+    html, _alerts = build_report(scored, config, model_path, classifier, top, explain, log)
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    tmp = output.with_name(output.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, output)
+    return output

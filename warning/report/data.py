@@ -1,0 +1,239 @@
+"""The report's figures, gathered from a scanned file in one pass over its chunks.
+
+Memory holds counts per day, target group and language, and the few most severe posts, never
+the whole file, so a report of a million posts needs no more memory than one of a thousand.
+
+Example:
+    >>> from warning.alerts import AlertConfig
+    >>> data = collect("scored.parquet", AlertConfig.from_settings())  # doctest: +SKIP
+    >>> data.posts, data.flagged["hate"]                                # doctest: +SKIP
+    (600, 50)
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..alerts import AlertConfig, AlertError, _as_lists, _Source
+from ..labels import LABELS
+from ..surge import LABEL_WEIGHTS
+
+__all__ = ["ReportData", "ReportError", "SeverePost", "collect"]
+
+_RISK_RANK = {"high": 3, "medium": 2, "low": 1, "none": 0}
+
+
+class ReportError(ValueError):
+    """The report cannot be made from this file (missing, not a scan output)."""
+
+
+@dataclass
+class SeverePost:
+    """One of the most severe posts: its place in the file, figures and (when kept) text."""
+
+    line: int
+    id: Any
+    posted_at: str
+    channel: str | None
+    lang: str
+    risk: str
+    flagged: list[str]
+    targets: list[str]
+    scores: dict[str, float | None]
+    review: bool
+    text: str | None
+    explanation: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
+    copies: int = 0  # later posts with the same text among the most severe
+
+    def severity(self) -> tuple[int, float]:
+        """Risk level first, then the highest weighted score among the flagged labels."""
+        weighted = max((LABEL_WEIGHTS.get(n, 1.0) * (self.scores.get(n) or 0.0)
+                        for n in self.flagged), default=0.0)
+        return _RISK_RANK.get(self.risk, 0), weighted
+
+
+@dataclass
+class ReportData:
+    """Counts of a scanned file.
+
+    Attributes:
+        posts: Scored posts in the file.
+        without_time: Of them, posts with no time (left out of the time series).
+        labels: Labels the file has scores for.
+        flagged: Posts flagged per label.
+        risk: Posts per risk level.
+        review: Posts marked for review.
+        days: Per local day: ``volume`` and ``flagged:<label>``.
+        targets: Per target group: the same per day.
+        target_flagged: Per target group: posts flagged for any label.
+        languages: Per language: ``posts``, ``flagged:<label>``, ``review``.
+        channels: Posts per channel (empty when the file has no channel column).
+        models: The models that scored the file.
+        severe: The most severe posts, most severe first; a text posted again is shown once
+            (with its number of ``copies``).
+        has_text: Whether the scan kept the texts.
+    """
+
+    posts: int = 0
+    without_time: int = 0
+    labels: list[str] = field(default_factory=list)
+    flagged: Counter[str] = field(default_factory=Counter)
+    risk: Counter[str] = field(default_factory=Counter)
+    review: int = 0
+    days: dict[date, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    targets: dict[str, dict[date, Counter[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))
+    target_flagged: Counter[str] = field(default_factory=Counter)
+    languages: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    channels: Counter[str] = field(default_factory=Counter)
+    models: set[str] = field(default_factory=set)
+    severe: list[SeverePost] = field(default_factory=list)
+    has_text: bool = False
+
+    @property
+    def first_day(self) -> date | None:
+        return min(self.days) if self.days else None
+
+    @property
+    def last_day(self) -> date | None:
+        return max(self.days) if self.days else None
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() == "true"
+    return bool(value) and not (isinstance(value, float) and math.isnan(value))
+
+
+def _score(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _plain(value: Any) -> Any:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value
+
+
+def collect(scored: Path | str, config: AlertConfig, top: int = 20) -> tuple[ReportData,
+                                                                              _Source]:
+    """Read a scanned file once and count what the report shows.
+
+    Args:
+        scored: The output of ``warning scan`` (Parquet, CSV or JSONL).
+        config: Time zone and labels (as the alerts use them).
+        top: Most severe posts to keep.
+
+    Returns:
+        The counts, and the file's resolved columns (channel, id, text).
+
+    Raises:
+        ReportError: The file is missing or not a scan output.
+    """
+    import pandas as pd
+
+    try:
+        source = _Source(Path(scored), None, None, None, config)
+    except AlertError as exc:
+        raise ReportError(str(exc)) from None
+    extra = [c for c in ("lang", "risk", "review") if c in source.all_columns]
+    if source.text:
+        extra.append(source.text)
+    data = ReportData(has_text=source.text is not None)
+    scored_labels: set[str] = set()
+    heap: list[tuple[tuple[int, float, int], int, SeverePost]] = []
+    kept: dict[str, SeverePost] = {}  # texts in the heap, to count copies instead of repeating
+    order = itertools.count()
+    for frame in source.chunks(extra):
+        if frame.empty:
+            continue
+        data.posts += len(frame)
+        # a label the model cannot score (extremism today) is empty throughout: not shown
+        scored_labels.update(n for n in source.labels
+                             if pd.to_numeric(frame[f"score_{n}"], errors="coerce").notna().any())
+        flagged = _as_lists(frame["flagged"])
+        targets = _as_lists(frame["targets"])
+        langs = frame["lang"].fillna("").astype(str) if "lang" in frame else \
+            pd.Series("", index=frame.index)
+        risks = frame["risk"].fillna("none").astype(str) if "risk" in frame else \
+            pd.Series("none", index=frame.index)
+        reviews = frame["review"].map(_flag) if "review" in frame else \
+            pd.Series(False, index=frame.index)
+        if "model" in frame:
+            data.models.update(str(m) for m in frame["model"].dropna().unique() if str(m))
+        if source.channel:
+            channel_values = frame[source.channel].map(_plain).map(
+                lambda c: "(none)" if c in (None, "") else str(c))
+            data.channels.update(channel_values)
+        else:
+            channel_values = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        moments = pd.to_datetime(frame["posted_at"], utc=True, errors="coerce",
+                                 format="ISO8601")
+        local_days = moments.dt.tz_convert(config.timezone).dt.date
+        data.without_time += int(moments.isna().sum())
+        data.risk.update(risks)
+        data.review += int(reviews.sum())
+        for idx in frame.index:
+            flags = flagged.at[idx]
+            lang = langs.at[idx] or "(unknown)"
+            data.flagged.update(flags)
+            language = data.languages[lang]
+            language["posts"] += 1
+            language.update(f"flagged:{name}" for name in flags)
+            language["review"] += bool(reviews.at[idx])
+            day = local_days.at[idx]
+            if isinstance(day, date):
+                cell = data.days[day]
+                cell["volume"] += 1
+                cell.update(f"flagged:{name}" for name in flags)
+                for target in targets.at[idx]:
+                    tcell = data.targets[target][day]
+                    tcell["volume"] += 1
+                    tcell.update(f"flagged:{name}" for name in flags)
+            for target in targets.at[idx]:
+                data.target_flagged[target] += bool(flags)
+            if not flags or top <= 0:
+                continue
+            post = SeverePost(
+                line=int(_score(frame.at[idx, "line"]) or 0) if "line" in frame else 0,
+                id=_plain(frame.at[idx, source.id]) if source.id else None,
+                posted_at=str(_plain(frame.at[idx, "posted_at"]) or ""),
+                channel=channel_values.at[idx], lang=lang, risk=risks.at[idx],
+                flagged=list(flags), targets=list(targets.at[idx]),
+                scores={name: _score(frame.at[idx, f"score_{name}"]) for name in source.labels},
+                review=bool(reviews.at[idx]),
+                text=_plain(frame.at[idx, source.text]) if source.text else None)
+            key = (*post.severity(), -post.line)
+            same = kept.get(post.text) if post.text else None
+            if same is not None:  # a copy of a post already kept: counted, not repeated
+                same.copies += 1
+                continue
+            if len(heap) < top:
+                heapq.heappush(heap, (key, next(order), post))
+            elif key > heap[0][0]:
+                _, _, dropped = heapq.heapreplace(heap, (key, next(order), post))
+                kept.pop(dropped.text or "", None)
+            else:
+                continue
+            if post.text:
+                kept[post.text] = post
+    data.labels = [n for n in source.labels if n in scored_labels]
+    data.severe = [post for _, _, post in sorted(heap, key=lambda e: (e[0], -e[1]),
+                                                 reverse=True)]
+    return data, source
+
+
+def labels_in_order(names: list[str]) -> list[str]:
+    """``names`` in the taxonomy's order."""
+    return [n for n in LABELS if n in names]
