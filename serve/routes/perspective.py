@@ -9,6 +9,8 @@ error, never with a made-up score.
 
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Request, Security
 
 from warning.labels import LANGUAGES, ScoredPost
@@ -29,6 +31,9 @@ ATTRIBUTE_LABELS = {
 }
 #: Languages the model is trained for (Kyrgyz, Kazakh and Uzbek weakly: see the model card).
 SUPPORTED_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "other")
+
+
+_EDGE_PUNCTUATION = re.compile(r"^[^\w]+|[^\w]+$")
 
 
 def _language(code: str) -> str:
@@ -55,7 +60,8 @@ def span_scores(text: str, summary: float,
     beyond recognition is left out."""
     strongest = max((drop for _, drop in words), default=0.0)
     spans = []
-    for word, drop in words:
+    for raw, drop in words:
+        word = _EDGE_PUNCTUATION.sub("", raw) or raw  # "IDIOT," -> "IDIOT"
         begin = _find(text, word, 0) if word else -1
         if begin < 0 or strongest <= 0:
             continue
