@@ -16,14 +16,14 @@ from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, FastAPI, Request
-from fastapi.security import HTTPBearer
+from fastapi.security import APIKeyQuery, HTTPBearer
 
 from warning import __version__
 from warning.classifier import Classifier
 from warning.labels import ScoredPost
 
 from .auth import KeyStore
-from .errors import ApiError, install_error_handlers
+from .errors import PERSPECTIVE_PREFIX, ApiError, install_error_handlers
 from .limits import RateLimiter
 from .middleware import ApiMiddleware
 from .settings import ServeSettings, SettingsError, get_settings
@@ -36,6 +36,9 @@ T = TypeVar("T")
 
 # documents the bearer key in the OpenAPI schema; the middleware does the checking
 bearer = HTTPBearer(auto_error=False, description="an API key from WARNING_API_KEYS")
+query_key = APIKeyQuery(name="key", auto_error=False,
+                        description="the key in the URL, as Perspective clients send it "
+                                    "(the Perspective-compatible route only)")
 
 
 def get_classifier(request: Request) -> Classifier:
@@ -141,7 +144,24 @@ def create_app(settings: ServeSettings | None = None,
 
     for module in (native, perspective, openai_compat, health):
         app.include_router(module.router)
+    _drop_422_on_perspective(app)
     return app
+
+
+def _drop_422_on_perspective(app: FastAPI) -> None:
+    """The Perspective route answers invalid requests with 400, as Perspective does; FastAPI
+    documents a 422 for every route with a body, so take it out of that route's schema."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = original()
+        for path, item in schema.get("paths", {}).items():
+            if path.startswith(PERSPECTIVE_PREFIX):
+                for operation in item.values():
+                    operation.get("responses", {}).pop("422", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def app_from_env() -> FastAPI:

@@ -15,12 +15,12 @@ from fastapi import APIRouter, Request, Security
 
 from warning.labels import LANGUAGES, ScoredPost
 
-from ..app import ClassifierDep, SettingsDep, bearer, score_texts
+from ..app import ClassifierDep, SettingsDep, bearer, query_key, score_texts
 from ..errors import ApiError
 from ..schemas import AnalyzeCommentRequest, AnalyzeCommentResponse
 from . import perspective_responses
 
-router = APIRouter(tags=["perspective"], dependencies=[Security(bearer)])
+router = APIRouter(tags=["perspective"], dependencies=[Security(bearer), Security(query_key)])
 
 #: Perspective attribute -> our label.
 ATTRIBUTE_LABELS = {
