@@ -32,6 +32,7 @@ __all__ = ["ClassifierDep", "SettingsDep", "create_app", "get_classifier", "get_
            "score_texts"]
 
 log = logging.getLogger("serve")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 T = TypeVar("T")
 
 # documents the bearer key in the OpenAPI schema; the middleware does the checking
@@ -66,9 +67,9 @@ def check_texts(texts: Sequence[str], settings: ServeSettings, *, what: str = "t
         raise ApiError(422, "too-many-texts", f"{len(texts)} texts in one request; the limit is "
                        f"{settings.max_texts} (WARNING_MAX_TEXTS): split the request")
     for i, text in enumerate(texts):
-        where = f"{what}[{i}]" if len(texts) > 1 else what
+        where = f"{what}[{i}]"
         if not text.strip():
-            raise ApiError(422, "empty-text", f"{where} is empty")
+            raise ApiError(422, "empty-text", f"{where} is empty: send some text to score")
         if len(text) > settings.max_text_chars:
             raise ApiError(422, "text-too-long", f"{where} is {len(text):,} characters; the "
                            f"limit is {settings.max_text_chars:,} (WARNING_MAX_TEXT_CHARS)")
@@ -166,7 +167,8 @@ def _drop_422_on_perspective(app: FastAPI) -> None:
 
 def app_from_env() -> FastAPI:
     """The app with settings from the environment (for ``uvicorn --factory``, one per
-    worker)."""
+    worker). A worker process logs like ``warning serve`` does (no-op where logging is set)."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     return create_app()
 
 

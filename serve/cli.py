@@ -21,14 +21,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
     from pydantic import ValidationError
 
-    from .app import create_app
+    from .app import LOG_FORMAT, create_app
     from .settings import SettingsError
 
     if args.model:
         # through the environment, so that every worker process loads the same folder
         os.environ["WARNING_MODEL"] = str(Path(args.model).resolve())
     logging.basicConfig(level=getattr(logging, args.log_level.upper()),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+                        format=LOG_FORMAT,
                         stream=sys.stderr)
     try:
         app = create_app()  # checks the settings and keys before anything starts
