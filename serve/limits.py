@@ -24,6 +24,9 @@ class RateLimiter:
         (0.0, 1.0)
     """
 
+    #: Buckets kept before refilled ones are dropped.
+    max_buckets = 10_000
+
     def __init__(self, per_minute: float, burst: int,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = per_minute / 60.0
@@ -36,6 +39,8 @@ class RateLimiter:
         """Take one token for ``key``: 0.0 when granted, else the seconds to wait."""
         now = self._clock()
         with self._lock:
+            if len(self._buckets) > self.max_buckets and key not in self._buckets:
+                self._forget_full(now)
             tokens, last = self._buckets.get(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             if tokens >= 1.0:
@@ -43,6 +48,14 @@ class RateLimiter:
                 return 0.0
             self._buckets[key] = (tokens, now)
             return (1.0 - tokens) / self.rate
+
+    def _forget_full(self, now: float) -> None:
+        """Drop buckets that have refilled: they hold nothing a new bucket would not (this
+        bounds the memory of an open server, whose buckets are per client address)."""
+        full = [k for k, (tokens, last) in self._buckets.items()
+                if tokens + (now - last) * self.rate >= self.burst]
+        for k in full:
+            del self._buckets[k]
 
     @staticmethod
     def retry_after(wait: float) -> str:

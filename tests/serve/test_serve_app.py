@@ -66,6 +66,20 @@ def test_limits_token_bucket_refills_at_the_rate() -> None:
     assert RateLimiter.retry_after(0.2) == "1"
 
 
+def test_limits_forget_refilled_buckets(monkeypatch) -> None:
+    now = [0.0]
+    limiter = RateLimiter(per_minute=60, burst=1, clock=lambda: now[0])
+    monkeypatch.setattr(limiter, "max_buckets", 2)
+    for client in ("a", "b", "c"):
+        limiter.acquire(client)
+    now[0] = 0.5
+    limiter.acquire("d")  # a, b, c have not refilled yet: all kept
+    assert len(limiter._buckets) == 4
+    now[0] = 5.0
+    limiter.acquire("e")
+    assert set(limiter._buckets) == {"e"}
+
+
 def test_cli_serve_refuses_to_start_without_keys(clean_env, capsys) -> None:
     assert main(["serve", "--port", "1"]) == 2
     assert "no API key is set" in capsys.readouterr().err
