@@ -17,6 +17,7 @@ from typing import Annotated, Any, TypeVar
 import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.security import APIKeyQuery, HTTPBearer
+from pydantic import SecretStr
 
 from warning import __version__
 from warning.classifier import Classifier
@@ -132,7 +133,9 @@ def create_app(settings: ServeSettings | None = None,
                     "No text is stored or logged.",
         lifespan=lifespan,
     )
-    app.state.settings = settings
+    # from here on the keys live only as hashes in the KeyStore
+    app.state.settings = settings.model_copy(update={"api_keys": SecretStr(""),
+                                                     "api_keys_file": None})
     app.state.classifier = classifier
     app.state.model_limiter = anyio.CapacityLimiter(1)
     app.add_middleware(ApiMiddleware,

@@ -49,6 +49,12 @@ def test_settings_missing_files_are_clear_errors(clean_env, tmp_path) -> None:
         ServeSettings(api_keys_file=tmp_path / "none.txt").keys()
 
 
+def test_app_keeps_no_plain_key(make_app, key) -> None:
+    app = make_app()
+    assert app.state.settings.api_keys.get_secret_value() == ""
+    assert key not in repr(vars(app.state))
+
+
 def test_auth_keys_are_kept_hashed() -> None:
     store = KeyStore(["alpha-key-000000000", "beta-key-0000000000"])
     assert store.check("beta-key-0000000000") == key_id("beta-key-0000000000")
