@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +86,24 @@ def app(make_app):
 def client(app) -> TestClient:
     """A client with the key; the lifespan (which would load the real model) does not run."""
     return TestClient(app, headers={"Authorization": f"Bearer {KEY}"})
+
+
+@pytest.fixture
+def live_server(app):
+    """The app behind a real uvicorn on a free loopback port, in a thread."""
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False, lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

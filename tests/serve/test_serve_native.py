@@ -45,3 +45,46 @@ def test_health_needs_no_key(app) -> None:
 
     response = TestClient(app).get("/health")
     assert response.status_code == 200 and response.json()["status"] == "loading"
+
+
+def test_scoring_runs_off_the_event_loop(make_app, fake_classifier, key) -> None:
+    """While a slow model call runs, the server still answers other requests."""
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from serve.app import get_classifier
+
+    class Slow:
+        def __getattr__(self, name):
+            return getattr(fake_classifier, name)
+
+        def score(self, texts, explain=False):
+            time.sleep(1.5)
+            return fake_classifier.score(texts, explain)
+
+    app = make_app()
+    app.dependency_overrides[get_classifier] = Slow
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    try:
+        slow = threading.Thread(target=httpx.post, args=(f"{base}/v1/score",), kwargs={
+            "json": {"texts": "hi"}, "headers": {"Authorization": f"Bearer {key}"},
+            "timeout": 10})
+        slow.start()
+        time.sleep(0.3)
+        began = time.monotonic()
+        assert httpx.get(f"{base}/health", timeout=10).status_code == 200
+        assert time.monotonic() - began < 0.5
+        slow.join()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

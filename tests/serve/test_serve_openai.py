@@ -1,7 +1,3 @@
-import socket
-import threading
-import time
-
 import pytest
 
 from serve.routes.openai_compat import CATEGORY_LABELS, NOT_ASSESSED, moderation_result
@@ -49,27 +45,6 @@ def test_openai_route_one_string_or_a_list(client) -> None:
     many = client.post("/v1/moderations", json={"input": ["a", "b", "you idiot"],
                                                  "model": "omni-moderation-latest"}).json()
     assert [r["flagged"] for r in many["results"]] == [False, False, True]
-
-
-@pytest.fixture
-def live_server(app):
-    """The app behind a real uvicorn on a free loopback port, in a thread."""
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_openai_official_client_parses_the_answer(live_server, key) -> None:
