@@ -17,6 +17,13 @@ for _name in ("fastapi", "uvicorn", "pydantic_settings"):
         raise ImportError(f"No module named {_name!r}")
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
     from pydantic import ValidationError
@@ -61,7 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to listen on (default: 127.0.0.1; 0.0.0.0 for all)")
     serve.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    serve.add_argument("--workers", type=int, default=1,
+    serve.add_argument("--workers", type=_positive, default=1,
                        help="worker processes, each with its own model (default: 1)")
     serve.add_argument("--model", help="model folder (default: WARNING_MODEL or the shipped "
                                        "default model)")
