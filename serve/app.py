@@ -1,0 +1,178 @@
+"""The app factory: settings, keys, limits and error handlers; the model loads in ``lifespan``.
+
+Example:
+    >>> from serve.app import create_app
+    >>> from serve.settings import ServeSettings
+    >>> app = create_app(ServeSettings(api_keys="a-long-secret-key"))   # doctest: +SKIP
+    >>> # uvicorn.run(app)  -- or `warning serve`
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated, Any, TypeVar
+
+import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import APIKeyQuery, HTTPBearer
+from pydantic import SecretStr
+
+from warning import __version__
+from warning.classifier import Classifier
+from warning.labels import ScoredPost
+
+from .auth import KeyStore
+from .errors import PERSPECTIVE_PREFIX, ApiError, install_error_handlers
+from .limits import RateLimiter
+from .middleware import ApiMiddleware
+from .settings import ServeSettings, SettingsError, get_settings
+
+__all__ = ["ClassifierDep", "SettingsDep", "create_app", "get_classifier", "get_settings_dep",
+           "score_texts"]
+
+log = logging.getLogger("serve")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+T = TypeVar("T")
+
+# documents the bearer key in the OpenAPI schema; the middleware does the checking
+bearer = HTTPBearer(auto_error=False, description="an API key from WARNING_API_KEYS")
+query_key = APIKeyQuery(name="key", auto_error=False,
+                        description="the key in the URL, as Perspective clients send it "
+                                    "(the Perspective-compatible route only)")
+
+
+def get_classifier(request: Request) -> Classifier:
+    """The model loaded in ``lifespan`` (tests override this dependency)."""
+    model = getattr(request.app.state, "classifier", None)
+    if model is None:
+        raise ApiError(503, "model-not-loaded", "the model is not loaded yet; retry shortly",
+                       headers={"Retry-After": "5"})
+    return model
+
+
+def get_settings_dep(request: Request) -> ServeSettings:
+    return request.app.state.settings
+
+
+ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
+SettingsDep = Annotated[ServeSettings, Depends(get_settings_dep)]
+
+
+def check_texts(texts: Sequence[str], settings: ServeSettings, *, what: str = "texts") -> None:
+    """Refuse too many texts (422), empty texts (422) and too long texts (422), clearly."""
+    if not texts:
+        raise ApiError(422, "no-texts", f"{what} is empty: send at least one text")
+    if len(texts) > settings.max_texts:
+        raise ApiError(422, "too-many-texts", f"{len(texts)} texts in one request; the limit is "
+                       f"{settings.max_texts} (WARNING_MAX_TEXTS): split the request")
+    for i, text in enumerate(texts):
+        where = f"{what}[{i}]"
+        if not text.strip():
+            raise ApiError(422, "empty-text", f"{where} is empty: send some text to score")
+        if len(text) > settings.max_text_chars:
+            raise ApiError(422, "text-too-long", f"{where} is {len(text):,} characters; the "
+                           f"limit is {settings.max_text_chars:,} (WARNING_MAX_TEXT_CHARS)")
+
+
+async def run_model(request: Request, fn: Callable[..., T], *args: Any) -> T:
+    """Run a model call in a worker thread, one at a time per process: the event loop stays
+    free to answer other requests, and concurrent calls do not fight over the CPU cores."""
+    limiter = request.app.state.model_limiter
+    return await anyio.to_thread.run_sync(lambda: fn(*args), limiter=limiter)
+
+
+async def score_texts(request: Request, model: Classifier, texts: list[str],
+                      explain: bool = False) -> list[ScoredPost]:
+    """Score in a worker thread; record the number of texts for the access log."""
+    request.state.n_texts = len(texts)
+    return await run_model(request, model.score, texts, explain)
+
+
+def model_info(model: Classifier) -> dict[str, str]:
+    return {"id": model.name, "name": model.config.name, "version": model.config.version}
+
+
+def create_app(settings: ServeSettings | None = None,
+               classifier: Classifier | None = None) -> FastAPI:
+    """Build the API.
+
+    Args:
+        settings: The settings (default: read from the environment by :func:`get_settings`).
+        classifier: A loaded model; when None, ``lifespan`` loads ``settings.model`` (or the
+            shipped default) once, at start-up.
+
+    Raises:
+        SettingsError: No API key is set and ``WARNING_OPEN_ACCESS=1`` is not either.
+    """
+    settings = settings if settings is not None else get_settings()
+    keys = settings.keys()
+    if not keys and not settings.open_access:
+        raise SettingsError(
+            "no API key is set: set WARNING_API_KEYS (comma-separated) or WARNING_API_KEYS_FILE "
+            "(one key per line), or WARNING_OPEN_ACCESS=1 for a server anyone who can reach it "
+            "may use")
+    if keys and settings.open_access:
+        log.warning("WARNING_OPEN_ACCESS=1 and keys are set: the keys are ignored")
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if app.state.classifier is None:
+            model = await anyio.to_thread.run_sync(Classifier.load, settings.model)
+            app.state.classifier = model
+            log.info("model %s loaded", model.name)
+        yield
+
+    app = FastAPI(
+        title="early-warning API",
+        version=__version__,
+        description="Scores posts for offensive language, hate speech and threats (ru, ky, "
+                    "kk, uz, tr, en). Native `/v1/score`, a Perspective-compatible "
+                    "`/v1alpha1/comments:analyze` and an OpenAI-compatible `/v1/moderations`. "
+                    "No text is stored or logged.",
+        lifespan=lifespan,
+    )
+    # from here on the keys live only as hashes in the KeyStore
+    app.state.settings = settings.model_copy(update={"api_keys": SecretStr(""),
+                                                     "api_keys_file": None})
+    app.state.classifier = classifier
+    app.state.model_limiter = anyio.CapacityLimiter(1)
+    app.add_middleware(ApiMiddleware,
+                       keys=None if settings.open_access else KeyStore(keys),
+                       limiter=RateLimiter(settings.rate_per_minute, settings.rate_burst),
+                       max_body_bytes=settings.max_body_bytes)
+    install_error_handlers(app)
+
+    from .routes import health, native, openai_compat, perspective
+
+    for module in (native, perspective, openai_compat, health):
+        app.include_router(module.router)
+    _drop_422_on_perspective(app)
+    return app
+
+
+def _drop_422_on_perspective(app: FastAPI) -> None:
+    """The Perspective route answers invalid requests with 400, as Perspective does; FastAPI
+    documents a 422 for every route with a body, so take it out of that route's schema."""
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        schema = original()
+        for path, item in schema.get("paths", {}).items():
+            if path.startswith(PERSPECTIVE_PREFIX):
+                for operation in item.values():
+                    operation.get("responses", {}).pop("422", None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def app_from_env() -> FastAPI:
+    """The app with settings from the environment (for ``uvicorn --factory``, one per
+    worker). A worker process logs like ``warning serve`` does (no-op where logging is set)."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    return create_app()
+
+
+__all__ += ["SettingsError", "app_from_env", "check_texts", "model_info", "run_model"]

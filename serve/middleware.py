@@ -1,0 +1,161 @@
+"""The ASGI layer in front of every route: request id, access, rate and body-size limits, and
+the access log.
+
+In this order: each request gets an id (the ``X-Request-ID`` response header); a key is required
+(401) unless the path is public or the server is open; the key's rate limit applies (429 with
+``Retry-After``); a body over the size limit is refused (413) before anything parses it. The log
+line of a request carries its id, method, route, status, duration, key id and number of texts:
+never a text, never a key, never the query string (Perspective clients put their key there).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .auth import KeyStore
+from .errors import PERSPECTIVE_PREFIX, ApiError, error_response
+from .limits import RateLimiter
+
+__all__ = ["PUBLIC_PATHS", "ApiMiddleware"]
+
+PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
+                          "/health"})
+
+access_log = logging.getLogger("serve.access")
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _query_key(scope: Scope) -> str | None:
+    from urllib.parse import parse_qs
+
+    values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("key")
+    return values[0] if values else None
+
+
+class ApiMiddleware:
+    """Request ids, keys, rate limits, the body-size limit and the access log.
+
+    Args:
+        app: The wrapped ASGI app.
+        keys: Accepted keys (hashed); None for an open server.
+        limiter: The per-key rate limiter.
+        max_body_bytes: Largest request body accepted.
+    """
+
+    def __init__(self, app: ASGIApp, keys: KeyStore | None, limiter: RateLimiter,
+                 max_body_bytes: int) -> None:
+        self.app = app
+        self.keys = keys
+        self.limiter = limiter
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request_id = uuid.uuid4().hex
+        state: dict[str, Any] = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status_holder = {"status": 500}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            error, receive = await self._check(scope, receive, state)
+            if error is not None:
+                response = error_response(scope["path"], error, request_id)
+                await response(scope, receive, send_with_id)
+            else:
+                await self.app(scope, receive, send_with_id)
+        finally:
+            access_log.info(
+                "request_id=%s method=%s route=%s status=%s duration_ms=%.1f key=%s texts=%s",
+                request_id, scope.get("method"), scope.get("path"), status_holder["status"],
+                (time.perf_counter() - start) * 1000, state.get("key_id", "-"),
+                state.get("n_texts", "-"))
+
+    async def _check(self, scope: Scope, receive: Receive,
+                     state: dict[str, Any]) -> tuple[ApiError | None, Receive]:
+        path = scope["path"]
+        if path in PUBLIC_PATHS:
+            return None, receive
+        if self.keys is None:
+            client = scope.get("client") or ("local", 0)
+            state["key_id"] = "open"
+            bucket = f"open:{client[0]}"
+        else:
+            auth = _header(scope, b"authorization") or ""
+            scheme, _, token = auth.partition(" ")
+            key = token.strip() if scheme.lower() == "bearer" else None
+            if key is None and path.startswith(PERSPECTIVE_PREFIX):
+                key = _query_key(scope)
+            if not key:
+                return ApiError(401, "missing-key", "this server needs an API key: send it as "
+                                "'Authorization: Bearer KEY'" + (" or as ?key=KEY"
+                                if path.startswith(PERSPECTIVE_PREFIX) else ""),
+                                headers={"WWW-Authenticate": "Bearer"}), receive
+            kid = self.keys.check(key)
+            if kid is None:
+                return ApiError(401, "wrong-key", "the API key is not valid",
+                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+                                ), receive
+            state["key_id"] = kid
+            bucket = kid
+        wait = self.limiter.acquire(bucket)
+        if wait > 0:
+            after = RateLimiter.retry_after(wait)
+            return ApiError(429, "rate-limited", f"too many requests for this key; retry in "
+                            f"{after} s", headers={"Retry-After": after}), receive
+        return await self._read_body(scope, receive)
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> tuple[ApiError | None, Receive]:
+        """Read the whole body, refusing it once it passes the limit (413), and hand it on."""
+        too_large = ApiError(413, "body-too-large", f"the request body is larger than "
+                             f"{self.max_body_bytes:,} bytes")
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            return too_large, receive
+        if scope.get("method") not in ("POST", "PUT", "PATCH"):
+            return None, receive
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return too_large, receive
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return None, replay

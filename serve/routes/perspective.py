@@ -1,0 +1,141 @@
+"""``POST /v1alpha1/comments:analyze``: compatible with Google's Perspective API, so that a
+moderation tool written for Perspective switches by changing its base URL (and key).
+
+Attributes map to our labels (README, "HTTP API"): TOXICITY and INSULT to ``offensive``,
+IDENTITY_ATTACK to ``hate``, THREAT to ``threat``. Any other attribute, Perspective's own
+(SEVERE_TOXICITY, PROFANITY, SEXUALLY_EXPLICIT, FLIRTATION, ...) or unknown, is answered with an
+error, never with a made-up score.
+"""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Request, Security
+
+from warning.labels import LANGUAGES, ScoredPost
+
+from ..app import ClassifierDep, SettingsDep, bearer, query_key, score_texts
+from ..errors import ApiError
+from ..schemas import AnalyzeCommentRequest, AnalyzeCommentResponse
+from . import perspective_responses
+
+router = APIRouter(tags=["perspective"], dependencies=[Security(bearer), Security(query_key)])
+
+#: Perspective attribute -> our label.
+ATTRIBUTE_LABELS = {
+    "TOXICITY": "offensive",
+    "INSULT": "offensive",
+    "IDENTITY_ATTACK": "hate",
+    "THREAT": "threat",
+}
+#: Languages the model is trained for (Kyrgyz, Kazakh and Uzbek weakly: see the model card).
+SUPPORTED_LANGUAGES = tuple(lang for lang in LANGUAGES if lang != "other")
+
+
+_EDGE_PUNCTUATION = re.compile(r"^[^\w]+|[^\w]+$")
+
+
+def _language(code: str) -> str:
+    """``en-US`` -> ``en``; ``KY`` -> ``ky``."""
+    return code.strip().replace("_", "-").split("-")[0].lower()
+
+
+def _find(text: str, word: str, start: int) -> int:
+    """Where ``word`` occurs in ``text`` from ``start`` (case-insensitively as a fallback)."""
+    at = text.find(word, start)
+    if at < 0 and len(text.lower()) == len(text):
+        at = text.lower().find(word.lower(), start)
+    if at < 0 and start:
+        return _find(text, word, 0)
+    return at
+
+
+def span_scores(text: str, summary: float,
+                words: list[tuple[str, float]]) -> list[dict[str, object]]:
+    """Spans for the words of an explanation: character offsets ``[begin, end)`` into the
+    original text, and as score the attribute's summary score times the word's log-odds drop
+    relative to the strongest word's (so the strongest word scores as the whole comment).
+    Approximate: a word is looked up in the original text, and one the normalisation changed
+    beyond recognition is left out."""
+    strongest = max((drop for _, drop in words), default=0.0)
+    spans = []
+    for raw, drop in words:
+        word = _EDGE_PUNCTUATION.sub("", raw) or raw  # "IDIOT," -> "IDIOT"
+        begin = _find(text, word, 0) if word else -1
+        if begin < 0 or strongest <= 0:
+            continue
+        spans.append({"begin": begin, "end": begin + len(word),
+                      "score": {"value": round(summary * drop / strongest, 4),
+                                "type": "PROBABILITY"}})
+    return sorted(spans, key=lambda s: s["begin"])  # type: ignore[arg-type,return-value]
+
+
+def _check(body: AnalyzeCommentRequest, max_chars: int) -> list[str]:
+    """The request's languages, after refusing what Perspective refuses."""
+    text = body.comment.text
+    if not text.strip():
+        raise ApiError(400, "comment-empty", "Comment must be non-empty.",
+                       perspective_error="COMMENT_EMPTY")
+    if len(text) > max_chars:
+        raise ApiError(400, "comment-too-long", f"Comment text too long: {len(text):,} "
+                       f"characters; the limit is {max_chars:,}.",
+                       perspective_error="COMMENT_TOO_LONG")
+    if not body.requestedAttributes:
+        raise ApiError(400, "no-attributes", "requestedAttributes must name at least one "
+                       f"attribute; this server models {', '.join(ATTRIBUTE_LABELS)}.")
+    for name in body.requestedAttributes:
+        if name not in ATTRIBUTE_LABELS:
+            raise ApiError(400, "attribute-not-supported",
+                           f"Requested attribute {name} is not supported by this server; it "
+                           f"models {', '.join(ATTRIBUTE_LABELS)} only (see the README's "
+                           f"mapping).", perspective_error="ATTRIBUTE_NOT_SUPPORTED")
+    languages = [_language(code) for code in body.languages or ()]
+    unsupported = [code for code, lang in zip(body.languages or (), languages, strict=True)
+                   if lang not in SUPPORTED_LANGUAGES]
+    if unsupported:
+        first = next(iter(body.requestedAttributes))
+        raise ApiError(400, "language-not-supported",
+                       f"Attribute {first} does not support request languages: "
+                       f"{', '.join(unsupported)}. Supported: "
+                       f"{', '.join(SUPPORTED_LANGUAGES)}.",
+                       perspective_error="LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE")
+    return list(dict.fromkeys(languages))
+
+
+@router.post("/v1alpha1/comments:analyze", response_model=AnalyzeCommentResponse,
+             response_model_exclude_none=True,
+             responses=perspective_responses(400, 401, 413, 429, 503))
+async def analyze(body: AnalyzeCommentRequest, request: Request, model: ClassifierDep,
+                  settings: SettingsDep) -> AnalyzeCommentResponse:
+    """Perspective's AnalyzeComment. ``doNotStore`` is accepted and always true here: this
+    server stores nothing."""
+    languages = _check(body, settings.max_text_chars)
+    text = body.comment.text
+    (post,) = await score_texts(request, model, [text], body.spanAnnotations)
+    if post.error:
+        raise ApiError(400, "comment-empty", f"Comment cannot be scored: {post.error}.",
+                       perspective_error="COMMENT_EMPTY")
+    return AnalyzeCommentResponse.model_validate(_answer(body, post, languages, text))
+
+
+def _answer(body: AnalyzeCommentRequest, post: ScoredPost, languages: list[str],
+            text: str) -> dict[str, object]:
+    scores: dict[str, object] = {}
+    for name, params in body.requestedAttributes.items():
+        label = ATTRIBUTE_LABELS[name]
+        value = post.scores.get(label)
+        if value is None:
+            raise ApiError(400, "attribute-not-supported", f"Requested attribute {name} is not "
+                           f"scored by the model {post.model} (its label {label} is null).",
+                           perspective_error="ATTRIBUTE_NOT_SUPPORTED")
+        if params.scoreThreshold is not None and value < params.scoreThreshold:
+            continue
+        entry: dict[str, object] = {"summaryScore": {"value": value, "type": "PROBABILITY"}}
+        if body.spanAnnotations:
+            words = (post.explanation or {}).get(label, [])
+            entry["spanScores"] = span_scores(text, value, words)
+        scores[name] = entry
+    detected = [post.lang] if post.lang in SUPPORTED_LANGUAGES else []
+    return {"attributeScores": scores, "languages": languages or detected,
+            "detectedLanguages": detected, "clientToken": body.clientToken}

@@ -1,0 +1,83 @@
+"""Settings of the HTTP API: ``WARNING_*`` environment variables, and an optional env file.
+
+Read by :func:`get_settings` when the app is built, never at import time (STYLE.md item 13).
+The env file named by ``WARNING_SETTINGS_FILE`` holds ``NAME=value`` lines; the environment wins
+over it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ServeSettings", "SettingsError", "get_settings"]
+
+
+class SettingsError(ValueError):
+    """The settings do not allow the server to start (no keys, unreadable key file, ...)."""
+
+
+class ServeSettings(BaseSettings):
+    """What the API server reads from ``WARNING_*`` variables.
+
+    Attributes:
+        api_keys: Comma-separated API keys (``WARNING_API_KEYS``). Kept only as SHA-256 hashes
+            once the app is built.
+        api_keys_file: A file with one key per line (``#`` comments allowed).
+        open_access: ``WARNING_OPEN_ACCESS=1`` runs an explicitly open server, without keys.
+        model: Model folder (``WARNING_MODEL``; default: the shipped default model).
+        max_texts: Most texts in one request.
+        max_text_chars: Longest text, in characters.
+        max_body_bytes: Largest request body; larger ones are refused with 413 before parsing.
+        rate_per_minute: Requests a key may make per minute (sustained rate).
+        rate_burst: Requests a key may make at once, before the rate applies.
+
+    Example:
+        >>> ServeSettings(open_access=True).max_texts
+        100
+    """
+
+    model_config = SettingsConfigDict(env_prefix="WARNING_", extra="ignore")
+
+    api_keys: SecretStr = SecretStr("")
+    api_keys_file: Path | None = None
+    open_access: bool = False
+    model: Path | None = None
+    max_texts: int = Field(100, ge=1)
+    max_text_chars: int = Field(20_000, ge=1)
+    max_body_bytes: int = Field(2_000_000, ge=1024)
+    rate_per_minute: float = Field(120.0, gt=0)
+    rate_burst: int = Field(30, ge=1)
+
+    @field_validator("api_keys_file", "model", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def keys(self) -> list[str]:
+        """Every key from ``WARNING_API_KEYS`` and ``WARNING_API_KEYS_FILE``.
+
+        Raises:
+            SettingsError: The key file cannot be read.
+        """
+        keys = [k.strip() for k in self.api_keys.get_secret_value().split(",") if k.strip()]
+        if self.api_keys_file is not None:
+            try:
+                text = self.api_keys_file.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise SettingsError(f"WARNING_API_KEYS_FILE {self.api_keys_file} cannot be "
+                                    f"read: {exc.strerror}") from None
+            keys += [line.strip() for line in text.splitlines()
+                     if line.strip() and not line.lstrip().startswith("#")]
+        return keys
+
+
+def get_settings() -> ServeSettings:
+    """The settings from the environment and ``WARNING_SETTINGS_FILE`` (when set)."""
+    env_file = os.environ.get("WARNING_SETTINGS_FILE") or None
+    if env_file is not None and not Path(env_file).is_file():
+        raise SettingsError(f"WARNING_SETTINGS_FILE {env_file} not found")
+    return ServeSettings(_env_file=env_file)  # type: ignore[call-arg]
