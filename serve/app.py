@@ -60,8 +60,18 @@ ClassifierDep = Annotated[Classifier, Depends(get_classifier)]
 SettingsDep = Annotated[ServeSettings, Depends(get_settings_dep)]
 
 
+def encodes_to_utf8(text: str) -> bool:
+    """False for a text with a lone UTF-16 surrogate (JSON allows ``"\\ud800"``)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def check_texts(texts: Sequence[str], settings: ServeSettings, *, what: str = "texts") -> None:
-    """Refuse too many texts (422), empty texts (422) and too long texts (422), clearly."""
+    """Refuse too many texts (422), texts that are not valid Unicode (422), empty texts (422)
+    and too long texts (422), clearly, naming the text by its place, never quoting it."""
     if not texts:
         raise ApiError(422, "no-texts", f"{what} is empty: send at least one text")
     if len(texts) > settings.max_texts:
@@ -69,6 +79,9 @@ def check_texts(texts: Sequence[str], settings: ServeSettings, *, what: str = "t
                        f"{settings.max_texts} (WARNING_MAX_TEXTS): split the request")
     for i, text in enumerate(texts):
         where = f"{what}[{i}]"
+        if not encodes_to_utf8(text):
+            raise ApiError(422, "not-utf8", f"{where} is not valid Unicode (it contains a lone "
+                           "surrogate): send text that encodes to UTF-8")
         if not text.strip():
             raise ApiError(422, "empty-text", f"{where} is empty: send some text to score")
         if len(text) > settings.max_text_chars:
@@ -175,4 +188,5 @@ def app_from_env() -> FastAPI:
     return create_app()
 
 
-__all__ += ["SettingsError", "app_from_env", "check_texts", "model_info", "run_model"]
+__all__ += ["SettingsError", "app_from_env", "check_texts", "encodes_to_utf8", "model_info",
+            "run_model"]

@@ -11,6 +11,7 @@ never a text, never a key, never the query string (Perspective clients put their
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -27,6 +28,10 @@ PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/r
                           "/health"})
 
 access_log = logging.getLogger("serve.access")
+log = logging.getLogger("serve")
+
+#: An incoming ``X-Request-ID`` is kept when it matches this; otherwise a new id is made.
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -65,13 +70,17 @@ class ApiMiddleware:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = uuid.uuid4().hex
+        incoming = _header(scope, b"x-request-id")
+        request_id = (incoming if incoming is not None and REQUEST_ID_PATTERN.fullmatch(incoming)
+                      else uuid.uuid4().hex)
         state: dict[str, Any] = scope.setdefault("state", {})
         state["request_id"] = request_id
         status_holder = {"status": 500}
+        started = {"started": False}
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
+                started["started"] = True
                 status_holder["status"] = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
@@ -85,6 +94,16 @@ class ApiMiddleware:
                 await response(scope, receive, send_with_id)
             else:
                 await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Never re-raise: the server would log a traceback, whose frames and message could
+            # quote a submitted text. Log the type and the request id only.
+            log.error("request_id=%s unexpected %s", request_id, type(exc).__name__)
+            status_holder["status"] = 500
+            if not started["started"]:
+                response = error_response(scope["path"], ApiError(
+                    500, "internal-error", "the server failed to answer; the request id in the "
+                    "X-Request-ID header identifies it in the server's log"), request_id)
+                await response(scope, receive, send_with_id)
         finally:
             access_log.info(
                 "request_id=%s method=%s route=%s status=%s duration_ms=%.1f key=%s texts=%s",

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Security
 
 from warning.labels import LANGUAGES, ScoredPost
 
-from ..app import ClassifierDep, SettingsDep, bearer, query_key, score_texts
+from ..app import ClassifierDep, SettingsDep, bearer, encodes_to_utf8, query_key, score_texts
 from ..errors import ApiError
 from ..schemas import AnalyzeCommentRequest, AnalyzeCommentResponse
 from . import perspective_responses
@@ -74,6 +74,9 @@ def span_scores(text: str, summary: float,
 def _check(body: AnalyzeCommentRequest, max_chars: int) -> list[str]:
     """The request's languages, after refusing what Perspective refuses."""
     text = body.comment.text
+    if not encodes_to_utf8(text):
+        raise ApiError(400, "comment-not-utf8", "comment.text is not valid Unicode (it "
+                       "contains a lone surrogate): send text that encodes to UTF-8.")
     if not text.strip():
         raise ApiError(400, "comment-empty", "Comment must be non-empty.",
                        perspective_error="COMMENT_EMPTY")
