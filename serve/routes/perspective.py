@@ -41,30 +41,45 @@ def _language(code: str) -> str:
     return code.strip().replace("_", "-").split("-")[0].lower()
 
 
-def _find(text: str, word: str, start: int) -> int:
-    """Where ``word`` occurs in ``text`` from ``start`` (case-insensitively as a fallback)."""
-    at = text.find(word, start)
-    if at < 0 and len(text.lower()) == len(text):
-        at = text.lower().find(word.lower(), start)
-    if at < 0 and start:
-        return _find(text, word, 0)
-    return at
+def _occurrences(text: str, word: str, flags: int = 0) -> list[int]:
+    """Where ``word`` occurs in ``text`` as a whole word (not inside another word)."""
+    pattern = re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)", flags)
+    return [m.start() for m in pattern.finditer(text)]
 
 
 def span_scores(text: str, summary: float,
                 words: list[tuple[str, float]]) -> list[dict[str, object]]:
-    """Spans for the words of an explanation: character offsets ``[begin, end)`` into the
-    original text, and as score the attribute's summary score times the word's log-odds drop
-    relative to the strongest word's (so the strongest word scores as the whole comment).
-    Approximate: a word is looked up in the original text, and one the normalisation changed
-    beyond recognition is left out."""
+    """Spans for the words of an explanation: offsets ``[begin, end)`` into the original text,
+    in Unicode code points (Python ``str`` indices), and as score the attribute's summary score
+    times the word's log-odds drop relative to the strongest word's (so the strongest word
+    scores as the whole comment).
+
+    A word is matched as a whole word (so "ты" is not found inside "идиоты"), with its case
+    first and then case-insensitively; a word the explanation gives twice maps to successive
+    occurrences, never twice to the same span. Approximate: the explanation's words come from
+    the normalised text, and one the normalisation changed beyond recognition is left out.
+
+    Example:
+        >>> [s["begin"] for s in span_scores("идиоты, ты идиот идиот", 0.9,
+        ...                                  [("идиот", 2.0), ("ты", 1.0), ("идиот", 1.5)])]
+        [8, 11, 17]
+    """
     strongest = max((drop for _, drop in words), default=0.0)
+    if strongest <= 0:
+        return []
+    used: set[int] = set()
     spans = []
     for raw, drop in words:
         word = _EDGE_PUNCTUATION.sub("", raw) or raw  # "IDIOT," -> "IDIOT"
-        begin = _find(text, word, 0) if word else -1
-        if begin < 0 or strongest <= 0:
+        if not word:
             continue
+        begin = next((at for at in _occurrences(text, word) if at not in used), None)
+        if begin is None:
+            begin = next((at for at in _occurrences(text, word, re.IGNORECASE)
+                          if at not in used), None)
+        if begin is None:
+            continue
+        used.add(begin)
         spans.append({"begin": begin, "end": begin + len(word),
                       "score": {"value": round(summary * drop / strongest, 4),
                                 "type": "PROBABILITY"}})

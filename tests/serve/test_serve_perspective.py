@@ -73,3 +73,37 @@ def test_perspective_needs_some_attribute(client) -> None:
     response = client.post(ANALYZE, json={"comment": {"text": "hi"},
                                           "requestedAttributes": {}})
     assert response.status_code == 400 and "TOXICITY" in response.json()["error"]["message"]
+
+
+def _spans(text: str, words: list[tuple[str, float]]) -> list[tuple[int, int]]:
+    return [(s["begin"], s["end"]) for s in span_scores(text, 0.9, words)]
+
+
+def test_perspective_spans_match_whole_words_and_successive_occurrences() -> None:
+    text = "идиоты, ты идиот идиот"
+    got = _spans(text, [("идиот", 2.0), ("ты", 1.0), ("идиот", 1.5)])
+    assert got == [(8, 10), (11, 16), (17, 22)]  # "ты" is not the end of "идиоты"
+    assert [text[b:e] for b, e in got] == ["ты", "идиот", "идиот"]
+
+
+def test_perspective_spans_repeated_words_in_any_case() -> None:
+    text = "SALAK, salak salak"
+    got = _spans(text, [("salak", 2.0), ("SALAK,", 1.9), ("salak", 1.0)])
+    assert got == [(0, 5), (7, 12), (13, 18)]
+    # lower-cased words (as a normalising explanation could give) still find each occurrence
+    assert _spans(text, [("salak", 2.0)] * 4) == [(0, 5), (7, 12), (13, 18)]
+
+
+def test_perspective_span_offsets_are_code_points() -> None:
+    text = "😀😀 ты идиот"
+    ((begin, end),) = _spans(text, [("идиот", 1.0)])
+    assert (begin, end) == (6, 11) and text[begin:end] == "идиот"  # UTF-16 would be (8, 13)
+
+
+def test_perspective_spans_in_a_real_request_point_at_whole_words(client) -> None:
+    text = "идиоты, ты идиот идиот"
+    body = analyze(client, text, spanAnnotations=True).json()
+    for span in body["attributeScores"]["TOXICITY"]["spanScores"]:
+        begin, end = span["begin"], span["end"]
+        assert text[begin:end].strip() and (begin == 0 or not text[begin - 1].isalnum())
+        assert end == len(text) or not text[end].isalnum()
