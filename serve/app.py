@@ -73,20 +73,23 @@ def check_texts(texts: Sequence[str], settings: ServeSettings, *, what: str = "t
     """Refuse too many texts (422), texts that are not valid Unicode (422), empty texts (422)
     and too long texts (422), clearly, naming the text by its place, never quoting it."""
     if not texts:
-        raise ApiError(422, "no-texts", f"{what} is empty: send at least one text")
+        raise ApiError(422, "no-texts", f"{what} is empty: send at least one text",
+                       param=what)
     if len(texts) > settings.max_texts:
         raise ApiError(422, "too-many-texts", f"{len(texts)} texts in one request; the limit is "
-                       f"{settings.max_texts} (WARNING_MAX_TEXTS): split the request")
+                       f"{settings.max_texts} (WARNING_MAX_TEXTS): split the request", param=what)
     for i, text in enumerate(texts):
         where = f"{what}[{i}]"
         if not encodes_to_utf8(text):
             raise ApiError(422, "not-utf8", f"{where} is not valid Unicode (it contains a lone "
-                           "surrogate): send text that encodes to UTF-8")
+                           "surrogate): send text that encodes to UTF-8", param=where)
         if not text.strip():
-            raise ApiError(422, "empty-text", f"{where} is empty: send some text to score")
+            raise ApiError(422, "empty-text", f"{where} is empty: send some text to score",
+                           param=where)
         if len(text) > settings.max_text_chars:
             raise ApiError(422, "text-too-long", f"{where} is {len(text):,} characters; the "
-                           f"limit is {settings.max_text_chars:,} (WARNING_MAX_TEXT_CHARS)")
+                           f"limit is {settings.max_text_chars:,} (WARNING_MAX_TEXT_CHARS)",
+                           param=where)
 
 
 async def run_model(request: Request, fn: Callable[..., T], *args: Any) -> T:

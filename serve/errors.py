@@ -52,11 +52,13 @@ class ApiError(Exception):
         perspective_error: Perspective's ``errorType`` (``COMMENT_EMPTY``, ...), when one fits.
         headers: Extra response headers (``Retry-After``, ``WWW-Authenticate``).
         errors: Per-field problems (``loc``, ``msg``), for validation errors.
+        param: The request field at fault (``input[1]``), for OpenAI's ``error.param``.
     """
 
     def __init__(self, status: int, code: str, detail: str, *,
                  perspective_error: str | None = None, headers: dict[str, str] | None = None,
-                 errors: list[dict[str, str]] | None = None) -> None:
+                 errors: list[dict[str, str]] | None = None,
+                 param: str | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.code = code
@@ -64,6 +66,7 @@ class ApiError(Exception):
         self.perspective_error = perspective_error
         self.headers = headers or {}
         self.errors = errors
+        self.param = param
 
 
 def error_response(path: str, error: ApiError, request_id: str | None = None) -> JSONResponse:
@@ -90,7 +93,7 @@ def error_response(path: str, error: ApiError, request_id: str | None = None) ->
     if path in OPENAI_PATHS:
         problem["error"] = {"message": error.detail,
                             "type": _OPENAI_TYPE.get(error.status, "invalid_request_error"),
-                            "param": None, "code": error.code}
+                            "param": error.param, "code": error.code}
     return JSONResponse(problem, status_code=error.status, headers=error.headers,
                         media_type="application/problem+json")
 

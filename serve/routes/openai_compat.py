@@ -72,8 +72,12 @@ async def moderations(body: ModerationRequest, request: Request, model: Classifi
     posts = await score_texts(request, model, texts)
     failed = [i for i, post in enumerate(posts) if post.error]
     if failed:
-        raise ApiError(422, "unscorable-text", f"input[{failed[0]}] cannot be scored: "
-                       f"{posts[failed[0]].error}")
+        # OpenAI's answer has no per-input error, so one unscorable input (nothing readable
+        # left once invisible characters are removed) refuses the request, naming its place
+        where = "input" if isinstance(body.input, str) else f"input[{failed[0]}]"
+        raise ApiError(422, "unscorable-text", f"{where} cannot be scored: "
+                       f"{posts[failed[0]].error}; remove it or send it on its own",
+                       param=where)
     return ModerationResponse.model_validate({
         "id": f"modr-{uuid.uuid4().hex}", "model": model.name,
         "results": [moderation_result(post) for post in posts]})

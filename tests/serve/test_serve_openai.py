@@ -63,3 +63,16 @@ def test_openai_official_client_parses_the_answer(live_server, key) -> None:
                       max_retries=0).moderations.create(input="hi")
     with pytest.raises(openai.UnprocessableEntityError, match="is empty"):
         client.moderations.create(input="")
+
+
+def test_moderations_invisible_only_input_is_refused_naming_its_index(client) -> None:
+    response = client.post("/v1/moderations", json={"input": ["hello", "\u200b", "idiot"]})
+    assert response.status_code == 422
+    data = response.json()
+    assert data["error"]["param"] == "input[1]" and data["error"]["code"] == "unscorable-text"
+    assert data["detail"].startswith("input[1] cannot be scored")
+
+
+def test_moderations_text_errors_name_their_param(client) -> None:
+    response = client.post("/v1/moderations", json={"input": ["hello", " "]})
+    assert response.status_code == 422 and response.json()["error"]["param"] == "input[1]"
