@@ -23,7 +23,7 @@ from warning import __version__
 from warning.classifier import Classifier
 from warning.labels import ScoredPost
 
-from .auth import KeyStore
+from .auth import MIN_KEY_CHARS, KeyStore
 from .errors import PERSPECTIVE_PREFIX, ApiError, install_error_handlers
 from .limits import RateLimiter
 from .middleware import ApiMiddleware
@@ -120,7 +120,8 @@ def create_app(settings: ServeSettings | None = None,
             shipped default) once, at start-up.
 
     Raises:
-        SettingsError: No API key is set and ``WARNING_OPEN_ACCESS=1`` is not either.
+        SettingsError: No API key is set and ``WARNING_OPEN_ACCESS=1`` is not either, or a
+            key is shorter than 16 characters.
     """
     settings = settings if settings is not None else get_settings()
     keys = settings.keys()
@@ -129,6 +130,14 @@ def create_app(settings: ServeSettings | None = None,
             "no API key is set: set WARNING_API_KEYS (comma-separated) or WARNING_API_KEYS_FILE "
             "(one key per line), or WARNING_OPEN_ACCESS=1 for a server anyone who can reach it "
             "may use")
+    short = [i for i, k in enumerate(keys, 1) if len(k) < MIN_KEY_CHARS]
+    if short and not settings.open_access:
+        raise SettingsError(
+            f"API keys must be at least {MIN_KEY_CHARS} characters long; "
+            f"{len(short)} of the {len(keys)} keys from WARNING_API_KEYS and "
+            f"WARNING_API_KEYS_FILE (key number {', '.join(map(str, short))}, counting "
+            "WARNING_API_KEYS first) are shorter: make long random ones, e.g. with "
+            "python -c 'import secrets; print(secrets.token_urlsafe(24))'")
     if keys and settings.open_access:
         log.warning("WARNING_OPEN_ACCESS=1 and keys are set: the keys are ignored")
 

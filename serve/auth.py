@@ -1,16 +1,24 @@
 """API keys: kept only as SHA-256 hashes in memory, compared in constant time.
 
-A key's id is the first 8 hex digits of its hash: logs and rate limits name a key by its id,
-never by the key itself.
+A key's id, which logs and rate limits use instead of the key, is the first 8 hex digits of an
+HMAC-SHA-256 of the key under a random salt made when the process starts: a leaked log line
+cannot be used to test guesses of a key, and the same key has another id in another worker
+process and after a restart. Keys must be at least :data:`MIN_KEY_CHARS` characters long.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import secrets
 from collections.abc import Iterable
 
-__all__ = ["KeyStore", "key_id"]
+__all__ = ["MIN_KEY_CHARS", "KeyStore", "key_id"]
+
+#: The shortest key accepted at start-up.
+MIN_KEY_CHARS = 16
+#: Made once per process; never logged, never stored.
+_SALT = secrets.token_bytes(32)
 
 
 def _digest(key: str) -> bytes:
@@ -18,26 +26,29 @@ def _digest(key: str) -> bytes:
 
 
 def key_id(key: str) -> str:
-    """The short, loggable id of a key (a prefix of its SHA-256 hash).
+    """The short, loggable id of a key (a prefix of its HMAC under this process's salt).
 
     Example:
-        >>> key_id("secret")
-        '2bb80d53'
+        >>> len(key_id("a-long-enough-secret")), key_id("a-long-enough-secret") == key_id(
+        ...     "a-long-enough-secret")
+        (8, True)
     """
-    return _digest(key).hex()[:8]
+    return hmac.new(_SALT, key.encode("utf-8"), hashlib.sha256).hexdigest()[:8]
 
 
 class KeyStore:
     """The accepted keys, as hashes.
 
     Example:
-        >>> store = KeyStore(["k1-long-enough"])
-        >>> store.check("k1-long-enough") == key_id("k1-long-enough"), store.check("nope")
+        >>> store = KeyStore(["k1-long-enough-key"])
+        >>> store.check("k1-long-enough-key") == key_id("k1-long-enough-key"), store.check("nope")
         (True, None)
     """
 
     def __init__(self, keys: Iterable[str]) -> None:
-        self._digests = [_digest(k) for k in dict.fromkeys(keys) if k]
+        unique = [k for k in dict.fromkeys(keys) if k]
+        self._digests = [_digest(k) for k in unique]
+        self._ids = [key_id(k) for k in unique]
 
     def __len__(self) -> int:
         return len(self._digests)
@@ -48,7 +59,8 @@ class KeyStore:
         if not key:
             return None
         digest = _digest(key)
-        matched = False
-        for stored in self._digests:
-            matched |= hmac.compare_digest(stored, digest)
-        return digest.hex()[:8] if matched else None
+        matched: str | None = None
+        for stored, kid in zip(self._digests, self._ids, strict=True):
+            if hmac.compare_digest(stored, digest):
+                matched = kid
+        return matched

@@ -95,3 +95,18 @@ def test_cli_serve_reports_a_bad_setting(clean_env, capsys) -> None:
     clean_env.setenv("WARNING_MAX_TEXTS", "many")
     assert main(["serve"]) == 2
     assert "WARNING_MAX_TEXTS" in capsys.readouterr().err
+
+
+def test_short_keys_refuse_to_start_naming_the_rule_not_the_key(make_app) -> None:
+    with pytest.raises(SettingsError, match="at least 16 characters") as info:
+        make_app(api_keys="long-enough-key-00000,short-key-123")
+    assert "short-key-123" not in str(info.value) and "key number 2" in str(info.value)
+    make_app(api_keys="x" * 16)  # exactly 16 is enough
+
+
+def test_key_id_is_salted_not_a_plain_hash_prefix() -> None:
+    import hashlib
+
+    key = "a-long-enough-secret-key"
+    assert key_id(key) == key_id(key) and len(key_id(key)) == 8
+    assert key_id(key) != hashlib.sha256(key.encode()).hexdigest()[:8]
