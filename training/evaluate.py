@@ -69,7 +69,7 @@ def _metrics_block(y: np.ndarray, p: np.ndarray, threshold: float | np.ndarray, 
 
 def evaluate_corpus(
     model: Classifier, corpus: pd.DataFrame, split: str = "test", n_boot: int = 1000,
-    min_rows: int = 20,
+    min_rows: int = 20, fairness: bool = False,
 ) -> dict[str, Any]:
     """Metrics of a model on one split of a corpus.
 
@@ -79,6 +79,8 @@ def evaluate_corpus(
         split: The split to read (``test`` for cards; read once per model).
         n_boot: Bootstrap replicates for the intervals.
         min_rows: Language/label cells with fewer known rows are skipped.
+        fairness: Add ``fairness``: bias AUCs per identity group on the template sets and on
+            the split's tagged groups (:mod:`training.fairness`), reusing the scores.
 
     Returns:
         A JSON-ready dict: ``by_language``, ``by_source``, ``overall``, ``calibration``,
@@ -136,6 +138,10 @@ def evaluate_corpus(
             **{f"{name}_flag_rate": float(f[:, LABELS.index(name)].mean()) for name in scored},
         }
     report["macro_f1_by_language"] = _macro_f1(report["by_language"])
+    if fairness:
+        from .fairness import evaluate_fairness
+
+        report["fairness"] = evaluate_fairness(model, rows, split, n_boot=n_boot, proba=proba)
     report["by_language"] = dict(report["by_language"])
     report["by_source"] = dict(report["by_source"])
     return report
@@ -354,6 +360,10 @@ def report_markdown(report: dict[str, Any]) -> str:
         for target, b in res["by_target"].items():
             lines.append(f"| {target} | {b['n']} | {b['accuracy']:.1%} |")
         lines.append("")
+    if report.get("fairness"):
+        from .fairness import fairness_markdown
+
+        lines += fairness_markdown(report["fairness"])
     loso = report.get("leave_one_source_out")
     if loso:
         labels = report["scored_labels"]
