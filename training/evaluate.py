@@ -34,6 +34,7 @@ from .metrics import adaptive_ece, binary_metrics, bootstrap_metrics, brier_scor
 
 __all__ = [
     "SuiteError",
+    "compare_reports",
     "evaluate_corpus",
     "leave_one_source_out",
     "load_suite",
@@ -282,6 +283,30 @@ def leave_one_source_out(
 
 
 # ---- writing --------------------------------------------------------------------------------
+
+
+def compare_reports(reports: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """Side by side: F1 and ROC-AUC per label and language of several models' reports (name ->
+    report of :func:`evaluate_corpus`, made on the same split), cells with positives only.
+
+    Returns:
+        A frame indexed by ``(label, lang)`` with columns ``"{name} F1"`` and
+        ``"{name} ROC-AUC"``; NaN where a model has no such cell.
+
+    Example:
+        >>> compare_reports({"new": new_report, "default": default_report})  # doctest: +SKIP
+    """
+    rows: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for name, report in reports.items():
+        for label, blocks in report["by_language"].items():
+            for lang, block in blocks.items():
+                if block.get("positives", 0) > 0:
+                    rows[(label, lang)][f"{name} F1"] = _value(block, "f1")
+                    rows[(label, lang)][f"{name} ROC-AUC"] = _value(block, "roc_auc")
+    columns = [f"{name} {m}" for m in ("F1", "ROC-AUC") for name in reports]
+    frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns)
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=["label", "lang"])
+    return frame.sort_index()
 
 
 def _num(value: Any) -> float:
