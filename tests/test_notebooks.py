@@ -63,6 +63,7 @@ def kernel_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_notebooks_retrain_then_evaluate_run_top_to_bottom(
         tiny_corpus, fixture_data_dir, base_model_dir, kernel_path, tmp_path,
         monkeypatch) -> None:

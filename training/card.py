@@ -111,18 +111,19 @@ def _data_protection() -> list[str]:
         "## Data protection",
         "",
         "- **Scan outputs hold personal data** (posts, channels, times, pseudonymised authors). "
-        "Keep them only as long as the analysis that needs them (we suggest at most 90 days), "
-        "on an encrypted disk that only the analysts of the project can open, then delete the "
-        "scan folder (`scores`, `alerts`, reports and their evidence posts) completely. Keep "
-        "aggregate counts if you need a longer record, not the posts.",
+        "Keep them on encrypted storage that only the analysts who review alerts can open; "
+        "delete the whole scan output (scores, alerts, reports, their `.rejects.csv`, "
+        "`.summary.json` and any `.partial/` folder) when the analysis it was made for is "
+        "finished, and at the latest after the retention period your organisation has set (we "
+        "suggest no more than 90 days). Keep aggregate counts for a longer record, not posts.",
         "- **Authors are pseudonymised with a keyed hash** unless the person running the scan "
-        "chooses to keep them; keep the key apart from the outputs and destroy it with them. "
-        "Never publish evidence posts with authors attached.",
-        "- **Feedback** (moderators' corrections sent to the API) is stored as pending and "
-        "reaches training only after a second person reviews it. Delete pending feedback that "
-        "was not reviewed within 90 days, and delete a person's posts from the feedback store "
-        "and from any corpus built from it when they ask. A model trained on feedback keeps "
-        "what it learned: retrain without the deleted rows at the next release.",
+        "chooses to keep them; keep the key apart from the outputs. Never publish evidence "
+        "posts with authors attached.",
+        "- **Feedback** (moderators' corrections) may reach training only after a second "
+        "person has reviewed it. Delete corrections nobody reviewed within the retention "
+        "period, and delete a person's posts from the feedback and from any corpus built from "
+        "it when they ask. A model trained on feedback keeps what it learned: retrain without "
+        "the deleted rows at the next release.",
         "- **Who should run scans.** Trained staff of the organisation, for a documented "
         "purpose (monitoring hate and threats against communities), on public posts or data "
         "they are allowed to process, with a named person responsible. Do not scan private "
