@@ -151,3 +151,15 @@ def test_eval_run_adds_fairness_to_the_report_and_the_card_carries_the_new_secti
     assert "insufficient data" in card
     assert "dual use of `extremism`" in card and "When to ask a person" in card
     assert "## Fairness per identity group" in (tmp_path / "eval" / "report.md").read_text()
+
+
+def test_fairness_templates_share_no_sentence_with_our_training_examples() -> None:
+    from pathlib import Path
+
+    from warning.normalize import fold
+
+    synthetic = Path(__file__).resolve().parents[2] / "training" / "synthetic"
+    written = fold("\n".join(p.read_text(encoding="utf-8") for p in synthetic.glob("*.csv")))
+    for template_set in load_templates().values():
+        for text in expand_templates(template_set)["text"]:
+            assert fold(text.rstrip(".!")) not in written, text
