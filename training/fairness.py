@@ -206,16 +206,38 @@ def _cell(entry: dict[str, Any], metric: str) -> str:
     return f"{value:.3f}" if math.isnan(low) else f"{value:.3f} [{low:.2f}, {high:.2f}]"
 
 
+def _worst(groups: dict[str, dict[str, Any]], metric: str) -> str:
+    values = {g: e[metric]["value"] for g, e in groups.items()
+              if e.get("status") != INSUFFICIENT and e.get(metric)
+              and e[metric].get("value") is not None and not math.isnan(e[metric]["value"])}
+    if not values:
+        return "n/a"
+    group = min(values, key=values.get)
+    return f"{group} {_cell(groups[group], metric)}"
+
+
 def fairness_markdown(fairness: dict[str, Any]) -> list[str]:
-    """The report's fairness section as Markdown lines."""
+    """The report's fairness section as Markdown lines: a summary (the weakest group per
+    language, label and metric), then one table per template language and label, then the
+    test split's groups."""
+    templates = fairness.get("templates", {})
     lines = ["## Fairness per identity group", "",
              "Unintended-bias AUCs (Borkan et al. 2019) with 95% bootstrap intervals. Subgroup "
              "AUC: how well the model separates attacks from neutral mentions within the group. "
              "BPSN (background positive, subgroup negative): low means neutral mentions of the "
              "group score like attacks on others, i.e. false alarms. BNSP (background negative, "
              "subgroup positive): low means attacks on the group score like neutral posts, "
-             "i.e. misses. 1.0 is perfect, 0.5 is chance.", ""]
-    for lang, by_label in fairness.get("templates", {}).items():
+             "i.e. misses. 1.0 is perfect, 0.5 is chance. Templates: the same sentences with "
+             "each group swapped in (`benchmarks/fairness/`, written by this project).", ""]
+    if templates:
+        lines += ["The weakest group per template set:", "",
+                  "| templates | label | lowest subgroup AUC | lowest BPSN AUC | "
+                  "lowest BNSP AUC |", "|---|---|---|---|---|"]
+        lines += [f"| {lang} | {name} | " + " | ".join(_worst(groups, m) for m in METRICS)
+                  + " |" for lang, by_label in templates.items()
+                  for name, groups in by_label.items()]
+        lines.append("")
+    for lang, by_label in templates.items():
         for name, groups in by_label.items():
             lines += [f"### Templates `{lang}`, label `{name}`", "",
                       "| group | subgroup AUC | BPSN AUC | BNSP AUC |", "|---|---|---|---|"]
@@ -232,7 +254,8 @@ def fairness_markdown(fairness: dict[str, Any]) -> list[str]:
                       "| group | rows | positives | subgroup AUC | BPSN AUC | BNSP AUC |",
                       "|---|---:|---:|---|---|---|"]
             lines += [f"| {group} | {e['n']:,} | {e['positives']:,} | " +
-                      " | ".join(_cell(e, m) for m in METRICS) + " |"
+                      (f"{INSUFFICIENT} | | |" if e.get("status") == INSUFFICIENT else
+                       " | ".join(_cell(e, m) for m in METRICS) + " |")
                       for group, e in groups.items()]
             lines.append("")
     return lines

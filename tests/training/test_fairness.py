@@ -109,6 +109,8 @@ def test_fairness_templates_score_a_keyword_model_per_language_label_and_group()
     assert cell["n"] == 4
     assert {m: cell[m]["value"] for m in ("subgroup_auc", "bpsn_auc", "bnsp_auc")} == \
         {"subgroup_auc": 1.0, "bpsn_auc": 1.0, "bnsp_auc": 1.0}
+    text = "\n".join(fairness_markdown({"min_rows": 100, "templates": out}))
+    assert "| en | hate | kyrgyz 1.000" in text  # all tie at 1.0: the first group is shown
 
 
 def test_fairness_corpus_measures_only_groups_with_enough_rows() -> None:
@@ -127,8 +129,8 @@ def test_fairness_corpus_measures_only_groups_with_enough_rows() -> None:
     assert out["hate"]["women"] == {"n": 0, "positives": 0, "status": INSUFFICIENT}
     assert out["offensive"]["migrant"]["status"] == INSUFFICIENT  # 40 known rows only
     text = "\n".join(fairness_markdown({"min_rows": 100, "templates": {}, "corpus": out}))
-    assert "| women | 0 | 0 | insufficient data | insufficient data | insufficient data |" \
-        in text
+    assert "| women | 0 | 0 | insufficient data | | |" in text
+    assert "| migrant | 120 | 60 | 1.000" in text
 
 
 def test_eval_run_adds_fairness_to_the_report_and_the_card_carries_the_new_sections(
@@ -163,3 +165,14 @@ def test_fairness_templates_share_no_sentence_with_our_training_examples() -> No
     for template_set in load_templates().values():
         for text in expand_templates(template_set)["text"]:
             assert fold(text.rstrip(".!")) not in written, text
+
+
+def test_fairness_markdown_summary_names_the_weakest_group() -> None:
+    def entry(auc):
+        return {m: {"value": auc, "low": auc - 0.1, "high": auc + 0.05}
+                for m in ("subgroup_auc", "bpsn_auc", "bnsp_auc")}
+
+    fairness = {"min_rows": 100, "templates": {"ky": {"hate": {
+        "kyrgyz": entry(0.9), "migrant": entry(0.62), "women": entry(0.8)}}}}
+    text = "\n".join(fairness_markdown(fairness))
+    assert "| ky | hate | migrant 0.620 [0.52, 0.67] | migrant 0.620 [0.52, 0.67] |" in text
