@@ -69,7 +69,7 @@ def test_metrics_bootstrap_auc_interval_brackets_the_value_and_needs_both_classe
     assert all(math.isnan(v) for v in one_class.values())
 
 
-@pytest.mark.parametrize("lang", ["en", "ru", "ky"])
+@pytest.mark.parametrize("lang", ["en", "ru", "ky", "tr"])
 def test_fairness_templates_swap_every_group_in_and_the_tagger_finds_exactly_it(lang) -> None:
     template_set = load_templates()[lang]
     rows = expand_templates(template_set)
