@@ -148,15 +148,19 @@ def template_fairness(model: Classifier, templates: dict[str, dict[str, Any]] | 
 
 def corpus_fairness(model: Classifier, corpus: pd.DataFrame, split: str = "test",
                     min_rows: int = 100, n_boot: int = 1000,
-                    proba: np.ndarray | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+                    proba: np.ndarray | None = None, min_class: int = 10
+                    ) -> dict[str, dict[str, dict[str, Any]]]:
     """Bias AUCs on the corpus's groups (tagged by :func:`warning.targets.find_targets`).
 
     A group is measured for a label only where at least ``min_rows`` of its rows have the
-    label known, with positives and negatives among them (and the background has both);
-    otherwise its entry is ``{"n", "positives", "status": "insufficient data"}``.
+    label known, with at least ``min_class`` positives and as many negatives among them (and
+    the background has both); otherwise its entry is ``{"n", "positives", "status":
+    "insufficient data"}``. (Clean Kazakh reviews name Kazakhs hundreds of times with two
+    toxic rows among them: an AUC over two positives says nothing.)
 
     Args:
         proba: Scores of the split's rows, when already computed.
+        min_class: Fewest positives, and fewest negatives, in a measured group.
 
     Returns:
         ``{label: {group: entry}}``.
@@ -174,8 +178,8 @@ def corpus_fairness(model: Classifier, corpus: pd.DataFrame, split: str = "test"
             g = tags[known].map(lambda s, group=group: group in s).to_numpy(bool)
             n, positives = int(g.sum()), int(y[g].sum())
             background = y[~g]
-            enough = (n >= min_rows and 0 < positives < n and 0 < background.sum()
-                      < len(background))
+            enough = (n >= min_rows and min_class <= positives <= n - min_class
+                      and 0 < background.sum() < len(background))
             out[name][group] = ({"n": n, "positives": positives,
                                  **bias_aucs(y, p, g, n_boot)} if enough else
                                 {"n": n, "positives": positives, "status": INSUFFICIENT})
@@ -185,13 +189,15 @@ def corpus_fairness(model: Classifier, corpus: pd.DataFrame, split: str = "test"
 def evaluate_fairness(model: Classifier, corpus: pd.DataFrame | None = None,
                       split: str = "test", min_rows: int = 100, n_boot: int = 1000,
                       templates: dict[str, dict[str, Any]] | None = None,
-                      proba: np.ndarray | None = None) -> dict[str, Any]:
+                      proba: np.ndarray | None = None, min_class: int = 10) -> dict[str, Any]:
     """Both measurements, as the report's ``fairness`` entry (``proba``: the split's scores,
     when already computed)."""
     report: dict[str, Any] = {"labels": _labels(model), "min_rows": min_rows,
+                              "min_class": min_class,
                               "templates": template_fairness(model, templates, n_boot)}
     if corpus is not None:
-        report["corpus"] = corpus_fairness(model, corpus, split, min_rows, n_boot, proba)
+        report["corpus"] = corpus_fairness(model, corpus, split, min_rows, n_boot, proba,
+                                           min_class)
     return report
 
 
@@ -247,8 +253,9 @@ def fairness_markdown(fairness: dict[str, Any]) -> list[str]:
     corpus = fairness.get("corpus")
     if corpus:
         lines += [f"### Test split, groups tagged in at least {fairness['min_rows']} rows", "",
-                  "Groups below that count, or without both toxic and non-toxic rows, are "
-                  f"marked \"{INSUFFICIENT}\".", ""]
+                  "Groups below that count (rows with the label known), or with fewer than "
+                  f"{fairness.get('min_class', 10)} toxic or non-toxic rows, are marked "
+                  f"\"{INSUFFICIENT}\".", ""]
         for name, groups in corpus.items():
             lines += [f"Label `{name}`:", "",
                       "| group | rows | positives | subgroup AUC | BPSN AUC | BNSP AUC |",

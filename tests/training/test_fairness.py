@@ -128,6 +128,11 @@ def test_fairness_corpus_measures_only_groups_with_enough_rows() -> None:
     assert migrant["bpsn_auc"]["value"] == 1.0
     assert out["hate"]["women"] == {"n": 0, "positives": 0, "status": INSUFFICIENT}
     assert out["offensive"]["migrant"]["status"] == INSUFFICIENT  # 40 known rows only
+    # 120 rows but only 5 positives: too few to rank
+    few = corpus.assign(hate=[float(i < 5) if i < 120 else float(i % 2 == 0)
+                              for i in range(240)])
+    assert corpus_fairness(VerminModel(), few, min_rows=100, n_boot=0)["hate"]["migrant"] \
+        == {"n": 120, "positives": 5, "status": INSUFFICIENT}
     text = "\n".join(fairness_markdown({"min_rows": 100, "templates": {}, "corpus": out}))
     assert "| women | 0 | 0 | insufficient data | | |" in text
     assert "| migrant | 120 | 60 | 1.000" in text
