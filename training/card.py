@@ -74,6 +74,72 @@ def _limitations(config: ModelConfig, report: dict[str, Any]) -> list[str]:
     ]
 
 
+def _plain_words(config: ModelConfig) -> list[str]:
+    """For CSO staff: what a score means, what the model misses, when to ask a person."""
+    weak = ", ".join(config.weak_languages) or "none"
+    return [
+        "## In plain words",
+        "",
+        "**What a score means.** A score of 0.8 for `hate` means: among many posts that got "
+        "about 0.8 in our tests, about eight in ten were hateful. It is not the share of the "
+        "post that is hateful, not how bad the post is, and not a verdict about its author. "
+        "The model flags a post when a score passes the label's threshold in the table above; "
+        "on a real feed, where hate is rarer than in our test data, more of the flagged posts "
+        "will be harmless than these figures suggest.",
+        "",
+        "**What the model misses.** Hate written in Kyrgyz, Kazakh or Uzbek (little or no "
+        "labelled data exists), coded words and new slang, hate hidden in irony, questions or "
+        "images, threats without violent words, and anything that depends on who is speaking "
+        "or what happened the day before. It also flags some posts that only *quote* or "
+        "*condemn* hate, and mentions of a group that are not attacks (see the fairness "
+        "tables: a low BPSN AUC for a group means neutral posts about that group get high "
+        "scores).",
+        "",
+        "**When to ask a person.** Always before anything happens to a post or a person: a "
+        "flag is a reason to read the post, never a decision. Ask a person in particular when "
+        "the post is marked `review: true` (a score close to its threshold, or a language the "
+        f"model is weak in: {weak}), when the post names an identity group, when the post may "
+        "be counter-speech, news or a quotation, and whenever an alert could lead to a report "
+        "to a platform, an employer or the authorities.",
+        "",
+    ]
+
+
+def _data_protection() -> list[str]:
+    """Retention, deletion, who runs scans, and the dual use of ``extremism``."""
+    return [
+        "## Data protection",
+        "",
+        "- **Scan outputs hold personal data** (posts, channels, times, pseudonymised authors). "
+        "Keep them on encrypted storage that only the analysts who review alerts can open; "
+        "delete the whole scan output (scores, alerts, reports, their `.rejects.csv`, "
+        "`.summary.json` and any `.partial/` folder) when the analysis it was made for is "
+        "finished, and at the latest after the retention period your organisation has set (we "
+        "suggest no more than 90 days). Keep aggregate counts for a longer record, not posts.",
+        "- **Authors are pseudonymised with a keyed hash** unless the person running the scan "
+        "chooses to keep them; keep the key apart from the outputs. Never publish evidence "
+        "posts with authors attached.",
+        "- **Feedback** (moderators' corrections) may reach training only after a second "
+        "person has reviewed it. Delete corrections nobody reviewed within the retention "
+        "period, and delete a person's posts from the feedback and from any corpus built from "
+        "it when they ask. A model trained on feedback keeps what it learned: retrain without "
+        "the deleted rows at the next release.",
+        "- **Who should run scans.** Trained staff of the organisation, for a documented "
+        "purpose (monitoring hate and threats against communities), on public posts or data "
+        "they are allowed to process, with a named person responsible. Do not scan private "
+        "messages, do not build profiles of individuals, and do not hand outputs to security "
+        "services, employers or platforms without a legal review and the organisation's "
+        "agreement.",
+        "- **The dual use of `extremism`.** In Central Asia \"extremism\" is also a criminal "
+        "charge used against religious minorities, journalists and critics. A list of posts "
+        "flagged for it can become a list of people to prosecute. The label is off (`null`) "
+        "in the shipped models; do not switch it on, and do not share `extremism` outputs, "
+        "without a written assessment of who could obtain them and what they could do with "
+        "them.",
+        "",
+    ]
+
+
 def _beside(report: dict[str, Any], beside: dict[str, dict[str, Any]]) -> list[str]:
     """Headline figures of other models (e.g. a permissive-only one) next to this one's."""
     if not beside:
@@ -166,10 +232,12 @@ def render_card(config: ModelConfig, report: dict[str, Any],
         body,
         "",
         *_beside(report, beside or {}),
+        *_plain_words(config),
         "## Limitations and ethical considerations",
         "",
         *_limitations(config, report),
         "",
+        *_data_protection(),
         "## Reproduce",
         "",
         "```bash",

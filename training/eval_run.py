@@ -54,6 +54,7 @@ def run_evaluation(
     model_dir: Path, corpus: pd.DataFrame | Path, suites: Sequence[Path] = DEFAULT_SUITES,
     loso: bool = False, n_boot: int = 1000, out_dir: Path | None = None,
     beside: dict[str, Path] | None = None, loso_from: Path | None = None,
+    fairness: bool = True,
 ) -> dict[str, Any]:
     """Evaluate the model in ``model_dir``; write the report to ``out_dir`` (default
     ``model_dir/eval``) and the card to ``model_dir/card.md``.
@@ -65,6 +66,8 @@ def run_evaluation(
         loso_from: A leave-one-source-out matrix measured elsewhere (JSON with ``note`` and
             ``matrix``, e.g. ``benchmarks/results/loso_frozen.json``), for a model kind that
             cannot be retrained once per source here; its note says what was retrained.
+        fairness: Measure bias per identity group (``report["fairness"]``: template sets and
+            the test split's tagged groups; :mod:`training.fairness`).
 
     Returns:
         The report dict.
@@ -86,7 +89,7 @@ def run_evaluation(
         outside_loso = json.loads(Path(loso_from).read_text(encoding="utf-8"))
         if not isinstance(outside_loso, dict) or not {"note", "matrix"} <= set(outside_loso):
             raise ValueError(f"{loso_from}: expected a JSON object with 'note' and 'matrix'")
-    report = evaluate_corpus(model, frame, "test", n_boot=n_boot)
+    report = evaluate_corpus(model, frame, "test", n_boot=n_boot, fairness=fairness)
     if _has_transformer(model):  # WARNING_PRECISION moves scores by up to about 0.01
         report["precision"] = precision()
     report["functional"] = {Path(s).name: run_suite(model, Path(s)) for s in suites}

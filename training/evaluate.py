@@ -34,6 +34,7 @@ from .metrics import adaptive_ece, binary_metrics, bootstrap_metrics, brier_scor
 
 __all__ = [
     "SuiteError",
+    "compare_reports",
     "evaluate_corpus",
     "leave_one_source_out",
     "load_suite",
@@ -69,7 +70,7 @@ def _metrics_block(y: np.ndarray, p: np.ndarray, threshold: float | np.ndarray, 
 
 def evaluate_corpus(
     model: Classifier, corpus: pd.DataFrame, split: str = "test", n_boot: int = 1000,
-    min_rows: int = 20,
+    min_rows: int = 20, fairness: bool = False,
 ) -> dict[str, Any]:
     """Metrics of a model on one split of a corpus.
 
@@ -79,6 +80,8 @@ def evaluate_corpus(
         split: The split to read (``test`` for cards; read once per model).
         n_boot: Bootstrap replicates for the intervals.
         min_rows: Language/label cells with fewer known rows are skipped.
+        fairness: Add ``fairness``: bias AUCs per identity group on the template sets and on
+            the split's tagged groups (:mod:`training.fairness`), reusing the scores.
 
     Returns:
         A JSON-ready dict: ``by_language``, ``by_source``, ``overall``, ``calibration``,
@@ -136,6 +139,10 @@ def evaluate_corpus(
             **{f"{name}_flag_rate": float(f[:, LABELS.index(name)].mean()) for name in scored},
         }
     report["macro_f1_by_language"] = _macro_f1(report["by_language"])
+    if fairness:
+        from .fairness import evaluate_fairness
+
+        report["fairness"] = evaluate_fairness(model, rows, split, n_boot=n_boot, proba=proba)
     report["by_language"] = dict(report["by_language"])
     report["by_source"] = dict(report["by_source"])
     return report
@@ -278,6 +285,30 @@ def leave_one_source_out(
 # ---- writing --------------------------------------------------------------------------------
 
 
+def compare_reports(reports: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """Side by side: F1 and ROC-AUC per label and language of several models' reports (name ->
+    report of :func:`evaluate_corpus`, made on the same split), cells with positives only.
+
+    Returns:
+        A frame indexed by ``(label, lang)`` with columns ``"{name} F1"`` and
+        ``"{name} ROC-AUC"``; NaN where a model has no such cell.
+
+    Example:
+        >>> compare_reports({"new": new_report, "default": default_report})  # doctest: +SKIP
+    """
+    rows: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for name, report in reports.items():
+        for label, blocks in report["by_language"].items():
+            for lang, block in blocks.items():
+                if block.get("positives", 0) > 0:
+                    rows[(label, lang)][f"{name} F1"] = _value(block, "f1")
+                    rows[(label, lang)][f"{name} ROC-AUC"] = _value(block, "roc_auc")
+    columns = [f"{name} {m}" for m in ("F1", "ROC-AUC") for name in reports]
+    frame = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns)
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=["label", "lang"])
+    return frame.sort_index()
+
+
 def _num(value: Any) -> float:
     return math.nan if value is None else float(value)
 
@@ -354,6 +385,10 @@ def report_markdown(report: dict[str, Any]) -> str:
         for target, b in res["by_target"].items():
             lines.append(f"| {target} | {b['n']} | {b['accuracy']:.1%} |")
         lines.append("")
+    if report.get("fairness"):
+        from .fairness import fairness_markdown
+
+        lines += fairness_markdown(report["fairness"])
     loso = report.get("leave_one_source_out")
     if loso:
         labels = report["scored_labels"]

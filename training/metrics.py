@@ -17,6 +17,7 @@ import numpy as np
 __all__ = [
     "adaptive_ece",
     "binary_metrics",
+    "bootstrap_auc",
     "bootstrap_metrics",
     "brier_score",
     "reliability_bins",
@@ -132,6 +133,32 @@ def bootstrap_metrics(
         if len(values) >= 0.5 * n_boot:
             lo, hi = np.quantile(values, [alpha / 2, 1 - alpha / 2])
             out[name]["low"], out[name]["high"] = float(lo), float(hi)
+    return out
+
+
+def bootstrap_auc(y: Sequence[float], p: Sequence[float], n_boot: int = 1000, seed: int = 0,
+                  alpha: float = 0.05, chunk: int = 100) -> dict[str, float]:
+    """ROC-AUC with a percentile bootstrap interval over rows.
+
+    Returns:
+        ``{"value", "low", "high"}``; all NaN without both classes, the interval NaN when
+        fewer than half of the replicates have both classes.
+    """
+    y, p = _clean(y, p)
+    out = {"value": roc_auc(y, p) if len(y) else math.nan, "low": math.nan, "high": math.nan}
+    n = len(y)
+    if math.isnan(out["value"]) or n_boot <= 0:
+        return out
+    rng = np.random.default_rng(seed)
+    draws = []
+    for start in range(0, n_boot, chunk):
+        w = rng.multinomial(n, np.full(n, 1.0 / n), size=min(chunk, n_boot - start))
+        draws.append(_weighted_auc(y, p, w.astype(float)))
+    values = np.concatenate(draws)
+    values = values[~np.isnan(values)]
+    if len(values) >= 0.5 * n_boot:
+        out["low"], out["high"] = (float(v) for v in np.quantile(values, [alpha / 2,
+                                                                           1 - alpha / 2]))
     return out
 
 

@@ -136,3 +136,16 @@ def test_write_report_handles_nan(tiny_model, tiny_corpus, tmp_path) -> None:
     paths = write_report(report, tmp_path / "r")
     assert "NaN" not in paths[0].read_text()
     assert render_card(tiny_model.config, report).startswith("# Model card: baseline@test")
+
+
+def test_evaluate_compare_reports_puts_models_side_by_side(tiny_model, tiny_corpus) -> None:
+    from training.evaluate import compare_reports
+
+    ours = evaluate_corpus(tiny_model, tiny_corpus, n_boot=0)
+    keyword = evaluate_corpus(KeywordModel(), tiny_corpus, n_boot=0)
+    table = compare_reports({"tiny": ours, "keyword": keyword})
+    assert list(table.columns) == ["tiny F1", "keyword F1", "tiny ROC-AUC", "keyword ROC-AUC"]
+    assert table.index.names == ["label", "lang"]
+    assert table.loc[("hate", "en"), "tiny F1"] == pytest.approx(
+        ours["by_language"]["hate"]["en"]["f1"]["value"])
+    assert ("offensive", "ky") not in table.index  # no positives there
