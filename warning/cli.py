@@ -154,8 +154,14 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             resume=args.resume, force=args.force, engine=args.engine,
             ray_address=args.ray_address, ray_actors=args.ray_actors,
             ray_cpus_per_actor=args.ray_cpus_per_actor)
-        summary = scan(args.input, args.output, options, model_path=args.model,
-                       progress=progress, log=note)
+        # with --report on this machine, one model scores the feed and explains its posts
+        classifier = None
+        if args.report is not None and args.engine != "ray":
+            from .classifier import Classifier
+
+            classifier = Classifier.load(args.model)
+        summary = scan(args.input, args.output, options, classifier=classifier,
+                       model_path=args.model, progress=progress, log=note)
     except (FeedError, ScanError, ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -166,7 +172,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
         path = args.report or default_report_path(args.output)
         try:
-            write_report(args.output, path, model_path=args.model,
+            write_report(args.output, path, model_path=args.model, classifier=classifier,
                          log=None if args.quiet else lambda m: print(m, file=sys.stderr))
         except (ReportError, ModelLoadError, ValueError, OSError) as exc:
             print(f"error: the scan is written, but not the report: {exc}", file=sys.stderr)

@@ -6,6 +6,7 @@ environment between calls.
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -45,9 +46,11 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 _NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
+@functools.cache
 def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Whether the CPU advertises native bfloat16 arithmetic (``avx512_bf16`` or ``amx_bf16``
-    among the flags of ``/proc/cpuinfo``); ``False`` where that file cannot be read."""
+    among the flags of ``/proc/cpuinfo``); ``False`` where that file cannot be read. Read once
+    per process (``precision()`` asks on every scoring call)."""
     try:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:
