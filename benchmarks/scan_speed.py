@@ -16,7 +16,7 @@ Protocol:
   Parquet), against a loop calling ``Classifier.score([text])`` once per post (scoring only).
   The two paths' probabilities are compared before anything is written.
 - **Memory** (``--memory-rows``, default 10,000, 100,000 and 1,000,000; ``--memory-model``,
-  default ``baseline``), measured first: each scan runs alone in a fresh process
+  default ``baseline``), measured after the throughput: each scan runs alone in a fresh process
   (``warning scan``), which reports its own peak resident memory (``VmHWM``; a child's
   ``ru_maxrss`` would also count the parent's pages between fork and exec). Memory must stay
   flat: the scan holds one chunk (``WARNING_SCAN_CHUNK_ROWS``) at a time.
@@ -170,15 +170,15 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="scan-speed-") as tmp:
         folder = Path(tmp)
-        for rows in sizes:
-            result = peak_memory(rows, args.memory_model, folder)
-            print(f"memory: {rows:,} rows, peak {result['peak_mb']:.0f} MB", flush=True)
-            memory.append(result)
         for name in models:
             result = throughput(name, args.rows, args.threads, folder)
             print(f"{name}: scan {result['rows'] / result['scan_seconds']:.1f} posts/s, loop "
                   f"{result['rows'] / result['loop_seconds']:.1f} posts/s", flush=True)
             speed.append(result)
+        for rows in sizes:
+            result = peak_memory(rows, args.memory_model, folder)
+            print(f"memory: {rows:,} rows, peak {result['peak_mb']:.0f} MB", flush=True)
+            memory.append(result)
     load_after = os.getloadavg()[0]
 
     from warning.settings import precision
