@@ -19,10 +19,12 @@ and shared by the variants):
 
 Dev decides: the variant that meets the most of the issue's required targets on dev (each
 language's macro-F1 above the baseline's, at least 80% of hateful and of non-hateful cases on
-each functional suite, at most 2% of clean ky/kk/uz rows flagged), ties broken by the mean
-macro-F1 over languages. The test split is then read once per variant for the table written to
-``--out``. The chosen model is saved to ``--save`` (its card is then written by
-``warning eval``).
+each functional suite, at most 2% of clean ky/kk/uz rows flagged), then the one that flags
+``hate`` on at most 5% of the neutral group-mention sentences of ``neutral_mentions.py`` in
+the most languages (a model that alerts on every mention of a group is worse than the recall
+it buys), ties broken by the mean macro-F1 over languages. The test split is then read once
+per variant for the table written to ``--out``. The chosen model is saved to ``--save`` (its
+card is then written by ``warning eval``).
 """
 
 from __future__ import annotations
@@ -46,8 +48,10 @@ from training.evaluate import evaluate_corpus, run_suite
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare_models import compare
+from neutral_mentions import sentences as neutral_sentences
 
 from warning import Classifier
+from warning.labels import LABELS
 from warning.settings import precision
 
 HERE = Path(__file__).resolve().parent
@@ -112,6 +116,17 @@ def targets_met(report: dict, baseline: dict) -> tuple[int, int]:
     checks += [block["any_label_flag_rate"] <= 0.02
                for block in report["clean_languages"].values()]
     return sum(checks), len(checks)
+
+
+#: The most neutral group-mention sentences a variant may flag as hate, per language.
+NEUTRAL_MAX = 0.05
+
+
+def neutral_hate_rates(model: Classifier) -> dict[str, float]:
+    """Share of the neutral group-mention sentences flagged ``hate``, per language."""
+    hate = LABELS.index("hate")
+    return {lang: float(model.predict(texts)[:, hate].mean())
+            for lang, texts in neutral_sentences().items()}
 
 
 def evaluate(models: dict[str, Classifier], corpus, split: str, n_boot: int) -> dict[str, dict]:
@@ -179,8 +194,11 @@ def main() -> None:
     dev = evaluate(models, corpus, "dev", n_boot=0)
     score = {name: mean_macro(r) for name, r in dev.items()}
     met = {name: targets_met(r, dev["baseline"]) for name, r in dev.items()}
+    neutral = {name: neutral_hate_rates(model) for name, model in models.items()}
+    quiet = {name: sum(rate <= NEUTRAL_MAX for rate in rates.values())
+             for name, rates in neutral.items()}
     candidates = [n for n in models if not n.startswith("baseline")]
-    chosen = max(candidates, key=lambda n: (met[n][0], score[n]))
+    chosen = max(candidates, key=lambda n: (met[n][0], quiet[n], score[n]))
     test = evaluate(models, corpus, "test", n_boot=args.bootstrap)
     args.reports.mkdir(parents=True, exist_ok=True)
     for split, reports in (("dev", dev), ("test", test)):
@@ -210,18 +228,22 @@ def main() -> None:
         "",
         "## Decision on dev",
         "",
-        "| variant | required targets met | mean macro-F1 over languages | " + " | ".join(
+        "| variant | required targets met | neutral mentions flagged hate (" +
+        " / ".join(neutral["baseline"]) + ") | mean macro-F1 over languages | " + " | ".join(
             f"{s} hateful / non-hateful" for s in dev["baseline"]["functional"]) + " |",
-        "|---|---:|---:|" + "---:|" * len(dev["baseline"]["functional"]),
+        "|---|---:|---:|---:|" + "---:|" * len(dev["baseline"]["functional"]),
     ]
     for name, report in dev.items():
         suites = " | ".join(f"{r['hateful']['accuracy']:.1%} / {r['non_hateful']['accuracy']:.1%}"
                             for r in report["functional"].values())
-        lines.append(f"| {name} | {met[name][0]} of {met[name][1]} | {score[name]:.3f} | "
-                     f"{suites} |")
+        rates = " / ".join(f"{rate:.0%}" for rate in neutral[name].values())
+        lines.append(f"| {name} | {met[name][0]} of {met[name][1]} | {rates} | "
+                     f"{score[name]:.3f} | {suites} |")
     test_met = {name: targets_met(r, test["baseline"]) for name, r in test.items()}
     lines += ["", f"Chosen: **{chosen}** (the most required targets met on dev, then the "
-              "higher mean macro-F1). On test, required targets met: " + ", ".join(
+              f"fewest languages with more than {NEUTRAL_MAX:.0%} of neutral group mentions "
+              "flagged hate, then the higher mean macro-F1). On test, required targets met: "
+              + ", ".join(
                   f"{n} {a} of {b}" for n, (a, b) in test_met.items()
                   if not n.startswith("baseline")) +
               ".", "",

@@ -10,7 +10,8 @@ The steps (DESIGN.md, "Data"):
    source declares (a ParaDetox toxic sentence and its rewrites);
 5. split by group, deterministically: a group's split depends only on its own content, so adding
    unrelated rows never moves a row; a group holding any row of a source's official test part
-   goes to test.
+   goes to test, and a group made only of augmentation sentences (``training/mentions.py``)
+   goes to train or calib, never to dev or test.
 
 Example:
     >>> from training.corpus import CorpusConfig, build_corpus
@@ -36,6 +37,7 @@ from warning.settings import data_dir as default_data_dir
 
 from .near_duplicates import UnionFind, near_duplicate_pairs
 from .sources import (
+    AUGMENT,
     DEFAULT_LICENCES,
     LICENCE_CLASSES,
     SOURCES,
@@ -157,6 +159,14 @@ def _stable_unit(value: str, salt: str) -> float:
     return int(digest[:13], 16) / float(16**13)
 
 
+def _merged_orig_split(values: pd.Series) -> str:
+    """``test`` if any copy is an official test row; :data:`AUGMENT` only if every copy is
+    augmentation; else none."""
+    if (values == "test").any():
+        return "test"
+    return AUGMENT if (values == AUGMENT).all() else ""
+
+
 def _merge_exact_duplicates(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """One row per dedup key; labels merged (disagreement -> unknown). Returns (rows, conflicts)."""
     rows = rows.sort_values(["key", "source"], kind="stable")
@@ -167,7 +177,7 @@ def _merge_exact_duplicates(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         lang=("lang", "first"),
         source=("source", lambda s: ";".join(sorted(set(s)))),
         licence=("licence", lambda s: ";".join(sorted(set(s)))),
-        orig_split=("orig_split", lambda s: "test" if (s == "test").any() else ""),
+        orig_split=("orig_split", _merged_orig_split),
         group_hint=("group_hint", lambda s: "|".join(sorted({h for h in s if h}))),
         n_copies=("text", "size"),
     )
@@ -209,11 +219,17 @@ def assign_splits(
     out = frame.copy()
     out["group"] = groups
     official_test = pd.Series(frame["orig_split"].eq("test").to_numpy()).groupby(groups).any()
+    augmentation = pd.Series(frame["orig_split"].eq(AUGMENT).to_numpy()).groupby(groups).all()
     bounds = np.cumsum(ratios)
     split_of_group = {}
     for group in official_test.index:
         if official_test.loc[group]:
             split_of_group[group] = "test"
+        elif augmentation.loc[group]:
+            # generated sentences: train or calib in the ratio of those two, never dev/test
+            u = _stable_unit(group, "split")
+            share = ratios[0] / (ratios[0] + ratios[SPLITS.index("calib")])
+            split_of_group[group] = "train" if u < share else "calib"
         else:
             u = _stable_unit(group, "split")
             split_of_group[group] = SPLITS[int(np.searchsorted(bounds, u, side="right"))

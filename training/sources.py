@@ -408,11 +408,19 @@ def _experimental_reader(name: str, files: tuple[str, ...]) -> Callable[[Path], 
 SYNTHETIC_DIR = Path(__file__).resolve().parent / "synthetic"
 _SYNTHETIC_KINDS = {"hateful", "threat", "hard_negative", "profanity", "negation",
                     "counter_speech", "quoting", "reclaimed", "neutral_mention", "hateful_pair",
-                    "threat_pair", "insult"}
+                    "threat_pair", "insult", "positive_mention"}
+#: ``orig_split`` of augmentation rows: the corpus puts them in train or calib, never dev/test.
+AUGMENT = "augment"
 
 
-def _synthetic_reader(name: str, file: str, lang: str) -> Callable[[Path], pd.DataFrame]:
-    """Read one of our synthetic files: labels as written (empty = unknown)."""
+def _synthetic_reader(name: str, file: str, lang: str, augmentation: bool = False
+                      ) -> Callable[[Path], pd.DataFrame]:
+    """Read one of our synthetic files: labels as written (empty = unknown).
+
+    ``augmentation``: generated sentences (``training/mentions.py``), not posts. Their rows
+    carry ``orig_split`` :data:`AUGMENT` (train or calib only) and their template as group
+    hint, so a template's sentences stay together.
+    """
 
     def read(folder: Path) -> pd.DataFrame:
         path = folder / file
@@ -425,6 +433,9 @@ def _synthetic_reader(name: str, file: str, lang: str) -> Callable[[Path], pd.Da
             column = df[label].str.strip()
             _bad_values(name, path, label, column, {"0", "1", ""})
             labels[:, j] = column.map({"0": 0.0, "1": 1.0, "": np.nan}).to_numpy(float)
+        if augmentation:
+            return _rows(df["text"], labels, lang, orig_split=AUGMENT,
+                         group_hint=(f"{name}:" + df["template"]).tolist())
         return _rows(df["text"], labels, lang)
 
     read.__name__ = f"read_{name}"
@@ -475,6 +486,12 @@ _SOURCES: tuple[Source, ...] = (
     Source("synthetic_en_contrast", "permissive", ("en",),
            _synthetic_reader("synthetic_en_contrast", "en_contrast.csv", "en"),
            ("en_contrast.csv",), default=False, synthetic=True),
+    Source("synthetic_ru_mentions", "permissive", ("ru",),
+           _synthetic_reader("synthetic_ru_mentions", "ru_mentions.csv", "ru", augmentation=True),
+           ("ru_mentions.csv",), default=False, synthetic=True),
+    Source("synthetic_ky_mentions", "permissive", ("ky",),
+           _synthetic_reader("synthetic_ky_mentions", "ky_mentions.csv", "ky", augmentation=True),
+           ("ky_mentions.csv",), default=False, synthetic=True),
 )
 
 #: Registered labelled sources by name.

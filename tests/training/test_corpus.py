@@ -214,3 +214,24 @@ def test_synthetic_sources_come_only_when_asked(fixture_data_dir) -> None:
     assert not any(n.startswith("synthetic") for n in names)
     with_synth = {s.name for s in select_sources(None, ["permissive"], synthetic=True)}
     assert {"synthetic_ru", "synthetic_ky", "synthetic_en_contrast"} <= with_synth
+
+
+def test_mention_augmentation_goes_to_train_or_calib_only_and_moves_no_other_row(
+        fixture_data_dir) -> None:
+    plain = build_corpus(CorpusConfig(data_dir=str(fixture_data_dir),
+                                      sources=["synthetic_ru", "synthetic_ky"]))
+    augmented = build_corpus(CorpusConfig(
+        data_dir=str(fixture_data_dir),
+        sources=["synthetic_ru", "synthetic_ky", "synthetic_ru_mentions",
+                 "synthetic_ky_mentions"]))
+    mention = augmented["source"].str.contains("mentions")
+    assert mention.sum() > 1500
+    assert set(augmented.loc[mention, "split"]) == {"train", "calib"}
+    assert augmented.loc[mention, "split"].eq("train").mean() > 0.6
+    # one template's group swaps stay in one split
+    assert (augmented[mention].groupby("group")["split"].nunique() == 1).all()
+    assert (augmented.loc[mention, ["offensive", "hate", "threat"]] == 0).all().all()
+    # the other rows keep their split
+    merged = plain.merge(augmented, on="id", suffixes=("_plain", "_aug"))
+    assert len(merged) == len(plain)
+    assert (merged["split_plain"] == merged["split_aug"]).all()

@@ -1,0 +1,312 @@
+"""Identity-mention augmentation: neutral and positive sentences naming each target group, in
+Russian and Kyrgyz, written by this project (Dixon et al. 2018, "Measuring and Mitigating
+Unintended Bias in Text Classification").
+
+Why: in the training corpus a group's name appears mostly in hateful rows. The weak Russian
+``hate`` labels (toxic rows that name a group) and our hateful synthetic rows outnumber the
+neutral mentions many times over (LGBT people about 18 to 1 in Russian training rows, Jewish
+people 6 to 1), so a model learns the name itself as a sign of hate and flags "Tajik traders
+brought apricots to the market". These sentences give every group the same everyday and
+positive contexts, in the grammatical cases the group's name takes in real posts.
+
+The sentences are generated from the templates and word forms below by :func:`mention_rows`
+and committed as ``training/synthetic/{ru,ky}_mentions.csv`` (sources ``synthetic_ru_mentions``
+and ``synthetic_ky_mentions``). Regenerate them with ``python -m training.mentions``; a test
+checks the committed files equal the generator's output, and that they share no sentence and
+no five-word run with the functional suites, the fairness templates or the neutral-mention
+benchmark, which measure what this augmentation is meant to fix.
+
+The rows are augmentation, not posts: the corpus puts them in train or calib only (never in dev
+or test), so test figures stay measured on the same rows as before.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["FILES", "Template", "mention_rows", "render_csv", "write_files"]
+
+SYNTHETIC_DIR = Path(__file__).resolve().parent / "synthetic"
+#: Output file per language.
+FILES = {"ru": "ru_mentions.csv", "ky": "ky_mentions.csv"}
+COLUMNS = ["text", "offensive", "hate", "threat", "extremism", "target_ident", "kind", "lang",
+           "template"]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A sentence with one slot, ``{N}`` (nominative plural), ``{G}`` (genitive), ``{D}``
+    (dative), ``{A}`` (accusative, Kyrgyz), ``{I}`` (instrumental, Russian), ``{P}``
+    (prepositional / locative) or ``{B}`` (Kyrgyz ablative); ``kind`` is ``neutral_mention``
+    or ``positive_mention``. ``groups`` limits it to some groups (None: all)."""
+
+    text: str
+    kind: str = "neutral_mention"
+    groups: tuple[str, ...] | None = None
+
+
+# --- Russian ---------------------------------------------------------------------------------
+# Each group: one or more names, each as (nominative, genitive, dative, instrumental,
+# prepositional) plural. Several names per group where posts use several (LGBT people,
+# people with disabilities, migrants); the slur forms are never used.
+RU_FORMS: dict[str, list[tuple[str, str, str, str, str]]] = {
+    "kyrgyz": [("кыргызы", "кыргызов", "кыргызам", "кыргызами", "кыргызах"),
+               ("киргизы", "киргизов", "киргизам", "киргизами", "киргизах")],
+    "uzbek": [("узбеки", "узбеков", "узбекам", "узбеками", "узбеках")],
+    "tajik": [("таджики", "таджиков", "таджикам", "таджиками", "таджиках")],
+    "russian": [("русские", "русских", "русским", "русскими", "русских")],
+    "dungan": [("дунгане", "дунган", "дунганам", "дунганами", "дунганах")],
+    "uyghur": [("уйгуры", "уйгуров", "уйгурам", "уйгурами", "уйгурах")],
+    "chinese": [("китайцы", "китайцев", "китайцам", "китайцами", "китайцах")],
+    "kazakh": [("казахи", "казахов", "казахам", "казахами", "казахах")],
+    "muslim": [("мусульмане", "мусульман", "мусульманам", "мусульманами", "мусульманах")],
+    "christian": [("христиане", "христиан", "христианам", "христианами", "христианах"),
+                  ("православные", "православных", "православным", "православными",
+                   "православных")],
+    "jewish": [("евреи", "евреев", "евреям", "евреями", "евреях")],
+    "women": [("женщины", "женщин", "женщинам", "женщинами", "женщинах"),
+              ("девушки", "девушек", "девушкам", "девушками", "девушках")],
+    "lgbt": [("ЛГБТ-люди", "ЛГБТ-людей", "ЛГБТ-людям", "ЛГБТ-людьми", "ЛГБТ-людях"),
+             ("геи", "геев", "геям", "геями", "геях"),
+             ("лесбиянки", "лесбиянок", "лесбиянкам", "лесбиянками", "лесбиянках"),
+             ("трансгендерные люди", "трансгендерных людей", "трансгендерным людям",
+              "трансгендерными людьми", "трансгендерных людях"),
+             ("гомосексуалы", "гомосексуалов", "гомосексуалам", "гомосексуалами",
+              "гомосексуалах")],
+    "migrant": [("мигранты", "мигрантов", "мигрантам", "мигрантами", "мигрантах"),
+                ("трудовые мигранты", "трудовых мигрантов", "трудовым мигрантам",
+                 "трудовыми мигрантами", "трудовых мигрантах")],
+    "disabled": [("люди с инвалидностью", "людей с инвалидностью", "людям с инвалидностью",
+                  "людьми с инвалидностью", "людях с инвалидностью"),
+                 ("инвалиды", "инвалидов", "инвалидам", "инвалидами", "инвалидах"),
+                 ("незрячие", "незрячих", "незрячим", "незрячими", "незрячих")],
+}
+
+RU_TEMPLATES: list[Template] = [
+    Template("{N} из соседнего подъезда помогли нам занести диван на пятый этаж."),
+    Template("На свадьбе моего брата было много гостей, среди них {N} с работы."),
+    Template("Статья о том, как {N} отмечают праздники, вышла в субботнем номере."),
+    Template("Сколько {G} живёт в Чуйской области? Ищу свежую статистику для курсовой."),
+    Template("Мэрия провела встречу с {I}, обсуждали ремонт дорог и освещение."),
+    Template("В сборной по волейболу играют и {N}, тренер доволен командой."),
+    Template("{N} тоже платят налоги и пользуются теми же больницами, что и мы."),
+    Template("На курсах английского в нашей группе учатся {N}, занятия по субботам."),
+    Template("Фотовыставка про {G} открылась в музее изобразительных искусств."),
+    Template("Подкаст с {I} вышел вчера, слушайте по ссылке в описании канала."),
+    Template("Правозащитники опубликовали доклад о положении {G} в регионе."),
+    Template("У меня много друзей, и {N} среди них, с детства дружим."),
+    Template("В новостях показали, как {N} помогали пострадавшим от селя в Баткене."),
+    Template("Соседи сверху — {N}, по вечерам угощают нас пловом и чаем."),
+    Template("На конференции говорили о правах {G} на рынке труда."),
+    Template("Документальный фильм рассказывает о жизни {G} в маленьком городе."),
+    Template("Поздравляю всех, кто празднует сегодня, мои друзья {N} тоже отмечают!"),
+    Template("В нашем колледже {N} учатся наравне со всеми, никаких проблем нет."),
+    Template("Исследователи опросили {G} о доступе к медицинской помощи."),
+    Template("Депутаты обсудили законопроект, который касается {G}."),
+    Template("В Токмоке {N} организовали бесплатные уроки для детей."),
+    Template("Я работаю в такси, пассажиры разные, бывают и {N}, все вежливые."),
+    Template("Журналисты поговорили с {I} о ценах на жильё в Бишкеке."),
+    Template("О {P} у нас знают мало, поэтому эта книга очень полезна."),
+    Template("Волонтёры раздавали продукты пожилым людям, помогали и {N}."),
+    Template("Многие {N} приехали на ярмарку в Караколе со своими товарами."),
+    Template("Во дворе дети играют вместе, и никто не спрашивает, кто тут {N}."),
+    Template("Центр занятости предлагает курсы, на них записались и {N}."),
+    Template("На форуме выступили {N} из Оша и Джалал-Абада, было интересно."),
+    Template("Учитель истории рассказал нам о том, как {N} появились в долине.",
+             groups=("kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese",
+                     "kazakh")),
+    Template("Спасибо соседям, {N} из нашего дома починили всем крыши после бури.",
+             "positive_mention"),
+    Template("Уважаю {G} за трудолюбие и за то, как они держатся друг за друга.",
+             "positive_mention"),
+    Template("{N} — прекрасные коллеги, с ними легко работать.", "positive_mention"),
+    Template("Благодарна {D} из нашего села, они собрали деньги на операцию моей маме.",
+             "positive_mention"),
+    Template("Горжусь, что в нашем городе {N} и все остальные живут в мире.",
+             "positive_mention"),
+    Template("Лучший врач в нашей поликлинике работает с {I} уже двадцать лет.",
+             "positive_mention"),
+    Template("Желаю {D} здоровья и счастья, с праздником!", "positive_mention"),
+    Template("Без {G} наш базар был бы скучнее, вкусная еда и добрые люди.",
+             "positive_mention"),
+    Template("Мой лучший друг говорит, что {N} научили его готовить самсу.",
+             "positive_mention"),
+    Template("{N} имеют право жить спокойно, и я рад, что у нас это понимают.",
+             "positive_mention"),
+    Template("Плохо, когда о {P} пишут только в криминальной хронике, это несправедливо.",
+             "positive_mention"),
+    Template("В школе дочки провели урок толерантности, рассказывали и про {G}.",
+             "positive_mention"),
+    Template("В Доме дружбы прошёл вечер, где {N} рассказывали о своих традициях.",
+             groups=("kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese",
+                     "kazakh", "muslim", "christian", "jewish")),
+    Template("Кухня, которую готовят {N}, мне очень нравится, особенно выпечка.",
+             "positive_mention",
+             groups=("kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese",
+                     "kazakh", "jewish")),
+    Template("Язык, на котором говорят {N}, я начал учить по приложению.",
+             groups=("kyrgyz", "uzbek", "tajik", "dungan", "uyghur", "chinese", "kazakh")),
+    Template("Накануне праздника {N} пригласили соседей за общий стол.",
+             groups=("muslim", "christian", "jewish", "kyrgyz", "uzbek", "dungan", "uyghur")),
+]
+
+# --- Kyrgyz ----------------------------------------------------------------------------------
+# Each group: names as (nominative, genitive, dative, accusative, locative, ablative) plural.
+KY_FORMS: dict[str, list[tuple[str, str, str, str, str, str]]] = {
+    "kyrgyz": [("кыргыздар", "кыргыздардын", "кыргыздарга", "кыргыздарды", "кыргыздарда",
+                "кыргыздардан")],
+    "uzbek": [("өзбектер", "өзбектердин", "өзбектерге", "өзбектерди", "өзбектерде",
+               "өзбектерден")],
+    "tajik": [("тажиктер", "тажиктердин", "тажиктерге", "тажиктерди", "тажиктерде",
+               "тажиктерден")],
+    "russian": [("орустар", "орустардын", "орустарга", "орустарды", "орустарда", "орустардан")],
+    "dungan": [("дуңгандар", "дуңгандардын", "дуңгандарга", "дуңгандарды", "дуңгандарда",
+                "дуңгандардан")],
+    "uyghur": [("уйгурлар", "уйгурлардын", "уйгурларга", "уйгурларды", "уйгурларда",
+                "уйгурлардан")],
+    "chinese": [("кытайлар", "кытайлардын", "кытайларга", "кытайларды", "кытайларда",
+                 "кытайлардан")],
+    "kazakh": [("казактар", "казактардын", "казактарга", "казактарды", "казактарда",
+                "казактардан")],
+    "muslim": [("мусулмандар", "мусулмандардын", "мусулмандарга", "мусулмандарды",
+                "мусулмандарда", "мусулмандардан")],
+    "christian": [("христиандар", "христиандардын", "христиандарга", "христиандарды",
+                   "христиандарда", "христиандардан")],
+    "jewish": [("жөөттөр", "жөөттөрдүн", "жөөттөргө", "жөөттөрдү", "жөөттөрдө", "жөөттөрдөн"),
+               ("еврейлер", "еврейлердин", "еврейлерге", "еврейлерди", "еврейлерде",
+                "еврейлерден")],
+    "women": [("аялдар", "аялдардын", "аялдарга", "аялдарды", "аялдарда", "аялдардан"),
+              ("кыз-келиндер", "кыз-келиндердин", "кыз-келиндерге", "кыз-келиндерди",
+               "кыз-келиндерде", "кыз-келиндерден")],
+    "lgbt": [("ЛГБТ адамдар", "ЛГБТ адамдардын", "ЛГБТ адамдарга", "ЛГБТ адамдарды",
+              "ЛГБТ адамдарда", "ЛГБТ адамдардан"),
+             ("гейлер", "гейлердин", "гейлерге", "гейлерди", "гейлерде", "гейлерден")],
+    "migrant": [("мигранттар", "мигранттардын", "мигранттарга", "мигранттарды",
+                 "мигранттарда", "мигранттардан"),
+                ("эмгек мигранттары", "эмгек мигранттарынын", "эмгек мигранттарына",
+                 "эмгек мигранттарын", "эмгек мигранттарында", "эмгек мигранттарынан")],
+    "disabled": [("майыптар", "майыптардын", "майыптарга", "майыптарды", "майыптарда",
+                  "майыптардан"),
+                 ("ден соолугунун мүмкүнчүлүгү чектелген адамдар",
+                  "ден соолугунун мүмкүнчүлүгү чектелген адамдардын",
+                  "ден соолугунун мүмкүнчүлүгү чектелген адамдарга",
+                  "ден соолугунун мүмкүнчүлүгү чектелген адамдарды",
+                  "ден соолугунун мүмкүнчүлүгү чектелген адамдарда",
+                  "ден соолугунун мүмкүнчүлүгү чектелген адамдардан")],
+}
+
+KY_TEMPLATES: list[Template] = [
+    Template("Коңшу подъезддеги {N} бизге диванды бешинчи кабатка чыгарууга жардам беришти."),
+    Template("Инимдин тоюнда конок көп болду, алардын арасында жумуштагы {N} да бар эле."),
+    Template("Чүй облусунда жашаган {G} саны канча? Курстук ишим үчүн статистика издеп жатам."),
+    Template("Шайлоо комиссиясынын курамына {B} да өкүлдөр кирди."),
+    Template("Мэрия {N} менен жолугушуу өткөрдү, жолдорду оңдоо тууралуу сүйлөштү."),
+    Template("Волейбол курамасында {N} да ойнойт, машыктыруучу командага ыраазы."),
+    Template("{N} да салык төлөшөт жана биз барган ооруканаларга эле барышат."),
+    Template("Англис тили курсунда биздин топто {N} да окушат, сабак ишемби күнү."),
+    Template("Көркөм сүрөт музейинде {N} тууралуу сүрөт көргөзмөсү ачылды."),
+    Template("Укук коргоочулар аймактагы {G} абалы боюнча баяндама жарыялашты."),
+    Template("Менин досторум көп, алардын арасында {N} да бар, бала кезден бери доспуз."),
+    Template("Жаңылыктарда {N} Баткендеги селден жабыр тарткандарга жардам бергенин көрсөтүштү."),
+    Template("Конференцияда {G} эмгек рыногундагы укуктары тууралуу сөз болду."),
+    Template("Даректүү тасма чакан шаардагы {G} жашоосу жөнүндө баяндайт."),
+    Template("Биздин колледжде {N} баары менен бирдей окушат, эч кандай көйгөй жок."),
+    Template("Изилдөөчүлөр {A} медициналык жардамга жетүү боюнча сурамжылашты."),
+    Template("Депутаттар {D} тиешелүү мыйзам долбоорун талкуулашты."),
+    Template("Токмокто {N} балдар үчүн акысыз сабактарды уюштурушту."),
+    Template("Такси айдайм, жүргүнчүлөр ар кандай, {N} да болот, баары сылык."),
+    Template("Журналисттер {N} менен Бишкектеги батирлердин баасы жөнүндө маектешти."),
+    Template("Ыктыярчылар карыларга азык-түлүк таратышты, {N} да жардамдашты."),
+    Template("Каракол жарманкесине көп {N} өз буюмдары менен келишти."),
+    Template("Короодо балдар чогуу ойношот, ким {N} экенин эч ким сурабайт."),
+    Template("Форумда Ош менен Жалал-Абаддан келген {N} сүйлөдү, кызыктуу болду."),
+    Template("Тарых мугалими {N} өрөөнгө кантип келгенин айтып берди.",
+             groups=("kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese",
+                     "kazakh")),
+    Template("{P} да ушундай салт бар экен, буга чейин билчү эмесмин.",
+             groups=("kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese",
+                     "kazakh", "muslim", "christian", "jewish")),
+    Template("Эмгек борбору курстарды сунуштайт, аларга {N} да жазылышты."),
+    Template("Кошуналарга рахмат, биздин үйдөгү {N} бороондон кийин баарыбыздын чатырыбызды "
+             "оңдоп беришти.", "positive_mention"),
+    Template("{A} эмгекчилдиги жана бири-бирин колдогону үчүн сыйлайм.", "positive_mention"),
+    Template("{N} – сонун кесиптештер, алар менен иштөө жеңил.", "positive_mention"),
+    Template("Айылыбыздагы {D} ыраазымын, апамдын операциясына акча чогултушту.",
+             "positive_mention"),
+    Template("Шаарыбызда {N} жана башкалар тынч жашаганына сыймыктанам.", "positive_mention"),
+    Template("Баарыңарга ден соолук каалайм, {N}, майрамыңар менен!", "positive_mention"),
+    Template("{N} тынч жашоого укуктуу, муну бизде түшүнгөнүнө кубанам.",
+             "positive_mention"),
+    Template("{N} тууралуу кылмыш кабарларында гана жазышканы туура эмес.",
+             "positive_mention"),
+    Template("Кызымдын мектебинде толеранттуулук сабагы болуп, {N} жөнүндө да айтышты.",
+             "positive_mention"),
+    Template("Достук үйүндө кече болуп, {N} өз салттары жөнүндө айтып беришти.",
+             groups=("kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese",
+                     "kazakh", "muslim", "christian", "jewish")),
+    Template("{G} тамак-ашы мага аябай жагат, өзгөчө нандары.", "positive_mention",
+             groups=("kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese",
+                     "kazakh")),
+    Template("Майрамдын алдында {N} коңшуларын дасторконго чакырышты.",
+             groups=("muslim", "christian", "jewish", "kyrgyz", "uzbek", "dungan", "uyghur")),
+]
+
+_RU_SLOTS = ("N", "G", "D", "I", "P")
+_KY_SLOTS = ("N", "G", "D", "A", "P", "B")
+LANGS = {"ru": (RU_FORMS, RU_TEMPLATES, _RU_SLOTS), "ky": (KY_FORMS, KY_TEMPLATES, _KY_SLOTS)}
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def mention_rows(lang: str) -> list[dict[str, str]]:
+    """Every template with every name of every group it fits, in a fixed order.
+
+    Each row: the sentence, labels offensive/hate/threat ``0`` and extremism unknown, the
+    group, the kind, the language and the template's number (rows of one template are
+    near-duplicates of each other and stay in one split).
+    """
+    forms, templates, slots = LANGS[lang]
+    rows = []
+    for number, template in enumerate(templates):
+        for group, names in forms.items():
+            if template.groups is not None and group not in template.groups:
+                continue
+            for name in names:
+                text = template.text.format(**dict(zip(slots, name, strict=True)))
+                rows.append({"text": _first_upper(text), "offensive": "0", "hate": "0",
+                             "threat": "0", "extremism": "", "target_ident": group,
+                             "kind": template.kind, "lang": lang,
+                             "template": f"{lang}-mention-{number:02d}"})
+    random.Random(f"mentions-{lang}").shuffle(rows)
+    return rows
+
+
+def render_csv(lang: str) -> str:
+    """The committed file's exact content for ``lang``."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(mention_rows(lang))
+    return buffer.getvalue()
+
+
+def write_files(folder: Path = SYNTHETIC_DIR) -> list[Path]:
+    """Write ``ru_mentions.csv`` and ``ky_mentions.csv`` into ``folder``."""
+    paths = []
+    for lang, name in FILES.items():
+        path = Path(folder) / name
+        path.write_text(render_csv(lang), encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+if __name__ == "__main__":
+    for written in write_files(Path(sys.argv[1]) if len(sys.argv) > 1 else SYNTHETIC_DIR):
+        print(f"wrote {written}")
