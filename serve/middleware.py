@@ -18,7 +18,7 @@ import time
 import uuid
 from typing import Any
 
-from starlette.routing import Match
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import KeyStore
@@ -48,14 +48,22 @@ def _header(scope: Scope, name: bytes) -> str | None:
 
 
 def route_template(scope: Scope) -> str:
-    """The template of the route ``scope`` matches (``/v1/score``), or ``other``: metrics
-    are labelled by it, never by a raw path, which a client could vary without bound."""
+    """The template of the route that answered (``/v1/score``), or of the documented route
+    the path matches when the request was refused before routing, or ``other``: metrics are
+    labelled by it, never by a raw path, which a client could vary without bound."""
+    route = scope.get("route")
+    if isinstance(getattr(route, "path", None), str):
+        return str(route.path)  # type: ignore[union-attr]
     app = scope.get("app")
-    for route in getattr(app, "routes", ()):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", "other"))
-    return "other"
+    templates = getattr(getattr(app, "state", None), "route_templates", None)
+    if templates is None and app is not None:
+        templates = [(compile_path(path)[0], path) for path in app.openapi().get("paths", {})]
+        app.state.route_templates = templates
+    path = scope.get("path", "")
+    for regex, template in templates or ():
+        if regex.match(path):
+            return str(template)
+    return "/docs/static" if path.startswith(PUBLIC_PREFIXES) else "other"
 
 
 def _query_key(scope: Scope) -> str | None:
