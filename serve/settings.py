@@ -63,7 +63,7 @@ class ServeSettings(BaseSettings):
     rate_burst: int = Field(30, ge=1)
     batching: bool = True
     batch_max_posts: int = Field(32, ge=1)
-    batch_max_wait_ms: float = Field(10.0, ge=0)
+    batch_max_wait_ms: float = Field(2.0, ge=0)
     queue_max_posts: int = Field(256, ge=1)
     load_in_background: bool = False
     metrics_public: bool = False

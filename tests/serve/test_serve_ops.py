@@ -363,3 +363,23 @@ def test_ops_shutdown_answers_waiting_requests_with_503(fake) -> None:
     assert answer.status_code == 503 and answer.json()["type"].endswith("shutting-down")
     assert answer.headers["retry-after"]
     assert app.state.stopping and not app.state.batcher.running
+
+
+@pytest.mark.slow
+def test_ops_docs_render_in_chromium_with_every_outside_host_unreachable(live_server, chromium,
+                                                                         tmp_path) -> None:
+    """Swagger UI draws every route from the server's own files, with name resolution of any
+    other host turned off (as on an air-gapped machine)."""
+    import subprocess
+
+    result = subprocess.run(
+        [chromium, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
+         "--disable-extensions", "--disable-background-networking",
+         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=10000",
+         "--dump-dom", f"{live_server}/docs"],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr[-2000:]
+    dom = result.stdout
+    paths = set(re.findall(r'data-path="([^"]+)"', dom))
+    assert paths >= {SCORE, ANALYZE, MODERATE, "/healthz", "/readyz", "/metrics"}, dom[-2000:]
