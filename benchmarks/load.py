@@ -219,6 +219,7 @@ def fmt(value: float | None, digits: int = 1) -> str:
 def report(args: argparse.Namespace, cells: list[Cell], soak: Cell | None, model: str,
            load_start: tuple[float, ...], load_end: tuple[float, ...], started: str) -> str:
     by = {(c.mode, c.clients): c for c in cells}
+    command = " ".join(shlex.quote(a) for a in ["python", *sys.argv])
     top = max(args.clients)
     lines = [
         "# Load benchmark of the HTTP API",
@@ -227,7 +228,7 @@ def report(args: argparse.Namespace, cells: list[Cell], soak: Cell | None, model
         "",
         "| | |",
         "|---|---|",
-        f"| command | `{' '.join(shlex.quote(a) for a in [sys.executable.split('/')[-1]] + sys.argv)}` |",
+        f"| command | `{command}` |",
         f"| machine | {platform.platform()}, {platform.processor() or platform.machine()} |",
         f"| CPUs | {os.cpu_count()} (the load generator runs on the same CPUs) |",
         f"| model | `{args.model}` ({model}) |",
