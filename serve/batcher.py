@@ -231,6 +231,12 @@ class MicroBatcher:
         start = time.perf_counter()
         try:
             results = await self._call(batch[0].model, texts, batch[0].explain)
+        except asyncio.CancelledError:
+            # stop() gave up waiting for this call: its requests must not hang
+            for job in batch:
+                if not job.future.done():
+                    job.future.set_exception(BatcherClosed("the server is shutting down"))
+            raise
         except Exception as exc:
             if len(batch) == 1:
                 self._fail(batch[0], exc)

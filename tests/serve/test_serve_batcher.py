@@ -201,3 +201,22 @@ def test_batcher_keeps_explain_requests_apart() -> None:
     asyncio.run(main())
     assert all(explain == (texts == ["b"]) for texts, explain in calls)
     assert (["b"], True) in calls
+
+
+def test_batcher_stop_that_times_out_still_answers_the_running_batch() -> None:
+    model = Blocked()
+
+    async def main() -> None:
+        batcher = MicroBatcher(max_posts=1, max_wait_ms=0, max_queue=10)
+        await batcher.start()
+        running = asyncio.create_task(batcher.submit(model, ["a"]))
+        await wait_until(model.entered.is_set)
+        await batcher.stop(timeout=0.05)  # the model call is still running
+        model.release.set()
+        with pytest.raises(BatcherClosed):
+            await asyncio.wait_for(running, 5)
+
+    try:
+        asyncio.run(main())
+    finally:
+        model.release.set()
