@@ -39,7 +39,8 @@ class ServeSettings(BaseSettings):
         batch_max_posts: Most posts in one batched model call.
         batch_max_wait_ms: How long the first post of a batch waits for others to join it.
         queue_max_posts: Most posts waiting for the model; past it a request is answered 503
-            with ``Retry-After`` instead of queueing (back-pressure).
+            with ``Retry-After`` instead of queueing (back-pressure). Keep it at least
+            ``max_texts``: a larger request is let in only when the queue is empty.
         load_in_background: Load the model after the server starts listening (``/healthz``
             answers at once, ``/readyz`` and scoring answer 503 until the model is loaded);
             off: the server listens only once the model is loaded.
