@@ -29,7 +29,7 @@ from .batcher import BatcherClosed, MicroBatcher, ModelFailed, QueueFull
 from .errors import PERSPECTIVE_PREFIX, ApiError, install_error_handlers
 from .limits import RateLimiter
 from .metrics import ApiMetrics
-from .middleware import PUBLIC_PATHS, ApiMiddleware
+from .middleware import PUBLIC_PATHS, ApiMiddleware, InFlight
 from .settings import ServeSettings, SettingsError, get_settings
 
 __all__ = ["ClassifierDep", "SettingsDep", "create_app", "get_classifier", "get_settings_dep",
@@ -240,7 +240,8 @@ def create_app(settings: ServeSettings | None = None,
                        max_body_bytes=settings.max_body_bytes,
                        metrics=app.state.metrics,
                        public_paths=PUBLIC_PATHS | ({"/metrics"} if settings.metrics_public
-                                                    else set()))
+                                                    else set()),
+                       in_flight=app.state.in_flight)
     install_error_handlers(app)
 
     from .docs import install_docs
@@ -257,6 +258,8 @@ def _install_ops(app: FastAPI, settings: ServeSettings) -> None:
     """The metrics, the micro-batcher (started in ``lifespan``) and the readiness state."""
     metrics = ApiMetrics()
     app.state.metrics = metrics
+    in_flight = app.state.in_flight = InFlight()
+    metrics.requests_in_flight.set_function(in_flight)
     app.state.stopping = False
     app.state.load_error = None
     app.state.batcher = None
@@ -268,7 +271,7 @@ def _install_ops(app: FastAPI, settings: ServeSettings) -> None:
 
         batcher = MicroBatcher(settings.batch_max_posts, settings.batch_max_wait_ms,
                                settings.queue_max_posts, limiter=app.state.model_limiter,
-                               on_batch=on_batch)
+                               on_batch=on_batch, in_flight=in_flight)
         app.state.batcher = batcher
         metrics.track_queue(lambda: batcher.depth)
 

@@ -88,16 +88,22 @@ class MicroBatcher:
             queue is empty (so a large request is never refused for ever).
         limiter: Bounds concurrent model calls in worker threads (shared with the app).
         on_batch: Called after each model call with (posts, requests, seconds).
+        in_flight: The number of requests the server is handling now, those in the batch
+            included; when no other is under way the batch goes at once instead of waiting
+            ``max_wait_ms`` for requests that are not coming (one client sending one request
+            at a time). None: always wait.
     """
 
     def __init__(self, max_posts: int, max_wait_ms: float, max_queue: int, *,
                  limiter: anyio.CapacityLimiter | None = None,
-                 on_batch: Callable[[int, int, float], None] | None = None) -> None:
+                 on_batch: Callable[[int, int, float], None] | None = None,
+                 in_flight: Callable[[], int] | None = None) -> None:
         self.max_posts = max_posts
         self.max_wait = max_wait_ms / 1000.0
         self.max_queue = max_queue
         self.limiter = limiter
         self.on_batch = on_batch
+        self.in_flight = in_flight
         self._queue: collections.deque[_Job] = collections.deque()
         self._depth = 0
         self._wakeup: asyncio.Event | None = None
@@ -202,7 +208,8 @@ class MicroBatcher:
                     size += len(job.texts)
                     continue
                 left = deadline - time.monotonic()
-                if left <= 0:
+                if left <= 0 or (self.in_flight is not None
+                                 and self.in_flight() <= len(batch)):
                     break
                 self._wakeup.clear()
                 try:

@@ -57,6 +57,8 @@ class ApiMetrics:
                                         "one model call", buckets=BATCH_BUCKETS, registry=r)
         self.model_seconds = Histogram("warning_model_call_duration_seconds", "Time of one "
                                        "model call", buckets=LATENCY_BUCKETS, registry=r)
+        self.requests_in_flight = Gauge("warning_http_requests_in_flight", "HTTP requests "
+                                        "being handled", registry=r)
         self.queue_depth = Gauge("warning_queue_depth_posts", "Posts waiting for the model",
                                  registry=r)
         self.scored = Counter("warning_posts_scored", "Posts scored (a post that could not be "

@@ -26,7 +26,7 @@ from .errors import PERSPECTIVE_PREFIX, ApiError, error_response
 from .limits import RateLimiter
 from .metrics import REJECT_REASONS, ApiMetrics
 
-__all__ = ["PUBLIC_PATHS", "PUBLIC_PREFIXES", "ApiMiddleware", "route_template"]
+__all__ = ["PUBLIC_PATHS", "PUBLIC_PREFIXES", "ApiMiddleware", "InFlight", "route_template"]
 
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
                           "/health", "/healthz", "/readyz"})
@@ -73,6 +73,16 @@ def _query_key(scope: Scope) -> str | None:
     return values[0] if values else None
 
 
+class InFlight:
+    """The number of HTTP requests being handled now (one event loop: no lock needed)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> int:
+        return self.count
+
+
 class ApiMiddleware:
     """Request ids, keys, rate limits, the body-size limit and the access log.
 
@@ -83,17 +93,20 @@ class ApiMiddleware:
         max_body_bytes: Largest request body accepted.
         metrics: Where requests, latencies and refusals are counted (None: nowhere).
         public_paths: Paths that need no key.
+        in_flight: Counts the requests being handled (the micro-batcher reads it).
     """
 
     def __init__(self, app: ASGIApp, keys: KeyStore | None, limiter: RateLimiter,
                  max_body_bytes: int, metrics: ApiMetrics | None = None,
-                 public_paths: frozenset[str] = PUBLIC_PATHS) -> None:
+                 public_paths: frozenset[str] = PUBLIC_PATHS,
+                 in_flight: InFlight | None = None) -> None:
         self.app = app
         self.keys = keys
         self.limiter = limiter
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
         self.public_paths = public_paths
+        self.in_flight = in_flight if in_flight is not None else InFlight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,6 +120,7 @@ class ApiMiddleware:
         state["request_id"] = request_id
         status_holder = {"status": 500}
         started = {"started": False}
+        self.in_flight.count += 1
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -135,6 +149,7 @@ class ApiMiddleware:
                     "X-Request-ID header identifies it in the server's log"), request_id)
                 await response(scope, receive, send_with_id)
         finally:
+            self.in_flight.count -= 1
             if self.metrics is not None:
                 self._count(scope, state, status_holder["status"], time.perf_counter() - start)
             access_log.info(

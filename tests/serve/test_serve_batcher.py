@@ -220,3 +220,30 @@ def test_batcher_stop_that_times_out_still_answers_the_running_batch() -> None:
         asyncio.run(main())
     finally:
         model.release.set()
+
+
+def test_batcher_does_not_wait_when_no_other_request_is_under_way() -> None:
+    """One client sending one request at a time is not made to wait ``max_wait_ms``; with
+    other requests under way the batch waits for them."""
+    model = Echo()
+    in_flight = [1]
+
+    async def timed(batcher: MicroBatcher) -> float:
+        start = asyncio.get_running_loop().time()
+        assert await batcher.submit(model, ["ab"]) == ["ba"]
+        return asyncio.get_running_loop().time() - start
+
+    async def main() -> tuple[float, float]:
+        batcher = MicroBatcher(max_posts=8, max_wait_ms=300, max_queue=10,
+                               in_flight=lambda: in_flight[0])
+        await batcher.start()
+        try:
+            alone = await timed(batcher)
+            in_flight[0] = 3  # two more requests on their way, which never come here
+            waited = await timed(batcher)
+        finally:
+            await batcher.stop()
+        return alone, waited
+
+    alone, waited = asyncio.run(main())
+    assert alone < 0.2 and waited >= 0.29
