@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -24,9 +25,11 @@ from warning.classifier import Classifier
 from warning.labels import ScoredPost
 
 from .auth import MIN_KEY_CHARS, KeyStore
+from .batcher import BatcherClosed, MicroBatcher, ModelFailed, QueueFull
 from .errors import PERSPECTIVE_PREFIX, ApiError, install_error_handlers
 from .limits import RateLimiter
-from .middleware import ApiMiddleware
+from .metrics import ApiMetrics
+from .middleware import PUBLIC_PATHS, ApiMiddleware, InFlight
 from .settings import ServeSettings, SettingsError, get_settings
 
 __all__ = ["ClassifierDep", "SettingsDep", "create_app", "get_classifier", "get_settings_dep",
@@ -47,6 +50,7 @@ def get_classifier(request: Request) -> Classifier:
     """The model loaded in ``lifespan`` (tests override this dependency)."""
     model = getattr(request.app.state, "classifier", None)
     if model is None:
+        request.state.reject_reason = "not_ready"
         raise ApiError(503, "model-not-loaded", "the model is not loaded yet; retry shortly",
                        headers={"Retry-After": "5"})
     return model
@@ -101,9 +105,61 @@ async def run_model(request: Request, fn: Callable[..., T], *args: Any) -> T:
 
 async def score_texts(request: Request, model: Classifier, texts: list[str],
                       explain: bool = False) -> list[ScoredPost]:
-    """Score in a worker thread; record the number of texts for the access log."""
+    """Score through the micro-batcher (or, with batching off or no batcher running, in one
+    model call of its own in a worker thread); count the posts and flags in the metrics and
+    the number of texts for the access log.
+
+    Raises:
+        ApiError: 503 when the queue is full (with ``Retry-After``) or the server is shutting
+            down; 500 when the model fails on these texts.
+    """
     request.state.n_texts = len(texts)
-    return await run_model(request, model.score, texts, explain)
+    state = request.app.state
+    batcher: MicroBatcher | None = state.batcher
+    metrics: ApiMetrics = state.metrics
+    try:
+        if batcher is not None and (batcher.running or batcher.closed):
+            posts = await batcher.submit(model, texts, explain)
+        else:
+            posts = await _score_alone(request, model, texts, explain)
+    except QueueFull as exc:
+        request.state.reject_reason = "overloaded"
+        raise ApiError(503, "overloaded", f"the server is busy: {exc.waiting} posts are waiting "
+                       f"to be scored; retry in {exc.retry_after} s",
+                       headers={"Retry-After": str(exc.retry_after)}) from None
+    except BatcherClosed:
+        request.state.reject_reason = "shutting_down"
+        raise ApiError(503, "shutting-down", "the server is shutting down; retry shortly "
+                       "(another worker or replica may answer)",
+                       headers={"Retry-After": "5"}) from None
+    except ModelFailed as exc:
+        # the type only: the model's message could quote a text
+        metrics.model_failures.inc()
+        log.error("request_id=%s model failed on this request's texts: %s",
+                  request.scope.get("state", {}).get("request_id"),
+                  type(exc.__cause__).__name__)
+        raise ApiError(500, "model-failed", "the model failed on the texts of this request "
+                       "(other requests were not affected); the request id in the X-Request-ID "
+                       "header identifies it in the server's log") from None
+    metrics.observe_posts(posts)
+    return posts
+
+
+async def _score_alone(request: Request, model: Classifier, texts: list[str],
+                       explain: bool) -> list[ScoredPost]:
+    """One model call for one request (batching off)."""
+    metrics: ApiMetrics = request.app.state.metrics
+    start = anyio.current_time()
+    try:
+        posts = await run_model(request, model.score, texts, explain)
+    except Exception as exc:
+        raise ModelFailed(type(exc).__name__) from exc
+    finally:
+        seconds = anyio.current_time() - start
+        metrics.batch_size.observe(len(texts))
+        metrics.batch_requests.observe(1)
+        metrics.model_seconds.observe(seconds)
+    return posts
 
 
 def model_info(model: Classifier) -> dict[str, str]:
@@ -143,11 +199,23 @@ def create_app(settings: ServeSettings | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        loading: asyncio.Task[None] | None = None
         if app.state.classifier is None:
-            model = await anyio.to_thread.run_sync(Classifier.load, settings.model)
-            app.state.classifier = model
-            log.info("model %s loaded", model.name)
-        yield
+            if settings.load_in_background:
+                loading = asyncio.create_task(_load_model(app, settings.model))
+            else:
+                await _load_model(app, settings.model, background=False)
+        batcher: MicroBatcher | None = app.state.batcher
+        if batcher is not None:
+            await batcher.start()
+        try:
+            yield
+        finally:
+            app.state.stopping = True
+            if loading is not None and not loading.done():
+                loading.cancel()
+            if batcher is not None:
+                await batcher.stop()
 
     app = FastAPI(
         title="early-warning API",
@@ -157,24 +225,71 @@ def create_app(settings: ServeSettings | None = None,
                     "`/v1alpha1/comments:analyze` and an OpenAI-compatible `/v1/moderations`. "
                     "No text is stored or logged.",
         lifespan=lifespan,
+        docs_url=None,  # served from local files by .docs (no CDN: air-gapped machines)
+        redoc_url=None,
     )
     # from here on the keys live only as hashes in the KeyStore
     app.state.settings = settings.model_copy(update={"api_keys": SecretStr(""),
                                                      "api_keys_file": None})
     app.state.classifier = classifier
     app.state.model_limiter = anyio.CapacityLimiter(1)
+    _install_ops(app, settings)
     app.add_middleware(ApiMiddleware,
                        keys=None if settings.open_access else KeyStore(keys),
                        limiter=RateLimiter(settings.rate_per_minute, settings.rate_burst),
-                       max_body_bytes=settings.max_body_bytes)
+                       max_body_bytes=settings.max_body_bytes,
+                       metrics=app.state.metrics,
+                       public_paths=PUBLIC_PATHS | ({"/metrics"} if settings.metrics_public
+                                                    else set()),
+                       in_flight=app.state.in_flight)
     install_error_handlers(app)
 
+    from .docs import install_docs
     from .routes import health, native, openai_compat, perspective
 
     for module in (native, perspective, openai_compat, health):
         app.include_router(module.router)
+    install_docs(app)
     _drop_422_on_perspective(app)
     return app
+
+
+def _install_ops(app: FastAPI, settings: ServeSettings) -> None:
+    """The metrics, the micro-batcher (started in ``lifespan``) and the readiness state."""
+    metrics = ApiMetrics()
+    app.state.metrics = metrics
+    in_flight = app.state.in_flight = InFlight()
+    metrics.requests_in_flight.set_function(in_flight)
+    app.state.stopping = False
+    app.state.load_error = None
+    app.state.batcher = None
+    if settings.batching:
+        def on_batch(posts: int, requests: int, seconds: float) -> None:
+            metrics.batch_size.observe(posts)
+            metrics.batch_requests.observe(requests)
+            metrics.model_seconds.observe(seconds)
+
+        batcher = MicroBatcher(settings.batch_max_posts, settings.batch_max_wait_ms,
+                               settings.queue_max_posts, limiter=app.state.model_limiter,
+                               on_batch=on_batch, in_flight=in_flight)
+        app.state.batcher = batcher
+        metrics.track_queue(lambda: batcher.depth)
+
+
+async def _load_model(app: FastAPI, path: Any, background: bool = True) -> None:
+    """Load the model in a worker thread; in the background, a failure is kept for
+    ``/readyz`` (the server stays up to say why) instead of stopping the server."""
+    try:
+        model = await anyio.to_thread.run_sync(Classifier.load, path,
+                                               abandon_on_cancel=background)
+    except Exception as exc:
+        if not background:
+            raise
+        app.state.load_error = f"{type(exc).__name__}: {exc}"
+        log.error("the model failed to load: %s", app.state.load_error)
+        return
+    app.state.classifier = model
+    log.info("model %s loaded", model.name)
 
 
 def _drop_422_on_perspective(app: FastAPI) -> None:

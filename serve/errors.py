@@ -37,7 +37,7 @@ _TITLES = {400: "Bad request", 401: "Unauthorized", 404: "Not found",
            405: "Method not allowed", 413: "Request body too large",
            415: "Unsupported media type",
            422: "Invalid request", 429: "Too many requests", 500: "Internal error",
-           503: "Model not loaded"}
+           503: "Service unavailable"}
 
 log = logging.getLogger("serve")
 

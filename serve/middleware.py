@@ -6,6 +6,8 @@ In this order: each request gets an id (the ``X-Request-ID`` response header); a
 ``Retry-After``); a body over the size limit is refused (413) before anything parses it. The log
 line of a request carries its id, method, route, status, duration, key id and number of texts:
 never a text, never a key, never the query string (Perspective clients put their key there).
+The same pass counts the request in the Prometheus metrics, by route template (never the raw
+path) and status, and a refused one by its reason.
 """
 
 from __future__ import annotations
@@ -16,16 +18,20 @@ import time
 import uuid
 from typing import Any
 
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import KeyStore
 from .errors import PERSPECTIVE_PREFIX, ApiError, error_response
 from .limits import RateLimiter
+from .metrics import REJECT_REASONS, ApiMetrics
 
-__all__ = ["PUBLIC_PATHS", "ApiMiddleware"]
+__all__ = ["PUBLIC_PATHS", "PUBLIC_PREFIXES", "ApiMiddleware", "InFlight", "route_template"]
 
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
-                          "/health"})
+                          "/health", "/healthz", "/readyz"})
+#: the documentation page's local scripts and styles
+PUBLIC_PREFIXES = ("/docs/static/",)
 
 access_log = logging.getLogger("serve.access")
 log = logging.getLogger("serve")
@@ -41,11 +47,40 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered (``/v1/score``), or of the documented route
+    the path matches when the request was refused before routing, or ``other``: metrics are
+    labelled by it, never by a raw path, which a client could vary without bound."""
+    route = scope.get("route")
+    if isinstance(getattr(route, "path", None), str):
+        return str(route.path)  # type: ignore[union-attr]
+    app = scope.get("app")
+    templates = getattr(getattr(app, "state", None), "route_templates", None)
+    if templates is None and app is not None:
+        templates = [(compile_path(path)[0], path) for path in app.openapi().get("paths", {})]
+        app.state.route_templates = templates
+    path = scope.get("path", "")
+    for regex, template in templates or ():
+        if regex.match(path):
+            return str(template)
+    return "/docs/static" if path.startswith(PUBLIC_PREFIXES) else "other"
+
+
 def _query_key(scope: Scope) -> str | None:
     from urllib.parse import parse_qs
 
     values = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("key")
     return values[0] if values else None
+
+
+class InFlight:
+    """The number of HTTP requests being handled now (one event loop: no lock needed)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> int:
+        return self.count
 
 
 class ApiMiddleware:
@@ -56,14 +91,22 @@ class ApiMiddleware:
         keys: Accepted keys (hashed); None for an open server.
         limiter: The per-key rate limiter.
         max_body_bytes: Largest request body accepted.
+        metrics: Where requests, latencies and refusals are counted (None: nowhere).
+        public_paths: Paths that need no key.
+        in_flight: Counts the requests being handled (the micro-batcher reads it).
     """
 
     def __init__(self, app: ASGIApp, keys: KeyStore | None, limiter: RateLimiter,
-                 max_body_bytes: int) -> None:
+                 max_body_bytes: int, metrics: ApiMetrics | None = None,
+                 public_paths: frozenset[str] = PUBLIC_PATHS,
+                 in_flight: InFlight | None = None) -> None:
         self.app = app
         self.keys = keys
         self.limiter = limiter
         self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
+        self.public_paths = public_paths
+        self.in_flight = in_flight if in_flight is not None else InFlight()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,6 +120,7 @@ class ApiMiddleware:
         state["request_id"] = request_id
         status_holder = {"status": 500}
         started = {"started": False}
+        self.in_flight.count += 1
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -105,16 +149,30 @@ class ApiMiddleware:
                     "X-Request-ID header identifies it in the server's log"), request_id)
                 await response(scope, receive, send_with_id)
         finally:
+            self.in_flight.count -= 1
+            if self.metrics is not None:
+                self._count(scope, state, status_holder["status"], time.perf_counter() - start)
             access_log.info(
                 "request_id=%s method=%s route=%s status=%s duration_ms=%.1f key=%s texts=%s",
                 request_id, scope.get("method"), scope.get("path"), status_holder["status"],
                 (time.perf_counter() - start) * 1000, state.get("key_id", "-"),
                 state.get("n_texts", "-"))
 
+    def _count(self, scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
+        assert self.metrics is not None
+        route = route_template(scope)
+        self.metrics.requests.labels(route=route, method=str(scope.get("method")),
+                                     status=str(status)).inc()
+        self.metrics.latency.labels(route=route).observe(seconds)
+        # a 503 is a refusal only where a route said why (not a /readyz probe's answer)
+        reason = state.get("reject_reason") or REJECT_REASONS.get(status)
+        if reason is not None and status >= 400:
+            self.metrics.rejected.labels(reason=reason).inc()
+
     async def _check(self, scope: Scope, receive: Receive,
                      state: dict[str, Any]) -> tuple[ApiError | None, Receive]:
         path = scope["path"]
-        if path in PUBLIC_PATHS:
+        if path in self.public_paths or path.startswith(PUBLIC_PREFIXES):
             return None, receive
         if self.keys is None:
             client = scope.get("client") or ("local", 0)

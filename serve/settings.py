@@ -34,6 +34,17 @@ class ServeSettings(BaseSettings):
         max_body_bytes: Largest request body; larger ones are refused with 413 before parsing.
         rate_per_minute: Requests a key may make per minute (sustained rate).
         rate_burst: Requests a key may make at once, before the rate applies.
+        batching: Coalesce concurrent requests into one model call (micro-batching); off:
+            one model call per request, one at a time in a worker thread.
+        batch_max_posts: Most posts in one batched model call.
+        batch_max_wait_ms: How long the first post of a batch waits for others to join it.
+        queue_max_posts: Most posts waiting for the model; past it a request is answered 503
+            with ``Retry-After`` instead of queueing (back-pressure). Keep it at least
+            ``max_texts``: a larger request is let in only when the queue is empty.
+        load_in_background: Load the model after the server starts listening (``/healthz``
+            answers at once, ``/readyz`` and scoring answer 503 until the model is loaded);
+            off: the server listens only once the model is loaded.
+        metrics_public: ``/metrics`` needs no key (for a Prometheus on a private network).
 
     Example:
         >>> ServeSettings(open_access=True).max_texts
@@ -51,6 +62,12 @@ class ServeSettings(BaseSettings):
     max_body_bytes: int = Field(2_000_000, ge=1024)
     rate_per_minute: float = Field(120.0, gt=0)
     rate_burst: int = Field(30, ge=1)
+    batching: bool = True
+    batch_max_posts: int = Field(32, ge=1)
+    batch_max_wait_ms: float = Field(2.0, ge=0)
+    queue_max_posts: int = Field(256, ge=1)
+    load_in_background: bool = False
+    metrics_public: bool = False
 
     @field_validator("api_keys_file", "model", mode="before")
     @classmethod

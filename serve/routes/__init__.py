@@ -13,7 +13,8 @@ _DESCRIPTIONS = {
     415: "the body is not sent as JSON (Content-Type: application/json)",
     422: "valid JSON, but not a valid request (types, empty or too long texts, too many)",
     429: "rate limit of the key reached; see Retry-After",
-    503: "the model is not loaded yet",
+    503: "the model is not loaded yet, the scoring queue is full or the server is shutting "
+         "down; see Retry-After",
 }
 
 

@@ -1,0 +1,63 @@
+"""The load benchmark's client and table (benchmarks/load.py), against a live server with the
+fake model: answers are counted right, errors are counted as errors."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def load():
+    spec = importlib.util.spec_from_file_location("load_bench", ROOT / "benchmarks" / "load.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclass looks itself up there
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        del sys.modules[spec.name]
+
+
+@pytest.fixture
+def app(make_app):
+    """The fake-model app, open (as the benchmark runs it), for ``live_server``."""
+    return make_app(api_keys="", open_access=True, max_text_chars=100)
+
+
+@pytest.mark.parametrize("client", ["raw", "httpx"])
+def test_load_bench_counts_answers_and_latencies(load, live_server, client) -> None:
+    cell = asyncio.run(load.drive(live_server, ["ты идиот", "привет, как дела?"], 4, 0.3,
+                                  "batching", client))
+    assert cell.ok > 4 and cell.errors == 0
+    assert len(cell.latencies_ms) == cell.ok and 0 < cell.percentile(50) < 1000
+    assert cell.rps == pytest.approx(cell.ok / cell.seconds)
+
+
+def test_load_bench_counts_refusals_as_errors(load, live_server) -> None:
+    cell = asyncio.run(load.drive(live_server, ["x" * 101], 2, 0.2, "batching"))
+    assert cell.ok == 0 and cell.errors > 0 and set(cell.error_kinds) == {"HTTP 422"}
+
+
+def test_load_bench_table_states_the_targets(load) -> None:
+    def cell(mode: str, clients: int, ok: int, errors: int = 0):
+        return load.Cell(mode, clients, 10.0, ok, errors, [10.0, 20.0], {}, 1.0)
+
+    args = argparse.Namespace(clients=[1, 32], model=Path("models/baseline"), threads=2,
+                              batch_max_posts=32, batch_max_wait_ms=2.0, queue_max_posts=256,
+                              n_posts=36, posts="examples/posts.txt", seconds=10.0, warmup=1.0,
+                              client="raw")
+    cells = [cell("batching", 32, 400), cell("one call per request", 32, 100)]
+    text = load.report(args, cells, cell("batching, soak", 32, 2000, errors=1), "baseline@x",
+                       (1.0, 1.0, 1.0), (2.0, 2.0, 2.0), "2026-01-01 00:00")
+    assert "4.0x" in text and "at least 3x: met" in text
+    assert "ended with 1 errors (target: zero: NOT met)" in text
+    assert "| batching | 32 | 400 | 0 | 40.0 |" in text
