@@ -169,9 +169,10 @@ def create_app(settings: ServeSettings | None = None,
                        max_body_bytes=settings.max_body_bytes)
     install_error_handlers(app)
 
-    from .routes import health, native, openai_compat, perspective
+    from .routes import feedback, health, native, openai_compat, perspective
 
-    for module in (native, perspective, openai_compat, health):
+    feedback.setup_feedback(app, settings, keys)
+    for module in (native, perspective, openai_compat, health, feedback):
         app.include_router(module.router)
     _drop_422_on_perspective(app)
     return app

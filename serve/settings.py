@@ -34,6 +34,13 @@ class ServeSettings(BaseSettings):
         max_body_bytes: Largest request body; larger ones are refused with 413 before parsing.
         rate_per_minute: Requests a key may make per minute (sustained rate).
         rate_burst: Requests a key may make at once, before the rate applies.
+        feedback_db: SQLite file of reviewed feedback (``WARNING_FEEDBACK_DB``); unset turns
+            ``/v1/feedback`` off (404 ``feedback-disabled``).
+        feedback_retention_days: Days a feedback item is kept (``WARNING_FEEDBACK_RETENTION_DAYS``).
+        feedback_extremism: Accept corrections of the experimental ``extremism`` label.
+        response_memory: Recent scoring responses kept in memory, so that feedback can name one
+            by its ``id`` (only while feedback is on; 0 keeps none).
+        response_memory_seconds: How long such a response is kept.
 
     Example:
         >>> ServeSettings(open_access=True).max_texts
@@ -51,8 +58,13 @@ class ServeSettings(BaseSettings):
     max_body_bytes: int = Field(2_000_000, ge=1024)
     rate_per_minute: float = Field(120.0, gt=0)
     rate_burst: int = Field(30, ge=1)
+    feedback_db: Path | None = None
+    feedback_retention_days: int = Field(180, ge=1)
+    feedback_extremism: bool = False
+    response_memory: int = Field(1000, ge=0)
+    response_memory_seconds: float = Field(3600.0, gt=0)
 
-    @field_validator("api_keys_file", "model", mode="before")
+    @field_validator("api_keys_file", "model", "feedback_db", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
