@@ -282,7 +282,8 @@ class FeedbackStore:
         except sqlite3.DatabaseError as exc:
             raise FeedbackError(f"{self.path} is not a usable feedback database ({exc})") \
                 from None
-        self.purge()
+        #: items removed for age when the store was opened
+        self.purged_on_open = self.purge()
 
     def _setup(self) -> None:
         db = self._db
