@@ -668,8 +668,5 @@ def feedback_source(path: Path | str, *, name: str = FEEDBACK_SOURCE,
         >>> feedback_source("feedback.jsonl").labels["hate"]
         'hate'
     """
-    from warning.feedback import EXPORT_COLUMNS
-
-    assert set(LABELS) <= set(EXPORT_COLUMNS)
     return UserSource(path, text_col="text", labels={label: label for label in LABELS},
                       lang_col="lang", name=name, licence=licence)
