@@ -15,8 +15,9 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 
-def test_schema_every_answer_matches_the_schema(make_app, key) -> None:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", make_app())
+def test_schema_every_answer_matches_the_schema(make_app, key, tmp_path) -> None:
+    schema = schemathesis.openapi.from_asgi("/openapi.json",
+                                            make_app(feedback_db=str(tmp_path / "f.db")))
     operations = [result.ok() for result in schema.get_all_operations()]
     assert {op.label for op in operations} >= {"POST /v1/score", "POST /v1/moderations",
                                                 "POST /v1alpha1/comments:analyze"}
@@ -33,5 +34,7 @@ def test_schema_every_answer_matches_the_schema(make_app, key) -> None:
             statuses.setdefault(case.operation.label, set()).add(response.status_code)
 
         check()
-    # the generated requests reached the model, not only the error answers
-    assert all(200 in statuses[label] for label in statuses)
+    # the generated requests reached the model and the store, not only the error answers
+    # (a random feedback id never exists: those routes answer 404, checked against the schema)
+    assert all(any(200 <= s < 300 for s in statuses[label]) for label in statuses
+               if "{item_id}" not in label)
