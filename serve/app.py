@@ -155,7 +155,8 @@ def create_app(settings: ServeSettings | None = None,
         description="Scores posts for offensive language, hate speech and threats (ru, ky, "
                     "kk, uz, tr, en). Native `/v1/score`, a Perspective-compatible "
                     "`/v1alpha1/comments:analyze` and an OpenAI-compatible `/v1/moderations`. "
-                    "No text is stored or logged.",
+                    "No text is logged; none is stored unless feedback (`/v1/feedback`, "
+                    "reviewed corrections) is switched on.",
         lifespan=lifespan,
     )
     # from here on the keys live only as hashes in the KeyStore

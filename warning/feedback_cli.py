@@ -116,6 +116,14 @@ def _cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_identity(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        for line in sys.stdin:
+            if line.strip():
+                print(store.identity(line.strip()))
+    return 0
+
+
 def _run(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         try:
@@ -187,6 +195,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     delete = fsub.add_parser("delete", parents=[parent], help="delete an item for good")
     delete.add_argument("id")
     delete.set_defaults(func=_run(_cmd_delete))
+
+    identity = fsub.add_parser(
+        "identity", parents=[parent], help="the feedback identity (key:...) of API keys read "
+                                           "from stdin",
+        description="Prints, for each API key on stdin (one per line), the identity that names "
+                    "it in this database's items, so an administrator can tell whose key "
+                    "submitted or reviewed an item. Keys are read from stdin, never from the "
+                    "command line (which shell history and process lists keep).")
+    identity.set_defaults(func=_run(_cmd_identity))
 
     purge = fsub.add_parser("purge", parents=[parent],
                             help="delete items older than WARNING_FEEDBACK_RETENTION_DAYS")

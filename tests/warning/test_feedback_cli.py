@@ -130,3 +130,16 @@ def test_feedback_cli_errors_are_one_line_and_exit_2(db, tmp_path, monkeypatch, 
     assert code == 2
     assert match in err and "Traceback" not in err and err.count("\n") == 1
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_feedback_cli_identity_matches_the_api_and_reads_keys_from_stdin(db, monkeypatch,
+                                                                         capsys) -> None:
+    import io
+
+    path, _, _ = db
+    keys = ["moderator-one-key-123456", "moderator-two-key-654321"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(keys) + "\n\n"))
+    code, out, _ = _run(["feedback", "identity", "--db", str(path)], capsys)
+    with FeedbackStore(path, create=False) as store:
+        assert code == 0 and out.splitlines() == [store.identity(k) for k in keys]
+    assert not any(k in out for k in keys)
