@@ -258,7 +258,7 @@ def get_feedback(item_id: str, store: StoreDep) -> FeedbackItemResponse:
 
 
 @router.post("/v1/feedback/{item_id}/review", response_model=FeedbackItemResponse,
-             responses=problem_responses(403, 409, *_ERRORS))
+             response_model_exclude={"text"}, responses=problem_responses(403, 409, *_ERRORS))
 def review_feedback(item_id: str, body: FeedbackReviewRequest, request: Request,
                     store: StoreDep) -> FeedbackItemResponse:
     """Confirm or reject a pending item. The reviewing key must not be the submitting one."""
