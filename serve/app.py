@@ -223,7 +223,8 @@ def create_app(settings: ServeSettings | None = None,
         description="Scores posts for offensive language, hate speech and threats (ru, ky, "
                     "kk, uz, tr, en). Native `/v1/score`, a Perspective-compatible "
                     "`/v1alpha1/comments:analyze` and an OpenAI-compatible `/v1/moderations`. "
-                    "No text is stored or logged.",
+                    "No text is logged; none is stored unless feedback (`/v1/feedback`, "
+                    "reviewed corrections) is switched on.",
         lifespan=lifespan,
         docs_url=None,  # served from local files by .docs (no CDN: air-gapped machines)
         redoc_url=None,
@@ -245,9 +246,10 @@ def create_app(settings: ServeSettings | None = None,
     install_error_handlers(app)
 
     from .docs import install_docs
-    from .routes import health, native, openai_compat, perspective
+    from .routes import feedback, health, native, openai_compat, perspective
 
-    for module in (native, perspective, openai_compat, health):
+    feedback.setup_feedback(app, settings, keys)
+    for module in (native, perspective, openai_compat, health, feedback):
         app.include_router(module.router)
     install_docs(app)
     _drop_422_on_perspective(app)

@@ -33,7 +33,8 @@ _GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISS
                   422: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
                   503: "UNAVAILABLE"}
 _OPENAI_TYPE = {401: "invalid_request_error", 429: "rate_limit_exceeded"}
-_TITLES = {400: "Bad request", 401: "Unauthorized", 404: "Not found",
+_TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
+           409: "Conflict",
            405: "Method not allowed", 413: "Request body too large",
            415: "Unsupported media type",
            422: "Invalid request", 429: "Too many requests", 500: "Internal error",

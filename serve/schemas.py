@@ -92,6 +92,9 @@ class ScoreResult(BaseModel):
     explanation: dict[str, list[tuple[str, float]]] | None = Field(
         None, description="with explain: per flagged label, [word, log-odds drop] pairs")
     error: str | None = Field(None, description="only when the text could not be scored")
+    id: str | None = Field(None, description="while feedback is on: the id to quote in "
+                           "POST /v1/feedback as response_id (kept for "
+                           "WARNING_RESPONSE_MEMORY_SECONDS)")
 
 
 class ModelInfo(BaseModel):

@@ -45,6 +45,13 @@ class ServeSettings(BaseSettings):
             answers at once, ``/readyz`` and scoring answer 503 until the model is loaded);
             off: the server listens only once the model is loaded.
         metrics_public: ``/metrics`` needs no key (for a Prometheus on a private network).
+        feedback_db: SQLite file of reviewed feedback (``WARNING_FEEDBACK_DB``); unset turns
+            ``/v1/feedback`` off (404 ``feedback-disabled``).
+        feedback_retention_days: Days a feedback item is kept (``WARNING_FEEDBACK_RETENTION_DAYS``).
+        feedback_extremism: Accept corrections of the experimental ``extremism`` label.
+        response_memory: Recent scoring responses kept in memory, so that feedback can name one
+            by its ``id`` (only while feedback is on; 0 keeps none).
+        response_memory_seconds: How long such a response is kept.
 
     Example:
         >>> ServeSettings(open_access=True).max_texts
@@ -68,8 +75,13 @@ class ServeSettings(BaseSettings):
     queue_max_posts: int = Field(256, ge=1)
     load_in_background: bool = False
     metrics_public: bool = False
+    feedback_db: Path | None = None
+    feedback_retention_days: int = Field(180, ge=1)
+    feedback_extremism: bool = False
+    response_memory: int = Field(1000, ge=0)
+    response_memory_seconds: float = Field(3600.0, gt=0)
 
-    @field_validator("api_keys_file", "model", mode="before")
+    @field_validator("api_keys_file", "model", "feedback_db", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value

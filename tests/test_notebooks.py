@@ -63,6 +63,24 @@ def kernel_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def _feedback_export(path: Path) -> Path:
+    """A reviewed feedback export, as ``warning feedback export`` writes it."""
+    from warning.feedback import FeedbackStore
+
+    with FeedbackStore(path.with_suffix(".db")) as store:
+        for text, labels in (("Ты тупой идиот, заткнись уже", {"offensive": True}),
+                             ("Бүгүн Ошко барам, ким барат?", {"offensive": False,
+                                                               "hate": False}),
+                             ("You people are vermin, get out", {"hate": True}),
+                             ("I will find you and kill you", {"threat": True}),
+                             ("Кто знает хорошего стоматолога в Бишкеке?", {"offensive": False}),
+                             ("What a lovely morning in Karakol", {"threat": False})):
+            item = store.submit(text, labels, submitter="key:a")
+            store.review(item.id, reviewer="reviewer", confirm=True)
+        store.export(path)
+    return path
+
+
 @pytest.mark.slow
 def test_notebooks_retrain_then_evaluate_run_top_to_bottom(
         tiny_corpus, fixture_data_dir, base_model_dir, kernel_path, tmp_path,
@@ -71,13 +89,14 @@ def test_notebooks_retrain_then_evaluate_run_top_to_bottom(
     env = {"JUPYTER_PATH": str(kernel_path), "WARNING_NOTEBOOK_TINY": "1",
            "WARNING_DATA_DIR": str(fixture_data_dir), "WARNING_NOTEBOOK_OUT": str(out),
            "WARNING_NOTEBOOK_CSV": str(_user_csv(tiny_corpus, tmp_path / "mine.csv")),
+           "WARNING_NOTEBOOK_FEEDBACK": str(_feedback_export(tmp_path / "feedback.jsonl")),
            "WARNING_NOTEBOOK_VERSION": "nbtest", "MPLBACKEND": "Agg"}
     _execute("01_retrain.ipynb", env, monkeypatch)
     assert (out / "corpus.parquet").is_file()
     for kind in ("baseline", "transformer"):
         folder = out / f"{kind}-nbtest"
         config = json.loads((folder / "config.json").read_text())
-        assert "user:my_labels" in {s["name"] for s in config["data_sources"]}
+        assert {"user:my_labels", "feedback"} <= {s["name"] for s in config["data_sources"]}
         card = (folder / "card.md").read_text(encoding="utf-8")
         for heading in ("## Fairness per identity group", "## In plain words",
                         "## Data protection"):

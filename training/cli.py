@@ -11,7 +11,14 @@ from pathlib import Path
 from warning.labels import LABELS
 
 from .corpus import CorpusConfig, build_corpus, corpus_table, write_corpus
-from .sources import DEFAULT_LICENCES, LICENCE_CLASSES, SOURCES, SourceError, UserSource
+from .sources import (
+    DEFAULT_LICENCES,
+    LICENCE_CLASSES,
+    SOURCES,
+    SourceError,
+    UserSource,
+    feedback_source,
+)
 
 
 def _csv_list(value: str) -> list[str]:
@@ -36,6 +43,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     for path in args.user or []:
         users.append(UserSource(path, text_col=args.text_col, labels=_label_map(args.label or []),
                                 lang=args.lang, lang_col=args.lang_col, split_col=args.split_col))
+    users += [feedback_source(path) for path in args.feedback or []]
     try:
         config = CorpusConfig(
             sources=args.sources, licences=args.licences, user_sources=users,
@@ -217,6 +225,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     user.add_argument("--lang", help="language of every row (default: detected per row)")
     user.add_argument("--lang-col", help="column with each row's language")
     user.add_argument("--split-col", help="column marking rows that must stay in test ('test')")
+    corpus.add_argument("--feedback", action="append", metavar="FILE",
+                        help="the moderators' confirmed corrections, as written by 'warning "
+                             "feedback export' (source 'feedback'; labels a moderator left "
+                             "out stay unknown)")
     corpus.set_defaults(func=_cmd_corpus)
 
     baseline = tsub.add_parser(

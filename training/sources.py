@@ -667,3 +667,23 @@ class UserSource:
         frame["source"] = name
         frame["licence"] = self.licence
         return frame
+
+
+#: Source name and licence of the moderators' reviewed feedback in a corpus.
+FEEDBACK_SOURCE = "feedback"
+FEEDBACK_LICENCE = "own reviewed feedback"
+
+
+def feedback_source(path: Path | str, *, name: str = FEEDBACK_SOURCE,
+                    licence: str = FEEDBACK_LICENCE) -> UserSource:
+    """The export of ``warning feedback export`` (JSON lines or CSV) as a user source.
+
+    Every label column is read; a label the moderator left out is empty in the export and stays
+    unknown (NaN) in the corpus, never 0. Only confirmed items are ever in an export.
+
+    Example:
+        >>> feedback_source("feedback.jsonl").labels["hate"]
+        'hate'
+    """
+    return UserSource(path, text_col="text", labels={label: label for label in LABELS},
+                      lang_col="lang", name=name, licence=licence)

@@ -381,6 +381,10 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
                                            "WARNING_TIMEZONE, UTC)")
     report.set_defaults(func=_cmd_report)
 
+    from .feedback_cli import register as register_feedback
+
+    register_feedback(sub)
+
 
 def _missing_plugin(name: str, error: Exception):
     extra = _EXTRA_OF.get(name, name)

@@ -239,3 +239,31 @@ def alert_measure() -> str:
     if value not in ALERT_MEASURES:
         raise ValueError(f"WARNING_ALERT_MEASURE must be one of {ALERT_MEASURES}, got {value!r}")
     return value
+
+
+# ---- reviewed feedback (warning feedback, POST /v1/feedback) -----------------------------------
+
+
+def feedback_db() -> Path | None:
+    """SQLite file of the moderators' reviewed feedback: ``WARNING_FEEDBACK_DB`` (no default).
+
+    None when unset: the API then answers ``/v1/feedback`` with 503 and the ``warning feedback``
+    commands ask for ``--db``. Keep the file on encrypted storage: it holds posts.
+    """
+    value = os.environ.get("WARNING_FEEDBACK_DB", "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def feedback_retention_days() -> int:
+    """Days a feedback item is kept after it was submitted: ``WARNING_FEEDBACK_RETENTION_DAYS``
+    (default 180). Older items, reviewed or not, are deleted when the store is opened, on every
+    write and by ``warning feedback purge``."""
+    return _int_setting("WARNING_FEEDBACK_RETENTION_DAYS", 180, 1)
+
+
+def feedback_extremism() -> bool:
+    """Whether corrections may carry the experimental ``extremism`` label:
+    ``WARNING_FEEDBACK_EXTREMISM=1`` (default off). The label is a legal charge in the region
+    (DESIGN.md, "Labels"), so a store of posts marked for it is collected only on purpose."""
+    return os.environ.get("WARNING_FEEDBACK_EXTREMISM", "").strip().lower() in ("1", "true",
+                                                                               "yes")

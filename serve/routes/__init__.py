@@ -9,6 +9,9 @@ from ..schemas import PerspectiveError, Problem
 _DESCRIPTIONS = {
     400: "malformed request (e.g. not JSON)",
     401: "missing or wrong API key",
+    403: "not allowed (feedback: the reviewer is the submitter)",
+    404: "not found (feedback: unknown id, or feedback is off: WARNING_FEEDBACK_DB)",
+    409: "conflict (feedback: already reviewed)",
     413: "request body over WARNING_MAX_BODY_BYTES",
     415: "the body is not sent as JSON (Content-Type: application/json)",
     422: "valid JSON, but not a valid request (types, empty or too long texts, too many)",

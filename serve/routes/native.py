@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Security
 from ..app import ClassifierDep, SettingsDep, bearer, check_texts, model_info, score_texts
 from ..schemas import ScoreRequest, ScoreResponse
 from . import COMMON_ERRORS, problem_responses
+from .feedback import remember_responses
 
 router = APIRouter(tags=["native"], dependencies=[Security(bearer)])
 
@@ -20,5 +21,6 @@ async def score(body: ScoreRequest, request: Request, model: ClassifierDep,
     texts = [body.texts] if isinstance(body.texts, str) else list(body.texts)
     check_texts(texts, settings)
     posts = await score_texts(request, model, texts, body.explain)
-    return ScoreResponse.model_validate(
-        {"model": model_info(model), "results": [post.to_dict() for post in posts]})
+    results = [post.to_dict() for post in posts]
+    remember_responses(request, texts, results)
+    return ScoreResponse.model_validate({"model": model_info(model), "results": results})

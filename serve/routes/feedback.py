@@ -1,0 +1,293 @@
+"""``/v1/feedback``: moderators' corrections, stored as pending until a second person reviews
+them (the store is :class:`warning.feedback.FeedbackStore`).
+
+On when ``WARNING_FEEDBACK_DB`` names a SQLite file; otherwise every feedback route answers 404
+``feedback-disabled`` naming that setting (the feature is absent on this server, not briefly
+unavailable, so not 503). A submitter or reviewer is the identity of the API key used
+(:meth:`FeedbackStore.identity`: stable across restarts and workers, the key never stored); the
+reviewer must be another key than the submitter.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, Security
+from pydantic import BaseModel, ConfigDict, Field
+
+from warning.feedback import (
+    AlreadyReviewed,
+    FeedbackError,
+    FeedbackItem,
+    FeedbackNotFound,
+    FeedbackStore,
+    InvalidFeedback,
+    SamePerson,
+)
+
+from ..app import bearer, encodes_to_utf8
+from ..auth import key_id
+from ..errors import ApiError
+from ..recent import RecentResponses, ResponseExpired, ResponseUnknown
+from ..settings import ServeSettings, SettingsError
+from . import problem_responses
+
+__all__ = ["remember_responses", "router", "setup_feedback"]
+
+log = logging.getLogger("serve")
+router = APIRouter(tags=["feedback"], dependencies=[Security(bearer)])
+_ERRORS = (400, 401, 404, 413, 415, 422, 429)
+
+# ---- wiring -----------------------------------------------------------------------------------
+
+
+def setup_feedback(app: FastAPI, settings: ServeSettings, keys: list[str]) -> None:
+    """Open the feedback store and the recent-response memory when ``feedback_db`` is set.
+
+    The map from the process's key ids (which the middleware puts on each request) to the
+    store's stable identities is made here, while the keys are still at hand.
+
+    Raises:
+        SettingsError: The database cannot be opened.
+    """
+    app.state.feedback = None
+    app.state.feedback_identities = {}
+    app.state.recent_responses = None
+    if settings.feedback_db is None:
+        return
+    try:
+        store = FeedbackStore(settings.feedback_db,
+                              retention_days=settings.feedback_retention_days,
+                              allow_extremism=settings.feedback_extremism)
+    except FeedbackError as exc:
+        raise SettingsError(f"WARNING_FEEDBACK_DB: {exc}") from None
+    app.state.feedback = store
+    app.state.feedback_identities = {key_id(k): store.identity(k) for k in keys}
+    if settings.response_memory > 0:
+        app.state.recent_responses = RecentResponses(settings.response_memory,
+                                                     settings.response_memory_seconds)
+
+
+def remember_responses(request: Request, texts: list[str], results: list[dict[str, Any]]) -> None:
+    """Give each scored result an ``id`` and remember it, while feedback is on."""
+    memory: RecentResponses | None = getattr(request.app.state, "recent_responses", None)
+    if memory is None:
+        return
+    for text, result in zip(texts, results, strict=True):
+        if result.get("error") is None:
+            result["id"] = memory.add(text, result.get("lang"), result["scores"],
+                                      result["model"])
+
+
+def get_store(request: Request) -> FeedbackStore:
+    store = getattr(request.app.state, "feedback", None)
+    if store is None:
+        raise ApiError(404, "feedback-disabled", "feedback is off on this server: set "
+                       "WARNING_FEEDBACK_DB to a SQLite file (e.g. /var/lib/warning/feedback.db)"
+                       " and restart it")
+    return store
+
+
+StoreDep = Annotated[FeedbackStore, Depends(get_store)]
+
+
+def _identity(request: Request) -> str:
+    kid = request.scope.get("state", {}).get("key_id", "-")
+    if kid == "open":
+        return "open"
+    identity = request.app.state.feedback_identities.get(kid)
+    if identity is None:  # a key the app was not built with: cannot happen with the middleware
+        raise ApiError(403, "unknown-identity", "this key has no feedback identity")
+    return identity
+
+
+def _invalid(exc: InvalidFeedback) -> ApiError:
+    return ApiError(422, "invalid-feedback", str(exc), param=exc.field,
+                    errors=[{"loc": f"body.{exc.field}", "msg": str(exc)}])
+
+
+def _not_found(exc: FeedbackNotFound) -> ApiError:
+    return ApiError(404, "feedback-not-found", f"{exc} (it may have been deleted or passed the "
+                    "retention period)")
+
+
+def _field_error(field: str, code: str, message: str) -> ApiError:
+    return ApiError(422, code, message, param=field,
+                    errors=[{"loc": f"body.{field}", "msg": message}])
+
+
+# ---- schemas ----------------------------------------------------------------------------------
+
+
+class FeedbackRequest(BaseModel):
+    """A correction: the post (``text``) or a scoring response's ``id`` (``response_id``),
+    never both; the correct labels (true/false; leave out or null the ones you do not know)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"response_id": "resp-0f3c9a1b2d4e5f60718293a4b5c6d7e8", "labels": {"hate": False},
+         "note": "a news report quoting the slur"},
+        {"text": "Ты тупой идиот", "lang": "ru", "labels": {"offensive": True, "threat": False}},
+    ]})
+
+    text: str | None = Field(None, description="the post (or send response_id)")
+    response_id: str | None = Field(None, description="the 'id' of a /v1/score result (kept for "
+                                    "WARNING_RESPONSE_MEMORY_SECONDS)")
+    labels: dict[str, bool | None] = Field(description="label: true/false (null = unknown); "
+                                           "at least one of offensive, hate, threat")
+    lang: str | None = Field(None, description="ru, ky, kk, uz, tr, en or other (default: "
+                             "detected)")
+    note: str | None = Field(None, description="why: what the model got wrong")
+
+
+class FeedbackReviewRequest(BaseModel):
+    """A second person's decision on a pending correction."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"decision": "confirm", "note": "agreed"}]})
+
+    decision: Literal["confirm", "reject"]
+    note: str | None = None
+
+
+class FeedbackItemResponse(BaseModel):
+    """A stored correction and its review."""
+
+    id: str
+    status: Literal["pending", "confirmed", "rejected"]
+    created: str = Field(description="UTC, e.g. 2026-11-27T08:00:00Z")
+    text: str | None = Field(None, description="the post (not echoed by POST)")
+    lang: str | None
+    labels: dict[str, bool]
+    note: str | None
+    submitter: str = Field(description="the submitting key's identity (key:...)")
+    response_id: str | None
+    model: str | None = Field(description="the model whose scores it corrects, when known")
+    scores: dict[str, float | None] | None
+    reviewer: str | None
+    reviewed: str | None
+    review_note: str | None
+
+
+class FeedbackListResponse(BaseModel):
+    counts: dict[str, int] = Field(description="items per status")
+    items: list[FeedbackItemResponse] = Field(description="oldest first")
+
+
+def _view(item: FeedbackItem, *, with_text: bool = True) -> FeedbackItemResponse:
+    return FeedbackItemResponse.model_validate(item.to_dict(with_text=with_text))
+
+
+# ---- routes -----------------------------------------------------------------------------------
+# Plain ``def``: FastAPI runs them in its thread pool, so SQLite never blocks the event loop.
+
+
+@router.post("/v1/feedback", status_code=201, response_model=FeedbackItemResponse,
+             response_model_exclude={"text"}, responses=problem_responses(*_ERRORS))
+def submit_feedback(body: FeedbackRequest, request: Request,
+                    store: StoreDep) -> FeedbackItemResponse:
+    """Store a correction as pending; answers the stored item (without the text)."""
+    settings: ServeSettings = request.app.state.settings
+    if (body.text is None) == (body.response_id is None):
+        raise _field_error("text", "text-or-response-id",
+                           "send either text (the post) or response_id (the id of a /v1/score "
+                           "result), not both" if body.text is not None else
+                           "send either text (the post) or response_id (the id of a /v1/score "
+                           "result)")
+    model = scores = None
+    lang = body.lang
+    if body.response_id is not None:
+        memory: RecentResponses | None = request.app.state.recent_responses
+        if memory is None:
+            raise _field_error("response_id", "response-ids-off", "this server keeps no "
+                               "responses (WARNING_RESPONSE_MEMORY=0): send the text instead")
+        try:
+            recent = memory.get(body.response_id)
+        except ResponseExpired:
+            raise _field_error("response_id", "response-id-expired", "that response is older "
+                               f"than {memory.max_age_s:g} seconds "
+                               "(WARNING_RESPONSE_MEMORY_SECONDS) and is no longer kept: send "
+                               "the text instead") from None
+        except ResponseUnknown:
+            raise _field_error("response_id", "unknown-response-id", "no recent response has "
+                               "that id (it may have expired, been dropped for room, or been "
+                               "answered by another worker or before a restart): send the text "
+                               "instead") from None
+        text, model, scores = recent.text, recent.model, recent.scores
+        lang = lang or recent.lang
+    else:
+        text = body.text or ""
+        if not encodes_to_utf8(text):
+            raise _field_error("text", "not-utf8", "text is not valid Unicode (it contains a "
+                               "lone surrogate)")
+        if not text.strip():
+            raise _field_error("text", "empty-text", "text is empty: send the post")
+        if len(text) > settings.max_text_chars:
+            raise _field_error("text", "text-too-long", f"text is {len(text):,} characters; the "
+                               f"limit is {settings.max_text_chars:,} (WARNING_MAX_TEXT_CHARS)")
+    try:
+        item = store.submit(text, body.labels, submitter=_identity(request), note=body.note,
+                            lang=lang, response_id=body.response_id, model=model,
+                            scores=scores, max_text_chars=settings.max_text_chars)
+    except InvalidFeedback as exc:
+        raise _invalid(exc) from None
+    log.info("feedback %s submitted by %s", item.id, item.submitter)
+    return _view(item, with_text=False)
+
+
+@router.get("/v1/feedback", response_model=FeedbackListResponse,
+            responses=problem_responses(*_ERRORS))
+def list_feedback(store: StoreDep,
+                  status: Annotated[Literal["pending", "confirmed", "rejected"] | None,
+                                    Query(description="only this status (pending: the review "
+                                                      "queue)")] = None,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> FeedbackListResponse:
+    """The review queue and the rest: items oldest first, with counts per status."""
+    items = store.items(status, limit=limit)
+    return FeedbackListResponse(counts=store.counts(), items=[_view(i) for i in items])
+
+
+@router.get("/v1/feedback/{item_id}", response_model=FeedbackItemResponse,
+            responses=problem_responses(*_ERRORS))
+def get_feedback(item_id: str, store: StoreDep) -> FeedbackItemResponse:
+    """One item, with its text (for the person reviewing it)."""
+    try:
+        return _view(store.get(item_id))
+    except FeedbackNotFound as exc:
+        raise _not_found(exc) from None
+
+
+@router.post("/v1/feedback/{item_id}/review", response_model=FeedbackItemResponse,
+             response_model_exclude={"text"}, responses=problem_responses(403, 409, *_ERRORS))
+def review_feedback(item_id: str, body: FeedbackReviewRequest, request: Request,
+                    store: StoreDep) -> FeedbackItemResponse:
+    """Confirm or reject a pending item. The reviewing key must not be the submitting one."""
+    reviewer = _identity(request)
+    try:
+        item = store.review(item_id, reviewer=reviewer, confirm=body.decision == "confirm",
+                            note=body.note)
+    except FeedbackNotFound as exc:
+        raise _not_found(exc) from None
+    except SamePerson:
+        extra = (" On a server without keys everyone is 'open': review with "
+                 "'warning feedback review ID --reviewer NAME'." if reviewer == "open" else "")
+        raise ApiError(403, "same-person", "this key submitted the item: another person, with "
+                       "another key, must review it." + extra) from None
+    except AlreadyReviewed as exc:
+        raise ApiError(409, "already-reviewed", str(exc)) from None
+    except InvalidFeedback as exc:
+        raise _invalid(exc) from None
+    log.info("feedback %s %s by %s", item.id, item.status, item.reviewer)
+    return _view(item, with_text=False)
+
+
+@router.delete("/v1/feedback/{item_id}", status_code=204, response_class=Response,
+               responses=problem_responses(*_ERRORS))
+def delete_feedback(item_id: str, store: StoreDep) -> Response:
+    """Delete an item for good (e.g. when the author asks)."""
+    try:
+        store.delete(item_id)
+    except FeedbackNotFound as exc:
+        raise _not_found(exc) from None
+    log.info("feedback %s deleted", item_id)
+    return Response(status_code=204)

@@ -1,0 +1,145 @@
+"""``warning feedback ...``: list, show, review (four eyes by name), export, delete, purge, and
+clear errors with non-zero exit codes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from warning.cli import main
+from warning.feedback import FeedbackStore
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "feedback.db"
+    with FeedbackStore(path) as store:
+        first = store.submit("Ты тупой идиот", {"offensive": True}, submitter="key:aaaa",
+                             note="missed insult")
+        second = store.submit("Kyrgyz people are vermin", {"hate": True, "threat": False},
+                              submitter="key:bbbb", lang="en")
+    return path, first.id, second.id
+
+
+def test_feedback_cli_list_show_review_export(db, tmp_path, capsys) -> None:
+    path, first, second = db
+    code, out, _ = _run(["feedback", "list", "--db", str(path)], capsys)
+    assert code == 0
+    assert "pending: 2 confirmed: 0 rejected: 0" in out
+    assert first in out and second in out and "offensive=1" in out
+    assert "идиот" not in out  # the list shows no texts
+
+    code, out, _ = _run(["feedback", "show", first, "--db", str(path)], capsys)
+    assert code == 0 and "Ты тупой идиот" in out and "missed insult" in out
+    code, out, _ = _run(["feedback", "show", first, "--db", str(path), "--json"], capsys)
+    assert json.loads(out)["submitter"] == "key:aaaa"
+
+    code, out, _ = _run(["feedback", "review", first, "--confirm", "--reviewer", "Aida",
+                         "--note", "agreed", "--db", str(path)], capsys)
+    assert code == 0 and "confirmed by Aida" in out
+    code, out, _ = _run(["feedback", "review", second, "--reject", "--reviewer", "Aida",
+                         "--db", str(path)], capsys)
+    assert code == 0 and "rejected by Aida" in out
+    code, out, _ = _run(["feedback", "list", "--status", "pending", "--db", str(path),
+                         "--json"], capsys)
+    assert code == 0 and out == ""
+
+    export = tmp_path / "out" / "feedback.jsonl"
+    code, out, _ = _run(["feedback", "export", "-o", str(export), "--db", str(path)], capsys)
+    assert code == 0 and "1 confirmed item(s)" in out and "--feedback" in out
+    rows = [json.loads(line) for line in export.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in rows] == [first]
+
+
+def test_feedback_cli_review_refuses_the_submitter(db, capsys) -> None:
+    path, first, _ = db
+    code, _, err = _run(["feedback", "review", first, "--confirm", "--reviewer", "key:aaaa",
+                         "--db", str(path)], capsys)
+    assert code == 1 and "second person" in err and "Traceback" not in err
+    with FeedbackStore(path, create=False) as store:
+        assert store.get(first).status == "pending"
+
+
+def test_feedback_cli_review_needs_a_decision(db, capsys) -> None:
+    path, first, _ = db
+    with pytest.raises(SystemExit) as info:
+        main(["feedback", "review", first, "--reviewer", "Aida", "--db", str(path)])
+    assert info.value.code == 2
+    assert "--confirm" in capsys.readouterr().err
+
+
+def test_feedback_cli_delete_and_unknown_ids(db, capsys) -> None:
+    path, first, _ = db
+    code, out, _ = _run(["feedback", "delete", first, "--db", str(path)], capsys)
+    assert code == 0 and "deleted" in out
+    for argv in (["feedback", "delete", first], ["feedback", "show", first],
+                 ["feedback", "review", first, "--reject", "--reviewer", "Aida"]):
+        code, _, err = _run([*argv, "--db", str(path)], capsys)
+        assert code == 1 and f"no feedback with id {first}" in err
+
+
+def test_feedback_cli_purge_uses_the_retention_setting(tmp_path, monkeypatch, capsys) -> None:
+    path = tmp_path / "feedback.db"
+    then = datetime.now(UTC) - timedelta(days=10)
+    with FeedbackStore(path, clock=lambda: then) as store:
+        store.submit("old post", {"hate": False}, submitter="key:a", lang="en")
+    with FeedbackStore(path) as store:
+        store.submit("new post", {"hate": False}, submitter="key:a", lang="en")
+    code, out, _ = _run(["feedback", "purge", "--db", str(path)], capsys)
+    assert code == 0 and "0 item(s) older than 180 days" in out
+    monkeypatch.setenv("WARNING_FEEDBACK_RETENTION_DAYS", "7")
+    code, out, _ = _run(["feedback", "purge", "--db", str(path)], capsys)
+    assert code == 0 and "1 item(s) older than 7 days deleted" in out
+    with FeedbackStore(path, create=False) as store:
+        assert [i.text for i in store.items()] == ["new post"]
+
+
+def test_feedback_cli_database_from_the_environment(db, monkeypatch, capsys) -> None:
+    path, first, _ = db
+    monkeypatch.setenv("WARNING_FEEDBACK_DB", str(path))
+    code, out, _ = _run(["feedback", "show", first], capsys)
+    assert code == 0 and "Ты тупой идиот" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "match"),
+    [
+        (["feedback", "list"], {}, "give --db FILE or set WARNING_FEEDBACK_DB"),
+        (["feedback", "list", "--db", "{tmp}/missing.db"], {}, "no feedback database at"),
+        (["feedback", "export", "-o", "{tmp}/x.jsonl", "--db", "{tmp}/missing.db"], {},
+         "no feedback database at"),
+        (["feedback", "purge", "--db", "{db}"], {"WARNING_FEEDBACK_RETENTION_DAYS": "soon"},
+         "WARNING_FEEDBACK_RETENTION_DAYS must be a whole number"),
+    ],
+)
+def test_feedback_cli_errors_are_one_line_and_exit_2(db, tmp_path, monkeypatch, capsys, argv,
+                                                     env, match) -> None:
+    monkeypatch.delenv("WARNING_FEEDBACK_DB", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    argv = [a.format(tmp=tmp_path, db=db[0]) for a in argv]
+    code, _, err = _run(argv, capsys)
+    assert code == 2
+    assert match in err and "Traceback" not in err and err.count("\n") == 1
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_feedback_cli_identity_matches_the_api_and_reads_keys_from_stdin(db, monkeypatch,
+                                                                         capsys) -> None:
+    import io
+
+    path, _, _ = db
+    keys = ["moderator-one-key-123456", "moderator-two-key-654321"]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(keys) + "\n\n"))
+    code, out, _ = _run(["feedback", "identity", "--db", str(path)], capsys)
+    with FeedbackStore(path, create=False) as store:
+        assert code == 0 and out.splitlines() == [store.identity(k) for k in keys]
+    assert not any(k in out for k in keys)
