@@ -305,7 +305,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--loso-from", type=Path, metavar="JSON",
                           help="a leave-one-source-out matrix measured elsewhere, for models "
                                "that cannot be retrained per source here (see "
-                               "benchmarks/loso_frozen.py)")
+                               "benchmarks/loso_frozen.py), or an earlier report.json of the "
+                               "same model and corpus made with --loso")
     evaluate.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
     evaluate.add_argument("--out", help="report folder (default: MODEL/eval)")
     evaluate.add_argument("--beside", action="append", metavar="NAME=REPORT_JSON",

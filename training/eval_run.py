@@ -50,6 +50,28 @@ def _has_transformer(model: Classifier) -> bool:
     return model.config.kind == "transformer" or any(map(_has_transformer, members.values()))
 
 
+def _read_loso(path: Path, model_name: str, n_test: int) -> dict[str, Any]:
+    """``{"note", "matrix"}`` from a matrix file or from an earlier report of the same model."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if isinstance(data, dict) and {"note", "matrix"} <= set(data):
+        return data
+    if isinstance(data, dict) and data.get("leave_one_source_out"):
+        if data.get("model") != model_name or (data.get("split"), data.get("rows")) != \
+                ("test", n_test):
+            raise ValueError(
+                f"{path} is a report of {data.get('model')} on {data.get('rows')} "
+                f"{data.get('split')} rows, not of {model_name} on {n_test} test rows: its "
+                "leave-one-source-out matrix belongs to another model or corpus")
+        note = data.get("leave_one_source_out_note") or (
+            "Trained without the source, tested on all of its rows (ROC-AUC / F1), by an "
+            "earlier `warning eval --loso` of this model on the same corpus. Read against the "
+            "per-source table: the drop is what the source's own data adds.")
+        # an earlier --loso-from note ends with its file; this run names its own
+        return {"note": note.split(" (from `")[0], "matrix": data["leave_one_source_out"]}
+    raise ValueError(f"{path}: expected a JSON object with 'note' and 'matrix', or a report.json "
+                     "with 'leave_one_source_out'")
+
+
 def run_evaluation(
     model_dir: Path, corpus: pd.DataFrame | Path, suites: Sequence[Path] = DEFAULT_SUITES,
     loso: bool = False, n_boot: int = 1000, out_dir: Path | None = None,
@@ -63,9 +85,11 @@ def run_evaluation(
         beside: Other models' ``report.json`` files (name -> path), e.g. a permissive-only
             model's, whose headline figures the card shows next to this model's; they must
             have been made on the same corpus and split.
-        loso_from: A leave-one-source-out matrix measured elsewhere (JSON with ``note`` and
-            ``matrix``, e.g. ``benchmarks/results/loso_frozen.json``), for a model kind that
-            cannot be retrained once per source here; its note says what was retrained.
+        loso_from: A leave-one-source-out matrix measured elsewhere, so that it need not be
+            retrained once per source again: either a JSON with ``note`` and ``matrix`` (e.g.
+            ``benchmarks/results/loso_frozen.json``, for a model kind that cannot be retrained
+            per source here; its note says what was retrained), or an earlier ``report.json``
+            of this same model on the same corpus and split, made with ``loso=True``.
         fairness: Measure bias per identity group (``report["fairness"]``: template sets and
             the test split's tagged groups; :mod:`training.fairness`).
 
@@ -84,11 +108,8 @@ def run_evaluation(
             raise ValueError(f"{path} was made on {other.get('rows')} {other.get('split')} "
                              f"rows, not {n_test} test rows: rebuild it on the same corpus")
         others[name] = other
-    outside_loso = None
-    if loso_from and not loso:
-        outside_loso = json.loads(Path(loso_from).read_text(encoding="utf-8"))
-        if not isinstance(outside_loso, dict) or not {"note", "matrix"} <= set(outside_loso):
-            raise ValueError(f"{loso_from}: expected a JSON object with 'note' and 'matrix'")
+    outside_loso = _read_loso(Path(loso_from), model.name, n_test) \
+        if loso_from and not loso else None
     report = evaluate_corpus(model, frame, "test", n_boot=n_boot, fairness=fairness)
     if _has_transformer(model):  # WARNING_PRECISION moves scores by up to about 0.01
         report["precision"] = precision()

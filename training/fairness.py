@@ -61,16 +61,22 @@ TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "fairness
 FAIRNESS_LABELS = ("hate", "offensive")
 INSUFFICIENT = "insufficient data"
 METRICS = ("subgroup_auc", "bpsn_auc", "bnsp_auc")
+#: Languages with no labelled hateful or offensive data (SOURCES.md): their template figures
+#: measure transfer from the other languages.
+UNLABELLED_LANGS = ("kk", "uz")
 
 
 def load_templates(folder: Path = TEMPLATE_DIR) -> dict[str, dict[str, Any]]:
-    """The template sets, one per language file (``{lang}.json``) in ``folder``.
+    """The template sets in ``folder``, keyed by file name without ``.json``: one per language
+    (``kk.json``), or per language and script where a language is written in two
+    (``uz.json`` in Latin letters, ``uz-Cyrl.json`` in Cyrillic; both have ``"lang": "uz"``,
+    the language the model is told the posts are in).
 
     Raises:
         ValueError: A file lacks a group's form, a template lacks ``{group}``, or a set is empty.
     """
     out = {}
-    for path in sorted(Path(folder).glob("*.json")):
+    for path in sorted(Path(folder).glob("*.json"), key=lambda p: p.stem):
         data = json.loads(path.read_text(encoding="utf-8"))
         missing = set(TARGET_GROUPS) - set(data.get("groups", {}))
         if missing:
@@ -81,7 +87,8 @@ def load_templates(folder: Path = TEMPLATE_DIR) -> dict[str, dict[str, Any]]:
             bad = [t for t in data[kind] if t.count("{group}") != 1]
             if bad:
                 raise ValueError(f"{path}: templates need exactly one {{group}}: {bad[:3]}")
-        out[data.get("lang", path.stem)] = data
+        data.setdefault("lang", path.stem)
+        out[path.stem] = data
     return out
 
 
@@ -130,16 +137,18 @@ def _labels(model: Classifier) -> list[str]:
 
 def template_fairness(model: Classifier, templates: dict[str, dict[str, Any]] | None = None,
                       n_boot: int = 1000) -> dict[str, dict[str, dict[str, Any]]]:
-    """Bias AUCs on the template sets: ``{lang: {label: {group: {metric: interval}}}}``."""
+    """Bias AUCs on the template sets: ``{set: {label: {group: {metric: interval}}}}``, where
+    a set is a language (``kk``) or a language in a script (``uz-Cyrl``)."""
     templates = load_templates() if templates is None else templates
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    for lang, template_set in templates.items():
+    for key, template_set in templates.items():
         rows = expand_templates(template_set)
-        proba = model.predict_proba(list(rows["text"]), langs=[lang] * len(rows))
-        out[lang] = {}
+        proba = model.predict_proba(list(rows["text"]),
+                                    langs=[template_set["lang"]] * len(rows))
+        out[key] = {}
         for name in _labels(model):
             p = proba[:, LABELS.index(name)]
-            out[lang][name] = {
+            out[key][name] = {
                 group: {"n": int((rows["group"] == group).sum()),
                         **bias_aucs(rows["toxic"], p, rows["group"] == group, n_boot)}
                 for group in TARGET_GROUPS}
@@ -235,6 +244,16 @@ def fairness_markdown(fairness: dict[str, Any]) -> list[str]:
              "subgroup positive): low means attacks on the group score like neutral posts, "
              "i.e. misses. 1.0 is perfect, 0.5 is chance. Templates: the same sentences with "
              "each group swapped in (`benchmarks/fairness/`, written by this project).", ""]
+    untrained = [key for key in templates if key.split("-")[0] in UNLABELLED_LANGS]
+    if untrained:
+        lines += ["Template sets " + ", ".join(f"`{k}`" for k in untrained) + ": no public "
+                  "labelled hateful or offensive data exists in Kazakh or Uzbek, so the "
+                  "project's models saw only clean app reviews in them (unless retrained on "
+                  "a researcher's own labels). These tables measure "
+                  "what carries over from the other languages, not what was learned; the sets "
+                  "were written by this project and await review by native speakers. "
+                  "`uz` is Uzbek in Latin letters, `uz-Cyrl` the same sentences in Cyrillic, as "
+                  "many Uzbek speakers in Kyrgyzstan write.", ""]
     if templates:
         lines += ["The weakest group per template set:", "",
                   "| templates | label | lowest subgroup AUC | lowest BPSN AUC | "

@@ -68,7 +68,7 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
     "chinese": (
         # the people and the slurs; "Китай" the country is not the people in ru
         r"китайц~", r"китаянк~", r"китаез~", r"кытай(?:лар|ларга|ларды|лардын|лык|лыктар)~",
-        r"қытай(?:лар|ларға|ларды|лық)~", r"xitoyl(?:ar|ik)~",
+        r"қытай(?:лар|ларға|ларды|лық)~", r"xitoyl(?:ar|ik)~", r"хитойл(?:ар|ик)~",
         r"the chinese\b", r"chinese " + _PEOPLE,
         r"chinks?\b",
         r"chinaman\b", r"çinli~",
@@ -91,7 +91,7 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
     ),
     "jewish": (
         r"еврей~", r"евре(?:и|я|ю|ев|ям|ями|ях|е)\b", r"жид(?!к)~", r"zhid(?:y|ov)?\b",
-        r"жөөт~", r"жөйт~", r"yahudiy~",
+        r"жөөт~", r"жөйт~", r"yahudiy~", r"яҳудий~",
         r"jew(?:s|ish|ess)?\b", r"kikes?\b", r"yahudi~", r"синагог~", r"synagogues?\b",
     ),
     "women": (
@@ -99,7 +99,7 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
         r"аял(?:дар|дарга|дарды|дардын|дын|га|ды|зат)?\b", r"кыз(?:дар|дарга|дарды|дардын)?\b",
         r"катын(?:дар|дарга|дарды)?\b",  # ky
         r"әйел~", r"қыздар~",  # kk
-        r"ayol~", r"xotin(?:lar)?~", r"аёл~",  # uz
+        r"ayol~", r"xotin(?:lar)?~", r"аел~",  # uz ("аёл": folding makes ``ё`` an ``е``)
         r"wom[ae]n\b", r"girls\b", r"feminazis?\b",
         r"kadın~", r"karı(?:lar|ları|lara)?\b",  # tr
     ),

@@ -131,6 +131,30 @@ def test_run_evaluation_writes_report_plots_and_card(tiny_model_dir, tiny_corpus
         assert section in card
 
 
+def test_run_evaluation_takes_the_loso_matrix_of_an_earlier_report_of_the_same_model(
+        tiny_model_dir, tiny_corpus, tmp_path) -> None:
+    first = run_evaluation(tiny_model_dir, tiny_corpus, suites=(), loso=True, n_boot=0,
+                           fairness=False, out_dir=tmp_path / "first")
+    earlier = tmp_path / "first" / "report.json"
+    again = run_evaluation(tiny_model_dir, tiny_corpus, suites=(), n_boot=0, fairness=False,
+                           out_dir=tmp_path / "again", loso_from=earlier)
+    assert json.loads(json.dumps(again["leave_one_source_out"])) == \
+        json.loads(earlier.read_text())["leave_one_source_out"]
+    assert set(first["leave_one_source_out"]) == set(again["leave_one_source_out"])
+    card = (tiny_model_dir / "card.md").read_text()
+    assert "by an earlier `warning eval --loso` of this model" in card
+    assert f"(from `{earlier}`)" in card and "| fixture_en | " in card
+    # a report made on another corpus (here: fewer test rows) is refused
+    smaller = tiny_corpus.drop(tiny_corpus.index[tiny_corpus["split"] == "test"][:5])
+    with pytest.raises(ValueError, match="another model or corpus"):
+        run_evaluation(tiny_model_dir, smaller, suites=(), n_boot=0, fairness=False,
+                       out_dir=tmp_path / "other", loso_from=earlier)
+    earlier.write_text(json.dumps({"model": "x"}))
+    with pytest.raises(ValueError, match="expected a JSON object"):
+        run_evaluation(tiny_model_dir, tiny_corpus, suites=(), n_boot=0, fairness=False,
+                       out_dir=tmp_path / "other", loso_from=earlier)
+
+
 def test_write_report_handles_nan(tiny_model, tiny_corpus, tmp_path) -> None:
     report = evaluate_corpus(tiny_model, tiny_corpus, "test", n_boot=0)
     paths = write_report(report, tmp_path / "r")

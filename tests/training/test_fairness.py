@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,7 @@ from training.metrics import bootstrap_auc
 from warning.calibration import Calibrator
 from warning.classifier import Classifier, ModelConfig
 from warning.labels import TARGET_GROUPS
+from warning.normalize import fold
 from warning.targets import find_targets
 
 
@@ -69,7 +71,21 @@ def test_metrics_bootstrap_auc_interval_brackets_the_value_and_needs_both_classe
     assert all(math.isnan(v) for v in one_class.values())
 
 
-@pytest.mark.parametrize("lang", ["en", "ru", "ky", "tr"])
+TEMPLATE_SETS = ["en", "kk", "ky", "ru", "tr", "uz", "uz-Cyrl"]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_fairness_template_sets_are_the_six_languages_and_cyrillic_uzbek() -> None:
+    templates = load_templates()
+    assert sorted(templates) == TEMPLATE_SETS
+    assert {key: t["lang"] for key, t in templates.items()} == \
+        {**{k: k for k in TEMPLATE_SETS}, "uz-Cyrl": "uz"}
+    # the two Uzbek scripts are the same sentences: as many of each kind
+    for kind in ("toxic", "non_toxic"):
+        assert len(templates["uz"][kind]) == len(templates["uz-Cyrl"][kind])
+
+
+@pytest.mark.parametrize("lang", TEMPLATE_SETS)
 def test_fairness_templates_swap_every_group_in_and_the_tagger_finds_exactly_it(lang) -> None:
     template_set = load_templates()[lang]
     rows = expand_templates(template_set)
@@ -143,7 +159,7 @@ def test_eval_run_adds_fairness_to_the_report_and_the_card_carries_the_new_secti
     report = run_evaluation(tiny_model_dir, tiny_corpus, suites=(), n_boot=20,
                             out_dir=tmp_path / "eval")
     fairness = json.loads((tmp_path / "eval" / "report.json").read_text())["fairness"]
-    assert set(fairness["templates"]) >= {"en", "ru", "ky"}
+    assert sorted(fairness["templates"]) == TEMPLATE_SETS
     assert set(fairness["templates"]["en"]) == {"hate", "offensive"}
     assert set(fairness["templates"]["ky"]["hate"]) == set(TARGET_GROUPS)
     # the tiny corpus names no identity group: every corpus cell is insufficient
@@ -151,7 +167,10 @@ def test_eval_run_adds_fairness_to_the_report_and_the_card_carries_the_new_secti
         == {INSUFFICIENT}
     assert report["fairness"]["min_rows"] == 100
     card = (tiny_model_dir / "card.md").read_text()
+    # kk and uz are measured, and said to measure transfer only
+    assert "`kk`, `uz`, `uz-Cyrl`: no public labelled hateful" in card
     for heading in ("## Fairness per identity group", "### Templates `ky`, label `hate`",
+                    "### Templates `kk`, label `hate`", "### Templates `uz-Cyrl`, label `hate`",
                     "## In plain words", "## Data protection",
                     "## Limitations and ethical considerations"):
         assert heading in card
@@ -160,16 +179,41 @@ def test_eval_run_adds_fairness_to_the_report_and_the_card_carries_the_new_secti
     assert "## Fairness per identity group" in (tmp_path / "eval" / "report.md").read_text()
 
 
-def test_fairness_templates_share_no_sentence_with_our_training_examples() -> None:
-    from pathlib import Path
+def _words(text: str) -> list[str]:
+    return [w for w in fold(text).replace(",", " ").replace(".", " ").replace("!", " ").split()]
 
-    from warning.normalize import fold
 
-    synthetic = Path(__file__).resolve().parents[2] / "training" / "synthetic"
-    written = fold("\n".join(p.read_text(encoding="utf-8") for p in synthetic.glob("*.csv")))
-    for template_set in load_templates().values():
-        for text in expand_templates(template_set)["text"]:
-            assert fold(text.rstrip(".!")) not in written, text
+def _runs(texts: list[str]) -> set[tuple[str, ...]]:
+    return {tuple(w[k : k + 5]) for t in texts for w in [_words(t)] for k in range(len(w) - 4)}
+
+
+@pytest.fixture(scope="module")
+def frozen_and_written() -> dict[str, list[str]]:
+    """The functional suites' test cases and our synthetic training sentences."""
+    suites = sorted((ROOT / "benchmarks" / "functional").glob("*_suite.csv"))
+    synthetic = sorted((ROOT / "training" / "synthetic").glob("*.csv"))
+    assert suites and synthetic
+    return {"suites": [t for p in suites for t in pd.read_csv(p, dtype=str)["test_case"]],
+            "synthetic": [t for p in synthetic for t in pd.read_csv(p, dtype=str)["text"]]}
+
+
+@pytest.mark.parametrize("lang", TEMPLATE_SETS)
+def test_fairness_templates_share_no_sentence_and_no_five_words_with_suites_or_training(
+        lang, frozen_and_written) -> None:
+    texts = list(expand_templates(load_templates()[lang])["text"])
+    for name, others in frozen_and_written.items():
+        sentences = {fold(t).strip().rstrip(".!") for t in others}
+        same = [t for t in texts if fold(t).rstrip(".!") in sentences]
+        assert not same, (name, same[:3])
+        runs = _runs(others)
+        shared = [t for t in texts if _runs([t]) & runs]
+        assert not shared, (name, shared[:3])
+
+
+def test_fairness_five_word_check_catches_a_template_copied_with_another_group() -> None:
+    copied = "Мигранттар – коомдун таштандысы, аларды кууш керек."  # ky toxic:7 + a tail
+    assert _runs(["Аялдар – коомдун таштандысы, аларды кууш керек."]) & _runs([copied])
+    assert not _runs(["Аялдар – коомдун таштандысы."]) & _runs([copied])  # only 4 words
 
 
 def test_fairness_markdown_summary_names_the_weakest_group() -> None:

@@ -38,6 +38,9 @@ from warning.targets import TARGET_LEXICON, find_targets
         ("O'zbeklar va qirg'izlar do'st", ["kyrgyz", "uzbek"]),
         ("tojiklar", ["tajik"]),
         ("ayollar huquqi", ["women"]),
+        # uz in Cyrillic (southern Kyrgyzstan, older writers in Uzbekistan)
+        ("Аёллар ва ўзбеклар", ["uzbek", "women"]),
+        ("хитойликлар ва яҳудийлар", ["chinese", "jewish"]),
         # en
         ("Uzbeks and Kyrgyz people", ["kyrgyz", "uzbek"]),
         ("muslims and jews", ["muslim", "jewish"]),
@@ -63,6 +66,7 @@ def test_find_targets_positive(text: str, groups: list[str]) -> None:
         "Узбекистан и Казахстан подписали договор",
         "Қазақстан Республикасы",
         "O'zbekiston Respublikasi",
+        "Хитой Республикаси",  # the country (uz Cyrillic)
         "жидкий азот",  # look-alike of a slur
         "jewelry shop opened",
         "гейзер в долине",
