@@ -234,16 +234,21 @@ class MicroBatcher:
         return results
 
     async def _run(self, batch: list[_Job]) -> None:
-        texts = [text for job in batch for text in job.texts]
-        start = time.perf_counter()
         try:
-            results = await self._call(batch[0].model, texts, batch[0].explain)
+            await self._run_batch(batch)
         except asyncio.CancelledError:
-            # stop() gave up waiting for this call: its requests must not hang
+            # stop() gave up waiting for this batch (in its shared call, or while its requests
+            # were scored one by one after a failure): none of its requests may hang
             for job in batch:
                 if not job.future.done():
                     job.future.set_exception(BatcherClosed("the server is shutting down"))
             raise
+
+    async def _run_batch(self, batch: list[_Job]) -> None:
+        texts = [text for job in batch for text in job.texts]
+        start = time.perf_counter()
+        try:
+            results = await self._call(batch[0].model, texts, batch[0].explain)
         except Exception as exc:
             if len(batch) == 1:
                 self._fail(batch[0], exc)
@@ -261,7 +266,11 @@ class MicroBatcher:
                 at += len(job.texts)
         finally:
             if self.on_batch is not None:
-                self.on_batch(len(texts), len(batch), time.perf_counter() - start)
+                try:
+                    self.on_batch(len(texts), len(batch), time.perf_counter() - start)
+                except Exception as exc:
+                    # the worker must live on: a dead worker leaves every queued request hanging
+                    log.error("the batch callback failed (%s)", type(exc).__name__)
 
     async def _run_alone(self, job: _Job) -> None:
         if job.future.done():

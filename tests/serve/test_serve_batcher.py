@@ -247,3 +247,63 @@ def test_batcher_does_not_wait_when_no_other_request_is_under_way() -> None:
 
     alone, waited = asyncio.run(main())
     assert alone < 0.2 and waited >= 0.29
+
+
+class FailsThenBlocks(Echo):
+    """Raises on the first (batched) call; holds every later call until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def score(self, texts, explain=False):
+        if not self.calls:
+            self.calls.append(list(texts))
+            raise ValueError("the batch fails")
+        self.entered.set()
+        assert self.release.wait(10), "the test never released the model"
+        return super().score(texts, explain)
+
+
+def test_batcher_stop_during_isolation_answers_every_request_of_the_batch() -> None:
+    """stop() gives up while the requests of a failed batch are scored one by one: none of
+    them may hang (each future is answered, BatcherClosed or its result)."""
+    model = FailsThenBlocks()
+
+    async def main() -> None:
+        batcher = MicroBatcher(max_posts=8, max_wait_ms=200, max_queue=10)
+        await batcher.start()
+        first = asyncio.create_task(batcher.submit(model, ["a"]))
+        second = asyncio.create_task(batcher.submit(model, ["b"]))
+        await wait_until(model.entered.is_set)  # the batch failed; "a" is scored alone
+        await batcher.stop(timeout=0.05)
+        model.release.set()
+        for task in (first, second):
+            try:
+                await asyncio.wait_for(task, 5)
+            except BatcherClosed:
+                pass
+
+    try:
+        asyncio.run(main())
+    finally:
+        model.release.set()
+
+
+def test_batcher_a_failing_batch_callback_neither_fails_nor_hangs_requests() -> None:
+    """The metrics callback raising must not kill the worker: later requests are answered."""
+    model = Echo()
+
+    def on_batch(posts: int, requests: int, seconds: float) -> None:
+        raise RuntimeError("metrics broke")
+
+    async def main() -> list[list[str]]:
+        batcher = MicroBatcher(max_posts=1, max_wait_ms=0, max_queue=10, on_batch=on_batch)
+        await batcher.start()
+        try:
+            return [await asyncio.wait_for(batcher.submit(model, [t]), 5) for t in ("ab", "cd")]
+        finally:
+            await batcher.stop()
+
+    assert asyncio.run(main()) == [["ba"], ["dc"]]
