@@ -478,19 +478,27 @@ class FeedbackStore:
     def export(self, path: Path | str) -> int:
         """Write the confirmed items, oldest first, for ``warning train corpus --feedback``.
 
-        ``.csv`` writes CSV (labels ``1``/``0``, empty = unknown); anything else JSON lines
-        (labels ``true``/``false``/``null``). Columns: :data:`EXPORT_COLUMNS`. Notes, scores
-        and who submitted or reviewed are not exported.
+        ``.csv`` writes CSV (labels ``1``/``0``, empty = unknown); ``.jsonl`` (or ``.json``,
+        ``.ndjson``) JSON lines (labels ``true``/``false``/``null``), with the line separators
+        U+2028, U+2029 and U+0085 escaped so that each item stays on one line. Columns:
+        :data:`EXPORT_COLUMNS`. Notes, scores and who submitted or reviewed are not exported.
 
         Returns:
             The number of items written.
+
+        Raises:
+            FeedbackError: Another file name suffix (the corpus would misread the file).
         """
         path = Path(path)
+        suffix = path.suffix.lower()
+        if suffix not in (".csv", *_JSONL_SUFFIXES):
+            raise FeedbackError(f"cannot export to {path.name!r}: name the file .jsonl (JSON "
+                                "lines) or .csv, which 'warning train corpus --feedback' reads")
         rows = [_export_row(item) for item in self.items("confirmed")]
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with open(fd, "w", encoding="utf-8", newline="") as handle:
-            if path.suffix.lower() == ".csv":
+            if suffix == ".csv":
                 writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS))
                 writer.writeheader()
                 for row in rows:
@@ -498,7 +506,7 @@ class FeedbackStore:
                                          else v) for k, v in row.items()})
             else:
                 for row in rows:
-                    handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    handle.write(_one_line(json.dumps(row, ensure_ascii=False)) + "\n")
         return len(rows)
 
     # ---- life ---------------------------------------------------------------------------------
@@ -513,6 +521,19 @@ class FeedbackStore:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+_JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+#: line breaks json.dumps leaves raw with ensure_ascii=False, which str.splitlines() splits on
+_LINE_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
+
+
+def _one_line(encoded: str) -> str:
+    """A JSON document with the remaining line separators escaped (valid JSON: they can only
+    appear inside strings)."""
+    for raw, escaped in _LINE_SEPARATORS.items():
+        encoded = encoded.replace(raw, escaped)
+    return encoded
 
 
 def _export_row(item: FeedbackItem) -> dict[str, Any]:

@@ -185,7 +185,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     export = fsub.add_parser(
         "export", parents=[parent], help="write the confirmed items for training",
-        description="JSON lines (or CSV for a .csv name) with id, text, lang, one column per "
+        description="JSON lines (a .jsonl name) or CSV (a .csv name) with id, text, lang, one column per "
                     "label (true/false, empty = unknown), created, reviewed, model: the input "
                     "of 'warning train corpus --feedback FILE'. The file holds posts: keep it "
                     "as safe as the database.")

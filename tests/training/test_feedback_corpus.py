@@ -76,3 +76,34 @@ def test_train_corpus_feedback_reports_a_wrong_file(tmp_path, capsys) -> None:
                  str(tmp_path / "c.parquet")])
     assert code == 2
     assert "missing column(s)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_feedback_export_of_texts_with_line_separators_feeds_the_corpus(tmp_path,
+                                                                        suffix) -> None:
+    """Posts pasted from the web carry U+2028/U+2029/U+0085 and newlines: the export must stay
+    one record per item for the corpus reader (which splits JSON lines on every line break)."""
+    texts = ["first line\u2028second line", "para\u2029graph", "next\x85line", "two\nlines",
+             "=HYPERLINK(\"http://x\")"]
+    path = tmp_path / "feedback.db"
+    with FeedbackStore(path) as store:
+        for text in texts:
+            item = store.submit(text, {"hate": False}, submitter="key:a", lang="en")
+            store.review(item.id, reviewer="Aida", confirm=True)
+        export = tmp_path / f"feedback{suffix}"
+        assert store.export(export) == len(texts)
+    corpus = build_corpus(CorpusConfig(sources=[], user_sources=[feedback_source(export)]))
+    assert sorted(corpus["text"]) == sorted(texts)
+
+
+@pytest.mark.parametrize("name", ["feedback.txt", "feedback.tsv", "feedback"])
+def test_feedback_export_refuses_a_name_the_corpus_would_misread(tmp_path, name) -> None:
+    """'anything else JSON lines' wrote JSON lines the corpus reads as CSV/TSV or refuses."""
+    from warning.feedback import FeedbackError
+
+    with FeedbackStore(tmp_path / "feedback.db") as store:
+        item = store.submit("post", {"hate": False}, submitter="key:a", lang="en")
+        store.review(item.id, reviewer="Aida", confirm=True)
+        with pytest.raises(FeedbackError, match=r"\.jsonl"):
+            store.export(tmp_path / name)
+    assert not (tmp_path / name).exists()
