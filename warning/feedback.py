@@ -3,8 +3,9 @@
 A correction is stored as ``pending``; another person confirms or rejects it; only confirmed
 items are exported for training (:meth:`FeedbackStore.export`, read by ``warning train corpus
 --feedback``). Items older than the retention period (``WARNING_FEEDBACK_RETENTION_DAYS``,
-default 180) are deleted, reviewed or not, when the store is opened, on every write and by
-:meth:`FeedbackStore.purge`. Deleted rows are overwritten in the file (``secure_delete``).
+default 180) are deleted, reviewed or not, when the store is opened, on every write,
+before every read and by :meth:`FeedbackStore.purge`. Deleted rows are overwritten in the
+file (``secure_delete``).
 
 Who submitted and who reviewed are *identities*: an API key's identity is ``key:`` and the
 first 16 hex digits of an HMAC-SHA-256 of the key under a random salt kept in the database
@@ -447,6 +448,7 @@ class FeedbackStore:
         Raises:
             FeedbackNotFound: No such item.
         """
+        self.purge()  # a long-running server must not show an item past the retention period
         with self._lock:
             return self._get_locked(item_id)
 
@@ -464,12 +466,14 @@ class FeedbackStore:
         if limit is not None:
             query += " LIMIT ?"
             params.append(int(limit))
+        self.purge()
         with self._lock:
             rows = self._db.execute(query, params).fetchall()
         return [FeedbackItem._from_row(row) for row in rows]
 
     def counts(self) -> dict[str, int]:
         """Items per status."""
+        self.purge()
         with self._lock:
             rows = self._db.execute("SELECT status, COUNT(*) FROM feedback GROUP BY status")
             found = dict(rows.fetchall())

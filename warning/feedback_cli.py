@@ -185,10 +185,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     export = fsub.add_parser(
         "export", parents=[parent], help="write the confirmed items for training",
-        description="JSON lines (a .jsonl name) or CSV (a .csv name) with id, text, lang, one column per "
-                    "label (true/false, empty = unknown), created, reviewed, model: the input "
-                    "of 'warning train corpus --feedback FILE'. The file holds posts: keep it "
-                    "as safe as the database.")
+        description="JSON lines (a .jsonl name) or CSV (a .csv name) with id, text, lang, "
+                    "one column per label (true/false, empty = unknown), created, reviewed, "
+                    "model: the input of 'warning train corpus --feedback FILE'. The file "
+                    "holds posts: keep it as safe as the database.")
     export.add_argument("-o", "--output", required=True, help="output file (.jsonl or .csv)")
     export.set_defaults(func=_run(_cmd_export))
 

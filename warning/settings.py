@@ -247,8 +247,9 @@ def alert_measure() -> str:
 def feedback_db() -> Path | None:
     """SQLite file of the moderators' reviewed feedback: ``WARNING_FEEDBACK_DB`` (no default).
 
-    None when unset: the API then answers ``/v1/feedback`` with 503 and the ``warning feedback``
-    commands ask for ``--db``. Keep the file on encrypted storage: it holds posts.
+    None when unset: the API then answers ``/v1/feedback`` with 404 (``feedback-disabled``),
+    the ``warning feedback`` commands ask for ``--db``. Keep the file on encrypted storage: it
+    holds posts.
     """
     value = os.environ.get("WARNING_FEEDBACK_DB", "").strip()
     return Path(value).expanduser() if value else None
@@ -257,7 +258,7 @@ def feedback_db() -> Path | None:
 def feedback_retention_days() -> int:
     """Days a feedback item is kept after it was submitted: ``WARNING_FEEDBACK_RETENTION_DAYS``
     (default 180). Older items, reviewed or not, are deleted when the store is opened, on every
-    write and by ``warning feedback purge``."""
+    write, before every read and by ``warning feedback purge``."""
     return _int_setting("WARNING_FEEDBACK_RETENTION_DAYS", 180, 1)
 
 

@@ -254,3 +254,17 @@ def test_feedback_store_is_safe_for_threads(store) -> None:
         thread.join()
     assert errors == []
     assert store.counts() == {"pending": 0, "confirmed": 40, "rejected": 0}
+
+
+def test_feedback_retention_applies_to_reads_of_a_long_running_store(store, clock,
+                                                                      tmp_path) -> None:
+    """A server opens the store once: an item past the retention period must not be listed,
+    shown, counted or exported even when nothing was written since it aged out."""
+    item = store.submit("old post", {"hate": True}, submitter="key:a", lang="en")
+    store.review(item.id, reviewer="key:b", confirm=True)
+    clock.advance(days=30, seconds=1)
+    assert store.items() == [] and store.items("confirmed") == []
+    assert store.counts() == {"pending": 0, "confirmed": 0, "rejected": 0}
+    with pytest.raises(FeedbackNotFound):
+        store.get(item.id)
+    assert store.export(tmp_path / "out.jsonl") == 0
