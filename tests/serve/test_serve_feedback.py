@@ -241,3 +241,45 @@ def test_serve_feedback_routes_are_in_the_schema(fb_app) -> None:
     assert set(paths["/v1/feedback"]) == {"post", "get"}
     assert set(paths["/v1/feedback/{item_id}"]) == {"get", "delete"}
     assert "403" in paths["/v1/feedback/{item_id}/review"]["post"]["responses"]
+
+
+def test_serve_feedback_with_the_batcher_and_metrics(fake_classifier, db) -> None:
+    """The two merged branches together: with the batcher running (lifespan entered), scored
+    results get response ids that feedback accepts; feedback requests, answered or refused
+    before routing, are counted under route templates, never raw item ids."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from serve.app import create_app
+    from serve.settings import ServeSettings
+
+    app = create_app(ServeSettings(api_keys=f"{KEY},{OTHER_KEY}", rate_burst=10_000,
+                                   feedback_db=str(db)), classifier=fake_classifier)
+    with TestClient(app, headers={"Authorization": f"Bearer {KEY}"}) as first:
+        assert app.state.batcher is not None and app.state.batcher.running
+        rid = first.post("/v1/score", json={"texts": ["Ты тупой идиот"]}
+                         ).json()["results"][0]["id"]
+        item = _submit(first, response_id=rid).json()
+        assert item["response_id"] == rid and item["model"] == "fake@0.0.1"
+        second = TestClient(app, headers={"Authorization": f"Bearer {OTHER_KEY}"})
+        assert second.post(f"/v1/feedback/{item['id']}/review",
+                           json={"decision": "confirm"}).status_code == 200
+        assert first.get(f"/v1/feedback/{item['id']}").status_code == 200
+        assert first.get("/v1/feedback/fb-unknown-1").status_code == 404
+        assert TestClient(app).get("/v1/feedback/fb-unknown-2").status_code == 401
+        assert TestClient(app).post("/v1/feedback/fb-unknown-3/review",
+                                    json={"decision": "reject"}).status_code == 401
+        text = first.get("/metrics").text
+    got = {(s.name, tuple(sorted(s.labels.items()))): s.value
+           for family in text_string_to_metric_families(text) for s in family.samples}
+    routes = {dict(s[1])["route"] for s in got if s[0] == "warning_http_requests_total"}
+    assert "fb-" not in text and item["id"] not in text and rid not in text
+    assert routes <= {"/v1/score", "/v1/feedback", "/v1/feedback/{item_id}",
+                      "/v1/feedback/{item_id}/review", "/metrics"}, routes
+    key = "warning_http_requests_total"
+    assert got[(key, (("method", "GET"), ("route", "/v1/feedback/{item_id}"),
+                      ("status", "401")))] == 1
+    assert got[(key, (("method", "POST"), ("route", "/v1/feedback/{item_id}/review"),
+                      ("status", "401")))] == 1
+    assert got[(key, (("method", "GET"), ("route", "/v1/feedback/{item_id}"),
+                      ("status", "404")))] == 1
+    assert got[("warning_requests_rejected_total", (("reason", "auth"),))] == 2
