@@ -36,6 +36,9 @@ PUBLIC_PREFIXES = ("/docs/static/",)
 access_log = logging.getLogger("serve.access")
 log = logging.getLogger("serve")
 
+#: HTTP methods counted by name in the metrics; any other is counted as ``other``
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
 #: An incoming ``X-Request-ID`` is kept when it matches this; otherwise a new id is made.
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
@@ -161,8 +164,10 @@ class ApiMiddleware:
     def _count(self, scope: Scope, state: dict[str, Any], status: int, seconds: float) -> None:
         assert self.metrics is not None
         route = route_template(scope)
-        self.metrics.requests.labels(route=route, method=str(scope.get("method")),
-                                     status=str(status)).inc()
+        method = str(scope.get("method"))
+        # any token is a valid method on the wire: count the standard ones, the rest as other
+        method = method if method in _METHODS else "other"
+        self.metrics.requests.labels(route=route, method=method, status=str(status)).inc()
         self.metrics.latency.labels(route=route).observe(seconds)
         # a 503 is a refusal only where a route said why (not a /readyz probe's answer)
         reason = state.get("reject_reason") or REJECT_REASONS.get(status)

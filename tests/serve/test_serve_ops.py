@@ -383,3 +383,18 @@ def test_ops_docs_render_in_chromium_with_every_outside_host_unreachable(live_se
     dom = result.stdout
     paths = set(re.findall(r'data-path="([^"]+)"', dom))
     assert paths >= {SCORE, ANALYZE, MODERATE, "/healthz", "/readyz", "/metrics"}, dom[-2000:]
+
+
+def test_ops_metrics_method_label_is_bounded(fake) -> None:
+    """A client may send any token as the HTTP method (and needs no key to be counted): the
+    method label must not grow with what clients invent."""
+    app = create_app(settings(), classifier=fake)
+    with started(app) as client:
+        for i in range(5):
+            client.request(f"X-METHOD-{i}", SCORE)
+        TestClient(app).request("PROPFIND", "/v1/feedback/fb-1")
+        text = client.get("/metrics").text
+    methods = set(re.findall(r'method="([^"]*)"', text))
+    assert "X-METHOD-0" not in text and "PROPFIND" not in text
+    assert methods <= {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"}
+    assert 'method="other"' in text
