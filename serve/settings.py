@@ -86,6 +86,16 @@ class ServeSettings(BaseSettings):
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
+    @field_validator("feedback_db", mode="before")
+    @classmethod
+    def _same_file_as_the_cli(cls, value: object) -> object:
+        """Read ``WARNING_FEEDBACK_DB`` as ``warning feedback`` does (spaces stripped, ``~``
+        expanded), so that the server and the CLI open the same database."""
+        if isinstance(value, str):
+            value = value.strip()
+            return Path(value).expanduser() if value else None
+        return value.expanduser() if isinstance(value, Path) else value
+
     def keys(self) -> list[str]:
         """Every key from ``WARNING_API_KEYS`` and ``WARNING_API_KEYS_FILE``.
 

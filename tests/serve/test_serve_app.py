@@ -110,3 +110,19 @@ def test_key_id_is_salted_not_a_plain_hash_prefix() -> None:
     key = "a-long-enough-secret-key"
     assert key_id(key) == key_id(key) and len(key_id(key)) == 8
     assert key_id(key) != hashlib.sha256(key.encode()).hexdigest()[:8]
+
+
+def test_settings_feedback_db_is_the_file_the_cli_reads(clean_env, tmp_path) -> None:
+    """The server and 'warning feedback' must open the same database: the CLI expands '~' and
+    strips spaces in WARNING_FEEDBACK_DB, so the server must too (a settings file or a systemd
+    unit does not expand '~'; the server would make a folder named '~' in its working dir)."""
+    from pathlib import Path
+
+    from warning.settings import feedback_db
+
+    clean_env.setenv("HOME", str(tmp_path))
+    for value in ("~/feedback.db", " ~/feedback.db "):
+        clean_env.setenv("WARNING_FEEDBACK_DB", value)
+        assert get_settings().feedback_db == feedback_db() == Path(tmp_path) / "feedback.db"
+    clean_env.setenv("WARNING_FEEDBACK_DB", "  ")
+    assert get_settings().feedback_db is None and feedback_db() is None
