@@ -168,7 +168,18 @@ class MicroBatcher:
         self._queue.append(job)
         self._depth += len(texts)
         self._wakeup.set()
-        return await job.future
+        try:
+            return await job.future
+        except asyncio.CancelledError:
+            # the client went away: its posts stop holding room in the queue at once (a
+            # timed-out client must not keep the queue 'full' while the model is busy)
+            try:
+                self._queue.remove(job)
+            except ValueError:
+                pass  # already taken into a batch, or dropped by stop()
+            else:
+                self._depth -= len(job.texts)
+            raise
 
     def retry_after(self) -> int:
         """Seconds until the queue has likely drained (at least 1)."""

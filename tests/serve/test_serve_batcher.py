@@ -307,3 +307,31 @@ def test_batcher_a_failing_batch_callback_neither_fails_nor_hangs_requests() -> 
             await batcher.stop()
 
     assert asyncio.run(main()) == [["ba"], ["dc"]]
+
+
+def test_batcher_requests_whose_client_went_away_free_their_queue_room() -> None:
+    """Clients that time out under load must not keep the queue 'full' while the model is
+    busy: their posts stop counting at once, and new requests are let in."""
+    model = Blocked()
+
+    async def main() -> None:
+        batcher = MicroBatcher(max_posts=1, max_wait_ms=0, max_queue=2)
+        await batcher.start()
+        try:
+            running = asyncio.create_task(batcher.submit(model, ["a"]))
+            await wait_until(model.entered.is_set)
+            gone = [asyncio.create_task(batcher.submit(model, [t])) for t in ("b", "c")]
+            await wait_until(lambda: batcher.depth == 2)
+            for task in gone:
+                task.cancel()
+            await asyncio.gather(*gone, return_exceptions=True)
+            assert batcher.depth == 0
+            later = asyncio.create_task(batcher.submit(model, ["d", "e"]))  # not QueueFull
+            await asyncio.sleep(0.01)
+            model.release.set()
+            assert await running == ["a"] and await later == ["d", "e"]
+        finally:
+            model.release.set()
+            await batcher.stop()
+
+    asyncio.run(main())
