@@ -32,6 +32,7 @@ import os
 import secrets
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -220,6 +221,13 @@ class FeedbackItem:
         return cls(**values)
 
 
+def _person(name: str) -> str:
+    """A name or identity as compared for four eyes: width, case, spaces and invisible
+    characters do not make another person (``ＫＥＹ:a\u200b`` is ``key:a``)."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(c for c in folded if unicodedata.category(c)[0] not in "CZ")
+
+
 def _check_text(field: str, value: str | None, limit: int, *, required: bool) -> str | None:
     if value is None or not value.strip():
         if required:
@@ -393,7 +401,7 @@ class FeedbackStore:
         with self._lock, self._transaction():
             self._purge_locked()
             item = self._get_locked(item_id)
-            if reviewer.strip().casefold() == item.submitter.strip().casefold():
+            if _person(reviewer) == _person(item.submitter):
                 raise SamePerson(f"feedback {item_id} was submitted by {item.submitter}: a "
                                  "second person must review it")
             if item.status != "pending":

@@ -268,3 +268,16 @@ def test_feedback_retention_applies_to_reads_of_a_long_running_store(store, cloc
     with pytest.raises(FeedbackNotFound):
         store.get(item.id)
     assert store.export(tmp_path / "out.jsonl") == 0
+
+
+@pytest.mark.parametrize("reviewer", ["key:a\u200b", "\ufeffkey:a", "ｋｅｙ:ａ", "key:\u00a0a",
+                                      "open\u2060", "ＯＰＥＮ"])
+def test_feedback_four_eyes_sees_through_invisible_and_lookalike_characters(store,
+                                                                           reviewer) -> None:
+    """A name that only differs from the submitter's by invisible characters, width or
+    spaces is the same person."""
+    submitter = "open" if reviewer.casefold().startswith(("open", "ｏ")) else "key:a"
+    item = store.submit("post", {"hate": True}, submitter=submitter, lang="en")
+    with pytest.raises(SamePerson):
+        store.review(item.id, reviewer=reviewer, confirm=True)
+    assert store.get(item.id).status == "pending"
