@@ -574,6 +574,9 @@ class UserSource:
         split_col: Optional column with ``test`` for rows that must stay in the test split.
         name: Source name in the corpus (default: the file's stem).
         licence: Free text recorded with the rows (default ``user``).
+        apostrophe_escaped: A CSV written by ``warning feedback export``: one leading
+            apostrophe is removed from each text (it guards formulas in spreadsheets; see
+            ``warning.feedback.csv_escape``).
 
     Example:
         >>> src = UserSource("my_posts.csv", text_col="message", labels={"hate": "is_hate"},
@@ -588,6 +591,7 @@ class UserSource:
     split_col: str | None = None
     name: str | None = None
     licence: str = "user"
+    apostrophe_escaped: bool = False
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -626,6 +630,9 @@ class UserSource:
             df = _read_table(name, path, [], sep=sep, engine="python", dtype=str,
                              keep_default_na=False, encoding_errors="strict")
             line_of = list(range(2, len(df) + 2))
+            if self.apostrophe_escaped and self.text_col in df.columns:
+                df[self.text_col] = df[self.text_col].map(
+                    lambda t: t[1:] if isinstance(t, str) and t.startswith("'") else t)
         else:
             raise SourceError(name, path, "unsupported file type; use .csv, .tsv or .jsonl")
         needed = [self.text_col, *self.labels.values()]
@@ -686,4 +693,4 @@ def feedback_source(path: Path | str, *, name: str = FEEDBACK_SOURCE,
         'hate'
     """
     return UserSource(path, text_col="text", labels={label: label for label in LABELS},
-                      lang_col="lang", name=name, licence=licence)
+                      lang_col="lang", name=name, licence=licence, apostrophe_escaped=True)

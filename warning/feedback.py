@@ -44,6 +44,7 @@ from typing import Any
 from .labels import LABELS, LANGUAGES
 
 __all__ = [
+    "CSV_ESCAPED_STARTS",
     "EXPORT_COLUMNS",
     "SCHEMA_VERSION",
     "STATUSES",
@@ -55,6 +56,7 @@ __all__ = [
     "InvalidFeedback",
     "SamePerson",
     "check_labels",
+    "csv_escape",
     "new_id",
 ]
 
@@ -490,7 +492,8 @@ class FeedbackStore:
     def export(self, path: Path | str) -> int:
         """Write the confirmed items, oldest first, for ``warning train corpus --feedback``.
 
-        ``.csv`` writes CSV (labels ``1``/``0``, empty = unknown); ``.jsonl`` (or ``.json``,
+        ``.csv`` writes CSV (labels ``1``/``0``, empty = unknown; a text that a spreadsheet
+        would take for a formula gets a leading apostrophe, see :func:`csv_escape`); ``.jsonl`` (or ``.json``,
         ``.ndjson``) JSON lines (labels ``true``/``false``/``null``), with the line separators
         U+2028, U+2029 and U+0085 escaped so that each item stays on one line. Columns:
         :data:`EXPORT_COLUMNS`. Notes, scores and who submitted or reviewed are not exported.
@@ -514,6 +517,7 @@ class FeedbackStore:
                 writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS))
                 writer.writeheader()
                 for row in rows:
+                    row["text"] = csv_escape(row["text"])
                     writer.writerow({k: ("" if v is None else int(v) if isinstance(v, bool)
                                          else v) for k, v in row.items()})
             else:
@@ -533,6 +537,24 @@ class FeedbackStore:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+#: First characters that make a spreadsheet take a cell for a formula, and the apostrophe that
+#: guards them (escaped too, so that reading back is exact).
+CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def csv_escape(text: str) -> str:
+    """A text as written in a CSV export: with a leading apostrophe when it starts with one of
+    :data:`CSV_ESCAPED_STARTS` (a post ``=HYPERLINK(...)`` must not run when a moderator opens
+    the file in a spreadsheet). The corpus removes exactly one leading apostrophe
+    (``training.sources.feedback_source``), so every text reads back as it was.
+
+    Example:
+        >>> csv_escape("=1+1"), csv_escape("'quoted"), csv_escape("plain")
+        ("'=1+1", "''quoted", 'plain')
+    """
+    return "'" + text if text.startswith(CSV_ESCAPED_STARTS) else text
 
 
 _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")

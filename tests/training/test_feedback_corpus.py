@@ -107,3 +107,25 @@ def test_feedback_export_refuses_a_name_the_corpus_would_misread(tmp_path, name)
         with pytest.raises(FeedbackError, match=r"\.jsonl"):
             store.export(tmp_path / name)
     assert not (tmp_path / name).exists()
+
+
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"click\")", "+1+cmd|' /C calc'!A0",
+            "-2+3", "@SUM(A1)", "\t=1", "'quoted", "''twice", "'=already", "plain"]
+
+
+def test_feedback_csv_export_is_safe_in_a_spreadsheet_and_exact_in_the_corpus(tmp_path) -> None:
+    """A post starting with = + - @ (a formula when the CSV is opened in a spreadsheet) is
+    written with a leading apostrophe; the corpus reads every text back exactly."""
+    import csv
+
+    with FeedbackStore(tmp_path / "feedback.db") as store:
+        for text in FORMULAS:
+            item = store.submit(text, {"hate": False}, submitter="key:a", lang="en")
+            store.review(item.id, reviewer="Aida", confirm=True)
+        export = tmp_path / "feedback.csv"
+        store.export(export)
+    with open(export, encoding="utf-8", newline="") as handle:
+        cells = [row["text"] for row in csv.DictReader(handle)]
+    assert not any(cell[:1] in ("=", "+", "-", "@", "\t", "\r") for cell in cells), cells
+    corpus = build_corpus(CorpusConfig(sources=[], user_sources=[feedback_source(export)]))
+    assert sorted(corpus["text"]) == sorted(FORMULAS)
