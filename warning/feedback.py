@@ -495,8 +495,9 @@ class FeedbackStore:
         ``.csv`` writes CSV (labels ``1``/``0``, empty = unknown; a text that a spreadsheet
         would take for a formula gets a leading apostrophe, see :func:`csv_escape`);
         ``.jsonl`` (or ``.json``, ``.ndjson``) JSON lines (labels ``true``/``false``/``null``),
-        with the line separators U+2028, U+2029 and U+0085 escaped so that each item stays on one line. Columns:
-        :data:`EXPORT_COLUMNS`. Notes, scores and who submitted or reviewed are not exported.
+        with the line separators U+2028, U+2029 and U+0085 escaped so that each item stays on
+        one line. Columns: :data:`EXPORT_COLUMNS`. Notes, scores and who submitted or reviewed
+        are not exported.
 
         Returns:
             The number of items written.
