@@ -71,7 +71,7 @@ class ServeSettings(BaseSettings):
     rate_burst: int = Field(30, ge=1)
     batching: bool = True
     batch_max_posts: int = Field(32, ge=1)
-    batch_max_wait_ms: float = Field(2.0, ge=0)
+    batch_max_wait_ms: float = Field(2.0, ge=0, allow_inf_nan=False)
     queue_max_posts: int = Field(256, ge=1)
     load_in_background: bool = False
     metrics_public: bool = False
@@ -79,7 +79,7 @@ class ServeSettings(BaseSettings):
     feedback_retention_days: int = Field(180, ge=1)
     feedback_extremism: bool = False
     response_memory: int = Field(1000, ge=0)
-    response_memory_seconds: float = Field(3600.0, gt=0)
+    response_memory_seconds: float = Field(3600.0, gt=0, allow_inf_nan=False)
 
     @field_validator("api_keys_file", "model", "feedback_db", mode="before")
     @classmethod

@@ -126,3 +126,14 @@ def test_settings_feedback_db_is_the_file_the_cli_reads(clean_env, tmp_path) -> 
         assert get_settings().feedback_db == feedback_db() == Path(tmp_path) / "feedback.db"
     clean_env.setenv("WARNING_FEEDBACK_DB", "  ")
     assert get_settings().feedback_db is None and feedback_db() is None
+
+
+@pytest.mark.parametrize("name", ["WARNING_BATCH_MAX_WAIT_MS", "WARNING_RESPONSE_MEMORY_SECONDS"])
+def test_settings_refuse_infinite_waits(clean_env, name) -> None:
+    """'inf' parses as a float: an infinite batch wait leaves a lone request waiting for
+    others that never come (the batcher is woken only by new requests)."""
+    from pydantic import ValidationError
+
+    clean_env.setenv(name, "inf")
+    with pytest.raises(ValidationError, match=name.removeprefix("WARNING_").lower()):
+        get_settings()
