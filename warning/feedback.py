@@ -513,6 +513,8 @@ class FeedbackStore:
         rows = [_export_row(item) for item in self.items("confirmed")]
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        if hasattr(os, "fchmod"):  # the mode above applies to a new file only; it holds posts
+            os.fchmod(fd, 0o600)
         with open(fd, "w", encoding="utf-8", newline="") as handle:
             if suffix == ".csv":
                 writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS))

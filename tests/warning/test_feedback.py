@@ -281,3 +281,15 @@ def test_feedback_four_eyes_sees_through_invisible_and_lookalike_characters(stor
     with pytest.raises(SamePerson):
         store.review(item.id, reviewer=reviewer, confirm=True)
     assert store.get(item.id).status == "pending"
+
+
+def test_feedback_export_over_an_existing_file_is_owner_only(store, tmp_path) -> None:
+    """os.open's mode applies only to a new file: exporting over a world-readable one left
+    the posts readable by everyone."""
+    item = store.submit("post", {"hate": False}, submitter="key:a", lang="en")
+    store.review(item.id, reviewer="Bakyt", confirm=True)
+    out = tmp_path / "out.jsonl"
+    out.write_text("old\n")
+    out.chmod(0o644)
+    store.export(out)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
