@@ -2,17 +2,20 @@
 store (:mod:`warning.feedback`) from the command line.
 
 Every command reads the database named by ``--db`` or ``WARNING_FEEDBACK_DB`` and never creates
-one (a typo must not start an empty store). Errors are one line on stderr and a non-zero exit:
-2 for a missing or unusable database or a bad setting, 1 for a refused operation (unknown id,
-same person, already reviewed).
+one (a typo must not start an empty store). ``WARNING_FEEDBACK_*`` settings missing from the
+environment are read from the server's ``WARNING_SETTINGS_FILE`` when it is set. Errors are one
+line on stderr and a non-zero exit: 2 for a missing or unusable database or a bad setting, 1
+for a refused operation (unknown id, same person, already reviewed).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from .feedback import (
@@ -32,13 +35,54 @@ __all__ = ["register"]
 def _open(args: argparse.Namespace) -> FeedbackStore:
     from .settings import feedback_db
 
-    path = Path(args.db) if args.db else feedback_db()
-    if path is None:
-        raise _Usage("no feedback database: give --db FILE or set WARNING_FEEDBACK_DB")
+    with _server_settings():
+        path = Path(args.db) if args.db else feedback_db()
+        if path is None:
+            raise _Usage("no feedback database: give --db FILE or set WARNING_FEEDBACK_DB")
+        try:
+            return FeedbackStore(path, create=False)
+        except FeedbackError as exc:
+            raise _Usage(str(exc)) from None
+
+
+#: what the CLI takes from the server's WARNING_SETTINGS_FILE when the environment lacks it
+_SERVER_SETTINGS = ("WARNING_FEEDBACK_DB", "WARNING_FEEDBACK_RETENTION_DAYS",
+                    "WARNING_FEEDBACK_EXTREMISM")
+
+
+@contextmanager
+def _server_settings() -> Iterator[None]:
+    """While opening the store, the ``WARNING_FEEDBACK_*`` values of the server's settings
+    file (``WARNING_SETTINGS_FILE``, ``NAME=value`` lines) where the environment has none, as
+    the server reads them: the CLI then opens the same database with the same retention."""
+    name = os.environ.get("WARNING_SETTINGS_FILE", "").strip()
+    if not name:
+        yield
+        return
     try:
-        return FeedbackStore(path, create=False)
-    except FeedbackError as exc:
-        raise _Usage(str(exc)) from None
+        text = Path(name).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _Usage(f"WARNING_SETTINGS_FILE {name} cannot be read: {exc.strerror}") from None
+    added: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export "):].lstrip()
+        key, sep, value = line.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or key not in _SERVER_SETTINGS or key in os.environ:
+            continue
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        added[key] = value
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
 
 
 class _Usage(Exception):

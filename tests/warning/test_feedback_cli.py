@@ -143,3 +143,30 @@ def test_feedback_cli_identity_matches_the_api_and_reads_keys_from_stdin(db, mon
     with FeedbackStore(path, create=False) as store:
         assert code == 0 and out.splitlines() == [store.identity(k) for k in keys]
     assert not any(k in out for k in keys)
+
+
+def test_feedback_cli_reads_the_servers_settings_file(tmp_path, monkeypatch, capsys) -> None:
+    """A server configured through WARNING_SETTINGS_FILE: the CLI must use the same database
+    and the same retention (a 180-day default would keep and export what the server's 7
+    days should have deleted); the environment still wins over the file."""
+    path = tmp_path / "feedback.db"
+    then = datetime.now(UTC) - timedelta(days=10)
+    with FeedbackStore(path, clock=lambda: then) as store:
+        store.submit("old post", {"hate": False}, submitter="key:a", lang="en")
+    with FeedbackStore(path) as store:
+        store.submit("new post", {"hate": False}, submitter="key:a", lang="en")
+    env = tmp_path / "serve.env"
+    env.write_text(f"# the server's settings\nWARNING_API_KEYS=some-long-key-123456\n"
+                   f"WARNING_FEEDBACK_DB=\"{path}\"\nexport WARNING_FEEDBACK_RETENTION_DAYS=7\n")
+    for name in ("WARNING_FEEDBACK_DB", "WARNING_FEEDBACK_RETENTION_DAYS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("WARNING_SETTINGS_FILE", str(env))
+    monkeypatch.setenv("WARNING_FEEDBACK_RETENTION_DAYS", "365")  # the environment wins
+    code, out, err = _run(["feedback", "purge"], capsys)
+    assert code == 0 and "0 item(s) older than 365 days" in out, err
+    monkeypatch.delenv("WARNING_FEEDBACK_RETENTION_DAYS")
+    code, out, err = _run(["feedback", "purge"], capsys)
+    assert code == 0 and "1 item(s) older than 7 days deleted" in out, err
+    import os
+
+    assert "WARNING_FEEDBACK_DB" not in os.environ  # the file's values were not left behind
