@@ -225,7 +225,8 @@ class FeedbackItem:
 
 def _person(name: str) -> str:
     """A name or identity as compared for four eyes: width, case, spaces and invisible
-    characters do not make another person (``ＫＥＹ:a\u200b`` is ``key:a``)."""
+    characters do not make another person (``ＫＥＹ:a`` and a zero-width space are
+    ``key:a``)."""
     folded = unicodedata.normalize("NFKC", name).casefold()
     return "".join(c for c in folded if unicodedata.category(c)[0] not in "CZ")
 
@@ -399,6 +400,8 @@ class FeedbackStore:
             InvalidFeedback: Empty reviewer or too long note.
         """
         reviewer = _check_text("reviewer", reviewer, MAX_NAME_CHARS, required=True) or ""
+        if not _person(reviewer):
+            raise InvalidFeedback("reviewer", "reviewer is empty (only invisible characters)")
         note = _check_text("note", note, MAX_NOTE_CHARS, required=False)
         with self._lock, self._transaction():
             self._purge_locked()

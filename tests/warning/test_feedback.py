@@ -293,3 +293,10 @@ def test_feedback_export_over_an_existing_file_is_owner_only(store, tmp_path) ->
     out.chmod(0o644)
     store.export(out)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
+
+
+def test_feedback_reviewer_of_invisible_characters_only_is_refused(store) -> None:
+    item = store.submit("post", {"hate": True}, submitter="key:a", lang="en")
+    with pytest.raises(InvalidFeedback, match="reviewer"):
+        store.review(item.id, reviewer="\u200b\u2060", confirm=True)
+    assert store.get(item.id).status == "pending"
