@@ -91,13 +91,16 @@ def throughput(name: str, rows: int, threads: int, folder: Path) -> dict[str, ob
     model = Classifier.load(MODELS[name])
     torch_info = _threads(threads)
     model.score(texts[:32])  # warm-up: lazy loads, first allocations
+    loads = [os.getloadavg()[0]]
     started = time.perf_counter()
     out = folder / f"scored_{name}.parquet"
     summary = scan(feed, out, ScanOptions(force=True), classifier=model)
     scan_seconds = time.perf_counter() - started
     started = time.perf_counter()
+    loads.append(os.getloadavg()[0])
     looped = [model.score([text])[0] for text in texts]
     loop_seconds = time.perf_counter() - started
+    loads.append(os.getloadavg()[0])
     table = pq.read_table(out, columns=["score_offensive", "score_hate", "score_threat"])
     ours = np.column_stack([table.column(c).to_numpy(zero_copy_only=False).astype(float)
                             for c in table.column_names])
@@ -106,7 +109,7 @@ def throughput(name: str, rows: int, threads: int, folder: Path) -> dict[str, ob
     difference = float(np.nanmax(np.abs(ours - theirs))) if len(texts) else 0.0
     return {"model": model.name, "name": name, "rows": summary.rows_scored,
             "scan_seconds": scan_seconds, "loop_seconds": loop_seconds,
-            "difference": difference, "torch": torch_info}
+            "difference": difference, "torch": torch_info, "loads": loads}
 
 
 # Runs `warning scan` in this fresh process, then reports the process's own peak resident
@@ -203,14 +206,17 @@ def main() -> None:
             loop_rate = r["rows"] / r["loop_seconds"]
             rows.append([f"`{r['model']}`", f"{r['rows']:,}", f"{r['scan_seconds']:.1f}",
                          f"{scan_rate:.1f}", f"{r['loop_seconds']:.1f}", f"{loop_rate:.1f}",
-                         f"{scan_rate / loop_rate:.1f}x", f"{r['difference']:.1e}"])
+                         f"{scan_rate / loop_rate:.1f}x", f"{r['difference']:.1e}",
+                         " / ".join(f"{x:.1f}" for x in r["loads"])])
         lines += ["## Throughput: `warning scan` against a loop of `score([text])`", "",
                   f"Same model object, same texts, {speed[0]['torch']}. The scan's time "
                   f"includes reading the CSV and writing Parquet; the loop's is scoring only. "
                   f"Max diff: the largest difference between the two paths' probabilities "
-                  f"(in bfloat16 a post's result depends a little on its batch).",
+                  f"(in bfloat16 a post's result depends a little on its batch). Load: the "
+                  f"machine's 1-minute load average before the scan, between the two and after "
+                  f"the loop (above {os.cpu_count()}, other jobs shared the cores).",
                   "", *_table(["model", "posts", "scan s", "scan posts/s", "loop s",
-                               "loop posts/s", "speed-up", "max diff"], rows), ""]
+                               "loop posts/s", "speed-up", "max diff", "load"], rows), ""]
     if memory:
         rows = [[f"{r['rows']:,}", f"{r['file_mb']:.1f}", f"{r['peak_mb']:.0f}",
                  f"{r['seconds']:.0f}"] for r in memory]

@@ -42,7 +42,8 @@ COLUMNS = ["text", "offensive", "hate", "threat", "extremism", "target_ident", "
 class Template:
     """A sentence with one slot, ``{N}`` (nominative plural), ``{G}`` (genitive), ``{D}``
     (dative), ``{A}`` (accusative, Kyrgyz), ``{I}`` (instrumental, Russian), ``{P}``
-    (prepositional / locative) or ``{B}`` (Kyrgyz ablative); ``kind`` is ``neutral_mention``
+    (prepositional / locative), ``{B}`` (Kyrgyz ablative) or ``{J}`` (the attribute before a
+    noun: a Russian adjective, a Kyrgyz bare stem); ``kind`` is ``neutral_mention``
     or ``positive_mention``. ``groups`` limits it to some groups (None: all)."""
 
     text: str
@@ -85,6 +86,14 @@ RU_FORMS: dict[str, list[tuple[str, str, str, str, str]]] = {
                   "людьми с инвалидностью", "людях с инвалидностью"),
                  ("инвалиды", "инвалидов", "инвалидам", "инвалидами", "инвалидах"),
                  ("незрячие", "незрячих", "незрячим", "незрячими", "незрячих")],
+}
+
+# Adjectives (nominative plural) for the groups posts name that way ("таджикские торговцы").
+RU_ADJECTIVES: dict[str, str] = {
+    "kyrgyz": "кыргызские", "uzbek": "узбекские", "tajik": "таджикские", "russian": "русские",
+    "dungan": "дунганские", "uyghur": "уйгурские", "chinese": "китайские",
+    "kazakh": "казахские", "muslim": "мусульманские", "christian": "христианские",
+    "jewish": "еврейские",
 }
 
 RU_TEMPLATES: list[Template] = [
@@ -153,6 +162,26 @@ RU_TEMPLATES: list[Template] = [
              groups=("kyrgyz", "uzbek", "tajik", "dungan", "uyghur", "chinese", "kazakh")),
     Template("Накануне праздника {N} пригласили соседей за общий стол.",
              groups=("muslim", "christian", "jewish", "kyrgyz", "uzbek", "dungan", "uyghur")),
+    # trade and work: the contexts of the region's commonest stereotypes (the Osh bazaar,
+    # traders, builders), given here in plain, neutral sentences
+    Template("На Ошском базаре {N} продают курагу и изюм, цены в этом году ниже."),
+    Template("На Дордое {N} держат несколько рядов с тканями, покупателей много."),
+    Template("Ремонт в подъезде делали {N}, работу сдали вовремя и убрали за собой."),
+    Template("В нашем микрорайоне {N} открыли пекарню, хлеб всегда свежий."),
+    Template("Местные жители и {N} вместе отремонтировали мостик через арык."),
+    Template("Цены на рынке обсуждали {N} и другие продавцы на собрании с акимом."),
+    Template("{J} фермеры привозят в Бишкек дыни, торгуют прямо с машины.",
+             groups=tuple(RU_ADJECTIVES)),
+    Template("{J} предприниматели открыли цех по пошиву одежды в Кара-Балте.",
+             groups=tuple(RU_ADJECTIVES)),
+    Template("{J} семьи в нашем районе собрали деньги на новую детскую площадку.",
+             "positive_mention", groups=tuple(RU_ADJECTIVES)),
+    Template("{J} строители закончили ремонт школы до первого сентября.",
+             groups=tuple(RU_ADJECTIVES)),
+    Template("{J} продавцы на соседнем рынке всегда дают попробовать товар.",
+             "positive_mention", groups=tuple(RU_ADJECTIVES)),
+    Template("В городе работают {J} газеты и радио, у них свои читатели.",
+             groups=tuple(RU_ADJECTIVES)),
 ]
 
 # --- Kyrgyz ----------------------------------------------------------------------------------
@@ -198,6 +227,12 @@ KY_FORMS: dict[str, list[tuple[str, str, str, str, str, str]]] = {
                   "ден соолугунун мүмкүнчүлүгү чектелген адамдарды",
                   "ден соолугунун мүмкүнчүлүгү чектелген адамдарда",
                   "ден соолугунун мүмкүнчүлүгү чектелген адамдардан")],
+}
+
+# The bare singular stem that stands before a noun ("өзбек сатуучулар").
+KY_ATTRIBUTIVES: dict[str, str] = {
+    "kyrgyz": "кыргыз", "uzbek": "өзбек", "tajik": "тажик", "russian": "орус",
+    "dungan": "дуңган", "uyghur": "уйгур", "chinese": "кытай", "kazakh": "казак",
 }
 
 KY_TEMPLATES: list[Template] = [
@@ -254,11 +289,27 @@ KY_TEMPLATES: list[Template] = [
                      "kazakh")),
     Template("Майрамдын алдында {N} коңшуларын дасторконго чакырышты.",
              groups=("muslim", "christian", "jewish", "kyrgyz", "uzbek", "dungan", "uyghur")),
+    # trade and work, as in Russian
+    Template("Ош базарында {N} өрүк менен мейиз сатышат, быйыл баасы арзаныраак."),
+    Template("Дордойдо {N} кездеме саткан бир нече катар дүкөн кармашат."),
+    Template("Подъезддеги оңдоону {N} жасашты, ишти убагында бүтүрүп, тазалап кетишти."),
+    Template("Биздин кичи районго {N} нан бышыруучу жай ачышты, наны дайыма жаңы."),
+    Template("Жергиликтүү тургундар менен {N} арыктын үстүндөгү көпүрөнү чогуу оңдошту."),
+    Template("Базардагы баалар тууралуу {N} жана башка сатуучулар акимдин жыйынында "
+             "сүйлөшүштү."),
+    Template("{N} Бишкекке коон алып келип, машинадан эле сатышат."),
+    Template("Кара-Балтада {N} кийим тигүүчү цех ачышты."),
+    Template("{J} курулушчулар мектептин оңдоосун биринчи сентябрга чейин бүтүрүштү.",
+             groups=tuple(KY_ATTRIBUTIVES)),
+    Template("Коңшу базардагы {J} сатуучулар товарын дайыма даамдатып беришет.",
+             "positive_mention",
+             groups=tuple(KY_ATTRIBUTIVES)),
 ]
 
 _RU_SLOTS = ("N", "G", "D", "I", "P")
 _KY_SLOTS = ("N", "G", "D", "A", "P", "B")
 LANGS = {"ru": (RU_FORMS, RU_TEMPLATES, _RU_SLOTS), "ky": (KY_FORMS, KY_TEMPLATES, _KY_SLOTS)}
+ATTRIBUTIVES = {"ru": RU_ADJECTIVES, "ky": KY_ATTRIBUTIVES}
 
 
 def _first_upper(text: str) -> str:
@@ -279,7 +330,12 @@ def mention_rows(lang: str) -> list[dict[str, str]]:
             if template.groups is not None and group not in template.groups:
                 continue
             for name in names:
-                text = template.text.format(**dict(zip(slots, name, strict=True)))
+                fields = dict(zip(slots, name, strict=True))
+                if "{J}" in template.text:
+                    if name is not names[0]:
+                        continue  # one adjective per group
+                    fields["J"] = ATTRIBUTIVES[lang][group]
+                text = template.text.format(**fields)
                 rows.append({"text": _first_upper(text), "offensive": "0", "hate": "0",
                              "threat": "0", "extremism": "", "target_ident": group,
                              "kind": template.kind, "lang": lang,
