@@ -6,8 +6,10 @@ Usage:
 
 Every sentence is neutral (markets, neighbours, students, a festival), so every flag is a false
 alarm. This is a quick check written while choosing the default model, before the identity-swap
-fairness sets of ``warning eval``; its sentences were written for it and are not training data.
-Default models: the shipped default and the shipped baseline.
+fairness sets of ``warning eval``; its sentences were written for it and are not training data
+(a test checks the mention augmentation shares no five-word run with them). A second table
+scores those fairness sets (``benchmarks/fairness/``): non-toxic sentences flagged ``hate``
+against toxic ones caught. Default models: the shipped default and the shipped baseline.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import datetime as dt
 import platform
 from pathlib import Path
 
+from training.fairness import expand_templates, load_templates
 from warning import Classifier
 from warning.labels import LABELS
 from warning.settings import precision
@@ -62,7 +65,8 @@ def main() -> None:
         "shipped default": "models/default", "shipped baseline": "models/baseline"}
     sets = sentences()
     hate = LABELS.index("hate")
-    rows = []
+    templates = {name: expand_templates(t) for name, t in load_templates().items()}
+    rows, fair_rows = [], []
     for name, folder in models.items():
         model = Classifier.load(folder)
         cells = []
@@ -70,6 +74,12 @@ def main() -> None:
             flags = model.predict(texts)
             cells.append(f"{flags[:, hate].mean():.0%} / {flags[:, :3].any(axis=1).mean():.0%}")
         rows.append(f"| {name} (`{model.name}`, {folder}) | " + " | ".join(cells) + " |")
+        cells = []
+        for frame in templates.values():
+            flags = model.predict(frame["text"].tolist())[:, hate]
+            toxic = frame["toxic"].to_numpy() == 1
+            cells.append(f"{flags[~toxic].mean():.0%} / {flags[toxic].mean():.0%}")
+        fair_rows.append(f"| {name} | " + " | ".join(cells) + " |")
     lines = [
         "# False alarms on neutral mentions of ethnic groups",
         "",
@@ -84,6 +94,17 @@ def main() -> None:
         "| model | ru: hate / any label flagged | ky: hate / any label flagged |",
         "|---|---:|---:|",
         *rows,
+        "",
+        "## The fairness identity-swap sets",
+        "",
+        "The template sets of `warning eval` (`benchmarks/fairness/`, every template with each of "
+        "the 15 groups): the share of non-toxic sentences flagged `hate` (false alarms) / the "
+        "share of toxic ones flagged `hate` (caught). No Kazakh or Uzbek hate was ever trained "
+        "on: those columns measure what carries over from other languages.",
+        "",
+        "| model | " + " | ".join(f"{n}: non-toxic / toxic" for n in templates) + " |",
+        "|---|" + "---:|" * len(templates),
+        *fair_rows,
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -148,9 +148,13 @@ def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None
     stacked = tmp_path / "stacked"
     code, stdout, err = _run(["train", "ensemble", "--member", f"a={out}", "--member",
                               f"b={out}", "--corpus", str(corpus_path), "--out", str(stacked),
+                              "--version", "2026.01.02.2",
                               "--reproduce", "warning train baseline", "--skip-eval"], capsys)
     assert code == 0, err
     assert (stacked / "members" / "a" / "config.json").is_file()
+    stacked_config = json.loads((stacked / "config.json").read_text())
+    assert stacked_config["version"] == "2026.01.02.2"
+    assert "--version 2026.01.02.2" in " ".join(stacked_config["training"]["commands"])
     loso = tmp_path / "loso.json"
     loso.write_text(json.dumps({"note": "Measured with a cheaper recipe", "matrix": {
         "fixture_en": {"offensive": {"roc_auc": 0.61, "n": 200, "positives": 40}}}}))

@@ -134,12 +134,14 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
             members[name] = Classifier.load(Path(folder))
         corpus = load_corpus(Path(args.corpus))
         config = EnsembleConfig(**({"name": args.name} if args.name else {}),
+                                **({"version": args.version} if args.version else {}),
                                 calib_rows=args.calib_rows,
                                 global_members=tuple(args.global_member or ()) or None)
         model = fit_ensemble(members, corpus, config)
         command = ["warning", "train", "ensemble",
                    *[x for m in args.member for x in ("--member", m)], "--corpus", args.corpus,
                    "--out", args.out, *(["--name", args.name] if args.name else []),
+                   *(["--version", args.version] if args.version else []),
                    *(["--calib-rows", str(args.calib_rows)] if args.calib_rows else []),
                    *[x for m in args.global_member or [] for x in ("--global-member", m)]]
         model.config.training["commands"] = [*(args.reproduce or []), shlex.join(command)]
@@ -277,6 +279,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     ensemble.add_argument("--corpus", default="corpus/corpus.parquet")
     ensemble.add_argument("--out", "-o", default="models/default", help="model folder")
     ensemble.add_argument("--name", help="model name (default: e5-lora+baseline)")
+    ensemble.add_argument("--version", help="model version (default: today, YYYY.MM.DD); give "
+                                            "a new one to a second model made the same day, "
+                                            "so that name@version names one model")
     ensemble.add_argument("--global-member", action="append", metavar="NAME",
                           help="member(s) used for languages and labels without their own stack "
                                "(repeatable; default: all members)")

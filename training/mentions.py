@@ -1,20 +1,23 @@
 """Identity-mention augmentation: neutral and positive sentences naming each target group, in
-Russian and Kyrgyz, written by this project (Dixon et al. 2018, "Measuring and Mitigating
+Russian, Kyrgyz and English, written by this project (Dixon et al. 2018, "Measuring and Mitigating
 Unintended Bias in Text Classification").
 
 Why: in the training corpus a group's name appears mostly in hateful rows. The weak Russian
 ``hate`` labels (toxic rows that name a group) and our hateful synthetic rows outnumber the
 neutral mentions many times over (LGBT people about 18 to 1 in Russian training rows, Jewish
 people 6 to 1), so a model learns the name itself as a sign of hate and flags "Tajik traders
-brought apricots to the market". These sentences give every group the same everyday and
-positive contexts, in the grammatical cases the group's name takes in real posts.
+brought apricots to the market" (in English, a stack of our models flagged 90% of the
+fairness set's neutral sentences about Muslims and 70% of those about Jews). These sentences
+give every group the same everyday and positive contexts, in the grammatical cases the group's
+name takes in real posts.
 
 The sentences are generated from the templates and word forms below by :func:`mention_rows`
-and committed as ``training/synthetic/{ru,ky}_mentions.csv`` (sources ``synthetic_ru_mentions``
-and ``synthetic_ky_mentions``). Regenerate them with ``python -m training.mentions``; a test
-checks the committed files equal the generator's output, and that they share no sentence and
-no five-word run with the functional suites, the fairness templates or the neutral-mention
-benchmark, which measure what this augmentation is meant to fix.
+and committed as ``training/synthetic/{ru,ky,en}_mentions.csv`` (sources
+``synthetic_ru_mentions``, ``synthetic_ky_mentions`` and ``synthetic_en_mentions``).
+Regenerate them with ``python -m training.mentions``; a test checks the committed files equal
+the generator's output, and that they share no sentence and no five-word run with the
+functional suites, the fairness templates or the neutral-mention benchmark, which measure what
+this augmentation is meant to fix.
 
 The rows are augmentation, not posts: the corpus puts them in train or calib only (never in dev
 or test), so test figures stay measured on the same rows as before.
@@ -33,7 +36,7 @@ __all__ = ["FILES", "Template", "mention_rows", "render_csv", "write_files"]
 
 SYNTHETIC_DIR = Path(__file__).resolve().parent / "synthetic"
 #: Output file per language.
-FILES = {"ru": "ru_mentions.csv", "ky": "ky_mentions.csv"}
+FILES = {"ru": "ru_mentions.csv", "ky": "ky_mentions.csv", "en": "en_mentions.csv"}
 COLUMNS = ["text", "offensive", "hate", "threat", "extremism", "target_ident", "kind", "lang",
            "template"]
 
@@ -306,10 +309,93 @@ KY_TEMPLATES: list[Template] = [
              groups=tuple(KY_ATTRIBUTIVES)),
 ]
 
+# --- English ---------------------------------------------------------------------------------
+# English has no case forms: each name is used as it stands ({N}); {J} is the adjective.
+EN_FORMS: dict[str, list[tuple[str]]] = {
+    "kyrgyz": [("Kyrgyz people",), ("the Kyrgyz",)],
+    "uzbek": [("Uzbeks",), ("Uzbek people",)],
+    "tajik": [("Tajiks",)],
+    "russian": [("Russians",)],
+    "dungan": [("Dungans",)],
+    "uyghur": [("Uyghurs",), ("Uighurs",)],
+    "chinese": [("Chinese people",)],
+    "kazakh": [("Kazakhs",)],
+    "muslim": [("Muslims",), ("Muslim families",)],
+    "christian": [("Christians",)],
+    "jewish": [("Jews",), ("Jewish people",)],
+    "women": [("women",), ("girls",)],
+    "lgbt": [("LGBT people",), ("gay people",), ("lesbians",), ("trans people",), ("gay men",)],
+    "migrant": [("migrants",), ("immigrants",), ("labour migrants",)],
+    "disabled": [("disabled people",), ("people with disabilities",), ("wheelchair users",)],
+}
+EN_ADJECTIVES: dict[str, str] = {
+    "kyrgyz": "Kyrgyz", "uzbek": "Uzbek", "tajik": "Tajik", "russian": "Russian",
+    "dungan": "Dungan", "uyghur": "Uyghur", "chinese": "Chinese", "kazakh": "Kazakh",
+    "muslim": "Muslim", "christian": "Christian", "jewish": "Jewish",
+}
+
+EN_TEMPLATES: list[Template] = [
+    Template("{N} from the next building helped us carry a sofa up to the fifth floor."),
+    Template("There were lots of guests at my brother's wedding, {N} from work among them."),
+    Template("The Saturday paper ran a story on how {N} celebrate the holidays."),
+    Template("How many {N} live in the Chui region? I need recent figures for my thesis."),
+    Template("The mayor's office met {N} to talk about road repairs and street lights."),
+    Template("Our volleyball team includes {N} too, and the coach is happy with the squad."),
+    Template("{N} pay taxes and use the same hospitals as the rest of us."),
+    Template("In my English class there are {N} as well, lessons are on Saturdays."),
+    Template("A photo exhibition about {N} opened at the fine arts museum."),
+    Template("Human rights groups published a report on the situation of {N} in the region."),
+    Template("I have many friends, {N} among them, we have been close since school."),
+    Template("The news showed {N} helping families hit by the mudslide in Batken."),
+    Template("The conference discussed the labour rights of {N}."),
+    Template("A documentary follows the everyday life of {N} in a small town."),
+    Template("At our college {N} study alongside everyone else, no problems at all."),
+    Template("Researchers surveyed {N} about access to health care."),
+    Template("MPs debated a draft law that concerns {N}."),
+    Template("In Tokmok {N} organised free lessons for children."),
+    Template("I drive a taxi and get all kinds of passengers, {N} too, all of them polite."),
+    Template("Journalists spoke to {N} about rents in Bishkek."),
+    Template("Volunteers handed out food to old people, and {N} helped as well."),
+    Template("At the forum {N} from Osh and Jalal-Abad gave talks, it was interesting."),
+    Template("The job centre offers training courses, and {N} signed up too."),
+    Template("In the yard the kids play together and nobody asks whose family is {J}.",
+             groups=tuple(EN_ADJECTIVES)),
+    Template("Thanks to our neighbours: {N} in our block fixed everyone's roofs after the storm.",
+             "positive_mention"),
+    Template("I respect {N} for how hard they work and how they look out for each other.",
+             "positive_mention"),
+    Template("{N} are great colleagues, easy to work with.", "positive_mention"),
+    Template("Grateful to {N} in our village, they raised money for my mother's surgery.",
+             "positive_mention"),
+    Template("Proud that {N} and everyone else in our town live in peace.", "positive_mention"),
+    Template("Wishing {N} health and happiness, happy holidays!", "positive_mention"),
+    Template("It is unfair that {N} only make the news in crime reports.", "positive_mention"),
+    Template("My daughter's school had a lesson on tolerance, including one about {N}.",
+             "positive_mention"),
+    Template("{N} sell dried apricots and raisins at the Osh bazaar, cheaper this year."),
+    Template("{N} did the repairs in our stairwell, finished on time and cleaned up."),
+    Template("{N} opened a bakery in our neighbourhood, the bread is always fresh."),
+    Template("Local residents and {N} rebuilt the little bridge over the canal together."),
+    Template("{J} farmers bring melons to Bishkek and sell them straight from the truck.",
+             groups=tuple(EN_ADJECTIVES)),
+    Template("{J} entrepreneurs opened a sewing workshop in Kara-Balta.",
+             groups=tuple(EN_ADJECTIVES)),
+    Template("{J} families in our district raised money for a new playground.",
+             "positive_mention", groups=tuple(EN_ADJECTIVES)),
+    Template("{J} builders finished repairing the school before the first of September.",
+             groups=tuple(EN_ADJECTIVES)),
+    Template("{J} food is my favourite, especially the bread.", "positive_mention",
+             groups=("kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese",
+                     "kazakh", "jewish")),
+    Template("Before the holiday {N} invited the neighbours to share a meal.",
+             groups=("muslim", "christian", "jewish", "kyrgyz", "uzbek", "dungan", "uyghur")),
+]
+
 _RU_SLOTS = ("N", "G", "D", "I", "P")
 _KY_SLOTS = ("N", "G", "D", "A", "P", "B")
-LANGS = {"ru": (RU_FORMS, RU_TEMPLATES, _RU_SLOTS), "ky": (KY_FORMS, KY_TEMPLATES, _KY_SLOTS)}
-ATTRIBUTIVES = {"ru": RU_ADJECTIVES, "ky": KY_ATTRIBUTIVES}
+LANGS = {"ru": (RU_FORMS, RU_TEMPLATES, _RU_SLOTS), "ky": (KY_FORMS, KY_TEMPLATES, _KY_SLOTS),
+         "en": (EN_FORMS, EN_TEMPLATES, ("N",))}
+ATTRIBUTIVES = {"ru": RU_ADJECTIVES, "ky": KY_ATTRIBUTIVES, "en": EN_ADJECTIVES}
 
 
 def _first_upper(text: str) -> str:
@@ -354,7 +440,7 @@ def render_csv(lang: str) -> str:
 
 
 def write_files(folder: Path = SYNTHETIC_DIR) -> list[Path]:
-    """Write ``ru_mentions.csv`` and ``ky_mentions.csv`` into ``folder``."""
+    """Write the files of :data:`FILES` into ``folder``."""
     paths = []
     for lang, name in FILES.items():
         path = Path(folder) / name

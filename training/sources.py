@@ -492,6 +492,9 @@ _SOURCES: tuple[Source, ...] = (
     Source("synthetic_ky_mentions", "permissive", ("ky",),
            _synthetic_reader("synthetic_ky_mentions", "ky_mentions.csv", "ky", augmentation=True),
            ("ky_mentions.csv",), default=False, synthetic=True),
+    Source("synthetic_en_mentions", "permissive", ("en",),
+           _synthetic_reader("synthetic_en_mentions", "en_mentions.csv", "en", augmentation=True),
+           ("en_mentions.csv",), default=False, synthetic=True),
 )
 
 #: Registered labelled sources by name.
