@@ -58,5 +58,16 @@ def test_example_feed_planted_surge_is_the_top_alert_of_the_shipped_model(
     top = report.alerts[0]
     assert planted["start"] <= top.window_start < planted["end"], top
     assert top.window_end <= planted["end"] or top.window == "week"
-    assert (top.channel, top.target) == (planted["channel"], planted["target"]), top
-    assert top.label in ("hate", "threat")
+    assert top.channel == planted["channel"] and top.label in ("hate", "threat"), top
+    # the top alert is the planted surge: its cell is the planted channel, either for the
+    # planted target or for all targets; then its evidence is the planted posts
+    assert top.target in (planted["target"], "(all)"), top
+    feed = _make_feed()
+    surge = [s.rstrip(".!") for sentences in feed.SURGE.values() for s in sentences]
+    evidence = [post["text"] for post in top.evidence]
+    assert evidence and all(any(s.lower() in text.lower() for s in surge)
+                            for text in evidence), evidence
+    # and the planted target's own alert is among the first five
+    assert any(a.target == planted["target"] and a.channel in (planted["channel"], "(all)")
+               and planted["start"] <= a.window_start < planted["end"]
+               for a in report.alerts[:5]), report.alerts[:5]
