@@ -32,9 +32,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from .sources import SYNTHETIC_DIR
+
 __all__ = ["FILES", "Template", "mention_rows", "render_csv", "write_files"]
 
-SYNTHETIC_DIR = Path(__file__).resolve().parent / "synthetic"
 #: Output file per language.
 FILES = {"ru": "ru_mentions.csv", "ky": "ky_mentions.csv", "en": "en_mentions.csv"}
 COLUMNS = ["text", "offensive", "hate", "threat", "extremism", "target_ident", "kind", "lang",
