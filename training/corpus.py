@@ -305,6 +305,7 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
     merged = assign_splits(merged, config.ratios, config.near_duplicate_threshold)
     capped = {s.name for s in SOURCES.values() if s.capped}
     merged["capped"] = merged["source"].map(lambda s: bool(set(s.split(";")) & capped))
+    n_merged = len(merged)
     merged, n_keyboard = add_keyboard_variants(merged, config.keyboard_variants)
     columns = ["id", "text", "text_norm", "lang", *LABELS, "source", "licence", "capped",
                "group", "split", "orig_split", "n_copies", "derived", *META_COLUMNS]
@@ -314,7 +315,7 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
     corpus.attrs["stats"] = {
         "rows_read": int(n_read),
         "empty_after_normalisation": int(empty.sum()),
-        "exact_duplicates_merged": int(len(rows) - len(merged)),
+        "exact_duplicates_merged": int(len(rows) - n_merged),
         "label_conflicts_set_unknown": int(conflicts),
         "weak_hate_labels": int(weak),
         "keyboard_variants_added": int(n_keyboard),

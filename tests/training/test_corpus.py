@@ -278,6 +278,7 @@ def test_keyboard_variants_copy_training_rows_with_group_split_and_labels(tmp_pa
         assert not set("үөңәғқұһі") & set(copy["text"].lower())
     assert corpus["id"].is_unique
     assert corpus.attrs["stats"]["keyboard_variants_added"] == len(copies)
+    assert corpus.attrs["stats"]["exact_duplicates_merged"] == 0
 
 
 def test_keyboard_variants_can_be_switched_off(tmp_path) -> None:
