@@ -39,7 +39,8 @@ from warning.models.transformer import TransformerClassifier, build_head
 from .baseline import _sources_with_licences, cap_rows, weak_languages
 from .calibration import fit_label_calibration, fit_language_calibration
 
-__all__ = ["TransformerConfig", "balanced_weights", "fit_transformer", "train_transformer"]
+__all__ = ["TransformerConfig", "balanced_weights", "fit_transformer", "tokenised_dataset",
+           "train_transformer"]
 
 log = logging.getLogger(__name__)
 
@@ -177,6 +178,64 @@ def _cap_sources(rows: pd.DataFrame, per_source: int) -> pd.DataFrame:
     first = rows["source"].str.split(";").str[0]
     keep = rank.groupby(first).rank(method="first") <= per_source
     return rows[keep.to_numpy()]
+
+
+def _tokenizer_fingerprint(tokenizer) -> str:
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        spec = f"{type(tokenizer).__name__}:{getattr(tokenizer, 'name_or_path', '')}:" \
+               f"{len(tokenizer)}"
+    else:
+        # truncation and padding are state the last call left behind, not the vocabulary
+        state = json.loads(backend.to_str())
+        state.pop("truncation", None)
+        state.pop("padding", None)
+        spec = json.dumps(state, sort_keys=True)
+    return hashlib.sha1(spec.encode()).hexdigest()
+
+
+def tokenised_dataset(texts: list[str], tokenizer, max_length: int, cache_dir: Path,
+                      prefix: str | None = None):
+    """The texts tokenised once through ``datasets.Dataset.map`` (batched), cached as Arrow.
+
+    The cache file is named by a hash of the tokenizer, ``max_length``, the prefix and the
+    texts, so a second run on the same rows loads it instead of tokenising again, and any
+    change makes a new one.
+
+    Args:
+        texts: Normalised texts, in training order.
+        tokenizer: A Hugging Face tokenizer.
+        max_length: Truncation length, prefix and special tokens included.
+        cache_dir: Folder of the cache files (a run's work folder).
+        prefix: Put before every text (default: E5's ``"query: "``).
+
+    Returns:
+        A ``datasets.Dataset`` with ``input_ids`` and ``attention_mask``, row ``i`` for
+        ``texts[i]``.
+    """
+    import datasets
+
+    from warning.models.encoder import E5_PREFIX
+
+    prefix = E5_PREFIX if prefix is None else prefix
+    digest = hashlib.sha1()
+    for part in (_tokenizer_fingerprint(tokenizer), str(max_length), prefix, *texts):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    fingerprint = digest.hexdigest()[:20]
+    cache_dir = Path(cache_dir)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    datasets.disable_progress_bars()
+
+    def tokenise(batch: dict[str, list[str]]) -> dict[str, list[list[int]]]:
+        enc = tokenizer([prefix + t for t in batch["text"]], truncation=True,
+                        max_length=max_length)
+        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+    raw = datasets.Dataset.from_dict({"text": list(texts)})
+    return raw.map(tokenise, batched=True, batch_size=1000, remove_columns=["text"],
+                   cache_file_name=str(cache_dir / f"tokens-{fingerprint}.arrow"),
+                   load_from_cache_file=True, new_fingerprint=fingerprint)
 
 
 def _length_batches(rng: np.random.Generator, weights: np.ndarray, lengths: np.ndarray,
@@ -354,10 +413,16 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
     texts = list(train["text_norm"] if "text_norm" in train else train["text"])
     dev_texts = list(dev["text_norm"] if "text_norm" in dev else dev["text"])
     y_dev = torch.tensor(dev[labels].to_numpy(float), dtype=torch.float32)
+    # Tokenised once through Dataset.map, cached in the work folder: a rerun (or a resumed run)
+    # does not tokenise again.
+    tokens = tokenised_dataset(texts, tokenizer, config.max_length, work_dir / "tokens")
+    dev_tokens = tokenised_dataset(dev_texts, tokenizer, config.max_length, work_dir / "tokens")
 
-    def forward(batch_texts: list[str], train_mode: bool):
-        enc = tokenizer([E5_PREFIX + t for t in batch_texts], padding=True, truncation=True,
-                        max_length=config.max_length, return_tensors="pt").to(device)
+    def forward(token_rows, idx, train_mode: bool):
+        batch = token_rows[[int(i) for i in idx]]
+        enc = tokenizer.pad({"input_ids": batch["input_ids"],
+                             "attention_mask": batch["attention_mask"]},
+                            return_tensors="pt").to(device)
         model.train(train_mode)
         head.train(train_mode)
         hidden = model(**enc).last_hidden_state
@@ -366,12 +431,12 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
         return head(pooled)
 
     def dev_loss() -> float:
-        order = np.argsort([len(t) for t in dev_texts])
+        order = np.argsort([len(t) for t in dev_tokens["input_ids"]], kind="stable")
         logits = torch.zeros_like(y_dev)
         with torch.inference_mode():
             for s in range(0, len(order), 64):
                 idx = order[s : s + 64]
-                logits[idx] = forward([dev_texts[i] for i in idx], False).float().cpu()
+                logits[idx] = forward(dev_tokens, idx, False).float().cpu()
         return float(masked_bce(logits, y_dev, pos_weight.cpu()))
 
     ckpt = work_dir / "checkpoint"
@@ -414,7 +479,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
                                     config.length_buckets)
         idx = queue.pop()
         opt.zero_grad()
-        logits = forward([texts[i] for i in idx], True)
+        logits = forward(tokens, idx, True)
         loss = masked_bce(logits, y_all[idx].to(device), pos_weight)
         loss.backward()
         opt.step()

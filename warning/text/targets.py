@@ -7,6 +7,11 @@ map to the group they target. Stems that collide with unrelated words carry an e
 ``кыргыз`` does not match ``Кыргызстан`` (the country is not the people), ``жид`` does not match
 ``жидкий`` (liquid), ``jew`` does not match ``jewel``, ``гей`` does not match ``гейзер``.
 
+Kyrgyz, Kazakh and Uzbek posts are mostly typed on a Russian keyboard (``озбектер`` for
+``өзбектер``, ``казактар`` for ``қазақтар``): every stem is also matched in that spelling
+(:func:`warning.normalize.keyboard_fold`), except where the folded stem is a Russian word of
+its own (``қазақ`` folds to ``казак``, a Cossack in Russian).
+
 The tagger says *who is mentioned*, not whether the post is hostile: the classifier decides
 that. A mention of the country or the language alone is not tagged.
 """
@@ -18,7 +23,7 @@ import functools
 import regex
 
 from warning.labels import TARGET_GROUPS
-from warning.text.normalize import fold
+from warning.text.normalize import fold, keyboard_fold
 
 __all__ = ["TARGET_LEXICON", "find_targets"]
 
@@ -77,6 +82,8 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
         r"казах(?!стан)~", r"казак(?:тар|тарга|тарды|тардын)~",  # ky plural; ru "казак" is Cossack
         r"қазақ(?!стан)~", r"qozoq(?!iston)~", r"қозоқ(?!истон)~", r"kazakhs?\b",
         r"kazaklar~",
+        # kk cases typed without қ (казакка, казактын): the bare stem is a Cossack in Russian
+        r"казак(?:ка|тын|тан|ты|пен)\b",
     ),
     "muslim": (
         r"мусульман~", r"мусулман~", r"мұсылман~", r"musulmon~", r"мусулмон~",
@@ -125,6 +132,22 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Stems not matched in their keyboard-folded spelling: the folded form is another word
+#: (``казак``, a Cossack), or its exclusion no longer keeps out the country's Russian name
+#: (``узбек(?!истон)`` would match ``Узбекистан``; the Russian stems already cover them).
+_NOT_FOLDED = {r"қазақ(?!стан)~", r"қирғиз(?!истон)~", r"ўзбек(?!истон)~"}
+
+
+def _keyboard_variants(patterns: tuple[str, ...]) -> list[str]:
+    """Each pattern plus its keyboard-folded spelling, where that differs."""
+    out = list(patterns)
+    for pattern in patterns:
+        folded = keyboard_fold(pattern)
+        if folded != pattern and pattern not in _NOT_FOLDED and folded not in out:
+            out.append(folded)
+    return out
+
+
 @functools.cache
 def _compiled() -> dict[str, regex.Pattern[str]]:
     missing = set(TARGET_GROUPS) ^ set(TARGET_LEXICON)
@@ -132,7 +155,7 @@ def _compiled() -> dict[str, regex.Pattern[str]]:
         raise RuntimeError(f"target lexicon and TARGET_GROUPS disagree on {sorted(missing)}")
     out = {}
     for group, patterns in TARGET_LEXICON.items():
-        body = "|".join(f"(?:{p.replace('~', _TAIL)})" for p in patterns)
+        body = "|".join(f"(?:{p.replace('~', _TAIL)})" for p in _keyboard_variants(patterns))
         out[group] = regex.compile(rf"(?<![\p{{L}}\p{{M}}'])(?:{body})")
     return out
 
