@@ -73,6 +73,17 @@ class TransformerConfig:
         capped_rows_per_language: Rows kept per clean-only language (ky, kk, uz).
         balance_power: Sampling weight of a row is ``count(lang, source) ** -power``: 0 is
             uniform, 1 gives every language-source cell the same total weight.
+        source_weights: Extra sampling weight per source (first source of a merged row), on
+            top of the balance, e.g. ``{"ky_youtube_hate": 2.0}`` to see a small real set more
+            often; a source not named keeps 1.
+        cached_layers: LoRA mode on a CPU: the lower ``cached_layers`` layers of the encoder
+            stay frozen without adapters, every training and dev row goes through them once,
+            their per-token output is cached on disk (:mod:`training.layer_cache`, resumable),
+            and training runs only the layers above (with adapters) and the head, several times
+            faster per post (``benchmarks/results/transformer_training.md``). 0 trains adapters
+            on every layer, the whole encoder run at every step (the GPU recipe).
+        layer_cache_dir: Folder of that cache (default: shared in the cache dir by encoder,
+            layers, length and precision, so runs on the same rows reuse it).
         dev_rows, calib_rows: Rows sampled from dev and calib (0 = all) for speed.
         calibration: ``platt`` or ``temperature``.
         per_language_calibration: Also fit calibration, thresholds and review bands per
@@ -108,6 +119,9 @@ class TransformerConfig:
     train_rows_per_source: int = 3000
     capped_rows_per_language: int = 1000
     balance_power: float = 0.5
+    source_weights: dict[str, float] = field(default_factory=dict)
+    cached_layers: int = 0
+    layer_cache_dir: str | None = None
     dev_rows: int = 1500
     calib_rows: int = 4000
     calibration: str = "platt"
@@ -132,6 +146,10 @@ class TransformerConfig:
         if min(self.batch_size, self.eval_every, self.max_steps, self.length_buckets) < 1:
             raise ValueError("batch_size, length_buckets, eval_every and max_steps must be "
                              "positive")
+        if self.cached_layers < 0:
+            raise ValueError("cached_layers must be 0 (no cache) or a positive layer count")
+        if any(w <= 0 for w in self.source_weights.values()):
+            raise ValueError("source_weights must be positive")
         if self.calibration not in ("platt", "temperature"):
             raise ValueError("calibration must be 'platt' or 'temperature'")
 
@@ -155,13 +173,16 @@ class TransformerConfig:
         return cls.from_dict(data)
 
 
-def balanced_weights(rows: pd.DataFrame, power: float) -> np.ndarray:
+def balanced_weights(rows: pd.DataFrame, power: float,
+                     source_weights: dict[str, float] | None = None) -> np.ndarray:
     """Sampling weights that balance languages and sources: ``count(lang, source) ** -power``,
-    normalised to sum to 1."""
+    times ``source_weights[source]`` where given, normalised to sum to 1."""
     first_source = rows["source"].str.split(";").str[0]
     cell = rows["lang"].astype(str) + "|" + first_source
     counts = cell.map(cell.value_counts()).to_numpy(float)
     weights = counts ** -power
+    if source_weights:
+        weights = weights * first_source.map(source_weights).fillna(1.0).to_numpy(float)
     return weights / weights.sum()
 
 
@@ -344,7 +365,7 @@ def fit_transformer(corpus: pd.DataFrame, config: TransformerConfig | None = Non
         model_encoder = base
     else:
         model_encoder, head, extra = _fit_lora(train, dev, labels, config, work_dir, tokenizer,
-                                               base)
+                                               base, converted)
     extra.update({"train_rows": len(train), "seconds": round(time.perf_counter() - start),
                   "device": str(_device())})
     draft = TransformerClassifier(_model_config(config, labels, train, extra), tokenizer,
@@ -381,23 +402,58 @@ def _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base,
     return mlp.net_, {"dev_loss": min(mlp.history_), "epochs": len(mlp.history_)}
 
 
-def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
+def _layer_cache(config, work_dir, base, converted):
+    from warning.models.encoder import E5_PREFIX, E5_SHA256
+    from warning.settings import cache_dir, precision
+
+    from .layer_cache import LayerCache
+
+    mode = precision()
+    layers = config.cached_layers
+    if layers >= base.config.num_hidden_layers:
+        raise ValueError(f"cached_layers={layers}, but the encoder has only "
+                         f"{base.config.num_hidden_layers} layers: at least one must train")
+    meta = {"encoder": f"multilingual-e5-small-q4-{E5_SHA256[:12]}" if converted else "custom",
+            "layers": layers, "max_length": config.max_length, "prefix": E5_PREFIX,
+            "precision": mode, "hidden": base.config.hidden_size}
+    if config.layer_cache_dir:
+        folder = Path(config.layer_cache_dir)
+    elif converted:
+        folder = cache_dir() / "layer_states" / f"e5-q4-L{layers}-{config.max_length}-{mode}"
+    else:
+        folder = work_dir / "layer_states"
+    return LayerCache(folder, meta), mode
+
+
+def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=False):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from warning.models.encoder import E5_PREFIX
-
     from .heads import masked_bce
+    from .layer_cache import cache_rows, pooled, upper_states
 
     device = _device()
+    column = "text_norm" if "text_norm" in train else "text"
+    texts, dev_texts = list(train[column]), list(dev[column])
+    train_ids, dev_ids = list(train["id"]), list(dev["id"])
+    layers = config.cached_layers
+    extra: dict[str, Any] = {}
+    if layers:
+        # the lower layers run once, before any adapter exists; only the layers above train
+        cache, mode = _layer_cache(config, work_dir, base, converted)
+        for ids, rows_texts in ((train_ids, texts), (dev_ids, dev_texts)):
+            cache_rows(ids, rows_texts, cache, tokenizer, base, precision=mode)
+        extra = {"layers_to_transform": list(range(layers, base.config.num_hidden_layers)),
+                 "layers_pattern": "layer"}
     lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha,
                       lora_dropout=config.lora_dropout,
-                      target_modules=list(config.lora_targets), bias="none")
+                      target_modules=list(config.lora_targets), bias="none", **extra)
     with warnings.catch_warnings():
         # peft 0.21 asks transformers 5 for a deprecated property; harmless, and not ours
         warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*",
                                 category=FutureWarning)
         model = get_peft_model(base, lora).to(device)
+    inner = model.get_base_model()
     head = build_head(config.head, base.config.hidden_size, len(labels)).to(device)
     params = [{"params": [p for p in model.parameters() if p.requires_grad],
                "lr": config.lr_encoder},
@@ -408,35 +464,46 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
     neg = np.sum(~np.isnan(y_train), axis=0) - pos
     pos_weight = torch.tensor(np.sqrt(neg / np.maximum(pos, 1)), dtype=torch.float32,
                               device=device)
-    weights = balanced_weights(train, config.balance_power)
+    weights = balanced_weights(train, config.balance_power, config.source_weights)
     rng = np.random.default_rng(config.seed)
-    texts = list(train["text_norm"] if "text_norm" in train else train["text"])
-    dev_texts = list(dev["text_norm"] if "text_norm" in dev else dev["text"])
     y_dev = torch.tensor(dev[labels].to_numpy(float), dtype=torch.float32)
-    # Tokenised once through Dataset.map, cached in the work folder: a rerun (or a resumed run)
-    # does not tokenise again.
-    tokens = tokenised_dataset(texts, tokenizer, config.max_length, work_dir / "tokens")
-    dev_tokens = tokenised_dataset(dev_texts, tokenizer, config.max_length, work_dir / "tokens")
+    if layers:
+        def forward(which, idx, train_mode: bool):
+            ids = train_ids if which == "train" else dev_ids
+            hidden, mask = cache.batch([ids[int(i)] for i in idx])
+            hidden, mask = hidden.to(device), mask.to(device)
+            model.train(train_mode)
+            head.train(train_mode)
+            return head(pooled(upper_states(inner, hidden, mask, layers), mask))
 
-    def forward(token_rows, idx, train_mode: bool):
-        batch = token_rows[[int(i) for i in idx]]
-        enc = tokenizer.pad({"input_ids": batch["input_ids"],
-                             "attention_mask": batch["attention_mask"]},
-                            return_tensors="pt").to(device)
-        model.train(train_mode)
-        head.train(train_mode)
-        hidden = model(**enc).last_hidden_state
-        mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=-1)
-        return head(pooled)
+        dev_lengths = np.array([cache.index()[i][2] for i in dev_ids])
+    else:
+        # Tokenised once through Dataset.map, cached in the work folder: a rerun (or a resumed
+        # run) does not tokenise again.
+        token_sets = {
+            "train": tokenised_dataset(texts, tokenizer, config.max_length, work_dir / "tokens"),
+            "dev": tokenised_dataset(dev_texts, tokenizer, config.max_length,
+                                     work_dir / "tokens")}
+
+        def forward(which, idx, train_mode: bool):
+            batch = token_sets[which][[int(i) for i in idx]]
+            enc = tokenizer.pad({"input_ids": batch["input_ids"],
+                                 "attention_mask": batch["attention_mask"]},
+                                return_tensors="pt").to(device)
+            model.train(train_mode)
+            head.train(train_mode)
+            hidden = model(**enc).last_hidden_state
+            return head(pooled(hidden, enc["attention_mask"]))
+
+        dev_lengths = np.array([len(t) for t in token_sets["dev"]["input_ids"]])
 
     def dev_loss() -> float:
-        order = np.argsort([len(t) for t in dev_tokens["input_ids"]], kind="stable")
+        order = np.argsort(dev_lengths, kind="stable")
         logits = torch.zeros_like(y_dev)
         with torch.inference_mode():
             for s in range(0, len(order), 64):
                 idx = order[s : s + 64]
-                logits[idx] = forward(dev_tokens, idx, False).float().cpu()
+                logits[idx] = forward("dev", idx, False).float().cpu()
         return float(masked_bce(logits, y_dev, pos_weight.cpu()))
 
     ckpt = work_dir / "checkpoint"
@@ -479,7 +546,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
                                     config.length_buckets)
         idx = queue.pop()
         opt.zero_grad()
-        logits = forward(tokens, idx, True)
+        logits = forward("train", idx, True)
         loss = masked_bce(logits, y_all[idx].to(device), pos_weight)
         loss.backward()
         opt.step()
