@@ -61,6 +61,7 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
         r"орус(?:тар|тарга|тарды|тардын|тардан|ка|ту|тун)?\b",  # ky
         r"орыс(?:тар|тарға|тарды|тардың|тан|қа|ты|тың)?\b",  # kk
         r"ruslar~", r"руслар~", r"ruskies?\b", r"rusk[iy]\b",
+        r"rus(?:'~)?\b",  # tr: "Rus", "Rus'lar" (not Rusya, the country)
         # en: the adjective alone ("Russian salad") is not the people
         r"russians\b", r"the russian\b", r"russian " + _PEOPLE,
     ),
@@ -72,7 +73,8 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
     ),
     "chinese": (
         # the people and the slurs; "Китай" the country is not the people in ru
-        r"китайц~", r"китаянк~", r"китаез~", r"кытай(?:лар|ларга|ларды|лардын|лык|лыктар)~",
+        r"китайц~", r"китаец\b", r"китаянк~", r"китаез~",
+        r"кытай(?:лар|ларга|ларды|лардын|лык|лыктар)~",
         r"қытай(?:лар|ларға|ларды|лық)~", r"xitoyl(?:ar|ik)~", r"хитойл(?:ар|ик)~",
         r"the chinese\b", r"chinese " + _PEOPLE,
         r"chinks?\b",
@@ -94,7 +96,7 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
     ),
     "christian": (
         r"христиан~", r"xristian~", r"christians?\b", r"hristiyan~",
-        r"hıristiyan~", r"церкв~", r"церковь~", r"churche?s?\b", r"kilise~",
+        r"h[ıi]?r[ıi]st[iı]yan~", r"церкв~", r"церковь~", r"churche?s?\b", r"kilise~",
     ),
     "jewish": (
         r"еврей~", r"евре(?:и|я|ю|ев|ям|ями|ях|е)\b", r"жид(?!к)~", r"zhid(?:y|ov)?\b",
@@ -118,9 +120,10 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
         r"eşcinsel~", r"ibne~", r"lezbiyen~", r"gomoseksual~", r"pidor~", r"pidar~",
     ),
     "migrant": (
-        r"мигрант~", r"гастарбайтер~", r"понаехавш~", r"чурк(?:а|и|ам|ами|ах|у|ой)\b",
+        r"мигрант~", r"гастарбайтер~", r"понаехавш~", r"чурк(?:а|и|ам|ами|ах|у|ой)\b", r"чурок\b",
         r"чучмек~", r"churk(?:a|i)\b", r"муҳожир~", r"muhojir~", r"migrant~",
         r"immigrants?\b", r"refugees?\b", r"illegals\b", r"göçmen~", r"mülteci~",
+        r"sığınmacı~", r"suriyeli~",  # tr: Syrians in Turkey are spoken of as the refugees
         r"босқын~",
     ),
     "disabled": (
