@@ -2,7 +2,7 @@
 
 Usage:
     nice python benchmarks/source_ablation.py --corpus corpus/corpus.parquet \
-        [--per-source 1000] [--cached-layers 10]
+        [--per-source 600] [--cached-layers 10]
 
 The corpus must have been built with ``--synthetic --weak-hate ru`` (keyboard variants are on
 by default). Every variant is one masked-BCE MLP head (``training.heads.MLPHead``) on frozen
@@ -114,7 +114,7 @@ def figures(head: MLPHead, x_dev, dev: pd.DataFrame, suites: dict) -> dict[str, 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("corpus/corpus.parquet"))
-    parser.add_argument("--per-source", type=int, default=1000,
+    parser.add_argument("--per-source", type=int, default=600,
                         help="training rows per source (as training/configs/lora_cpu.json)")
     parser.add_argument("--dev-real", type=int, default=500,
                         help="dev rows of each new real source")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from training.sources import read_source
 from warning.settings import data_dir as default_data_dir
-from warning.targets import find_targets
+from warning.text.targets import find_targets
 
 HERE = Path(__file__).resolve().parent
 
