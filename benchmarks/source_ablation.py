@@ -89,8 +89,10 @@ def frozen_embeddings(rows: pd.DataFrame, cache: LayerCache, base, layers: int,
     return out
 
 
-def figures(head: MLPHead, x_dev, dev: pd.DataFrame, suites: dict) -> dict[str, float]:
-    logits = head.decision_function(x_dev)
+def figures(dev_scores: np.ndarray, dev: pd.DataFrame,
+            suites: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict[str, float]:
+    """Threshold-free figures from scores ``[n_dev, 3]`` (offensive, hate, threat; any
+    increasing function of the probability) and each suite's (hate scores, hateful 1/0)."""
     src = first_source(dev).to_numpy()
     out: dict[str, float] = {}
     hate = SCORED.index("hate")
@@ -98,17 +100,38 @@ def figures(head: MLPHead, x_dev, dev: pd.DataFrame, suites: dict) -> dict[str, 
         sel = (src == name) & dev["hate"].notna().to_numpy()
         y = dev["hate"].to_numpy()[sel]
         if sel.sum() >= 20 and 0 < y.sum() < len(y):
-            out[f"{name} hate AUC"] = roc_auc_score(y, logits[sel, hate])
-            out[f"{name} hate AP"] = average_precision_score(y, logits[sel, hate])
+            out[f"{name} hate AUC"] = roc_auc_score(y, dev_scores[sel, hate])
+            out[f"{name} hate AP"] = average_precision_score(y, dev_scores[sel, hate])
     sel = (src == "ky_youtube_hate") & dev["offensive"].notna().to_numpy()
     y = dev["offensive"].to_numpy()[sel]
     if sel.sum() >= 20 and 0 < y.sum() < len(y):
         out["ky_youtube_hate offensive AUC"] = roc_auc_score(
-            y, logits[sel, SCORED.index("offensive")])
-    for name, (x_suite, y_suite) in suites.items():
-        scores = head.decision_function(x_suite)[:, hate]
+            y, dev_scores[sel, SCORED.index("offensive")])
+    for name, (scores, y_suite) in suites.items():
         out[f"{name} hateful vs non-hateful AUC"] = roc_auc_score(y_suite, scores)
     return out
+
+
+def baseline_scores(rows: pd.DataFrame, dev: pd.DataFrame, calib: pd.DataFrame,
+                    suite_texts: dict[str, list[str]]):
+    """The character n-gram baseline fitted on ``rows`` (one C, 4.0): its raw logits on the
+    dev rows and the suites' hate logits."""
+    from training.baseline import BaselineConfig, fit_baseline
+
+    model = fit_baseline(pd.concat([rows, dev, calib]),
+                         BaselineConfig(c_grid=(4.0,), min_positives=50, version="ablation"))
+
+    def logits(texts: list[str]) -> np.ndarray:
+        raw = model.raw_logits(texts)
+        out = np.zeros((len(texts), len(SCORED)))
+        for j, name in enumerate(SCORED):
+            if name in model.config.scored_labels:
+                out[:, j] = raw[:, model.config.scored_labels.index(name)]
+        return out
+
+    column = "text_norm" if "text_norm" in dev else "text"
+    return logits(list(dev[column])), {k: logits(v)[:, SCORED.index("hate")]
+                                       for k, v in suite_texts.items()}
 
 
 def main() -> None:
@@ -120,14 +143,19 @@ def main() -> None:
                         help="dev rows of each new real source")
     parser.add_argument("--dev-other", type=int, default=100,
                         help="dev rows of every other source")
+    parser.add_argument("--recipe", choices=("frozen", "baseline"), default="frozen",
+                        help="frozen: MLP heads on frozen e5 embeddings (from the layer "
+                             "cache); baseline: the character n-gram baseline, one C")
     parser.add_argument("--cached-layers", type=int, default=10)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "source_ablation.md")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="default: benchmarks/results/source_ablation_RECIPE.md")
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(args.threads)
+    args.out = args.out or HERE / "results" / f"source_ablation_{args.recipe}.md"
     load_before = os.getloadavg()
     corpus = load_corpus(args.corpus)
     config = TransformerConfig(train_rows_per_source=args.per_source)
@@ -137,34 +165,46 @@ def main() -> None:
     dev = corpus[corpus["split"] == "dev"]
     dev = pd.concat([_cap_sources(dev[first_source(dev).isin(REAL)], args.dev_real),
                      _cap_sources(dev[~first_source(dev).isin(REAL)], args.dev_other)])
-    tokenizer, base = load_encoder()
-    mode = precision()
-    layers = args.cached_layers
-    meta = {"encoder": f"multilingual-e5-small-q4-{E5_SHA256[:12]}", "layers": layers,
-            "max_length": config.max_length, "prefix": E5_PREFIX, "precision": mode,
-            "hidden": base.config.hidden_size}
-    cache = LayerCache(cache_dir() / "layer_states" / f"e5-q4-L{layers}-{config.max_length}-"
-                       f"{mode}", meta)
-    rows = pd.concat([train, dev]).drop_duplicates("id")
-    cache_rows(list(rows["id"]), list(rows["text_norm"]), cache, tokenizer, base, precision=mode)
-    x_all = frozen_embeddings(rows, cache, base, layers)
-    position = {row_id: i for i, row_id in enumerate(rows["id"])}
-    x_dev = x_all[[position[i] for i in dev["id"]]]
-    suites = {}
-    for path in DEFAULT_SUITES:
-        suite = load_suite(path)
-        x_suite = embed([str(t) for t in suite["test_case"]], tokenizer, base,
-                        max_length=config.max_length, precision=mode)
-        suites[Path(path).name] = (x_suite, (suite["label_gold"] == "hateful").to_numpy(int))
+    suite_frames = {Path(p).name: load_suite(p) for p in DEFAULT_SUITES}
+    suite_texts = {k: [str(t) for t in v["test_case"]] for k, v in suite_frames.items()}
+    suite_y = {k: (v["label_gold"] == "hateful").to_numpy(int) for k, v in suite_frames.items()}
     table: dict[str, dict[str, float]] = {}
     sizes: dict[str, int] = {}
-    for name, rows_v in variants(train).items():
-        x = x_all[[position[i] for i in rows_v["id"]]]
-        head = MLPHead(epochs=30, seed=0).fit(x, rows_v[list(SCORED)].to_numpy(float), x_dev,
-                                               dev[list(SCORED)].to_numpy(float))
-        table[name] = figures(head, x_dev, dev, suites)
-        sizes[name] = len(rows_v)
-        print(name, {k: round(v, 3) for k, v in table[name].items()}, flush=True)
+    if args.recipe == "baseline":
+        calib = _cap_sources(corpus[corpus["split"] == "calib"], args.dev_other * 2)
+        for name, rows_v in variants(train).items():
+            dev_scores, suite_scores = baseline_scores(rows_v, dev, calib, suite_texts)
+            table[name] = figures(dev_scores, dev,
+                                  {k: (suite_scores[k], suite_y[k]) for k in suite_y})
+            sizes[name] = len(rows_v)
+            print(name, {k: round(v, 3) for k, v in table[name].items()}, flush=True)
+    else:
+        tokenizer, base = load_encoder()
+        mode = precision()
+        layers = args.cached_layers
+        meta = {"encoder": f"multilingual-e5-small-q4-{E5_SHA256[:12]}", "layers": layers,
+                "max_length": config.max_length, "prefix": E5_PREFIX, "precision": mode,
+                "hidden": base.config.hidden_size}
+        cache = LayerCache(cache_dir() / "layer_states" / f"e5-q4-L{layers}-"
+                           f"{config.max_length}-{mode}", meta)
+        rows = pd.concat([train, dev]).drop_duplicates("id")
+        cache_rows(list(rows["id"]), list(rows["text_norm"]), cache, tokenizer, base,
+                   precision=mode)
+        x_all = frozen_embeddings(rows, cache, base, layers)
+        position = {row_id: i for i, row_id in enumerate(rows["id"])}
+        x_dev = x_all[[position[i] for i in dev["id"]]]
+        x_suites = {k: embed(v, tokenizer, base, max_length=config.max_length, precision=mode)
+                    for k, v in suite_texts.items()}
+        for name, rows_v in variants(train).items():
+            x = x_all[[position[i] for i in rows_v["id"]]]
+            head = MLPHead(epochs=30, seed=0).fit(x, rows_v[list(SCORED)].to_numpy(float),
+                                                   x_dev, dev[list(SCORED)].to_numpy(float))
+            hate = SCORED.index("hate")
+            table[name] = figures(head.decision_function(x_dev), dev,
+                                  {k: (head.decision_function(x_suites[k])[:, hate], suite_y[k])
+                                   for k in suite_y})
+            sizes[name] = len(rows_v)
+            print(name, {k: round(v, 3) for k, v in table[name].items()}, flush=True)
     names = list(table)
     metrics = sorted({m for v in table.values() for m in v}, key=lambda m: (
         not any(m.startswith(r) for r in REAL), m))
@@ -180,17 +220,21 @@ def main() -> None:
         lines.append(f"| {metric} | " + " | ".join(cells) + " |")
     load_after = os.getloadavg()
     text = "\n".join([
-        "# What each data source buys (stage-1 heads, dev)", "",
+        f"# What each data source buys ({args.recipe} recipe, dev)", "",
         f"Command: `nice python benchmarks/source_ablation.py --corpus {args.corpus} "
         f"--per-source {args.per_source} --dev-real {args.dev_real} --dev-other "
-        f"{args.dev_other} --cached-layers {layers}`  ",
+        f"{args.dev_other} --recipe {args.recipe} --cached-layers {args.cached_layers}`  ",
         f"Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  ",
         f"Machine: {platform.node() or 'vm'}, {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, torch {torch.__version__}; load average "
         f"{load_before[0]:.1f} / {load_after[0]:.1f} (before / after)  ",
         f"Dev rows: at most {args.dev_real} of each of {', '.join(REAL)} and "
-        f"{args.dev_other} of each other source ({len(dev):,}); heads: masked-BCE MLP "
-        "(256 hidden), early stopping on those dev rows, seed 0. In brackets: the change "
+        f"{args.dev_other} of each other source ({len(dev):,}); "
+        + ("heads: masked-BCE MLP (256 hidden), early stopping on those dev rows, seed 0. "
+           if args.recipe == "frozen" else
+           "the character n-gram baseline (training.baseline defaults, C = 4, calibrated on "
+           f"at most {args.dev_other * 2} calib rows per source; raw logits scored). ")
+        + "In brackets: the change "
         "against `all`. Higher is better for every figure; a drop when a part is removed "
         "is what that part buys.", "",
         *lines, ""])

@@ -158,3 +158,13 @@ def test_lora_on_cached_layers_trains_resumes_and_scores_like_the_full_model(
     with pytest.raises(ValueError, match="at least one must train"):
         fit_transformer(tiny_corpus, _config(mode="lora", max_steps=2, cached_layers=3),
                         tmp_path / "w3", encoder=(tokenizer, copy.deepcopy(base)))
+
+
+@pytest.mark.parametrize("name", ["lora_cpu", "lora_gpu", "frozen"])
+def test_committed_transformer_configs_load(name) -> None:
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "training" / "configs" / f"{name}.json"
+    config = TransformerConfig.from_file(path)
+    # the CPU recipe trains on cached lower layers; the GPU recipe runs the whole encoder
+    assert config.cached_layers == {"lora_cpu": 10, "lora_gpu": 0, "frozen": 0}[name]
