@@ -137,6 +137,8 @@ def baseline_scores(rows: pd.DataFrame, dev: pd.DataFrame, calib: pd.DataFrame,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=Path("corpus/corpus.parquet"))
+    parser.add_argument("--config", type=Path, default=Path("training/configs/lora_cpu.json"),
+                        help="the transformer configuration whose training rows to take")
     parser.add_argument("--per-source", type=int, default=600,
                         help="training rows per source (as training/configs/lora_cpu.json)")
     parser.add_argument("--dev-real", type=int, default=500,
@@ -158,10 +160,12 @@ def main() -> None:
     args.out = args.out or HERE / "results" / f"source_ablation_{args.recipe}.md"
     load_before = os.getloadavg()
     corpus = load_corpus(args.corpus)
-    config = TransformerConfig(train_rows_per_source=args.per_source)
+    config = TransformerConfig.from_file(args.config)
+    config.train_rows_per_source = args.per_source
     # the same training rows as the transformer's training takes (and so already cached)
     train = _cap_sources(cap_rows(corpus[corpus["split"] == "train"],
-                                  config.capped_rows_per_language), config.train_rows_per_source)
+                                  config.capped_rows_per_language), config.train_rows_per_source,
+                         config.uncapped_sources)
     dev = corpus[corpus["split"] == "dev"]
     dev = pd.concat([_cap_sources(dev[first_source(dev).isin(REAL)], args.dev_real),
                      _cap_sources(dev[~first_source(dev).isin(REAL)], args.dev_other)])

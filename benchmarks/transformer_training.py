@@ -48,7 +48,7 @@ START, END = "<!-- measured: start -->", "<!-- measured: end -->"
 
 def _batches(corpus: pd.DataFrame, steps: int, config: TransformerConfig):
     train = cap_rows(corpus[corpus["split"] == "train"], config.capped_rows_per_language)
-    train = _cap_sources(train, config.train_rows_per_source)
+    train = _cap_sources(train, config.train_rows_per_source, config.uncapped_sources)
     weights = balanced_weights(train, config.balance_power)
     texts = list(train["text_norm"] if "text_norm" in train else train["text"])
     lengths = np.array([len(t) for t in texts])

@@ -70,6 +70,8 @@ class TransformerConfig:
         head_epochs: Maximum epochs for the frozen-mode head.
         train_rows_per_source: Cap on training rows per source (0 = all); keeps a CPU run in
             budget and stops the largest sources from drowning the rest.
+        uncapped_sources: Sources whose training rows are all kept whatever
+            ``train_rows_per_source`` says (the small real sets, e.g. ``ky_youtube_hate``).
         capped_rows_per_language: Rows kept per clean-only language (ky, kk, uz).
         balance_power: Sampling weight of a row is ``count(lang, source) ** -power``: 0 is
             uniform, 1 gives every language-source cell the same total weight.
@@ -117,6 +119,7 @@ class TransformerConfig:
     patience: int = 3
     head_epochs: int = 40
     train_rows_per_source: int = 3000
+    uncapped_sources: tuple[str, ...] = ()
     capped_rows_per_language: int = 1000
     balance_power: float = 0.5
     source_weights: dict[str, float] = field(default_factory=dict)
@@ -133,6 +136,7 @@ class TransformerConfig:
     def __post_init__(self) -> None:
         self.labels = tuple(self.labels)
         self.lora_targets = tuple(self.lora_targets)
+        self.uncapped_sources = tuple(self.uncapped_sources)
         if self.mode not in ("frozen", "lora"):
             raise ValueError(f"mode must be 'frozen' or 'lora', got {self.mode!r}")
         unknown = set(self.labels) - set(LABELS)
@@ -156,6 +160,7 @@ class TransformerConfig:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["labels"], out["lora_targets"] = list(self.labels), list(self.lora_targets)
+        out["uncapped_sources"] = list(self.uncapped_sources)
         return out
 
     @classmethod
@@ -192,12 +197,13 @@ def _sample(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     return rows.sample(n, random_state=seed).sort_index()
 
 
-def _cap_sources(rows: pd.DataFrame, per_source: int) -> pd.DataFrame:
+def _cap_sources(rows: pd.DataFrame, per_source: int,
+                 uncapped: tuple[str, ...] = ()) -> pd.DataFrame:
     if not per_source:
         return rows
     rank = rows["id"].map(lambda i: hashlib.sha1(f"src:{i}".encode()).hexdigest())
     first = rows["source"].str.split(";").str[0]
-    keep = rank.groupby(first).rank(method="first") <= per_source
+    keep = (rank.groupby(first).rank(method="first") <= per_source) | first.isin(uncapped)
     return rows[keep.to_numpy()]
 
 
@@ -346,7 +352,7 @@ def fit_transformer(corpus: pd.DataFrame, config: TransformerConfig | None = Non
         if not (corpus["split"] == split).any():
             raise ValueError(f"the corpus has no {split!r} rows")
     train = cap_rows(corpus[corpus["split"] == "train"], config.capped_rows_per_language)
-    train = _cap_sources(train, config.train_rows_per_source)
+    train = _cap_sources(train, config.train_rows_per_source, config.uncapped_sources)
     dev = _sample(corpus[corpus["split"] == "dev"], config.dev_rows, config.seed)
     calib = _sample(corpus[corpus["split"] == "calib"], config.calib_rows, config.seed)
     labels = _trainable_labels(train, config)

@@ -168,3 +168,18 @@ def test_committed_transformer_configs_load(name) -> None:
     config = TransformerConfig.from_file(path)
     # the CPU recipe trains on cached lower layers; the GPU recipe runs the whole encoder
     assert config.cached_layers == {"lora_cpu": 10, "lora_gpu": 0, "frozen": 0}[name]
+
+
+def test_uncapped_sources_keep_every_row() -> None:
+    import pandas as pd
+
+    from training.transformer import _cap_sources
+
+    rows = pd.DataFrame({"id": [f"r{i}" for i in range(30)],
+                         "source": ["big"] * 20 + ["small_real"] * 10})
+    capped = _cap_sources(rows, 5)
+    assert capped["source"].value_counts().to_dict() == {"big": 5, "small_real": 5}
+    kept = _cap_sources(rows, 5, ("small_real",))
+    assert kept["source"].value_counts().to_dict() == {"big": 5, "small_real": 10}
+    config = TransformerConfig(uncapped_sources=["small_real"])
+    assert TransformerConfig.from_dict(config.to_dict()) == config
