@@ -37,7 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 
 from warning.labels import LABELS
-from warning.normalize import fold
+from warning.text.normalize import fold
 
 HERE = Path(__file__).resolve().parent
 SOURCES = ("ky_youtube_hate", "kk_hate_speech", "tr_hate_tweets", "ru_ethnohate")
@@ -202,7 +202,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=HERE / "results" / "source_reference.md")
     args = parser.parse_args()
     from training.corpus import load_corpus
-    from warning.classifier import Classifier
+    from warning.models.classifier import Classifier
 
     corpus = load_corpus(args.corpus)
     model_args = args.model or ["baseline=models/baseline"]

@@ -3,7 +3,7 @@
 The steps (DESIGN.md, "Data"):
 
 1. read the chosen sources (registered ones by name and licence class, plus user files);
-2. normalise every text (:func:`warning.normalize.normalize`) and drop rows left empty;
+2. normalise every text (:func:`warning.text.normalize.normalize`) and drop rows left empty;
 3. merge exact duplicates after normalisation and case folding, across sources; a label on
    which the copies disagree becomes unknown (and is counted);
 4. group near-duplicates (MinHash, :mod:`training.near_duplicates`) together with the groups a
@@ -14,8 +14,9 @@ The steps (DESIGN.md, "Data"):
    goes to train or calib, never to dev or test;
 6. add keyboard variants (``keyboard_variants``): each training row in Kyrgyz or Kazakh that
    has its own letters is copied as typed on a Russian keyboard
-   (:func:`warning.normalize.keyboard_fold`), with the row's labels, source, group and split and
-   ``derived = "keyboard"``; dev, calib and test stay as published, so no figure mixes them.
+   (:func:`warning.text.normalize.keyboard_fold`), with the row's labels, source, group and
+   split and ``derived = "keyboard"``; dev, calib and test stay as published, so no figure
+   mixes them.
 
 :func:`corpus_dataset` opens a written corpus as a Hugging Face ``datasets.Dataset`` (Arrow,
 memory-mapped from the Parquet file).
@@ -39,8 +40,8 @@ import pandas as pd
 import regex
 
 from warning.labels import LABELS
-from warning.normalize import fold, keyboard_fold, normalize
 from warning.settings import data_dir as default_data_dir
+from warning.text.normalize import fold, keyboard_fold, normalize
 
 from .near_duplicates import UnionFind, near_duplicate_pairs
 from .sources import (
@@ -110,7 +111,7 @@ class CorpusConfig:
     def __post_init__(self) -> None:
         self.weak_hate_languages = tuple(self.weak_hate_languages)
         self.keyboard_variants = tuple(self.keyboard_variants)
-        from warning.normalize import KEYBOARD_FOLDS
+        from warning.text.normalize import KEYBOARD_FOLDS
 
         bad_kbd = [lang for lang in self.keyboard_variants if lang not in KEYBOARD_FOLDS]
         if bad_kbd:
@@ -400,7 +401,7 @@ def derive_weak_hate(rows: pd.DataFrame, languages: Sequence[str]) -> int:
     """
     if not languages:
         return 0
-    from warning.targets import find_targets
+    from warning.text.targets import find_targets
 
     candidates = rows["lang"].isin(languages) & rows["offensive"].eq(1.0) & rows["hate"].isna()
     hit = rows.loc[candidates, "text_norm"].map(lambda t: bool(find_targets(t)))

@@ -260,7 +260,7 @@ def _keyboard_corpus(tmp_path: Path, keyboard: tuple[str, ...]) -> pd.DataFrame:
 
 
 def test_keyboard_variants_copy_training_rows_with_group_split_and_labels(tmp_path) -> None:
-    from warning.normalize import keyboard_fold
+    from warning.text.normalize import keyboard_fold
 
     corpus = _keyboard_corpus(tmp_path, ("ky", "kk"))
     copies = corpus[corpus["derived"] == "keyboard"]
