@@ -36,10 +36,10 @@ POST_SETS = {
 }
 KEYBOARD_POSTS = "posts_keyboard.tsv"
 KEYBOARD_NOTE = ("40 Kyrgyz and 40 Kazakh posts written by us in their own letters, each also "
-                 "scored typed on a Russian keyboard (`warning.normalize.keyboard_fold`: Kyrgyz "
-                 "ү ө ң, Kazakh ә ғ қ ң ө ұ ү һ і replaced). The keyboard rules of "
-                 "`warning/lang.py` were written with these posts in view (a development set): "
-                 "before them, the folded posts gave ky 34/40 (85.0%) and kk 9/40 (22.5%)")
+                 "scored typed on a Russian keyboard (`warning.text.normalize.keyboard_fold`: "
+                 "Kyrgyz ү ө ң, Kazakh ә ғ қ ң ө ұ ү һ і replaced). The keyboard rules of "
+                 "`warning/text/lang.py` were written with these posts in view (a development "
+                 "set): before them, the folded posts gave ky 34/40 (85.0%) and kk 9/40 (22.5%)")
 TARGETS = {"ru": 0.95, "en": 0.95, "tr": 0.95, "ky": 0.90, "kk": 0.90, "uz": 0.90}
 
 

@@ -154,6 +154,9 @@ def _markdown(results: dict, models: list[str], machine: str) -> str:
         f"Date: {dt.date.today()}  ",
         f"Machine: {machine}",
         "",
+        "Models: " + "; ".join(f"*{name}* `{folder}` ({ident})"
+                               for name, (folder, ident) in results["models"].items()) + ".",
+        "",
         "Each source's **test** split of the corpus (real posts only: no keyboard variants, no "
         "synthetic rows), per label where the source has both classes. *reference*: character "
         "2-5-gram TF-IDF logistic regression trained on that source's train split alone (C "
@@ -210,7 +213,9 @@ def main() -> None:
     for value in model_args:
         name, _, folder = value.partition("=")
         models[name] = Classifier.load(Path(folder))
-    results: dict = {"model_args": model_args, "sources": {}}
+    results: dict = {"model_args": model_args, "sources": {},
+                     "models": {name: (value.partition("=")[2], models[name].name)
+                                for name, value in zip(models, model_args, strict=True)}}
     for source in args.sources.split(","):
         rows = _rows(corpus, source, "test")
         entry = {"lang": rows["lang"].mode().iloc[0] if len(rows) else "?",

@@ -2,7 +2,7 @@
 
 RuEthnoHate names one or more ethnic groups per text (``ethnic_group``) and the Turkish hate
 tweets were collected by a group keyword (``Keyword``). Where such a name is one of our 15
-identity groups, the text mentions that group, so :func:`warning.targets.find_targets` should
+identity groups, the text mentions that group, so :func:`warning.text.targets.find_targets` should
 return it: the share of texts where it does is the tagger's recall for the group. Names that
 are none of our groups (Armenians, Kurds, Greeks, ...) are counted, not scored.
 
@@ -97,7 +97,7 @@ def main() -> None:
         "# Target tagger recall on real text\n\n"
         f"Command: `python benchmarks/target_recall.py`  \nDate: {dt.date.today()}  \n"
         f"Machine: {machine}\n\n"
-        "Recall of `warning.targets.find_targets` per identity group, on texts that a source "
+        "Recall of `warning.text.targets.find_targets` per identity group, on texts that a source "
         "says name the group: RuEthnoHate's `ethnic_group` per (text, group) instance, the "
         "Turkish hate tweets' search `Keyword` per tweet. A text may name a group only through "
         "a pronoun or a context the annotators saw, so 100% is not reachable; the figures say "

@@ -14,8 +14,9 @@ The steps (DESIGN.md, "Data"):
    goes to train or calib, never to dev or test;
 6. add keyboard variants (``keyboard_variants``): each training row in Kyrgyz or Kazakh that
    has its own letters is copied as typed on a Russian keyboard
-   (:func:`warning.normalize.keyboard_fold`), with the row's labels, source, group and split and
-   ``derived = "keyboard"``; dev, calib and test stay as published, so no figure mixes them.
+   (:func:`warning.text.normalize.keyboard_fold`), with the row's labels, source, group and
+   split and ``derived = "keyboard"``; dev, calib and test stay as published, so no figure
+   mixes them.
 
 :func:`corpus_dataset` opens a written corpus as a Hugging Face ``datasets.Dataset`` (Arrow,
 memory-mapped from the Parquet file).

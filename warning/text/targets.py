@@ -9,7 +9,7 @@ map to the group they target. Stems that collide with unrelated words carry an e
 
 Kyrgyz, Kazakh and Uzbek posts are mostly typed on a Russian keyboard (``озбектер`` for
 ``өзбектер``, ``казактар`` for ``қазақтар``): every stem is also matched in that spelling
-(:func:`warning.normalize.keyboard_fold`), except where the folded stem is a Russian word of
+(:func:`warning.text.normalize.keyboard_fold`), except where the folded stem is a Russian word of
 its own (``қазақ`` folds to ``казак``, a Cossack in Russian).
 
 The tagger says *who is mentioned*, not whether the post is hostile: the classifier decides
