@@ -196,6 +196,12 @@ def create_app(settings: ServeSettings | None = None,
             "python -c 'import secrets; print(secrets.token_urlsafe(24))'")
     if keys and settings.open_access:
         log.warning("WARNING_OPEN_ACCESS=1 and keys are set: the keys are ignored")
+    entries = settings.key_entries()
+    roleless = sum(role is None for _key, role in entries)
+    if roleless and not settings.open_access:
+        log.info("%d of %d API keys have no role and act as %r "
+                 "(WARNING_DEFAULT_KEY_ROLE); give a key its role as ROLE:KEY", roleless,
+                 len(entries), settings.default_key_role)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -236,13 +242,15 @@ def create_app(settings: ServeSettings | None = None,
     app.state.model_limiter = anyio.CapacityLimiter(1)
     _install_ops(app, settings)
     app.add_middleware(ApiMiddleware,
-                       keys=None if settings.open_access else KeyStore(keys),
+                       keys=None if settings.open_access else KeyStore(
+                           entries, settings.default_key_role),
                        limiter=RateLimiter(settings.rate_per_minute, settings.rate_burst),
                        max_body_bytes=settings.max_body_bytes,
                        metrics=app.state.metrics,
                        public_paths=PUBLIC_PATHS | ({"/metrics"} if settings.metrics_public
                                                     else set()),
-                       in_flight=app.state.in_flight)
+                       in_flight=app.state.in_flight,
+                       body_timeout=settings.body_timeout_seconds)
     install_error_handlers(app)
 
     from .docs import install_docs
