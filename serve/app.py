@@ -27,7 +27,7 @@ from warning.labels import ScoredPost
 from .auth import MIN_KEY_CHARS, KeyStore
 from .batcher import BatcherClosed, MicroBatcher, ModelFailed, QueueFull
 from .errors import PERSPECTIVE_PREFIX, ApiError, install_error_handlers
-from .limits import RateLimiter
+from .limits import RateLimiter, WorkLimiter, text_units, work_units
 from .metrics import ApiMetrics
 from .middleware import PUBLIC_PATHS, ApiMiddleware, InFlight
 from .settings import ServeSettings, SettingsError, get_settings
@@ -115,11 +115,21 @@ async def score_texts(request: Request, model: Classifier, texts: list[str],
     """
     request.state.n_texts = len(texts)
     state = request.app.state
+    owner = str(request.scope.get("state", {}).get("bucket", "-"))
+    units = work_units(texts, explain,
+                       getattr(getattr(model, "config", None), "explain_max_words", None))
+    wait = state.work_limiter.charge(owner, units)
+    if wait > 0:
+        request.state.reject_reason = "rate_limit"
+        after = RateLimiter.retry_after(wait)
+        raise ApiError(429, "work-limit", f"this key has asked the model for more work than "
+                       f"its allowance (WARNING_WORK_PER_MINUTE units a minute; this request: "
+                       f"{units:g} units); retry in {after} s", headers={"Retry-After": after})
     batcher: MicroBatcher | None = state.batcher
     metrics: ApiMetrics = state.metrics
     try:
         if batcher is not None and (batcher.running or batcher.closed):
-            posts = await batcher.submit(model, texts, explain)
+            posts = await batcher.submit(model, texts, explain, owner=owner)
         else:
             posts = await _score_alone(request, model, texts, explain)
     except QueueFull as exc:
@@ -240,6 +250,7 @@ def create_app(settings: ServeSettings | None = None,
                                                      "api_keys_file": None})
     app.state.classifier = classifier
     app.state.model_limiter = anyio.CapacityLimiter(1)
+    app.state.work_limiter = WorkLimiter(settings.work_per_minute, settings.work_burst)
     _install_ops(app, settings)
     app.add_middleware(ApiMiddleware,
                        keys=None if settings.open_access else KeyStore(
@@ -281,7 +292,8 @@ def _install_ops(app: FastAPI, settings: ServeSettings) -> None:
 
         batcher = MicroBatcher(settings.batch_max_posts, settings.batch_max_wait_ms,
                                settings.queue_max_posts, limiter=app.state.model_limiter,
-                               on_batch=on_batch, in_flight=in_flight)
+                               on_batch=on_batch, in_flight=in_flight,
+                               max_units=settings.batch_max_units, cost=text_units)
         app.state.batcher = batcher
         metrics.track_queue(lambda: batcher.depth)
 

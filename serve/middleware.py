@@ -232,6 +232,7 @@ class ApiMiddleware:
             state["key_id"] = kid
             state["role"] = self.keys.role(kid)
             bucket = kid
+        state["bucket"] = bucket  # whose work this is (limits, fair share of the model)
         wait = self.limiter.acquire(bucket)
         if wait > 0:
             after = RateLimiter.retry_after(wait)
