@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, Security
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
-from warning.feedback import (
+from warning.feedback.store import (
     AlreadyReviewed,
     FeedbackError,
     FeedbackItem,
@@ -29,10 +29,10 @@ from warning.feedback import (
     InvalidFeedback,
     SamePerson,
 )
-from warning.normalize import normalize
+from warning.text.normalize import normalize
 
-from ..app import bearer, encodes_to_utf8
 from ..auth import has_role, key_id
+from ..deps import bearer, encodes_to_utf8
 from ..errors import ApiError
 from ..recent import RecentResponses, ResponseExpired, ResponseUnknown
 from ..settings import ServeSettings, SettingsError

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from ..app import bearer
 from ..auth import has_role
+from ..deps import bearer
 from ..errors import ApiError
 from ..metrics import CONTENT_TYPE_LATEST
 from . import problem_responses
