@@ -272,3 +272,14 @@ def test_scan_and_score_name_a_folder_or_pipe_as_such(tmp_path, capsys, kind) ->
     assert ("is a folder" in err) if kind == "folder" else ("named pipe" in err)
     assert main(["score", "--model", str(BASELINE), "--input", str(path)]) == 2
     assert "not found" not in capsys.readouterr().err
+
+
+def test_scan_a_one_column_name_with_commas_is_shown_as_one_name(tmp_path) -> None:
+    from warning.scanning.feeds import ColumnOverrides, FeedError
+
+    source = tmp_path / "odd.csv"
+    source.write_text('"id,date,author,text"\n"1,2,a,hello"\n', encoding="utf-8")
+    with pytest.raises(FeedError) as info:
+        open_feed(source, columns=ColumnOverrides(text="text"))
+    assert "'text' is not a column" in str(info.value)
+    assert '"id,date,author,text"' in str(info.value)
