@@ -28,7 +28,7 @@ from . import DOMAIN, LANGUAGES, LOCALE_DIR
 PACKAGE = Path(__file__).resolve().parent.parent
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
-_PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
+_PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}|%\((\w+)\)s")
 
 
 def extract() -> Catalog:
@@ -73,6 +73,7 @@ def update() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             catalog = Catalog(locale=lang, domain=DOMAIN, project="early-warning")
             catalog.update(template)
+        catalog.fuzzy = False  # the header: a fuzzy header is left out of the .mo
         with open(path, "wb") as handle:
             write_po(handle, catalog, width=100, sort_output=True, ignore_obsolete=True)
         print(f"updated {path}")
