@@ -59,8 +59,8 @@ def base_model_dir() -> Path:
     try:
         import transformers  # noqa: F401
 
-        from warning.encoder import EncoderUnavailable
-        from warning.encoder import base_model_dir as convert
+        from warning.models.encoder import EncoderUnavailable
+        from warning.models.encoder import base_model_dir as convert
     except ImportError as exc:
         message = f"the train extra is not installed ({exc})"
         if _under_ci():

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, Security
 from pydantic import BaseModel, ConfigDict, Field
 
-from warning.feedback import (
+from warning.feedback.store import (
     AlreadyReviewed,
     FeedbackError,
     FeedbackItem,
@@ -26,8 +26,8 @@ from warning.feedback import (
     SamePerson,
 )
 
-from ..app import bearer, encodes_to_utf8
 from ..auth import key_id
+from ..deps import bearer, encodes_to_utf8
 from ..errors import ApiError
 from ..recent import RecentResponses, ResponseExpired, ResponseUnknown
 from ..settings import ServeSettings, SettingsError

@@ -122,7 +122,7 @@ class Lang:
 
     def __init__(self, code: str | None = None) -> None:
         if code is None:
-            from ..settings import report_language
+            from warning.settings import report_language
 
             code = report_language()
         self.code = code

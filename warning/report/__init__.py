@@ -30,14 +30,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data import ReportData, ReportError, collect
-from .model_facts import ModelFacts, find_model_folder
-from .render import render
+from warning.report.data import ReportData, ReportError, collect
+from warning.report.model_facts import ModelFacts, find_model_folder
+from warning.report.render import render
 
 if TYPE_CHECKING:
-    from ..alerts import AlertConfig, AlertReport
-    from ..classifier import Classifier
-    from ..i18n import Lang
+    from warning.alerts.cells import AlertConfig, AlertReport
+    from warning.i18n import Lang
+    from warning.models.classifier import Classifier
 
 __all__ = ["ReportError", "build_report", "default_report_path", "write_report"]
 
@@ -49,7 +49,7 @@ def default_report_path(scored: Path | str) -> Path:
         >>> default_report_path("runs/demo/scored.parquet").as_posix()
         'runs/demo/scored.report.html'
     """
-    from ..scanner import scan_paths
+    from warning.scanning.scanner import scan_paths
 
     output = scan_paths(scored)
     return output["summary"].with_name(output["summary"].name.replace(".summary.json",
@@ -57,7 +57,7 @@ def default_report_path(scored: Path | str) -> Path:
 
 
 def _scan_summary(scored: Path) -> dict[str, Any] | None:
-    from ..scanner import scan_paths
+    from warning.scanning.scanner import scan_paths
 
     path = scan_paths(scored)["summary"]
     try:
@@ -103,8 +103,8 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
     Raises:
         ReportError: The file is missing or not a scan output.
     """
-    from ..alerts import AlertConfig, AlertError, find_alerts
-    from ..i18n import Lang
+    from warning.alerts.cells import AlertConfig, AlertError, find_alerts
+    from warning.i18n import Lang
 
     tr = Lang(lang)
 
@@ -131,7 +131,7 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
     if explain and data.severe and data.has_text:
         if classifier is None and folder is not None and facts is not None and \
                 facts.name == model_name:
-            from ..classifier import Classifier
+            from warning.models.classifier import Classifier
 
             say(f"report: loading {facts.name} to explain {min(top, len(data.severe))} "
                 f"post(s)")
@@ -143,7 +143,7 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
                                          "file ({model}) was not found; pass --model.").format(
                                              model=model_name))
     scan = _scan_summary(scored)
-    from .. import __version__
+    from warning import __version__
 
     meta = {"file": str(scored), "model": model_name or tr.gettext("an unknown model"),
             "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}

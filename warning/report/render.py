@@ -12,8 +12,8 @@ missed escape could not load or run anything.
 Words come from the gettext catalogue (:mod:`warning.i18n`), numbers and dates from Babel.
 
 Example:
-    >>> [s.text for s in highlight("Ты идиот!", {"offensive": [("идиот", 2.5)]})]
-    ['Ты ', 'идиот', '!']
+    >>> " | ".join(s.text for s in highlight("Ты идиот!", {"offensive": [("идиот", 2.5)]}))
+    'Ты  | идиот | !'
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from typing import Any
 
 import regex
 
-from ..alerts import ALL, AlertReport
-from ..i18n import Lang
-from ..normalize import fold, normalize
-from .data import ReportData, SeverePost, labels_in_order
-from .model_facts import ModelFacts
+from warning.alerts.cells import ALL, AlertReport
+from warning.i18n import Lang
+from warning.report.data import ReportData, SeverePost, labels_in_order
+from warning.report.model_facts import ModelFacts
+from warning.text.normalize import fold, normalize
 
 __all__ = ["COLOURS", "Segment", "highlight", "render"]
 
@@ -71,8 +71,9 @@ def highlight(text: str, explanation: dict[str, list[tuple[str, float]]]) -> lis
     :data:`HIGHLIGHT_MIN` or more when left out (the template escapes every segment).
 
     Example:
-        >>> [(s.text, s.label) for s in highlight("a VERMIN b", {"hate": [("vermin", 2.0)]})]
-        [('a ', None), ('VERMIN', 'hate'), (' b', None)]
+        >>> parts = highlight("a VERMIN b", {"hate": [("vermin", 2.0)]})
+        >>> " | ".join(f"{s.text}:{s.label}" for s in parts)
+        'a :None | VERMIN:hate |  b:None'
     """
     weights: dict[str, tuple[str, float]] = {}
     for label, pairs in explanation.items():
