@@ -191,7 +191,7 @@ def _alert_rows(tr: Lang, alerts: AlertReport | None) -> list[dict[str, Any]]:
                 count=tr.number(a.count, 1), volume=tr.number(a.volume),
                 rate=tr.percent(a.rate, 1 if a.rate < 0.1 else 0)),
             "before": tr.percent(a.baseline_rate, 1), "ratio": tr.number(a.ratio, 1),
-            "q": f"{a.q_value:.2g}", "score": tr.number(a.score, 1), "campaigns": a.campaigns,
+            "q": tr.small(a.q_value), "score": tr.number(a.score, 1), "campaigns": a.campaigns,
             "evidence": [{"where": _where(tr, e.get("line"), e.get("id")),
                           "posted_at": str(e.get("posted_at", "")),
                           "score": tr.number(float(e.get("score") or 0), 2),
