@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 
 # ---- errors ---------------------------------------------------------------------------------
 
@@ -66,8 +66,8 @@ class ScoreRequest(BaseModel):
 
     texts: list[str] | str = Field(description="a text or a list of texts (at most "
                                    "WARNING_MAX_TEXTS, default 100)")
-    explain: bool = Field(False, description="add, per flagged label, the words that drove it "
-                          "(slower: one extra model call per word)")
+    explain: StrictBool = Field(False, description="add, per flagged label, the words that "
+                                "drove it (slower: one extra model call per word)")
 
 
 class LabelScores(BaseModel):
@@ -136,8 +136,8 @@ class AnalyzeCommentRequest(BaseModel):
     comment: PerspectiveComment
     requestedAttributes: dict[str, AttributeParameters]
     languages: list[str] | None = None
-    doNotStore: bool = False
-    spanAnnotations: bool = False
+    doNotStore: StrictBool = False
+    spanAnnotations: StrictBool = False
     clientToken: str | None = None
     sessionId: str | None = None
     communityId: str | None = None

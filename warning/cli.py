@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from typing import TextIO
 
 from warning import __version__
+from warning.safe_io import input_file_problem, json_loads
 
 # Which extra each plugin command needs, for the message when it is missing.
 _EXTRA_OF = {"training": "train", "serve": "serve"}
@@ -45,6 +46,10 @@ def _cmd_tag(args: argparse.Namespace) -> int:
 
     stdin: TextIO = sys.stdin
     stdout: TextIO = sys.stdout
+    problem = input_file_problem(args.input) if args.input else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     for lineno, text in _read_lines(args, stdin):
         if text is None:
             record = {"line": lineno, "error": "line is not valid UTF-8"}
@@ -74,7 +79,7 @@ def _score_inputs(args: argparse.Namespace) -> Iterable[tuple[str | None, str | 
                     yield None, f"line {lineno}: empty line"
                     continue
                 try:
-                    record = json.loads(line)
+                    record = json_loads(line)  # nesting bounded: a deep line is one error
                 except json.JSONDecodeError as exc:
                     yield None, f"line {lineno}: not valid JSON ({exc.msg})"
                     continue
@@ -98,8 +103,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
     except ModelLoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.input and not os.path.isfile(args.input):
-        print(f"error: input file {args.input} not found", file=sys.stderr)
+    problem = input_file_problem(args.input) if args.input else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     out = sys.stdout
 
@@ -431,6 +437,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # the reader went away (`warning feedback list | head`): stop quietly, and keep
+        # Python from failing again when it flushes stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 0
 
 

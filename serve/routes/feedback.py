@@ -6,6 +6,10 @@ On when ``WARNING_FEEDBACK_DB`` names a SQLite file; otherwise every feedback ro
 unavailable, so not 503). A submitter or reviewer is the identity of the API key used
 (:meth:`FeedbackStore.identity`: stable across restarts and workers, the key never stored); the
 reviewer must be another key than the submitter.
+
+Roles (:mod:`serve.auth`): any key may submit, and read or withdraw (delete) its own items
+that are not confirmed; listing the queue, reading others' items with their texts, reviewing,
+and deleting others' or confirmed items need ``review`` (or ``admin``): 403 ``role-required``.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, Security
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from warning.feedback.store import (
     AlreadyReviewed,
@@ -25,8 +29,9 @@ from warning.feedback.store import (
     InvalidFeedback,
     SamePerson,
 )
+from warning.text.normalize import normalize
 
-from ..auth import key_id
+from ..auth import has_role, key_id
 from ..deps import bearer, encodes_to_utf8
 from ..errors import ApiError
 from ..recent import RecentResponses, ResponseExpired, ResponseUnknown
@@ -37,7 +42,7 @@ __all__ = ["remember_responses", "router", "setup_feedback"]
 
 log = logging.getLogger("serve")
 router = APIRouter(tags=["feedback"], dependencies=[Security(bearer)])
-_ERRORS = (400, 401, 404, 413, 415, 422, 429)
+_ERRORS = (400, 401, 404, 408, 413, 415, 422, 429)
 
 # ---- wiring -----------------------------------------------------------------------------------
 
@@ -102,6 +107,25 @@ def _identity(request: Request) -> str:
     return identity
 
 
+def _role(request: Request) -> str | None:
+    return request.scope.get("state", {}).get("role")
+
+
+def _require(request: Request, needed: str, what: str) -> None:
+    """Refuse (403 ``role-required``) a key whose role does not allow ``what``."""
+    role = _role(request)
+    if not has_role(role, needed):
+        raise ApiError(403, "role-required", f"{what} needs a key with the role '{needed}' or "
+                       f"'admin'; this key's role is '{role}' (give a key its role as "
+                       "ROLE:KEY in WARNING_API_KEYS: see the README, 'Keys')")
+
+
+def _own_or_review(request: Request, item: FeedbackItem, what: str) -> None:
+    """Let a ``review`` key, or the item's own submitter, go on."""
+    if not has_role(_role(request), "review") and item.submitter != _identity(request):
+        _require(request, "review", what + " submitted by another key")
+
+
 def _invalid(exc: InvalidFeedback) -> ApiError:
     return ApiError(422, "invalid-feedback", str(exc), param=exc.field,
                     errors=[{"loc": f"body.{exc.field}", "msg": str(exc)}])
@@ -131,12 +155,14 @@ class FeedbackRequest(BaseModel):
     ]})
 
     text: str | None = Field(None, description="the post (or send response_id)")
-    response_id: str | None = Field(None, description="the 'id' of a /v1/score result (kept for "
-                                    "WARNING_RESPONSE_MEMORY_SECONDS)")
-    labels: dict[str, bool | None] = Field(description="label: true/false (null = unknown); "
-                                           "at least one of offensive, hate, threat")
-    lang: str | None = Field(None, description="ru, ky, kk, uz, tr, en or other (default: "
-                             "detected)")
+    response_id: str | None = Field(None, max_length=64, description="the 'id' of a /v1/score "
+                                    "result (kept for WARNING_RESPONSE_MEMORY_SECONDS)")
+    # strict: "no", "false" or 1 is not a label value (JSON true/false only)
+    labels: dict[str, StrictBool | None] = Field(description="label: true/false (null = "
+                                                 "unknown); at least one of offensive, hate, "
+                                                 "threat")
+    lang: str | None = Field(None, max_length=16, description="ru, ky, kk, uz, tr, en or other "
+                             "(default: detected)")
     note: str | None = Field(None, description="why: what the model got wrong")
 
 
@@ -220,8 +246,9 @@ def submit_feedback(body: FeedbackRequest, request: Request,
         if not encodes_to_utf8(text):
             raise _field_error("text", "not-utf8", "text is not valid Unicode (it contains a "
                                "lone surrogate)")
-        if not text.strip():
-            raise _field_error("text", "empty-text", "text is empty: send the post")
+        if not normalize(text):  # as /v1/score reads it: invisible characters are nothing
+            raise _field_error("text", "empty-text", "text is empty (or only invisible "
+                               "characters and markup): send the post")
         if len(text) > settings.max_text_chars:
             raise _field_error("text", "text-too-long", f"text is {len(text):,} characters; the "
                                f"limit is {settings.max_text_chars:,} (WARNING_MAX_TEXT_CHARS)")
@@ -236,32 +263,38 @@ def submit_feedback(body: FeedbackRequest, request: Request,
 
 
 @router.get("/v1/feedback", response_model=FeedbackListResponse,
-            responses=problem_responses(*_ERRORS))
-def list_feedback(store: StoreDep,
+            responses=problem_responses(403, *_ERRORS))
+def list_feedback(store: StoreDep, request: Request,
                   status: Annotated[Literal["pending", "confirmed", "rejected"] | None,
                                     Query(description="only this status (pending: the review "
                                                       "queue)")] = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> FeedbackListResponse:
-    """The review queue and the rest: items oldest first, with counts per status."""
+    """The review queue and the rest: items oldest first, with counts per status (a
+    ``review`` or ``admin`` key)."""
+    _require(request, "review", "listing feedback (with its texts)")
     items = store.items(status, limit=limit)
     return FeedbackListResponse(counts=store.counts(), items=[_view(i) for i in items])
 
 
 @router.get("/v1/feedback/{item_id}", response_model=FeedbackItemResponse,
-            responses=problem_responses(*_ERRORS))
-def get_feedback(item_id: str, store: StoreDep) -> FeedbackItemResponse:
-    """One item, with its text (for the person reviewing it)."""
+            responses=problem_responses(403, *_ERRORS))
+def get_feedback(item_id: str, store: StoreDep, request: Request) -> FeedbackItemResponse:
+    """One item, with its text (for the person reviewing it, or the key that sent it)."""
     try:
-        return _view(store.get(item_id))
+        item = store.get(item_id)
     except FeedbackNotFound as exc:
         raise _not_found(exc) from None
+    _own_or_review(request, item, "reading an item")
+    return _view(item)
 
 
 @router.post("/v1/feedback/{item_id}/review", response_model=FeedbackItemResponse,
              response_model_exclude={"text"}, responses=problem_responses(403, 409, *_ERRORS))
 def review_feedback(item_id: str, body: FeedbackReviewRequest, request: Request,
                     store: StoreDep) -> FeedbackItemResponse:
-    """Confirm or reject a pending item. The reviewing key must not be the submitting one."""
+    """Confirm or reject a pending item (a ``review`` or ``admin`` key). The reviewing key must
+    not be the submitting one."""
+    _require(request, "review", "reviewing feedback")
     reviewer = _identity(request)
     try:
         item = store.review(item_id, reviewer=reviewer, confirm=body.decision == "confirm",
@@ -282,10 +315,16 @@ def review_feedback(item_id: str, body: FeedbackReviewRequest, request: Request,
 
 
 @router.delete("/v1/feedback/{item_id}", status_code=204, response_class=Response,
-               responses=problem_responses(*_ERRORS))
-def delete_feedback(item_id: str, store: StoreDep) -> Response:
-    """Delete an item for good (e.g. when the author asks)."""
+               responses=problem_responses(403, *_ERRORS))
+def delete_feedback(item_id: str, store: StoreDep, request: Request) -> Response:
+    """Delete an item for good (e.g. when the author asks): a ``review`` or ``admin`` key, or
+    the key that sent it while it is not confirmed."""
     try:
+        if not has_role(_role(request), "review"):
+            item = store.get(item_id)
+            _own_or_review(request, item, "deleting an item")
+            if item.status == "confirmed":
+                _require(request, "review", "deleting a confirmed item")
         store.delete(item_id)
     except FeedbackNotFound as exc:
         raise _not_found(exc) from None

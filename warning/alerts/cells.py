@@ -62,7 +62,6 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 from collections.abc import Iterator
@@ -81,6 +80,7 @@ from warning.alerts.stats import (
     surge_pvalue,
 )
 from warning.labels import LABELS
+from warning.safe_io import csv_unescape, csv_writer, input_file_problem, private_open
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -241,13 +241,14 @@ class AlertReport:
         format = format or ("csv" if path.suffix.lower() == ".csv" else "json")
         if format == "json":
             text = json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
-            path.write_text(text + "\n", encoding="utf-8")
+            with private_open(path, "w", encoding="utf-8") as handle:  # evidence holds posts
+                handle.write(text + "\n")
             return path
         if format != "csv":
             raise ValueError(f"format must be json or csv, got {format!r}")
         names = [f for f in Alert.__dataclass_fields__ if f != "evidence"]
-        with open(path, "w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+        with private_open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv_writer(handle)  # formulas from the feed guarded, CR/LF quoted
             writer.writerow([*names, "evidence_ids", "evidence_lines"])
             for alert in self.alerts:
                 row = alert.to_dict()
@@ -306,7 +307,7 @@ def _columns(path: Path, fmt: str) -> list[str]:
     import pandas as pd
 
     if fmt == "csv":
-        return list(pd.read_csv(path, nrows=0, dtype=str).columns)
+        return [csv_unescape(c) for c in pd.read_csv(path, nrows=0, dtype=str).columns]
     with open(path, encoding="utf-8") as handle:
         for line in handle:
             if line.strip():
@@ -323,8 +324,16 @@ def _chunks(path: Path, fmt: str, columns: list[str]) -> Iterator[pd.DataFrame]:
         for batch in pq.ParquetFile(path).iter_batches(batch_size=_CHUNK_ROWS, columns=columns):
             yield batch.to_pandas()
     elif fmt == "csv":
-        yield from pd.read_csv(path, chunksize=_CHUNK_ROWS, dtype=str, keep_default_na=False,
-                               usecols=columns)
+        # cells were written through warning.safe_io.csv_escape: read them back exactly
+        raw = {csv_unescape(c): c for c in pd.read_csv(path, nrows=0, dtype=str).columns}
+        for frame in pd.read_csv(path, chunksize=_CHUNK_ROWS, dtype=str, keep_default_na=False,
+                                 usecols=[raw.get(c, c) for c in columns]):
+            frame.columns = [csv_unescape(c) for c in frame.columns]
+            for name in frame.columns:
+                guarded = frame[name].str.startswith("'")
+                if guarded.any():
+                    frame.loc[guarded, name] = frame.loc[guarded, name].str[1:]
+            yield frame[columns]
     else:
         # times stay text: pandas 3 converts no dates with dtype=False (and deprecates
         # convert_dates, a warning that fails the tests); pandas 2 needs it said
@@ -355,8 +364,9 @@ class _Source:
         from warning.scanning.feeds.columns import CANDIDATES, normalise_name, show_names
         from warning.scanning.scanner import read_scan_metadata
 
-        if not path.is_file():
-            raise AlertError(f"scored file {path} not found")
+        problem = input_file_problem(path, "scored file")
+        if problem:
+            raise AlertError(problem)
         self.path, self.format = path, _format(path)
         try:
             self.all_columns = _columns(path, self.format)

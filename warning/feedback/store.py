@@ -24,11 +24,11 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
 import json
 import os
+import re
 import secrets
 import sqlite3
 import threading
@@ -42,6 +42,8 @@ from types import TracebackType
 from typing import Any
 
 from warning.labels import LABELS, LANGUAGES
+from warning.safe_io import CSV_ESCAPED_STARTS, csv_escape, csv_writer, json_line, private_open
+from warning.text.normalize import normalize
 
 __all__ = [
     "CSV_ESCAPED_STARTS",
@@ -57,6 +59,7 @@ __all__ = [
     "SamePerson",
     "check_labels",
     "csv_escape",
+    "looks_like_identity",
     "new_id",
 ]
 
@@ -223,12 +226,43 @@ class FeedbackItem:
         return cls(**values)
 
 
+#: Letters and digits that look alike, mapped to one of them (after case folding): Cyrillic
+#: and Greek letters that look Latin, and 0/o, 1/l/i, as in Unicode's confusable skeletons.
+_CONFUSABLES = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "0",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "1", "ј": "j", "ѕ": "s",
+    "ԁ": "d", "һ": "h", "ӏ": "1", "ү": "y", "ԛ": "q", "ԝ": "w", "α": "a", "β": "b",
+    "ε": "e", "η": "n", "ι": "1", "κ": "k", "ν": "v", "ο": "0", "ρ": "p", "τ": "t",
+    "υ": "u", "χ": "x", "o": "0", "l": "1", "i": "1", "з": "3",
+})
+_IDENTITY = re.compile(r"(?:key)?([0-9a-f]{16})")
+
+
 def _person(name: str) -> str:
-    """A name or identity as compared for four eyes: width, case, spaces and invisible
-    characters do not make another person (``ＫＥＹ:a`` and a zero-width space are
-    ``key:a``)."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(c for c in folded if unicodedata.category(c)[0] not in "CZ")
+    """A name or identity as compared for four eyes: its skeleton, in which width, case,
+    accents, spaces, punctuation, invisible characters and look-alike letters do not make
+    another person (``ＫＥＹ:a``, ``key a``, ``кеу:а`` and ``key:a`` with a zero-width space
+    are all ``key:a``), and a ``key:`` identity is the same with or without its prefix.
+
+    Example:
+        >>> _person("key:3fa85f6457b1c2d4") == _person("КЕУ-3FA85F6457B1C2D4.")
+        True
+    """
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", name).casefold())
+    skeleton = "".join(c for c in folded if c.isalnum()).translate(_CONFUSABLES)
+    identity = _IDENTITY.fullmatch(skeleton)
+    return "key:" + identity.group(1) if identity else skeleton
+
+
+def looks_like_identity(name: str) -> bool:
+    """True when ``name`` is, in any spelling, an API key's feedback identity (``key:`` and
+    16 hex digits): a person reviewing at the command line gives a name, never one of those.
+
+    Example:
+        >>> looks_like_identity("KEY 3fa8 5f64 57b1 c2d4"), looks_like_identity("Aida")
+        (True, False)
+    """
+    return _person(name).startswith("key:")
 
 
 def _check_text(field: str, value: str | None, limit: int, *, required: bool) -> str | None:
@@ -366,6 +400,9 @@ class FeedbackStore:
             InvalidFeedback: Empty or too long text or note, bad labels or language.
         """
         text = _check_text("text", text, max_text_chars, required=True) or ""
+        if not normalize(text):
+            raise InvalidFeedback("text", "text is empty once invisible characters and markup "
+                                  "are removed (as /v1/score reads it): send the post")
         checked = check_labels(labels, allow_extremism=self.allow_extremism)
         note = _check_text("note", note, MAX_NOTE_CHARS, required=False)
         submitter = _check_text("submitter", submitter, MAX_NAME_CHARS, required=True) or ""
@@ -374,7 +411,8 @@ class FeedbackStore:
 
             lang = detect_language(text)
         elif lang not in LANGUAGES:
-            raise InvalidFeedback("lang", f"unknown language {lang!r}; use one of "
+            # never echoed: it is whatever the client sent, of any length
+            raise InvalidFeedback("lang", f"unknown language code; use one of "
                                   f"{', '.join(LANGUAGES)}")
         item = FeedbackItem(id=new_id("fb"), created=_fmt(self.clock()), text=text, lang=lang,
                             labels=checked, note=note, submitter=submitter, status="pending",
@@ -493,7 +531,7 @@ class FeedbackStore:
             found = dict(rows.fetchall())
         return {status: int(found.get(status, 0)) for status in STATUSES}
 
-    def export(self, path: Path | str) -> int:
+    def export(self, path: Path | str, *, overwrite: bool = True) -> int:
         """Write the confirmed items, oldest first, for ``warning train corpus --feedback``.
 
         ``.csv`` writes CSV (labels ``1``/``0``, empty = unknown; a text that a spreadsheet
@@ -503,11 +541,16 @@ class FeedbackStore:
         one line. Columns: :data:`EXPORT_COLUMNS`. Notes, scores and who submitted or reviewed
         are not exported.
 
+        Args:
+            path: The file to write (owner-only: it holds posts).
+            overwrite: False refuses an existing file (``FileExistsError``).
+
         Returns:
             The number of items written.
 
         Raises:
             FeedbackError: Another file name suffix (the corpus would misread the file).
+            FileExistsError: ``path`` exists and ``overwrite`` is false.
         """
         path = Path(path)
         suffix = path.suffix.lower()
@@ -516,20 +559,17 @@ class FeedbackStore:
                                 "lines) or .csv, which 'warning train corpus --feedback' reads")
         rows = [_export_row(item) for item in self.items("confirmed")]
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        if hasattr(os, "fchmod"):  # the mode above applies to a new file only; it holds posts
-            os.fchmod(fd, 0o600)
-        with open(fd, "w", encoding="utf-8", newline="") as handle:
+        with private_open(path, "w", exclusive=not overwrite, encoding="utf-8",
+                          newline="") as handle:
             if suffix == ".csv":
-                writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS))
-                writer.writeheader()
+                writer = csv_writer(handle)  # every cell guarded (warning.safe_io.csv_escape)
+                writer.writerow(EXPORT_COLUMNS)
                 for row in rows:
-                    row["text"] = csv_escape(row["text"])
-                    writer.writerow({k: ("" if v is None else int(v) if isinstance(v, bool)
-                                         else v) for k, v in row.items()})
+                    writer.writerow(["" if v is None else int(v) if isinstance(v, bool) else v
+                                     for v in row.values()])
             else:
                 for row in rows:
-                    handle.write(_one_line(json.dumps(row, ensure_ascii=False)) + "\n")
+                    handle.write(json_line(row) + "\n")
         return len(rows)
 
     # ---- life ---------------------------------------------------------------------------------
@@ -546,35 +586,7 @@ class FeedbackStore:
         self.close()
 
 
-#: First characters that make a spreadsheet take a cell for a formula, and the apostrophe that
-#: guards them (escaped too, so that reading back is exact).
-CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
-
-
-def csv_escape(text: str) -> str:
-    """A text as written in a CSV export: with a leading apostrophe when it starts with one of
-    :data:`CSV_ESCAPED_STARTS` (a post ``=HYPERLINK(...)`` must not run when a moderator opens
-    the file in a spreadsheet). The corpus removes exactly one leading apostrophe
-    (``training.sources.feedback_source``), so every text reads back as it was.
-
-    Example:
-        >>> csv_escape("=1+1"), csv_escape("'quoted"), csv_escape("plain")
-        ("'=1+1", "''quoted", 'plain')
-    """
-    return "'" + text if text.startswith(CSV_ESCAPED_STARTS) else text
-
-
 _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
-#: line breaks json.dumps leaves raw with ensure_ascii=False, which str.splitlines() splits on
-_LINE_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
-
-
-def _one_line(encoded: str) -> str:
-    """A JSON document with the remaining line separators escaped (valid JSON: they can only
-    appear inside strings)."""
-    for raw, escaped in _LINE_SEPARATORS.items():
-        encoded = encoded.replace(raw, escaped)
-    return encoded
 
 
 def _export_row(item: FeedbackItem) -> dict[str, Any]:
