@@ -13,6 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from warning import __version__
@@ -195,11 +196,14 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
             windows=tuple(args.window) if args.window else None, baseline=args.baseline,
             min_count=args.min_count, fdr=args.fdr, measure=args.measure,
             labels=tuple(args.label) if args.label else None, evidence=args.evidence,
-            timezone=args.timezone)
+            timezone=args.timezone, questions=tuple(args.question) if args.question else None)
         report = find_alerts(args.scored, config, channel_col=args.channel_col,
                              id_col=args.id_col, text_col=args.text_col)
         for path in args.output:
             report.write(path, args.format)
+        first = Path(args.output[0])
+        campaigns = args.campaigns or first.with_name(first.stem + ".campaigns.csv")
+        report.write_campaigns(campaigns)
     except (AlertError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -207,7 +211,7 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
         print(f"alerts: {note}", file=sys.stderr)
     for line in report.lines():
         print(line)
-    print("written: " + ", ".join(args.output))
+    print("written: " + ", ".join([*args.output, str(campaigns)]))
     return 0
 
 
@@ -359,6 +363,13 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
                         help="evidence posts per alert (default: WARNING_ALERT_EVIDENCE, 5)")
     alerts.add_argument("--timezone", help="time zone of days and weeks (default: "
                                            "WARNING_TIMEZONE, UTC)")
+    alerts.add_argument("--question", action="append", choices=("share", "count"),
+                        help="what to test (repeat; default: WARNING_ALERT_QUESTIONS, both): "
+                             "share = a larger share of the cell's posts flagged; count = many "
+                             "more flagged posts about a group against its channel's volume")
+    alerts.add_argument("--campaigns", type=Path,
+                        help="the campaigns' CSV (default: the first output's name with "
+                             ".campaigns.csv)")
     alerts.add_argument("--channel-col", help="channel column (default: the scan's)")
     alerts.add_argument("--id-col", help="post id column (default: the scan's)")
     alerts.add_argument("--text-col", help="text column for evidence (default: the scan's)")

@@ -13,11 +13,36 @@ channel, the target groups it mentions (``targets``), the labels it was flagged 
 In each cell the **volume** is the number of posts and the **count** the number flagged for
 the label (``--measure expected``: the sum of the label's probabilities, which counts near-misses
 in part and does not depend on a threshold). Every window is compared with the same cell's
-previous ``WARNING_ALERT_BASELINE`` windows (default 4), once the data reaches back that far:
-the test and the ranking score are those of :mod:`warning.alerts.stats` (a conditional test of two
-rates with the volumes as offsets, so a rise in volume at an unchanged rate is not a surge).
-Benjamini-Hochberg across every cell tested, in every window, channel, target group, label and
-window length, holds false alerts to ``WARNING_ALERT_FDR`` (default 0.05) of all alerts.
+previous ``WARNING_ALERT_BASELINE`` windows (default 4), once the data reaches back that far,
+with the test and the ranking score of :mod:`warning.alerts.stats` (a conditional test of two rates
+with the volumes as offsets). Each cell is asked two questions (``WARNING_ALERT_QUESTIONS``;
+each alert says which in ``question``):
+
+- ``share``: **is a larger share of this cell's posts flagged?** The cell's flagged count
+  against its own volume. A rise in volume at an unchanged rate is not a surge, so a busy news
+  day raises nothing. But a group that was always spoken of with hate cannot alert this way:
+  when every mention was hateful before, eighteen hateful mentions instead of one are "no
+  change" in the share.
+- ``count`` (target-group cells only): **are there many more flagged posts about this group
+  than usual?** The group's flagged count against the volume of its parent, the posts of its
+  channel (or of the whole feed, for all channels), before and now. Eighteen hateful posts
+  about a group where there was one, in a channel whose volume did not grow, alert; a rise
+  in the whole channel's volume at an unchanged rate still does not (the group's count grows
+  with the channel's posts). Channel cells are not asked it: a channel growing within the feed
+  is not a warning sign by itself.
+
+Benjamini-Hochberg across every test, of both questions, in every window, channel, target
+group, label and window length, holds false alerts to ``WARNING_ALERT_FDR`` (default 0.05) of
+all alerts (``tests/warning/test_alerts.py`` simulates feeds where nothing changes, with both
+questions and with each alone).
+
+**Ranking.** The score of :func:`warning.alerts.stats.rank_score`, then two adjustments, in this
+order: an alert whose cell holds posts of a *campaign* (near-identical flagged posts from
+several accounts or channels, :mod:`warning.campaigns`) is multiplied by ``1 + s``, ``s`` the
+share of its count that campaign posts make (at most 1: all copies count double); an alert
+that a more specific alert mostly explains (same window and label, a cell inside it, at least
+half its count) is halved, so the channel and group where it happens come before "all
+channels" and "all posts".
 
 **Which cells are tested, and the minimum count.** ``WARNING_ALERT_MIN_COUNT`` (default 5)
 works in two places:
@@ -79,6 +104,8 @@ from warning.alerts.stats import (
     rate_ratio,
     surge_pvalue,
 )
+from warning.campaigns import Campaign, CampaignConfig, FlaggedPost, find_campaigns
+from warning.i18n import Lang
 from warning.labels import LABELS
 from warning.safe_io import csv_unescape, csv_writer, input_file_problem, private_open
 
@@ -112,6 +139,8 @@ class AlertConfig:
         measure: ``flagged`` or ``expected``.
         labels: Labels to test; None: every label the scored file has scores for.
         timezone: IANA zone of days and weeks.
+        questions: ``share`` and/or ``count`` (see the module docstring).
+        campaigns: When near-identical flagged posts are a campaign.
     """
 
     windows: tuple[str, ...] = ("day", "week")
@@ -123,9 +152,17 @@ class AlertConfig:
     measure: str = "flagged"
     labels: tuple[str, ...] | None = None
     timezone: str = "UTC"
+    questions: tuple[str, ...] = ("share", "count")
+    campaigns: CampaignConfig = field(default_factory=CampaignConfig)
 
     def __post_init__(self) -> None:
         self.windows = tuple(self.windows)
+        self.questions = tuple(self.questions)
+        if not self.questions or set(self.questions) - set(settings.ALERT_QUESTIONS):
+            raise ValueError(f"questions must be among {settings.ALERT_QUESTIONS}, got "
+                             f"{self.questions}")
+        if isinstance(self.campaigns, dict):  # from to_dict / alerts.json
+            self.campaigns = CampaignConfig(**self.campaigns)
         bad = [w for w in self.windows if w not in settings.ALERT_WINDOWS]
         if bad or not self.windows:
             raise ValueError(f"windows must be among {settings.ALERT_WINDOWS}, got "
@@ -156,17 +193,24 @@ class AlertConfig:
         base = cls(windows=settings.alert_windows(), baseline=settings.alert_baseline_windows(),
                    min_count=settings.alert_min_count(), fdr=settings.alert_fdr(),
                    ratio=settings.alert_ratio(), evidence=settings.alert_evidence(),
-                   measure=settings.alert_measure(), timezone=settings.timezone_name())
+                   measure=settings.alert_measure(), timezone=settings.timezone_name(),
+                   questions=settings.alert_questions(),
+                   campaigns=CampaignConfig.from_settings())
         return replace(base, **{k: v for k, v in overrides.items() if v is not None})
 
 
 @dataclass
 class Alert:
-    """One cell whose flagged rate rose significantly in one window (see the module docstring).
+    """One cell whose flagged posts rose significantly in one window (see the module docstring).
 
     ``window_end`` is the first day after the window. ``count`` is in ``measure``'s unit.
-    ``baseline`` is ``own`` (the cell's past windows) or ``parent`` (a new cell, compared with
-    the past windows of the cell ``baseline_channel`` x ``baseline_target``).
+    ``question`` is ``share`` (the cell's flagged count against its own volume) or ``count``
+    (a target group's flagged count against its channel's or the feed's volume: then
+    ``volume`` and ``baseline_volume`` are that parent's posts). ``baseline`` is ``own`` (the
+    cell's past windows) or ``parent`` (a new cell, compared with the past windows of the cell
+    ``baseline_channel`` x ``baseline_target``). ``campaigns`` names the campaigns with posts
+    in the cell, ``campaign_posts`` counts those posts. ``baseline_windows`` is the number of
+    windows the baseline spans.
     """
 
     window: str
@@ -192,31 +236,60 @@ class Alert:
     q_value: float
     score: float
     model: str
+    question: str = "share"
+    baseline_windows: int = 4
+    campaign_posts: int = 0
+    campaigns: list[str] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def describe(self) -> str:
-        """The alert in one plain sentence.
+    def describe(self, lang: str | Lang | None = None) -> str:
+        """The alert in one plain sentence, in ``lang`` (None: ``WARNING_REPORT_LANG``).
 
         Example:
-            >>> Alert("week", "2025-10-13", "2025-10-20", "news", "tajik", "hate", "flagged",
-            ...       25, 39, 0.641, 0, 40, 0.0, 25.0, True, 51.3, 1e-8, 2e-7, 76.0,
-            ...       "m@1").describe()
+            >>> alert = Alert("week", "2025-10-13", "2025-10-20", "news", "tajik", "hate",
+            ...               "flagged", 25, 39, 0.641, 0, 40, 0.0, "own", "news", "tajik",
+            ...               25.0, True, 51.3, 1e-8, 2e-7, 76.0, "m@1")
+            >>> alert.describe("en")
             'hate in channel news, posts that mention tajik, the week of 2025-10-13: 25 of 39 \
 flagged (64%) against 0.0% before'
+            >>> alert.describe("ru")
+            'ненависть в канале news, посты об этой группе: таджики, неделя с 13.10.2025: \
+отмечено 25 из 39 (64\\xa0%), прежде 0,0\\xa0%'
         """
-        channel = "all channels" if self.channel == ALL else f"channel {self.channel}"
-        target = "all posts" if self.target == ALL else f"posts that mention {self.target}"
-        return (f"{self.label} in {channel}, {target}, the {self.window} of "
-                f"{self.window_start}: {self.count:g} of {self.volume:,} flagged "
-                f"({self.rate:.0%}) against {self.baseline_rate:.1%} before")
+        tr = lang if isinstance(lang, Lang) else Lang(lang)
+        _ = tr.gettext
+        channel = _("all channels") if self.channel == ALL else \
+            _("channel {name}").format(name=self.channel)
+        when = (_("the week of {date}") if self.window == "week" else
+                _("the day {date}")).format(date=tr.date(self.window_start))
+        if self.question == "count":
+            before = (tr.ngettext("{count} in the {n} week before", "{count} in the {n} weeks "
+                                  "before", self.baseline_windows) if self.window == "week"
+                      else tr.ngettext("{count} in the {n} day before", "{count} in the {n} "
+                                       "days before", self.baseline_windows))
+            return _("{label} in {channel}, {when}: {count} flagged posts that mention "
+                     "{group} ({rate} of the {volume} posts) against {before} ({base_rate})"
+                     ).format(label=tr.label(self.label), channel=channel, when=when,
+                              count=tr.number(self.count, 1), group=tr.group(self.target),
+                              rate=tr.percent(self.rate, 1), volume=tr.number(self.volume),
+                              before=before.format(count=tr.number(self.baseline_count, 1),
+                                                   n=self.baseline_windows),
+                              base_rate=tr.percent(self.baseline_rate, 1))
+        target = _("all posts") if self.target == ALL else \
+            _("posts that mention {group}").format(group=tr.group(self.target))
+        return _("{label} in {channel}, {target}, {when}: {count} of {volume} flagged ({rate}) "
+                 "against {base_rate} before").format(
+            label=tr.label(self.label), channel=channel, target=target, when=when,
+            count=tr.number(self.count, 1), volume=tr.number(self.volume),
+            rate=tr.percent(self.rate), base_rate=tr.percent(self.baseline_rate, 1))
 
 
 @dataclass
 class AlertReport:
-    """All alerts of a scored file, ranked by score, and how they were found."""
+    """All alerts of a scored file, ranked by score, the campaigns, and how they were found."""
 
     scored_file: str
     model: str
@@ -226,17 +299,19 @@ class AlertReport:
     cells_tested: int
     alerts: list[Alert]
     notes: list[str] = field(default_factory=list)
+    campaigns: list[Campaign] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"scored_file": self.scored_file, "model": self.model,
                 "settings": asdict(self.config), "posts": self.posts,
                 "posts_without_time": self.posts_without_time,
                 "cells_tested": self.cells_tested, "alerts": [a.to_dict() for a in self.alerts],
-                "notes": self.notes}
+                "campaigns": [c.to_dict() for c in self.campaigns], "notes": self.notes}
 
     def write(self, path: Path | str, format: str | None = None) -> Path:
-        """Write the report as JSON (everything) or CSV (one alert per line, evidence ids and
-        lines joined with ``;``); the format follows ``path``'s suffix unless given."""
+        """Write the report as JSON (everything, campaigns included) or CSV (one alert per
+        line, evidence ids and lines joined with ``;``); the format follows ``path``'s suffix
+        unless given. See :meth:`write_campaigns` for the campaigns' CSV."""
         path = Path(path)
         format = format or ("csv" if path.suffix.lower() == ".csv" else "json")
         if format == "json":
@@ -247,35 +322,62 @@ class AlertReport:
         if format != "csv":
             raise ValueError(f"format must be json or csv, got {format!r}")
         names = [f for f in Alert.__dataclass_fields__ if f != "evidence"]
-        with private_open(path, "w", encoding="utf-8", newline="") as handle:
-            writer = csv_writer(handle)  # formulas from the feed guarded, CR/LF quoted
-            writer.writerow([*names, "evidence_ids", "evidence_lines"])
-            for alert in self.alerts:
-                row = alert.to_dict()
-                ids = ";".join("" if e.get("id") is None else str(e["id"])
-                               for e in alert.evidence)
-                lines = ";".join(str(e["line"]) for e in alert.evidence)
-                writer.writerow([_cell(row[n]) for n in names] + [ids, lines])
+        rows = []
+        for alert in self.alerts:
+            row = alert.to_dict()
+            ids = ";".join("" if e.get("id") is None else str(e["id"]) for e in alert.evidence)
+            lines = ";".join(str(e["line"]) for e in alert.evidence)
+            rows.append([_cell(row[n]) for n in names] + [ids, lines])
+        _write_csv(path, [*names, "evidence_ids", "evidence_lines"], rows)
+        return path
+
+    def write_campaigns(self, path: Path | str) -> Path:
+        """The campaigns as CSV, one per line (lists joined with ``;``)."""
+        path = Path(path)
+        names = [f for f in Campaign.__dataclass_fields__ if f != "members"]
+        _write_csv(path, names, [[_cell(c.to_dict()[n]) for n in names]
+                                 for c in self.campaigns])
         return path
 
     def lines(self, top: int = 10) -> list[str]:
-        """The report in plain words: totals and the top alerts."""
+        """The report in plain words: totals and the top alerts and campaigns."""
         out = [f"{len(self.alerts)} alert(s) among {self.cells_tested:,} cells tested "
                f"({self.posts:,} posts; model {self.model})"]
         for a in self.alerts[:top]:
             before = "before" if a.baseline == "own" else \
                 (f"before in channel {a.baseline_channel}, target {a.baseline_target} (a new "
                  f"cell: no posts in its own past {a.window}s)")
+            of = "" if a.question == "share" else \
+                (" of all posts in the channel" if a.channel != ALL else " of all posts")
             out.append(f"  {a.window} {a.window_start}  channel {a.channel}  target {a.target}  "
-                       f"{a.label}: {_num(a.count)} of {a.volume:,} ({a.rate:.1%}) vs "
-                       f"{a.baseline_rate:.1%} {before}; ACLED ratio {a.ratio:.1f}; "
-                       f"q={a.q_value:.2g}; score {a.score:.1f}")
+                       f"{a.label} [{a.question}]: {_num(a.count)} of {a.volume:,}{of} "
+                       f"({a.rate:.1%}) vs {a.baseline_rate:.1%} {before}; ACLED ratio "
+                       f"{a.ratio:.1f}; q={a.q_value:.2g}; score {a.score:.1f}"
+                       + (f"; campaign(s) {', '.join(a.campaigns)}" if a.campaigns else ""))
+        out.append(f"{len(self.campaigns)} campaign(s): near-identical flagged posts from "
+                   f"{self.config.campaigns.authors}+ authors or "
+                   f"{self.config.campaigns.channels}+ channels in one window")
+        for c in self.campaigns[:top]:
+            out.append(f"  {c.id} {c.window} {c.window_start}: {c.posts} posts, {c.authors} "
+                       f"author(s), {c.channels} channel(s), {', '.join(c.labels)}; "
+                       f"{c.first_at} to {c.last_at}")
         return out
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    """Every CSV ``warning alerts`` writes goes through here (one place for the cells'
+    escaping)."""
+    with private_open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv_writer(handle)  # formulas from the feed guarded, CR/LF quoted
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return ";".join("" if v is None else str(v) for v in value)
     return "" if value is None else str(value)
 
 
@@ -396,6 +498,12 @@ class _Source:
                                   f"choose)")
             return found[0] if found else None
 
+        if "authors" in mapping:
+            authors = [a for a in mapping.get("authors") or [] if a in self.all_columns]
+        else:
+            authors = [c for c in self.all_columns if normalise_name(c) in CANDIDATES["authors"]]
+        #: the (pseudonymised) author columns: who posted what, for campaigns
+        self.authors = authors
         self.channel = pick(channel_col, "channel", "--channel-col")
         self.id = pick(id_col, "id", "--id-col")
         self.text = pick(text_col, "text", "--text-col")
@@ -527,14 +635,26 @@ def _tests(kind: str, sums: pd.DataFrame, config: AlertConfig, labels: list[str]
                 base_count[fill] = cells[parent]["base_" + label][fill]
                 base_volume[fill] = cells[parent]["base_volume"][fill]
                 origin[fill] = j
-            testable = late_enough & (volume > 0) & (base_volume > 0) & \
-                (count + base_count >= config.min_count)
-            for i in np.flatnonzero(testable):
-                of = (channel, target) if origin[i] < 0 else parents[origin[i]]
-                rows.append((kind, calendar[i], channel, target, label, count[i], volume[i],
-                             base_count[i], base_volume[i],
-                             "own" if origin[i] < 0 else "parent", of[0], of[1]))
-    columns = ["window", "start", "channel", "target", "label", "count", "volume",
+            if "share" in config.questions:
+                testable = late_enough & (volume > 0) & (base_volume > 0) & \
+                    (count + base_count >= config.min_count)
+                for i in np.flatnonzero(testable):
+                    of = (channel, target) if origin[i] < 0 else parents[origin[i]]
+                    rows.append((kind, calendar[i], channel, target, label, "share", count[i],
+                                 volume[i], base_count[i], base_volume[i],
+                                 "own" if origin[i] < 0 else "parent", of[0], of[1]))
+            if "count" in config.questions and target != ALL:
+                # the group's flagged posts against the volume of the channel (or feed) they
+                # were posted in: the cell's own count history, its parent's posts
+                parent = cells[(channel, ALL)]
+                own_base = figures["base_" + label]
+                testable = late_enough & (volume > 0) & (parent["base_volume"] > 0) & \
+                    (count + own_base >= config.min_count)
+                for i in np.flatnonzero(testable):
+                    rows.append((kind, calendar[i], channel, target, label, "count", count[i],
+                                 parent["volume"][i], own_base[i], parent["base_volume"][i],
+                                 "own", channel, target))
+    columns = ["window", "start", "channel", "target", "label", "question", "count", "volume",
                "base_count", "base_volume", "baseline", "baseline_channel", "baseline_target"]
     tests = pd.DataFrame(rows, columns=columns)
     if not tests.empty:
@@ -665,14 +785,108 @@ def find_alerts(scored: Path | str, config: AlertConfig | None = None,
                 acled_rule=bool(row.count >= config.min_count and ratio >= config.ratio),
                 rate_ratio=round(ratio_rates, 3), p_value=float(f"{row.p:.4g}"),
                 q_value=float(f"{row.q:.4g}"),
-                score=round(rank_score(row.label, ratio_rates, row.q), 3), model=model))
+                score=round(rank_score(row.label, ratio_rates, row.q), 3), model=model,
+                question=row.question, baseline_windows=config.baseline))
     if tests.empty:
         notes.append(f"no cell could be tested: a cell needs {config.baseline} earlier "
                      f"{' or '.join(config.windows)}s of posts and at least "
                      f"{config.min_count} flagged in its window and those before together")
+    campaigns = _campaigns(source, config, notes)
+    _link_campaigns(alerts, campaigns)
+    _demote_nested(alerts)
     alerts.sort(key=lambda a: (-a.score, a.q_value, a.window_start, a.channel, a.target,
-                               a.label))
+                               a.label, a.question))
     _evidence(source, alerts, config)
     return AlertReport(scored_file=str(scored), model=model, config=config, posts=posts,
                        posts_without_time=without_time, cells_tested=len(tests),
-                       alerts=alerts, notes=notes)
+                       alerts=alerts, notes=notes, campaigns=campaigns)
+
+
+def _campaigns(source: _Source, config: AlertConfig, notes: list[str]) -> list[Campaign]:
+    """Coordinated posting among the flagged posts (:mod:`warning.campaigns`), in weeks (days
+    when only days are tested); a third pass over the file, holding flagged posts only."""
+    import pandas as pd
+
+    if not source.text:
+        notes.append("the scan kept no texts (--no-text), so copies of a post from several "
+                     "accounts (campaigns) could not be looked for")
+        return []
+    if not source.authors and not source.channel:
+        notes.append("the file has neither author nor channel columns, so no campaign can "
+                     "be told from one account repeating itself")
+        return []
+    window = "week" if "week" in config.windows else "day"
+    posts: list[FlaggedPost] = []
+    for frame in source.chunks([source.text, *source.authors]):
+        timed, starts = _windows(frame, ("day", "week"), config.timezone)
+        if timed.empty:
+            continue
+        flagged = _as_lists(timed["flagged"]).map(
+            lambda f: tuple(n for n in f if n in source.labels))
+        keep = flagged.map(bool) & timed[source.text].map(lambda t: isinstance(t, str) and
+                                                          bool(t.strip()))
+        if not keep.any():
+            continue
+        rows = timed.loc[keep]
+        targets = _as_lists(rows["targets"])
+        lines = pd.to_numeric(rows["line"], errors="coerce").fillna(0).astype(int) \
+            if "line" in rows else pd.Series(0, index=rows.index)
+        for idx in rows.index:
+            channel = None
+            if source.channel:
+                value = _plain(rows.at[idx, source.channel])
+                channel = "(none)" if value in (None, "") else str(value)
+            posts.append(FlaggedPost(
+                id=_plain(rows.at[idx, source.id]) if source.id else None,
+                line=int(lines.at[idx]), posted_at=str(rows.at[idx, "posted_at"]),
+                day=starts["day"].at[idx].date().isoformat(),
+                week=starts["week"].at[idx].date().isoformat(), channel=channel,
+                authors=tuple("" if _plain(rows.at[idx, a]) is None else
+                              str(_plain(rows.at[idx, a])) for a in source.authors),
+                text=str(rows.at[idx, source.text]), targets=tuple(targets.at[idx]),
+                flagged=flagged.at[idx]))
+    step = pd.Timedelta(days=_STEP_DAYS[window])
+    return find_campaigns(
+        posts, window, lambda start: (pd.Timestamp(start) + step).date().isoformat(),
+        config.campaigns)
+
+
+def _demote_nested(alerts: list[Alert]) -> None:
+    """Halve the score of an alert that a more specific alert mostly explains: one of the same
+    window and label in a cell inside it (a channel inside all channels, a group inside all
+    posts) holding at least half its count. The posts behind "all channels" are then mostly
+    those of one channel's alert, which says more (where, and about whom)."""
+    by_window: dict[tuple[str, str, str], list[Alert]] = {}
+    for alert in alerts:
+        by_window.setdefault((alert.window, alert.window_start, alert.label), []).append(alert)
+    halve = []
+    for group in by_window.values():
+        for alert in group:
+            for other in group:
+                inside = (alert.channel in (ALL, other.channel) and
+                          alert.target in (ALL, other.target) and
+                          (alert.channel, alert.target) != (other.channel, other.target))
+                if inside and other.count >= alert.count / 2:
+                    halve.append(alert)
+                    break
+    for alert in halve:
+        alert.score = round(alert.score / 2, 3)
+
+
+def _link_campaigns(alerts: list[Alert], campaigns: list[Campaign]) -> None:
+    """Name each alert's campaigns and raise its score: ``score x (1 + s)``, where ``s`` is
+    the share of the alert's count that campaign posts make (at most 1), so an alert made
+    wholly of coordinated copies counts double (see the module docstring)."""
+    if not campaigns:
+        return
+    for alert in alerts:
+        posts: set[tuple[Any, int]] = set()
+        for campaign in campaigns:
+            inside = campaign.posts_in(alert.window, alert.window_start, alert.channel,
+                                       alert.target, alert.label, ALL)
+            if inside:
+                alert.campaigns.append(campaign.id)
+                posts |= inside
+        alert.campaign_posts = len(posts)
+        if posts and alert.count > 0:
+            alert.score = round(alert.score * (1 + min(len(posts) / alert.count, 1.0)), 3)
