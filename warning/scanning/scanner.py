@@ -40,8 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 from warning import settings
 from warning.labels import LABELS
-from warning.scanning.feeds import Feed, open_feed
 from warning.safe_io import private_dir
+from warning.scanning.feeds import Feed, open_feed
 from warning.scanning.feeds.columns import show_names
 
 if TYPE_CHECKING:
