@@ -180,6 +180,8 @@ class SuggestedAttribute(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     summaryScore: SuggestedScore
+    spanScores: list[SpanScore] | None = Field(None, description="accepted, not stored: a "
+                                               "correction is kept per post, not per span")
 
 
 class SuggestCommentScoreRequest(BaseModel):

@@ -26,6 +26,12 @@ def fb_app(make_app, tmp_path):
                     feedback_db=str(tmp_path / "feedback.db"))
 
 
+@pytest.fixture
+def app(fb_app):
+    """The app of ``live_server``: the one with feedback on."""
+    return fb_app
+
+
 def _client(app, key: str | None) -> TestClient:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     return TestClient(app, headers=headers)
@@ -224,3 +230,26 @@ def test_serve_console_suggestscore_needs_feedback_on(make_app) -> None:
     response = _suggest(_client(make_app(), KEY))
     assert response.status_code == 404
     assert "WARNING_FEEDBACK_DB" in response.json()["error"]["message"]
+
+
+def test_serve_console_a_published_perspective_client_analyzes_and_suggests(live_server,
+                                                                         fb_app) -> None:
+    from perspective import PerspectiveAPI
+
+    client = PerspectiveAPI(MODERATOR)
+    client.api_client.url = f"{live_server}/v1alpha1/{{endpoint}}"  # instead of Google's
+    scored = client.analyze_comment("Ты тупой идиот", requested_attributes={"TOXICITY": {}},
+                                    languages=["ru"], do_not_store=True)
+    assert scored["attributeScores"]["TOXICITY"]["summaryScore"]["value"] > 0.9
+    answer = client.suggest_score(
+        "Ты тупой идиот", {"TOXICITY": {"summaryScore": {"value": 0.0}},
+                           "THREAT": {"summaryScore": {"value": 0.0},
+                                      "spanScores": [{"begin": 0, "end": 2,
+                                                      "score": {"value": 0.0}}]}},
+        languages=["ru"], client_token="post-123", community_id="oblast-news",
+        context=[{"text": "the thread's first post"}])
+    assert answer == {"detectedLanguages": ["ru"], "requestedLanguages": ["ru"],
+                      "clientToken": "post-123"}
+    (item,) = _client(fb_app, REVIEWER).get("/v1/review/queue").json()["items"]
+    assert item["labels"] == {"offensive": False, "threat": False}
+    assert item["scores"]["offensive"] > 0.9  # the model's view, beside the correction
