@@ -61,8 +61,6 @@ MESSAGES = {
     "is_not_label": N_("It is not {label}"),
     "sent_yes": N_("Sent for review: “{label}” should be flagged."),
     "sent_no": N_("Sent for review: “{label}” should not be flagged."),
-    "no_response_id": N_("This result cannot be corrected here (the server keeps no response "
-                         "ids): send the text with the API."),
     # review
     "waiting": N_("Waiting for review: {n}."),
     "waiting_by_lang": N_("By language: {list}."),

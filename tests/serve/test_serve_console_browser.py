@@ -29,10 +29,12 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def app(make_app, tmp_path):
-    """The live server's app: two keys with their roles, feedback on."""
+def app(make_app, tmp_path, request):
+    """The live server's app: two keys with their roles, feedback on (parametrised: how many
+    responses the server remembers)."""
     return make_app(api_keys=f"submit:{MODERATOR},review:{REVIEWER}",
-                    feedback_db=str(tmp_path / "feedback.db"))
+                    feedback_db=str(tmp_path / "feedback.db"),
+                    response_memory=getattr(request, "param", 1000))
 
 
 @pytest.fixture
@@ -282,3 +284,21 @@ def test_serve_console_markup_in_a_post_cannot_run_script(browser, live_server) 
         "try { document.body.insertAdjacentHTML('beforeend', '<b>x</b>'); return false; }"
         " catch (e) { return e instanceof TypeError; }")
     assert refused
+
+
+@pytest.mark.parametrize("app", [0], indirect=True)
+def test_serve_console_corrects_by_text_when_the_server_keeps_no_responses(browser,
+                                                                          live_server) -> None:
+    browser.get(f"{live_server}/console/en/check")
+    _sign_in(browser, MODERATOR)
+    _by_id(browser, "posts").send_keys("they are vermin")
+    _press(browser.find_element("css selector", "#check-form button"))
+    _wait(browser, lambda d: len(_all(d, "#result-list > li")) == 1)
+    _press(browser.find_element("css selector", '#result-list button[data-label="hate"]'))
+    _wait(browser, lambda d: "Sent for review" in d.find_element(
+        "css selector", ".correct [role=status]").text)
+    _sign_in(browser, REVIEWER)
+    _go(browser, "review")
+    _wait(browser, lambda d: len(_all(d, "#queue > li.card")) == 1)
+    card = browser.find_element("css selector", "#queue > li.card")
+    assert "they are vermin" in card.text and "hate: should not be flagged" in card.text

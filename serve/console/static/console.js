@@ -60,7 +60,12 @@
   }
 
   class ApiFailure extends Error {
-    constructor(status, detail) { super(detail); this.status = status; this.detail = detail; }
+    constructor(status, detail, code) {
+      super(detail);
+      this.status = status;
+      this.detail = detail;
+      this.code = code || "";  // the end of a problem's type: "unknown-response-id"
+    }
   }
 
   async function api(method, path, body, raw) {
@@ -79,11 +84,13 @@
     }
     if (!response.ok) {
       let detail = response.statusText;
+      let code = "";
       try {
         const problem = await response.json();
         detail = problem.detail || (problem.error && problem.error.message) || detail;
+        code = String(problem.type || "").split(":").pop();
       } catch (error) { /* not JSON: keep the status text */ }
-      throw new ApiFailure(response.status, detail);
+      throw new ApiFailure(response.status, detail, code);
     }
     if (raw) return response;
     return response.status === 204 ? null : response.json();
@@ -226,16 +233,28 @@
       body);
   }
 
-  function correctBox(result, index) {
+  // Feedback on a result by its response id (the model's scores are kept with it); by the
+  // text when the server no longer knows that id (another worker, a restart, an hour later).
+  async function sendCorrection(result, text, labels, note) {
+    if (result.id) {
+      try {
+        return await api("POST", "/v1/feedback", {response_id: result.id, labels: labels,
+                                                  note: note});
+      } catch (error) {
+        const gone = ["unknown-response-id", "response-id-expired", "response-ids-off"];
+        if (error.status !== 422 || !gone.includes(error.code)) throw error;
+      }
+    }
+    return api("POST", "/v1/feedback", {text: text, lang: result.lang, labels: labels,
+                                        note: note});
+  }
+
+  function correctBox(result, text, index) {
     const box = el("div", {class: "correct"});
     const headingId = "correct-" + index;
     box.append(el("h4", {id: headingId, text: t("correct_heading")}));
     if (!me.feedback) {
       box.append(el("p", {text: t("feedback_off")}));
-      return box;
-    }
-    if (!result.id) {
-      box.append(el("p", {text: t("no_response_id")}));
       return box;
     }
     const noteId = "note-" + index;
@@ -251,10 +270,10 @@
         text: t(flagged ? "is_not_label" : "is_label", {label: labelName(label)})});
       button.addEventListener("click", async () => {
         button.disabled = true;
-        const body = {response_id: result.id, labels: {[label]: !flagged}};
-        if (note.value.trim()) body.note = note.value.trim();
+        const labels = {[label]: !flagged};
+        const noteText = note.value.trim() || undefined;
         try {
-          await api("POST", "/v1/feedback", body);
+          await sendCorrection(result, text, labels, noteText);
         } catch (error) {
           button.disabled = false;
           status.textContent = t("server_said", {detail: error.message});
@@ -294,7 +313,7 @@
                                                       words: words.join(", ")})}));
       }
     }
-    card.append(correctBox(result, index));
+    card.append(correctBox(result, text, index));
     return card;
   }
 
