@@ -228,7 +228,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         config = AlertConfig.from_settings(
             windows=tuple(args.window) if args.window else None, timezone=args.timezone)
         path = write_report(args.scored, output, config, model_path=args.model, top=args.top,
-                            explain=not args.no_explain, log=note)
+                            explain=not args.no_explain, log=note, lang=args.lang)
     except (ReportError, ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -390,6 +390,8 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
                         help="the model folder that scored the file, for its card and the "
                              "highlighted words (default: found by the name the file records)")
     report.add_argument("--top", type=int, default=20, help="most severe posts shown (20)")
+    report.add_argument("--lang", choices=("en", "ru"),
+                        help="language of the page (default: WARNING_REPORT_LANG, else en)")
     report.add_argument("--no-explain", action="store_true",
                         help="do not highlight words (does not load the model)")
     report.add_argument("--window", action="append", choices=("day", "week"),

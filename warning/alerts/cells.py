@@ -105,7 +105,7 @@ from warning.alerts.stats import (
     surge_pvalue,
 )
 from warning.campaigns import Campaign, CampaignConfig, FlaggedPost, find_campaigns
-from warning.i18n import Lang
+from warning.i18n import N_, Lang, Message
 from warning.labels import LABELS
 from warning.safe_io import csv_unescape, csv_writer, input_file_problem, private_open
 
@@ -256,13 +256,13 @@ class Alert:
             'hate in channel news, posts that mention tajik, the week of 2025-10-13: 25 of 39 \
 flagged (64%) against 0.0% before'
             >>> alert.describe("ru")
-            'ненависть в канале news, посты об этой группе: таджики, неделя с 13.10.2025: \
-отмечено 25 из 39 (64\\xa0%), прежде 0,0\\xa0%'
+            'ненависть в канале news, посты с упоминанием: таджики, неделя с 13.10.2025: \
+отмечено 25 из 39 (64%), прежде 0,0%'
         """
         tr = lang if isinstance(lang, Lang) else Lang(lang)
         _ = tr.gettext
-        channel = _("all channels") if self.channel == ALL else \
-            _("channel {name}").format(name=self.channel)
+        channel = _("in all channels") if self.channel == ALL else \
+            _("in channel {name}").format(name=self.channel)
         when = (_("the week of {date}") if self.window == "week" else
                 _("the day {date}")).format(date=tr.date(self.window_start))
         if self.question == "count":
@@ -270,8 +270,8 @@ flagged (64%) against 0.0% before'
                                   "before", self.baseline_windows) if self.window == "week"
                       else tr.ngettext("{count} in the {n} day before", "{count} in the {n} "
                                        "days before", self.baseline_windows))
-            return _("{label} in {channel}, {when}: {count} flagged posts that mention "
-                     "{group} ({rate} of the {volume} posts) against {before} ({base_rate})"
+            return _("{label} {channel}, {when}: {count} flagged posts that mention {group} "
+                     "({rate} of the {volume} posts) against {before} ({base_rate})"
                      ).format(label=tr.label(self.label), channel=channel, when=when,
                               count=tr.number(self.count, 1), group=tr.group(self.target),
                               rate=tr.percent(self.rate, 1), volume=tr.number(self.volume),
@@ -280,7 +280,7 @@ flagged (64%) against 0.0% before'
                               base_rate=tr.percent(self.baseline_rate, 1))
         target = _("all posts") if self.target == ALL else \
             _("posts that mention {group}").format(group=tr.group(self.target))
-        return _("{label} in {channel}, {target}, {when}: {count} of {volume} flagged ({rate}) "
+        return _("{label} {channel}, {target}, {when}: {count} of {volume} flagged ({rate}) "
                  "against {base_rate} before").format(
             label=tr.label(self.label), channel=channel, target=target, when=when,
             count=tr.number(self.count, 1), volume=tr.number(self.volume),
@@ -494,8 +494,9 @@ class _Source:
             found = [c for cand in CANDIDATES[role] for c in self.all_columns
                      if normalise_name(c) == cand]
             if found:
-                self.notes.append(f"{role} column: {found[0]} (detected; pass {flag} to "
-                                  f"choose)")
+                self.notes.append(Message(N_("{role} column: {name} (detected; pass {flag} "
+                                             "to choose)"), role=role, name=found[0],
+                                          flag=flag))
             return found[0] if found else None
 
         if "authors" in mapping:
@@ -748,15 +749,16 @@ def find_alerts(scored: Path | str, config: AlertConfig | None = None,
     source = _Source(Path(scored), channel_col, id_col, text_col, config)
     totals, posts, without_time, models, channels = _aggregate(source, config)
     if not totals:
-        raise AlertError(f"{scored}: no post has a time (posted_at is empty), so there are no "
-                         f"windows; scan again with --time-col (and --time-format)")
+        raise AlertError(Message(N_("{file}: no post has a time (posted_at is empty), so there "
+                                    "are no windows; scan again with --time-col (and "
+                                    "--time-format)"), file=str(scored)))
     model = ";".join(sorted(models)) or "unknown"
     notes = list(source.notes)
     if len(models) > 1:
-        notes.append(f"the file mixes posts scored by several models ({model}); their "
-                     f"rates may not be comparable")
+        notes.append(Message(N_("the file mixes posts scored by several models ({models}); "
+                                "their rates may not be comparable"), models=model))
     if without_time:
-        notes.append(f"{without_time:,} post(s) without a time were left out")
+        notes.append(Message(N_("{n} post(s) without a time were left out"), n=without_time))
     single_channel = len(channels) <= 1
     tests = pd.concat([_tests(kind, totals[kind], config, source.labels, single_channel)
                        for kind in config.windows if kind in totals], ignore_index=True)
@@ -788,9 +790,12 @@ def find_alerts(scored: Path | str, config: AlertConfig | None = None,
                 score=round(rank_score(row.label, ratio_rates, row.q), 3), model=model,
                 question=row.question, baseline_windows=config.baseline))
     if tests.empty:
-        notes.append(f"no cell could be tested: a cell needs {config.baseline} earlier "
-                     f"{' or '.join(config.windows)}s of posts and at least "
-                     f"{config.min_count} flagged in its window and those before together")
+        windows = Message(N_("days or weeks")) if len(config.windows) > 1 else \
+            Message(N_("days")) if config.windows == ("day",) else Message(N_("weeks"))
+        notes.append(Message(N_("no cell could be tested: a cell needs {n} earlier {windows} "
+                                "of posts and at least {min} flagged in its window and those "
+                                "before together"), n=config.baseline, windows=windows,
+                             min=config.min_count))
     campaigns = _campaigns(source, config, notes)
     _link_campaigns(alerts, campaigns)
     _demote_nested(alerts)
@@ -808,12 +813,12 @@ def _campaigns(source: _Source, config: AlertConfig, notes: list[str]) -> list[C
     import pandas as pd
 
     if not source.text:
-        notes.append("the scan kept no texts (--no-text), so copies of a post from several "
-                     "accounts (campaigns) could not be looked for")
+        notes.append(Message(N_("the scan kept no texts (--no-text), so copies of a post from "
+                                "several accounts (campaigns) could not be looked for")))
         return []
     if not source.authors and not source.channel:
-        notes.append("the file has neither author nor channel columns, so no campaign can "
-                     "be told from one account repeating itself")
+        notes.append(Message(N_("the file has neither author nor channel columns, so no "
+                                "campaign can be told from one account repeating itself")))
         return []
     window = "week" if "week" in config.windows else "day"
     posts: list[FlaggedPost] = []

@@ -4,7 +4,7 @@ Messages are marked where they are written: ``_("...")`` and ``ngettext(...)`` i
 ``{{ _("...") }}`` and ``{% trans %}`` in Jinja2 templates, and ``N_("...")`` for a name kept in
 a table and translated when shown. English is the source language; Russian (``ru``) has a
 catalogue, for staff who read Russian first. Numbers, percentages and dates are formatted for
-the language by Babel (CLDR): ``1 234,5`` and ``64 %`` in Russian, ``1,234.5`` and ``64%`` in
+the language by Babel (CLDR): ``1 234,5`` and ``64,5%`` in Russian, ``1,234.5`` and ``64.5%`` in
 English.
 
 The catalogue lives here, beside the code that uses it, so that every part of ``warning`` (the
@@ -22,7 +22,7 @@ when the ``.mo`` is not what the ``.po`` compiles to (``tests/warning/test_i18n.
 Example:
     >>> ru = Lang("ru")
     >>> ru.gettext("hate"), ru.number(1234.5, 1), ru.percent(0.641)
-    ('ненависть', '1\\xa0234,5', '64\\xa0%')
+    ('ненависть', '1\\xa0234,5', '64%')
     >>> Lang("en").number(1234.5, 1)
     '1,234.5'
 """
@@ -35,7 +35,7 @@ from datetime import date
 from pathlib import Path
 
 __all__ = ["DOMAIN", "GROUP_NAMES", "LABEL_NAMES", "LANGUAGES", "LOCALE_DIR", "N_",
-           "RISK_NAMES", "CatalogueError", "Lang", "translations"]
+           "RISK_NAMES", "CatalogueError", "Lang", "Message", "translations"]
 
 #: Languages of the catalogue; English is the source.
 LANGUAGES = ("en", "ru")
@@ -61,6 +61,32 @@ GROUP_NAMES = {
     "lgbt": N_("lgbt"), "migrant": N_("migrant"), "disabled": N_("disabled")}
 #: Risk levels as shown to people.
 RISK_NAMES = {"none": N_("none"), "low": N_("low"), "medium": N_("medium"), "high": N_("high")}
+
+
+class Message(str):
+    """A message written in English now and shown in another language later: it is its English
+    text (what files and logs get), and remembers its catalogue id and values, so that
+    :meth:`translate` can render it in the reader's language. Values that are messages are
+    translated too.
+
+    Example:
+        >>> note = Message(N_("{n} post(s) without a time were left out"), n=3)
+        >>> str(note), note.translate(Lang("ru"))
+        ('3 post(s) without a time were left out', 'без времени пропущено постов: 3')
+    """
+
+    msgid: str
+    values: dict[str, object]
+
+    def __new__(cls, msgid: str, **values: object) -> Message:
+        made = super().__new__(cls, msgid.format(**values))
+        made.msgid, made.values = msgid, values
+        return made
+
+    def translate(self, tr: Lang) -> str:
+        values = {k: v.translate(tr) if isinstance(v, Message) else v
+                  for k, v in self.values.items()}
+        return tr.gettext(self.msgid).format(**values)
 
 
 class CatalogueError(RuntimeError):
@@ -146,3 +172,7 @@ class Lang:
 
     def risk(self, name: str) -> str:
         return self.gettext(RISK_NAMES[name]) if name in RISK_NAMES else name
+
+    def note(self, message: str) -> str:
+        """A note in this language when it is a :class:`Message`, else as it is."""
+        return message.translate(self) if isinstance(message, Message) else message

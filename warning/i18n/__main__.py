@@ -33,7 +33,7 @@ OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": 
 #: which shows its pages in the same languages from this catalogue (read as files, not
 #: imported: ``warning`` never imports ``serve``).
 ROOTS = [(PACKAGE, "warning"), (PACKAGE.parent / "serve" / "console", "serve/console")]
-_PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
+_PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}|%\((\w+)\)s")
 
 
 def extract() -> Catalog:
@@ -82,6 +82,7 @@ def update() -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             catalog = Catalog(locale=lang, domain=DOMAIN, project="early-warning")
             catalog.update(template)
+        catalog.fuzzy = False  # the header: a fuzzy header is left out of the .mo
         with open(path, "wb") as handle:
             write_po(handle, catalog, width=100, sort_output=True, ignore_obsolete=True)
         print(f"updated {path}")
