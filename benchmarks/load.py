@@ -107,6 +107,7 @@ def server(model: Path, batching: bool, threads: int, args: argparse.Namespace,
            "WARNING_BATCH_MAX_WAIT_MS": str(args.batch_max_wait_ms),
            "WARNING_QUEUE_MAX_POSTS": str(args.queue_max_posts),
            "WARNING_RATE_PER_MINUTE": "1e12", "WARNING_RATE_BURST": "1000000000",
+           "WARNING_WORK_PER_MINUTE": "1e12", "WARNING_WORK_BURST": "1e9",
            "WARNING_LOAD_IN_BACKGROUND": "1",
            "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     env.pop("WARNING_SETTINGS_FILE", None)

@@ -224,8 +224,10 @@ class MicroBatcher:
         job.pending = len(pieces)
         queue = self._queues.get(owner)
         if queue is None:
+            # a key with nothing waiting takes the next turn: the others have been served
+            # meanwhile (as in fair queuing, a key gains no credit while idle, and loses none)
             queue = self._queues[owner] = collections.deque()
-            self._turns.append(owner)
+            self._turns.appendleft(owner)
         queue.extend(pieces)
         self._depth += len(texts)
         self._wakeup.set()

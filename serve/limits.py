@@ -2,10 +2,12 @@
 charged by what each request asks of the model: texts and their length).
 
 A request's **work** is counted in units (:func:`work_units`): a text costs one unit per
-started :data:`UNIT_CHARS` characters (a 20,000-character text costs 20, a tweet 1), and with
-explanations each text costs once more per word explained (occlusion scores the text again
-without each word). The same units bound each batched model call (``WARNING_BATCH_MAX_UNITS``),
-so a key's share of the model is measured the way it is charged.
+:data:`UNIT_CHARS` characters, and at least :data:`MIN_TEXT_UNITS` (a 20,000-character text
+costs 20, a 200-character post 0.2, a one-word post 0.1), since the model's time grows with
+the length of what it reads; with explanations, each text costs once more per word explained
+(occlusion scores the text again without each word, at most ``explain_max_words`` times). The
+same units bound each batched model call (``WARNING_BATCH_MAX_UNITS``), so a key's share of
+the model is measured the way it is charged.
 """
 
 from __future__ import annotations
@@ -19,16 +21,19 @@ __all__ = ["UNIT_CHARS", "RateLimiter", "WorkLimiter", "text_units", "work_units
 
 #: Characters of text that cost one unit of work.
 UNIT_CHARS = 1000
+#: The least a text costs (a model call has a cost per text, however short).
+MIN_TEXT_UNITS = 0.1
 
 
 def text_units(text: str) -> float:
-    """A text's work units: one per started :data:`UNIT_CHARS` characters (at least 1).
+    """A text's work units: one per :data:`UNIT_CHARS` characters, at least
+    :data:`MIN_TEXT_UNITS`.
 
     Example:
-        >>> text_units("short"), text_units("x" * 20_000), text_units("x" * 1001)
-        (1.0, 20.0, 2.0)
+        >>> text_units("short"), text_units("x" * 20_000), text_units("x" * 250)
+        (0.1, 20.0, 0.25)
     """
-    return float(max(1, math.ceil(len(text) / UNIT_CHARS)))
+    return max(MIN_TEXT_UNITS, len(text) / UNIT_CHARS)
 
 
 def work_units(texts: Sequence[str], explain: bool = False,
@@ -37,13 +42,13 @@ def work_units(texts: Sequence[str], explain: bool = False,
 
     Example:
         >>> work_units(["a b c", "x" * 2500]), work_units(["a b c"], explain=True)
-        (4.0, 4.0)
+        (2.6, 0.4)
     """
     units = sum(text_units(t) for t in texts)
     if explain:
         cap = explain_max_words if explain_max_words is not None else math.inf
-        units += sum(min(len(t.split()), cap) for t in texts)
-    return float(units)
+        units += sum(min(len(t.split()), cap) * text_units(t) for t in texts)
+    return round(float(units), 6)
 
 
 class RateLimiter:

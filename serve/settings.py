@@ -39,8 +39,8 @@ class ServeSettings(BaseSettings):
         rate_per_minute: Requests a key may make per minute (sustained rate).
         rate_burst: Requests a key may make at once, before the rate applies.
         work_per_minute: Work a key may ask of the model per minute, in units: a text costs
-            one unit per started 1,000 characters (with ``explain``, once more per word
-            explained).
+            one unit per 1,000 characters, at least 0.1 (with ``explain``, once more per word
+            explained; see :mod:`serve.limits`).
         work_burst: Units a key may spend at once; a request is let in while the key's
             allowance is positive, and its whole cost is then charged (a larger request than
             the burst waits until the allowance is full).
@@ -88,13 +88,13 @@ class ServeSettings(BaseSettings):
     max_body_bytes: int = Field(2_000_000, ge=1024)
     rate_per_minute: float = Field(120.0, gt=0)
     rate_burst: int = Field(30, ge=1)
-    work_per_minute: float = Field(3000.0, gt=0, allow_inf_nan=False)
+    work_per_minute: float = Field(1200.0, gt=0, allow_inf_nan=False)
     work_burst: float = Field(2000.0, ge=1, allow_inf_nan=False)
     header_timeout_seconds: float = Field(10.0, gt=0, allow_inf_nan=False)
     body_timeout_seconds: float = Field(30.0, gt=0, allow_inf_nan=False)
     batching: bool = True
     batch_max_posts: int = Field(32, ge=1)
-    batch_max_units: int = Field(32, ge=1)
+    batch_max_units: float = Field(2.0, gt=0, allow_inf_nan=False)
     batch_max_wait_ms: float = Field(2.0, ge=0, allow_inf_nan=False)
     queue_max_posts: int = Field(256, ge=1)
     load_in_background: bool = False

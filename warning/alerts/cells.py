@@ -441,7 +441,7 @@ def _chunks(path: Path, fmt: str, columns: list[str]) -> Iterator[pd.DataFrame]:
         # convert_dates, a warning that fails the tests); pandas 2 needs it said
         dates = {} if int(pd.__version__.split(".")[0]) >= 3 else {"convert_dates": False}
         for frame in pd.read_json(path, lines=True, chunksize=_CHUNK_ROWS, dtype=False,
-                                  **dates):
+                                  precise_float=True, **dates):  # the scores as written
             yield frame.reindex(columns=columns)
 
 
