@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from warning.alerts import AlertConfig, _chunks, _columns, find_alerts
+from warning.alerts.cells import AlertConfig, _chunks, _columns, find_alerts
 from warning.cli import main
-from warning.feeds import open_feed
-from warning.scanner import ScanError, ScanOptions, scan, scan_paths
+from warning.scanning.feeds import open_feed
+from warning.scanning.scanner import ScanError, ScanOptions, scan, scan_paths
 
 KEY = "test-key-0123456789abcdef"
 HOSTILE = ["bare\rcarriage return", "two\nlines", "crlf\r\nend", 'say "hi", then go',
