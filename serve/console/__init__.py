@@ -46,7 +46,8 @@ CONSOLE_LANGUAGES = ("en", "ru")
 PAGES = ("check", "review", "export")
 #: The only files served under /console/static/, with their types.
 STATIC_FILES = {"console.js": "text/javascript; charset=utf-8",
-                "console.css": "text/css; charset=utf-8"}
+                "console.css": "text/css; charset=utf-8",
+                "favicon.svg": "image/svg+xml"}
 #: Scripts, styles and requests from this server only; no inline script or style, no eval, no
 #: frames, no form submission (the script handles every form), and Trusted Types with no
 #: policy, so the page's script cannot turn a string into markup.
@@ -66,6 +67,8 @@ def _environment(lang: str) -> Any:
     env = Environment(loader=PackageLoader("serve.console", "templates"),
                       autoescape=select_autoescape(["html"], default=True),
                       extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True)
+    # {% trans %} blocks are looked up as Babel extracts them: whitespace trimmed
+    env.policies["ext.i18n.trimmed"] = True
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
     return env
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -92,6 +93,11 @@ def test_serve_console_russian_pages_are_translated() -> None:
         assert ru.gettext(message) != message, name
     html = render_page("ru", "check")
     assert "Проверка постов" in html and "Кош келиңиз" in html
+    # the {% trans %} blocks too (looked up with their whitespace trimmed, as extracted)
+    assert "Оценка — это вероятность" in html and "Спрашивается один раз" in html
+    assert "Asked once" not in html and "A score is" not in html
+    assert "Исправления с других ключей" in render_page("ru", "review")
+    assert "Только подтверждённые" in render_page("ru", "export")
     data = re.search(r'id="console-messages">(.*?)</script>', html, re.S)
     assert data is not None
     messages = json.loads(data.group(1))
@@ -119,6 +125,7 @@ def _submit(client: TestClient, text: str, labels: dict[str, bool], lang: str) -
 def test_serve_console_queue_shows_others_items_oldest_first_with_filters(fb_app) -> None:
     moderator, reviewer = _client(fb_app, MODERATOR), _client(fb_app, REVIEWER)
     first = _submit(moderator, "Ты тупой идиот", {"offensive": False}, "ru")
+    time.sleep(1.1)  # the store keeps times to the second
     second = _submit(moderator, "they are vermin", {"hate": True}, "en")
     own = _submit(reviewer, "Бүгүн Ошко барам", {"hate": False}, "ky")
     queue = reviewer.get("/v1/review/queue").json()

@@ -91,6 +91,21 @@ def _press(element) -> None:
     element.send_keys(Keys.ENTER)
 
 
+def _choose(driver, select_id: str, value: str) -> None:
+    """Pick an option of a list box by typing its name into it, as from the keyboard."""
+    select = _by_id(driver, select_id)
+    option = select.find_element("css selector", f'option[value="{value}"]')
+    select.send_keys(option.text)
+    assert select.get_attribute("value") == value
+
+
+def _no_errors(driver) -> None:
+    """The browser logged no error: no refused script or style (CSP), no failed request."""
+    severe = [entry["message"] for entry in driver.get_log("browser")
+              if entry["level"] == "SEVERE"]
+    assert severe == []
+
+
 def _sign_in(driver, key: str) -> None:
     from selenium.webdriver.common.keys import Keys
 
@@ -117,16 +132,16 @@ def _go(driver, page: str) -> None:
 
 
 def _fits_a_phone(driver) -> None:
-    """No sideways scrolling at 360 px, and every field has a label."""
-    width = driver.get_window_size()["width"]
-    driver.set_window_size(360, 800)
+    """No sideways scrolling on a 360-pixel-wide phone, and every field has a label."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 360, "height": 800, "deviceScaleFactor": 1, "mobile": True})
     try:
-        _wait(driver, lambda d: d.execute_script("return window.innerWidth") <= 400)
+        _wait(driver, lambda d: d.execute_script("return window.innerWidth") == 360)
         overflow = driver.execute_script(
             "return document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 0, f"the page is {overflow} px wider than a 360 px screen"
     finally:
-        driver.set_window_size(width, 1000)
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     unlabelled = driver.execute_script(
         "return [...document.querySelectorAll('input, select, textarea')]"
         ".filter(e => e.type !== 'hidden' && e.labels.length === 0"
@@ -213,11 +228,11 @@ def test_serve_console_check_correct_confirm_export(browser, live_server, lang) 
     counts = _by_id(browser, "counts").text
     assert "1" in counts
     # the filters: a label nothing corrects shows nothing, then back to all
-    browser.find_element("css selector", '#filter-label option[value="threat"]').click()
+    _choose(browser, "filter-label", "threat")
     _press(browser.find_element("css selector", "#review-filters button"))
     _wait(browser, lambda d: words["nothing"] in _by_id(d, "queue").text)
-    browser.find_element("css selector", '#filter-label option[value=""]').click()
-    browser.find_element("css selector", '#filter-lang option[value="ru"]').click()
+    _choose(browser, "filter-label", "")
+    _choose(browser, "filter-lang", "ru")
     _press(browser.find_element("css selector", "#review-filters button"))
     _wait(browser, lambda d: len(_all(d, "#queue > li.card")) == 1)
     _fits_a_phone(browser)
@@ -239,6 +254,7 @@ def test_serve_console_check_correct_confirm_export(browser, live_server, lang) 
     _wait(browser, lambda d: target.is_file() and target.stat().st_size > 0)
     (row,) = [json.loads(line) for line in target.read_text(encoding="utf-8").splitlines()]
     assert (row["text"], row["offensive"], row["lang"]) == (POST, False, "ru")
+    _no_errors(browser)
 
 
 def test_serve_console_submit_key_cannot_review(browser, live_server) -> None:
@@ -279,6 +295,7 @@ def test_serve_console_markup_in_a_post_cannot_run_script(browser, live_server) 
     assert shown.find_elements("css selector", "img, script, b") == []
     time.sleep(0.3)  # an onerror handler would have run by now
     assert browser.execute_script("return window.pwned === undefined")
+    _no_errors(browser)
     # and the policy forbids markup from strings outright (Trusted Types, no policy)
     refused = browser.execute_script(
         "try { document.body.insertAdjacentHTML('beforeend', '<b>x</b>'); return false; }"
