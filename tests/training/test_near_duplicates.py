@@ -1,4 +1,4 @@
-"""The corpus's near-duplicate groups come from :mod:`warning.near_duplicates` (datasketch's
+"""The corpus's near-duplicate groups come from :mod:`warning.text.near_duplicates` (datasketch's
 MinHash LSH) and are exactly those of the copy ``training/near_duplicates.py`` held before, so
 no row of a rebuilt corpus changes split."""
 
@@ -10,7 +10,7 @@ import pandas as pd
 
 from training.corpus import assign_splits
 from training.near_duplicates import near_duplicate_pairs
-from warning.near_duplicates import NearDuplicateIndex, near_duplicate_groups
+from warning.text.near_duplicates import NearDuplicateIndex, near_duplicate_groups
 
 _PRIME = np.uint64((1 << 61) - 1)
 

@@ -33,12 +33,12 @@ each alert says which in ``question``):
 
 Benjamini-Hochberg across every test, of both questions, in every window, channel, target
 group, label and window length, holds false alerts to ``WARNING_ALERT_FDR`` (default 0.05) of
-all alerts (``tests/warning/test_alerts.py`` simulates feeds where nothing changes, with both
+all alerts (``tests/warning/alerts/test_alerts.py`` simulates feeds where nothing changes, with both
 questions and with each alone).
 
 **Ranking.** The score of :func:`warning.alerts.stats.rank_score`, then two adjustments, in this
 order: an alert whose cell holds posts of a *campaign* (near-identical flagged posts from
-several accounts or channels, :mod:`warning.campaigns`) is multiplied by ``1 + s``, ``s`` the
+several accounts or channels, :mod:`warning.alerts.campaigns`) is multiplied by ``1 + s``, ``s`` the
 share of its count that campaign posts make (at most 1: all copies count double); an alert
 that a more specific alert mostly explains (same window and label, a cell inside it, at least
 half its count) is halved, so the channel and group where it happens come before "all
@@ -58,7 +58,7 @@ The rule it replaces tested only cells whose window count reached the minimum: t
 cells by the test's own statistic (a cell with a high count by chance is kept, the same
 cell with a low count is not), so the p-values entering Benjamini-Hochberg were too small and
 false alarms far exceeded the promised rate (about one feed in five with no change at all
-raised an alert in a simulation; ``tests/warning/test_alerts.py`` checks the rate).
+raised an alert in a simulation; ``tests/warning/alerts/test_alerts.py`` checks the rate).
 
 **New cells.** A target group or channel with no posts in its baseline windows (a group first
 mentioned, a channel just added) cannot be compared with its own past. It is compared with its
@@ -97,6 +97,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from warning import settings
+from warning.alerts.campaigns import Campaign, CampaignConfig, FlaggedPost, find_campaigns
 from warning.alerts.stats import (
     acled_ratio,
     benjamini_hochberg,
@@ -104,7 +105,6 @@ from warning.alerts.stats import (
     rate_ratio,
     surge_pvalue,
 )
-from warning.campaigns import Campaign, CampaignConfig, FlaggedPost, find_campaigns
 from warning.i18n import N_, Lang, Message
 from warning.labels import LABELS
 from warning.safe_io import csv_unescape, csv_writer, input_file_problem, private_open
@@ -808,7 +808,7 @@ def find_alerts(scored: Path | str, config: AlertConfig | None = None,
 
 
 def _campaigns(source: _Source, config: AlertConfig, notes: list[str]) -> list[Campaign]:
-    """Coordinated posting among the flagged posts (:mod:`warning.campaigns`), in weeks (days
+    """Coordinated posting among the flagged posts (:mod:`warning.alerts.campaigns`), in weeks (days
     when only days are tested); a third pass over the file, holding flagged posts only."""
     import pandas as pd
 

@@ -122,7 +122,7 @@ class Lang:
 
     def __init__(self, code: str | None = None) -> None:
         if code is None:
-            from ..settings import report_language
+            from warning.settings import report_language
 
             code = report_language()
         self.code = code
@@ -149,6 +149,15 @@ class Lang:
 
         pattern = "#,##0%" if digits == 0 else "#,##0." + "0" * digits + "%"
         return format_percent(share, format=pattern, locale=self.code)
+
+    def small(self, value: float) -> str:
+        """A probability such as a q-value: two significant digits, in scientific notation
+        under 0.001 (``1.9E-10`` / ``1,9E-10``)."""
+        from babel.numbers import format_decimal, format_scientific
+
+        if value == 0 or value >= 0.001:
+            return format_decimal(value, format="0.###", locale=self.code)
+        return format_scientific(value, format="0.#E0", locale=self.code)
 
     def date(self, day: date | str) -> str:
         """A day: ``2025-10-13`` in English, ``13.10.2025`` in Russian."""

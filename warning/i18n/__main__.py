@@ -24,7 +24,7 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from . import DOMAIN, LANGUAGES, LOCALE_DIR
+from warning.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 PACKAGE = Path(__file__).resolve().parent.parent
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]

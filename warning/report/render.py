@@ -12,8 +12,8 @@ missed escape could not load or run anything.
 Words come from the gettext catalogue (:mod:`warning.i18n`), numbers and dates from Babel.
 
 Example:
-    >>> [s.text for s in highlight("Ты идиот!", {"offensive": [("идиот", 2.5)]})]
-    ['Ты ', 'идиот', '!']
+    >>> " | ".join(s.text for s in highlight("Ты идиот!", {"offensive": [("идиот", 2.5)]}))
+    'Ты  | идиот | !'
 """
 
 from __future__ import annotations
@@ -71,8 +71,9 @@ def highlight(text: str, explanation: dict[str, list[tuple[str, float]]]) -> lis
     :data:`HIGHLIGHT_MIN` or more when left out (the template escapes every segment).
 
     Example:
-        >>> [(s.text, s.label) for s in highlight("a VERMIN b", {"hate": [("vermin", 2.0)]})]
-        [('a ', None), ('VERMIN', 'hate'), (' b', None)]
+        >>> parts = highlight("a VERMIN b", {"hate": [("vermin", 2.0)]})
+        >>> " | ".join(f"{s.text}:{s.label}" for s in parts)
+        'a :None | VERMIN:hate |  b:None'
     """
     weights: dict[str, tuple[str, float]] = {}
     for label, pairs in explanation.items():
@@ -190,7 +191,7 @@ def _alert_rows(tr: Lang, alerts: AlertReport | None) -> list[dict[str, Any]]:
                 count=tr.number(a.count, 1), volume=tr.number(a.volume),
                 rate=tr.percent(a.rate, 1 if a.rate < 0.1 else 0)),
             "before": tr.percent(a.baseline_rate, 1), "ratio": tr.number(a.ratio, 1),
-            "q": f"{a.q_value:.2g}", "score": tr.number(a.score, 1), "campaigns": a.campaigns,
+            "q": tr.small(a.q_value), "score": tr.number(a.score, 1), "campaigns": a.campaigns,
             "evidence": [{"where": _where(tr, e.get("line"), e.get("id")),
                           "posted_at": str(e.get("posted_at", "")),
                           "score": tr.number(float(e.get("score") or 0), 2),

@@ -66,6 +66,7 @@ def test_i18n_formats_numbers_and_dates_per_language() -> None:
     assert ru.number(1234567) == "1\xa0234\xa0567" and en.number(1234567) == "1,234,567"
     assert ru.number(0.5, 2) == "0,50" and en.number(3.0, 1) == "3"
     assert ru.percent(0.0512, 1) == "5,1%" and en.percent(0.0512, 1) == "5.1%"
+    assert ru.small(1.93e-10) == "1,9E-10" and en.small(0.0123) == "0.012"
     assert ru.date(date(2025, 10, 13)) == "13.10.2025" and en.date("2025-10-13") == "2025-10-13"
     assert ru.group("tajik") == "таджики" and en.group("tajik") == "tajik"
     assert ru.group("no-such-group") == "no-such-group" and ru.label("threat") == "угроза"

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from warning.alerts import AlertConfig, find_alerts
-from warning.campaigns import CampaignConfig, FlaggedPost, find_campaigns, text_key
+from warning.alerts.campaigns import CampaignConfig, FlaggedPost, find_campaigns, text_key
 from warning.cli import main
 
 HATE = "узбеки должны убраться из нашего города, хватит это терпеть"

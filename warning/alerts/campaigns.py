@@ -9,7 +9,7 @@ accounts. This module finds such *campaigns*, a separate signal beside the surge
 - within one **window** (a calendar week in ``WARNING_TIMEZONE``, or a day when only days are
   tested), posts whose texts are the same after normalisation, or the same with small edits
   (character 5-gram Jaccard similarity at least ``WARNING_CAMPAIGN_SIMILARITY``, 0.6 by
-  default; :mod:`warning.near_duplicates`, datasketch's MinHash LSH), form one cluster;
+  default; :mod:`warning.text.near_duplicates`, datasketch's MinHash LSH), form one cluster;
 - a cluster is a campaign when its posts come from at least ``WARNING_CAMPAIGN_AUTHORS``
   (3) distinct authors (pseudonyms: the keyed hash links one account's posts without naming
   it) **or** appear in at least ``WARNING_CAMPAIGN_CHANNELS`` (2) channels. One account
@@ -24,8 +24,9 @@ Example:
     >>> posts = [FlaggedPost(i, i + 2, f"2025-10-1{i}T10:00:00Z", "2025-10-13", "2025-10-13",
     ...                      "news", (f"a{i}",), "вон из города, таджики!", ("tajik",),
     ...                      ("hate",)) for i in range(3)]
-    >>> [(c.posts, c.authors, c.channels) for c in find_campaigns(posts, "week", "2025-10-20")]
-    [(3, 3, 1)]
+    >>> found = find_campaigns(posts, "week", "2025-10-20")[0]
+    >>> found.posts, found.authors, found.channels
+    (3, 3, 1)
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from typing import Any
 import regex
 
 from warning.labels import LABELS
-from warning.near_duplicates import near_duplicate_groups
+from warning.text.near_duplicates import near_duplicate_groups
 from warning.text.normalize import fold, normalize
 
 __all__ = ["Campaign", "CampaignConfig", "FlaggedPost", "find_campaigns", "text_key"]
@@ -84,7 +85,7 @@ class CampaignConfig:
     @classmethod
     def from_settings(cls) -> CampaignConfig:
         """``WARNING_CAMPAIGN_AUTHORS``, ``_CHANNELS`` and ``_SIMILARITY``."""
-        from . import settings
+        from warning import settings
 
         return cls(authors=settings.campaign_authors(), channels=settings.campaign_channels(),
                    similarity=settings.campaign_similarity())

@@ -2,8 +2,8 @@
 every candidate verified by its exact Jaccard similarity.
 
 Two parts of the project ask the same question, "is this the same text, perhaps with small
-edits?", and answer it with this code: :mod:`warning.campaigns` (copies of a flagged post from
-several accounts or channels: coordinated posting) and the training corpus
+edits?", and answer it with this code: :mod:`warning.alerts.campaigns` (copies of a flagged
+post from several accounts or channels: coordinated posting) and the training corpus
 (``training.corpus``: near-duplicates form one group, so that a retweet with another handle or a
 copy with one word changed never straddles two splits).
 
