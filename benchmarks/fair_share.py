@@ -30,6 +30,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import json
 import os
 import platform
@@ -60,7 +61,8 @@ def request(host: str, port: int, key: str, texts: list[str]) -> bytes:
 
 
 @contextlib.contextmanager
-def server(args: argparse.Namespace, units: float, log_dir: Path) -> Iterator[tuple[str, int]]:
+def server(args: argparse.Namespace, units: float, log_dir: Path,
+           serve_path: Path | None = None) -> Iterator[tuple[str, int]]:
     port = free_port()
     env = {**os.environ, "WARNING_API_KEYS": f"{KEY_A},{KEY_B}", "WARNING_API_KEYS_FILE": "",
            "WARNING_OPEN_ACCESS": "0", "WARNING_MODEL": str(args.model),
@@ -71,12 +73,16 @@ def server(args: argparse.Namespace, units: float, log_dir: Path) -> Iterator[tu
            "WARNING_LOAD_IN_BACKGROUND": "1", "OMP_NUM_THREADS": str(args.threads),
            "MKL_NUM_THREADS": str(args.threads)}
     env.pop("WARNING_SETTINGS_FILE", None)
+    if serve_path is not None:  # another version of the serve package, e.g. the one before
+        env["PYTHONPATH"] = str(serve_path)
+        env.pop("WARNING_BATCH_MAX_UNITS")
     log_path = log_dir / f"server-{units:g}.log"
     command = [sys.executable, "-m", "uvicorn", "serve.app:app_from_env", "--factory",
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+               "--host", "127.0.0.1", "--port", str(port),
+               "--log-level", os.environ.get("FAIR_LOG", "warning"),
                "--no-access-log"]
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+        process = subprocess.Popen(command, cwd=serve_path or ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 600
@@ -169,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="flood kinds, NxC: N texts of C characters per request")
     parser.add_argument("--flood-clients", type=int, default=4)
     parser.add_argument("--units", default="2", help="WARNING_BATCH_MAX_UNITS values")
+    parser.add_argument("--before", type=Path,
+                        help="a folder holding an earlier serve/ package (e.g. from git "
+                             "archive): measured too, as 'before'")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--drain-timeout", type=float, default=60.0)
     parser.add_argument("--posts", type=Path, default=ROOT / "examples" / "posts.txt")
@@ -181,20 +190,23 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M")
     load_start = os.getloadavg()
     rows = []
+    variants = [("this version", float(u), None) for u in args.units.split(",")]
+    if args.before is not None:
+        variants.append(("before", float("nan"), args.before.resolve()))
     with tempfile.TemporaryDirectory(prefix="fair-share-") as tmp:
-        for units in [float(u) for u in args.units.split(",")]:
-            with server(args, units, Path(tmp)) as (host, port):
+        for (variant, units, serve_path), flood in itertools.product(variants, floods):
+            # a fresh server per flood: a flood's requests still queued must not slow the next
+            with server(args, units, Path(tmp), serve_path) as (host, port):
                 asyncio.run(light(host, port, posts, 3.0))  # warm-up
                 idle = asyncio.run(light(host, port, posts, args.seconds))
-                print(f"[units {units:g}] unloaded: p50 {pct(idle, 50):.1f} ms, "
+                print(f"[{variant}, units {units:g}] unloaded: p50 {pct(idle, 50):.1f} ms, "
                       f"p95 {pct(idle, 95):.1f} ms ({len(idle)} requests)", flush=True)
-                for flood in floods:
-                    busy, a_rate, a_errors = asyncio.run(loaded(host, port, posts, flood, args))
-                    ratio = pct(busy, 50) / pct(idle, 50)
-                    print(f"[units {units:g}] flood {flood[0]}x{flood[1]}: p50 "
-                          f"{pct(busy, 50):.1f} ms, p95 {pct(busy, 95):.1f} ms, "
-                          f"{ratio:.2f}x; A {a_rate:.1f} units/s", flush=True)
-                    rows.append((units, flood, idle, busy, a_rate, a_errors))
+                busy, a_rate, a_errors = asyncio.run(loaded(host, port, posts, flood, args))
+                ratio = pct(busy, 50) / pct(idle, 50)
+                print(f"[{variant}, units {units:g}] flood {flood[0]}x{flood[1]}: p50 "
+                      f"{pct(busy, 50):.1f} ms, p95 {pct(busy, 95):.1f} ms, "
+                      f"{ratio:.2f}x; A {a_rate:.1f} units/s", flush=True)
+                rows.append((variant, units, flood, idle, busy, a_rate, a_errors))
     load_end = os.getloadavg()
     command = " ".join(shlex.quote(a) for a in ["python", *sys.argv])
     lines = [
@@ -216,14 +228,15 @@ def main(argv: list[str] | None = None) -> int:
         f"| load average (1, 5, 15 min) | start {', '.join(f'{x:.2f}' for x in load_start)}; "
         f"end {', '.join(f'{x:.2f}' for x in load_end)} |",
         "",
-        "| WARNING_BATCH_MAX_UNITS | A's flood (texts x characters per request) | B unloaded "
-        "p50 / p95 ms | B during the flood p50 / p95 ms | p50 ratio | target (2x) | A's "
+        "| serve | WARNING_BATCH_MAX_UNITS | A's flood (texts x characters per request) | "
+        "B unloaded p50 / p95 ms | B during the flood p50 / p95 ms | p50 ratio | target (2x) | A's "
         "units scored per second |",
-        "|---:|---|---|---|---:|---|---:|",
+        "|---|---:|---|---|---|---:|---|---:|",
     ]
-    for units, flood, idle, busy, a_rate, a_errors in rows:
+    for variant, units, flood, idle, busy, a_rate, a_errors in rows:
         ratio = pct(busy, 50) / pct(idle, 50)
-        lines.append(f"| {units:g} | {flood[0]} x {flood[1]:,} | {pct(idle, 50):.1f} / "
+        shown = "–" if units != units else f"{units:g}"
+        lines.append(f"| {variant} | {shown} | {flood[0]} x {flood[1]:,} | {pct(idle, 50):.1f} / "
                      f"{pct(idle, 95):.1f} | {pct(busy, 50):.1f} / {pct(busy, 95):.1f} | "
                      f"{ratio:.2f} | {'met' if ratio <= 2 else 'NOT met'} | {a_rate:.1f}"
                      + (f" ({a_errors} errors)" if a_errors else "") + " |")

@@ -289,8 +289,7 @@ class CsvFeed(Feed):
             value = record[len(record) - (width - place)]
         else:
             return None
-        value = value.strip()
-        if not value or len(value) > 100 or bad_bytes(value):
+        if not value.strip() or len(value) > 100 or bad_bytes(value):
             return None
         return value
 
