@@ -228,6 +228,8 @@ def test_serve_console_check_correct_confirm_export(browser, live_server, lang) 
     _press(correct)
     _wait(browser, lambda d: words["sent"] in first.find_element(
         "css selector", ".correct [role=status]").text)
+    # the keyboard's place is the message, not the now disabled button
+    assert browser.switch_to.active_element.get_attribute("role") == "status"
 
     # Review: another key, in the same tab, sees it beside the model's scores and confirms
     _sign_in(browser, REVIEWER)

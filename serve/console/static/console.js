@@ -258,7 +258,7 @@
       return box;
     }
     const noteId = "note-" + index;
-    const status = el("p", {role: "status", class: "sent"});
+    const status = el("p", {role: "status", class: "sent", tabindex: "-1"});
     const note = el("input", {id: noteId, type: "text", maxlength: "2000", autocomplete: "off"});
     box.append(el("p", {class: "hint", text: t("correct_hint")}),
                el("label", {for: noteId, text: t("note")}), note);
@@ -280,6 +280,7 @@
           return;
         }
         status.textContent = t(flagged ? "sent_no" : "sent_yes", {label: labelName(label)});
+        status.focus();  // the pressed button is now disabled: keep the keyboard's place
       });
       buttons.append(button);
     }
@@ -384,7 +385,7 @@
          item.note ? el("p", {text: t("their_note", {note: item.note})}) : null));
     const noteId = "review-note-" + index;
     const note = el("input", {id: noteId, type: "text", maxlength: "2000", autocomplete: "off"});
-    const status = el("p", {role: "status"});
+    const status = el("p", {role: "status", tabindex: "-1"});
     const buttons = el("p", {class: "buttons", role: "group", "aria-labelledby": headingId});
     for (const decision of ["confirm", "reject"]) {
       const button = el("button", {type: "button", "data-decision": decision,
@@ -402,6 +403,7 @@
         }
         status.textContent = t(decision === "confirm" ? "confirmed" : "rejected");
         card.classList.add("done");
+        status.focus();
         await loadCounts();
       });
       buttons.append(button);
