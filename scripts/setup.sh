@@ -4,8 +4,7 @@
 # "model" for what scoring with the shipped default needs; "" for the core only, which scores
 # with the character n-gram baseline). With "dev" (the tests) it also installs Debian's
 # chromium for the report's browser test, when it is missing and apt-get can run (as root or
-# through sudo without a password); elsewhere it says how, and goes on. So it does with
-# chromium-driver, for the moderators' console's browser tests.
+# through sudo without a password); elsewhere it says how, and goes on.
 # torch is pinned to 2.13.0 in pyproject.toml, which pip takes as the CPU build from this
 # machine's disk; never install an unpinned torch (it pulls a multi-GB CUDA build).
 set -euo pipefail
