@@ -333,3 +333,19 @@ def test_serve_console_corrects_by_text_when_the_server_keeps_no_responses(brows
     _wait(browser, lambda d: len(_all(d, "#queue > li.card")) == 1)
     card = browser.find_element("css selector", "#queue > li.card")
     assert "they are vermin" in card.text and "hate: should not be flagged" in card.text
+
+
+def test_serve_console_review_shows_a_perspective_suggestion(browser, live_server) -> None:
+    import httpx
+
+    answer = httpx.post(f"{live_server}/v1alpha1/comments:suggestscore?key={MODERATOR}", json={
+        "comment": {"text": "they are vermin"}, "languages": ["en"],
+        "attributeScores": {"IDENTITY_ATTACK": {"summaryScore": {"value": 0.0}}},
+        "communityId": "oblast-news"}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    browser.get(f"{live_server}/console/en/review")
+    _sign_in(browser, REVIEWER)
+    _wait(browser, lambda d: len(_all(d, "#queue > li.card")) == 1)
+    card = browser.find_element("css selector", "#queue > li.card")
+    assert "they are vermin" in card.text and "hate: should not be flagged" in card.text
+    assert "oblast-news" in card.text and "hate: 0.98" in card.text  # the model's score
