@@ -240,6 +240,11 @@ def main(argv: list[str] | None = None) -> int:
                      f"{pct(idle, 95):.1f} | {pct(busy, 50):.1f} / {pct(busy, 95):.1f} | "
                      f"{ratio:.2f} | {'met' if ratio <= 2 else 'NOT met'} | {a_rate:.1f}"
                      + (f" ({a_errors} errors)" if a_errors else "") + " |")
+    lines += ["", "A's units scored per second count the requests of A answered within the "
+              "measurement (a request still being scored at its end counts nothing), so they "
+              "understate A's share when each of its requests takes longer than the window.",
+              "'before' is the serve package of an earlier commit (one queue, first come first "
+              "served, a request scored whole in one call), given with `--before`."]
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")

@@ -77,4 +77,6 @@ def test_layout_warning_folder_shows_the_concerns() -> None:
     entries = {p.name for p in (ROOT / "warning").iterdir() if not p.name.startswith("__")}
     assert {"text", "models", "scanning", "alerts", "report", "feedback"} <= entries
     modules = {name for name in entries if name.endswith(".py")}
-    assert modules <= {"_aliases.py", "cli.py", "labels.py", "settings.py"}
+    # safe_io: the guards of every file the concerns read and write (CSV cells, JSON depth,
+    # owner-only files), used by scanning, alerts, feedback and the CLI alike
+    assert modules <= {"_aliases.py", "cli.py", "labels.py", "safe_io.py", "settings.py"}

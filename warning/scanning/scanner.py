@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING, Any
 
 from warning import settings
 from warning.labels import LABELS
-from warning.safe_io import private_dir
 from warning.scanning.feeds import Feed, open_feed
 from warning.scanning.feeds.columns import show_names
 
@@ -49,6 +48,7 @@ if TYPE_CHECKING:
     from warning.models.classifier import Classifier
     from warning.scanning.progress import Progress
 
+from warning.safe_io import private_dir
 from warning.scanning.output import (
     _atomic_write_bytes,
     _differences,

@@ -300,3 +300,20 @@ def test_feedback_reviewer_of_invisible_characters_only_is_refused(store) -> Non
     with pytest.raises(InvalidFeedback, match="reviewer"):
         store.review(item.id, reviewer="\u200b\u2060", confirm=True)
     assert store.get(item.id).status == "pending"
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\u200b\u200c\ufeff", " \u2060 "])
+def test_feedback_text_of_invisible_characters_is_empty(tmp_path, text) -> None:
+    from warning.feedback import FeedbackStore, InvalidFeedback
+
+    with FeedbackStore(tmp_path / "f.db") as store, pytest.raises(InvalidFeedback) as info:
+        store.submit(text, {"hate": True}, submitter="key:aa", lang="en")
+    assert info.value.field == "text"
+
+
+def test_feedback_unknown_language_is_not_echoed(tmp_path) -> None:
+    from warning.feedback import FeedbackStore, InvalidFeedback
+
+    with FeedbackStore(tmp_path / "f.db") as store, pytest.raises(InvalidFeedback) as info:
+        store.submit("post", {"hate": True}, submitter="key:aa", lang="Q" * 100_000)
+    assert "QQQ" not in str(info.value) and len(str(info.value)) < 200

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from warning.alerts.cells import AlertConfig, _chunks, _columns, find_alerts
+from warning.alerts import AlertConfig, find_alerts
+from warning.alerts.cells import _chunks, _columns
 from warning.cli import main
 from warning.scanning.feeds import open_feed
 from warning.scanning.scanner import ScanError, ScanOptions, scan, scan_paths
@@ -211,7 +212,7 @@ def test_scan_outputs_and_partial_folder_are_owner_only(tmp_path, tiny_model,
     (tmp_path / "out.csv").write_text("old, world-readable")
     os.chmod(out, 0o644)
     seen = {}
-    from warning import scanner
+    from warning.scanning import scanner
 
     original = scanner._write_part
 
