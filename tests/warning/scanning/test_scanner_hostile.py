@@ -20,6 +20,7 @@ from warning.scanning.feeds import open_feed
 from warning.scanning.scanner import ScanError, ScanOptions, scan, scan_paths
 
 KEY = "test-key-0123456789abcdef"
+BASELINE = Path(__file__).resolve().parents[3] / "models" / "baseline"
 HOSTILE = ["bare\rcarriage return", "two\nlines", "crlf\r\nend", 'say "hi", then go',
            "nul\x00byte", "line\u2028separator", "para\u2029graph", "next\x85line",
            '=HYPERLINK("http://example.com","click")', "+1+1 you stupid idiot", "-2+3",
@@ -113,6 +114,26 @@ def test_scan_alerts_are_the_same_from_every_output_format(tmp_path, tiny_model)
         assert report.posts == 80 and report.posts_without_time == 0
     assert reports["csv"] == reports["parquet"] == reports["jsonl"]
     assert json.loads(reports["csv"])["alerts"], "the planted surge raises an alert"
+    # the alerts CSV: channel names from the feed are guarded, the file is owner-only
+    alerts_csv = tmp_path / "alerts.csv"
+    find_alerts(tmp_path / "out.parquet", AlertConfig.from_settings(
+        windows=("day",), min_count=1, baseline=4, fdr=1.0)).write(alerts_csv)
+    rows = list(csv.reader(io.StringIO(alerts_csv.read_text(encoding="utf-8"), newline="")))
+    cells = [cell for row in rows for cell in row]
+    assert not any(c.startswith(("=", "+", "@", "\t", "\r")) for c in cells)
+    assert "'=chan" in cells or "'\rch" in cells
+    assert stat.S_IMODE(alerts_csv.stat().st_mode) == 0o600
+
+
+def test_score_command_reports_a_deeply_nested_line_and_goes_on(tmp_path, capsys) -> None:
+    source = tmp_path / "posts.jsonl"
+    source.write_text(json.dumps({"text": "hello"}) + "\n" + '{"text": ' + "[" * 50_000
+                      + "]" * 50_000 + "}\n" + json.dumps({"text": "bye"}) + "\n",
+                      encoding="utf-8")
+    assert main(["score", "--model", str(BASELINE), "--input", str(source)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 3 and lines[0]["scores"]["offensive"] is not None
+    assert "nested deeper than" in lines[1]["error"] and lines[2].get("error") is None
 
 
 def test_scan_csv_output_guards_formulas_and_quotes_carriage_returns(tmp_path,
@@ -249,5 +270,16 @@ def test_scan_and_score_name_a_folder_or_pipe_as_such(tmp_path, capsys, kind) ->
     err = capsys.readouterr().err
     assert "not found" not in err
     assert ("is a folder" in err) if kind == "folder" else ("named pipe" in err)
-    assert main(["score", "--model", "models/baseline", "--input", str(path)]) == 2
+    assert main(["score", "--model", str(BASELINE), "--input", str(path)]) == 2
     assert "not found" not in capsys.readouterr().err
+
+
+def test_scan_a_one_column_name_with_commas_is_shown_as_one_name(tmp_path) -> None:
+    from warning.scanning.feeds import ColumnOverrides, FeedError
+
+    source = tmp_path / "odd.csv"
+    source.write_text('"id,date,author,text"\n"1,2,a,hello"\n', encoding="utf-8")
+    with pytest.raises(FeedError) as info:
+        open_feed(source, columns=ColumnOverrides(text="text"))
+    assert "'text' is not a column" in str(info.value)
+    assert '"id,date,author,text"' in str(info.value)
