@@ -62,7 +62,7 @@ def write_feed(path: Path, rows: int, channels: int, days: int = 120, seed: int 
 
 def measure(rows: int, channels: int, folder: Path, classifier) -> dict[str, object]:
     from warning.report import write_report
-    from warning.scanner import ScanOptions, scan
+    from warning.scanning.scanner import ScanOptions, scan
 
     feed = write_feed(folder / f"feed_{channels}.csv", rows, channels)
     scored = folder / f"scored_{channels}.parquet"

@@ -109,7 +109,9 @@ def create_app(settings: ServeSettings | None = None,
         version=__version__,
         description="Scores posts for offensive language, hate speech and threats (ru, ky, "
                     "kk, uz, tr, en). Native `/v1/score`, a Perspective-compatible "
-                    "`/v1alpha1/comments:analyze` and an OpenAI-compatible `/v1/moderations`. "
+                    "`/v1alpha1/comments:analyze` (and `comments:suggestscore`) and an "
+                    "OpenAI-compatible `/v1/moderations`. The moderators' console is at "
+                    "`/console`. "
                     "No text is logged; none is stored unless feedback (`/v1/feedback`, "
                     "reviewed corrections) is switched on.",
         lifespan=lifespan,
@@ -136,12 +138,16 @@ def create_app(settings: ServeSettings | None = None,
     install_error_handlers(app)
 
     from .docs import install_docs
-    from .routes import feedback, health, native, openai_compat, perspective
+    from .routes import feedback, health, native, openai_compat, perspective, review
 
     feedback.setup_feedback(app, settings, keys)
-    for module in (native, perspective, openai_compat, health, feedback):
+    for module in (native, perspective, openai_compat, health, review, feedback):
         app.include_router(module.router)
     install_docs(app)
+    if settings.console:
+        from .console import install_console
+
+        install_console(app)
     _drop_422_on_perspective(app)
     return app
 

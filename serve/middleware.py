@@ -36,9 +36,10 @@ from .metrics import REJECT_REASONS, ApiMetrics
 __all__ = ["PUBLIC_PATHS", "PUBLIC_PREFIXES", "ApiMiddleware", "InFlight", "route_template"]
 
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
-                          "/health", "/healthz", "/readyz"})
-#: the documentation page's local scripts and styles
-PUBLIC_PREFIXES = ("/docs/static/",)
+                          "/health", "/healthz", "/readyz", "/console"})
+#: the documentation page's local scripts and styles; the console's pages, scripts and styles
+#: (they hold no data: the page asks for a key, and its scripts send it to the API)
+PUBLIC_PREFIXES = ("/docs/static/", "/console/")
 
 access_log = logging.getLogger("serve.access")
 log = logging.getLogger("serve")
@@ -73,6 +74,8 @@ def route_template(scope: Scope) -> str:
     for regex, template in templates or ():
         if regex.match(path):
             return str(template)
+    if path.startswith("/console/"):
+        return "/console"
     return "/docs/static" if path.startswith(PUBLIC_PREFIXES) else "other"
 
 

@@ -167,6 +167,47 @@ class AnalyzeCommentResponse(BaseModel):
     clientToken: str | None = None
 
 
+class SuggestedScore(BaseModel):
+    """The score a person thinks right: ``value`` 0-1 (0.5 or more: the attribute applies)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
+    type: Literal["PROBABILITY"] = "PROBABILITY"
+
+
+class SuggestedAttribute(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    summaryScore: SuggestedScore
+    spanScores: list[SpanScore] | None = Field(None, description="accepted, not stored: a "
+                                               "correction is kept per post, not per span")
+
+
+class SuggestCommentScoreRequest(BaseModel):
+    """Perspective's SuggestCommentScore request: a correction of a comment's scores."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "comment": {"text": "Ты тупой идиот"},
+        "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1.0}},
+                            "THREAT": {"summaryScore": {"value": 0.0}}},
+        "languages": ["ru"], "communityId": "oblast-news", "clientToken": "c-17"}]})
+
+    comment: PerspectiveComment
+    attributeScores: dict[str, SuggestedAttribute]
+    languages: list[str] | None = None
+    communityId: str | None = Field(None, max_length=200)
+    clientToken: str | None = None
+    sessionId: str | None = None
+    context: dict[str, Any] | None = None
+
+
+class SuggestCommentScoreResponse(BaseModel):
+    detectedLanguages: list[str]
+    requestedLanguages: list[str]
+    clientToken: str | None = None
+
+
 # ---- OpenAI-compatible: /v1/moderations ---------------------------------------------------------
 
 #: Every category of OpenAI's moderation result, in its order.

@@ -68,6 +68,8 @@ class ServeSettings(BaseSettings):
         response_memory: Recent scoring responses kept in memory, so that feedback can name one
             by its ``id`` (only while feedback is on; 0 keeps none).
         response_memory_seconds: How long such a response is kept.
+        console: Serve the moderators' console at ``/console`` (``WARNING_CONSOLE=0`` turns
+            it off; the API routes it uses stay).
 
     Example:
         >>> ServeSettings(open_access=True).max_texts
@@ -102,6 +104,7 @@ class ServeSettings(BaseSettings):
     feedback_extremism: bool = False
     response_memory: int = Field(1000, ge=0)
     response_memory_seconds: float = Field(3600.0, gt=0, allow_inf_nan=False)
+    console: bool = True
 
     @field_validator("api_keys_file", "model", "feedback_db", mode="before")
     @classmethod

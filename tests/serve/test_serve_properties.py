@@ -24,7 +24,11 @@ ROUTES = [("POST", "/v1/score"), ("POST", "/v1/moderations"),
           ("GET", "/v1/feedback"), ("GET", "/v1/feedback/{id}"),
           ("POST", "/v1/feedback/{id}/review"), ("DELETE", "/v1/feedback/{id}"),
           ("GET", "/health"), ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
-          ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/{id}")]
+          ("GET", "/openapi.json"), ("GET", "/docs"), ("GET", "/{id}"),
+          # the moderators' console and the routes it reads
+          ("GET", "/v1/whoami"), ("GET", "/v1/review/queue"), ("GET", "/v1/review/export"),
+          ("POST", "/v1alpha1/comments:suggestscore"), ("GET", "/console"),
+          ("GET", "/console/{id}"), ("GET", "/console/en/{id}"), ("GET", "/console/static/{id}")]
 
 hostile_text = st.one_of(
     st.text(max_size=40),
@@ -63,6 +67,10 @@ bodies = st.one_of(
     st.builds(lambda text: json.dumps({"comment": {"text": text},
                                        "requestedAttributes": {"TOXICITY": {}}}).encode(),
               hostile_text),
+    st.builds(lambda text, value: json.dumps({
+        "comment": {"text": text}, "communityId": text,
+        "attributeScores": {"TOXICITY": {"summaryScore": {"value": value}}}}).encode(),
+        hostile_text, st.one_of(st.floats(allow_nan=False), st.integers(), hostile_text)),
     st.integers(1, 3000).map(deep_body),
     st.binary(max_size=64),
 )

@@ -1,6 +1,7 @@
 """``python -m warning.i18n update|compile|check``: the catalogue's life cycle, with Babel.
 
-- ``update``: extract every marked message from ``warning/`` (Python and the Jinja2 templates)
+- ``update``: extract every marked message from ``warning/`` and ``serve/console/`` (Python
+  and the Jinja2 templates)
   into ``locale/warning.pot`` and merge it into each language's ``.po`` (new messages arrive
   untranslated, changed ones fuzzy: translate them, then ``compile``).
 - ``compile``: write each ``.po`` as the ``.mo`` the program reads.
@@ -28,19 +29,27 @@ from warning.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 PACKAGE = Path(__file__).resolve().parent.parent
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
 OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
+#: Where messages are marked: ``warning/``, and the moderators' console (``serve/console``),
+#: which shows its pages in the same languages from this catalogue (read as files, not
+#: imported: ``warning`` never imports ``serve``).
+ROOTS = [(PACKAGE, "warning"), (PACKAGE.parent / "serve" / "console", "serve/console")]
 _PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}|%\((\w+)\)s")
 
 
 def extract() -> Catalog:
-    """Every message marked in ``warning/``, as a template catalogue."""
+    """Every message marked in ``warning/`` and in the moderators' console, as a template
+    catalogue."""
     catalog = Catalog(project="early-warning", domain=DOMAIN, fuzzy=False)
-    for filename, lineno, message, comments, context in extract_from_dir(
-            PACKAGE, METHODS, OPTIONS, keywords=DEFAULT_KEYWORDS, comment_tags=("NOTE",),
-            strip_comment_tags=True):
-        if filename.startswith(".") or "/." in filename:
+    for root, shown in ROOTS:
+        if not root.is_dir():  # an installation without the server has no console
             continue
-        catalog.add(message, None, [(f"warning/{filename}", lineno)],
-                    auto_comments=comments, context=context)
+        for filename, lineno, message, comments, context in extract_from_dir(
+                root, METHODS, OPTIONS, keywords=DEFAULT_KEYWORDS, comment_tags=("NOTE",),
+                strip_comment_tags=True):
+            if filename.startswith(".") or "/." in filename:
+                continue
+            catalog.add(message, None, [(f"{shown}/{filename}", lineno)],
+                        auto_comments=comments, context=context)
     return catalog
 
 
