@@ -17,7 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["NginxServer", "PostgresServer", "find_nginx", "find_postgres_bin", "free_port"]
+__all__ = ["NginxServer", "PostgresServer", "Replica", "find_nginx", "find_postgres_bin",
+           "free_port", "render_site", "self_signed_certificate"]
 
 
 def free_port() -> int:
@@ -164,3 +165,101 @@ class NginxServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+class Replica:
+    """One API replica: ``warning serve`` in a subprocess on a free loopback port, with the
+    environment given (keys, model, feedback database)."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path, name: str) -> None:
+        import sys
+
+        self.port = free_port()
+        self.env = {**os.environ, **env}
+        self.env.pop("WARNING_SETTINGS_FILE", None)
+        self.log_path = log_dir / f"{name}.log"
+        self.command = [str(Path(sys.executable).parent / "warning"), "serve", "--host",
+                        "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> Replica:
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(self.command, env=self.env, stdout=log,
+                                            stderr=subprocess.STDOUT)
+        return self
+
+    def wait_ready(self, timeout: float = 90.0) -> Replica:
+        import httpx
+
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"replica on port {self.port} exited: "
+                                   f"{self.log_path.read_text(errors='replace')[-2000:]}")
+            try:
+                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"replica on port {self.port} not ready in {timeout} s")
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        """SIGKILL: the process dies mid-request, as on a crash or an out-of-memory kill."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made with the openssl command."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    key.chmod(0o644)  # read by nginx's master only, in a folder of the test's own
+    return cert, key
+
+
+def render_site(site: str, *, listen_port: int, replica_ports: list[int], cert: Path,
+                key: Path, logs: Path, header_timeout: str | None = None) -> str:
+    """``deploy/nginx/early-warning.conf`` for a test: its own port, the test's replicas,
+    certificate and log paths (and a shorter header timeout); every replacement must match
+    exactly what the shipped file says, so the test runs the file as shipped otherwise."""
+    import re
+
+    def replace(pattern: str, new: str, text: str, count: int = 1) -> str:
+        found = len(re.findall(pattern, text, flags=re.M))
+        if found != count:
+            raise AssertionError(f"deploy/nginx/early-warning.conf: expected {count} match(es) "
+                                 f"of {pattern!r}, found {found}")
+        return re.sub(pattern, new, text, flags=re.M)
+
+    servers = "".join(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;\n"
+                      for port in replica_ports)
+    site = replace(r"^    server 127\.0\.0\.1:800\d max_fails=1 fail_timeout=10s;\n", "", site,
+                   count=2)
+    site = replace(r"^(    least_conn;\n)", r"\g<1>" + servers.replace("\\", "\\\\"), site)
+    site = replace(r"listen 443 ssl;", f"listen 127.0.0.1:{listen_port} ssl;", site)
+    site = replace(r"/etc/early-warning/tls/fullchain\.pem", str(cert), site)
+    site = replace(r"/etc/early-warning/tls/privkey\.pem", str(key), site)
+    site = replace(r"/var/log/nginx/early-warning\.access\.log", str(logs / "access.log"), site)
+    if header_timeout is not None:
+        site = replace(r"client_header_timeout 10s;", f"client_header_timeout {header_timeout};",
+                       site)
+    return site
