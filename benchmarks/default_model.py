@@ -93,7 +93,7 @@ def without_languages(model: Classifier) -> Classifier:
     config = copy.deepcopy(model.config)
     config.by_language = {}
     if model.config.kind == "ensemble":
-        from warning.ensemble import EnsembleClassifier, Stack
+        from warning.models.ensemble import EnsembleClassifier, Stack
 
         return EnsembleClassifier(config, model.members, Stack(model.stack.weights))
     twin = copy.copy(model)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from warning.lang import LANGS, detect_language
+from warning.text.lang import LANGS, detect_language
 
 HERE = Path(__file__).resolve().parent
 POST_SETS = {

@@ -412,7 +412,7 @@ class ProxyCell:
 
 def _services():  # the tests' helpers for Debian's postgresql and nginx
     sys.path.insert(0, str(ROOT / "tests"))
-    import services
+    from fixtures import services
 
     return services
 

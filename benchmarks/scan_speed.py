@@ -12,7 +12,7 @@ Protocol:
   ``models/baseline``, ``default`` the shipped default, the transformer ensemble): the model is
   loaded once and warmed up, then timed twice on the same texts with the same threads
   (``torch.set_num_threads(--threads)``, default 2):
-  ours, ``warning.scanner.scan`` of the whole CSV (reading, scoring in batches, writing
+  ours, ``warning.scanning.scanner.scan`` of the whole CSV (reading, scoring in batches, writing
   Parquet), against a loop calling ``Classifier.score([text])`` once per post (scoring only).
   The two paths' probabilities are compared before anything is written.
 - **Memory** (``--memory-rows``, default 10,000, 100,000 and 1,000,000; ``--memory-model``,
@@ -83,7 +83,7 @@ def throughput(name: str, rows: int, threads: int, folder: Path) -> dict[str, ob
     import pyarrow.parquet as pq
 
     from warning import Classifier
-    from warning.scanner import ScanOptions, scan
+    from warning.scanning.scanner import ScanOptions, scan
 
     feed = write_feed(folder / f"feed_{rows}.csv", rows)
     with open(feed, encoding="utf-8", newline="") as handle:

@@ -39,8 +39,8 @@ import numpy as np
 
 from training.corpus import load_corpus
 from warning import Classifier
-from warning.classifier import default_model_path
-from warning.encoder import E5_PREFIX
+from warning.models.classifier import default_model_path
+from warning.models.encoder import E5_PREFIX
 from warning.settings import cpu_has_native_bf16, precision
 
 HERE = Path(__file__).resolve().parent

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv (Python 3.11) and install the project with the extras given (default: all;
+# "docs" is the documentation site's MkDocs;
 # "model" for what scoring with the shipped default needs; "" for the core only, which scores
 # with the character n-gram baseline). With "dev" (the tests) it also installs Debian's
 # chromium (the report's browser test), postgresql and nginx (the feedback store on
@@ -9,7 +10,7 @@
 # machine's disk; never install an unpinned torch (it pulls a multi-GB CUDA build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-extras="${1-train,serve,dev,scale}"
+extras="${1-train,serve,dev,scale,docs}"
 python_bin="$(command -v python3.11 || command -v python3)"
 if ! "$python_bin" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else 1)'; then
   echo "error: Python 3.11 is required (found $("$python_bin" --version 2>&1))" >&2

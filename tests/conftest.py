@@ -59,8 +59,8 @@ def base_model_dir() -> Path:
     try:
         import transformers  # noqa: F401
 
-        from warning.encoder import EncoderUnavailable
-        from warning.encoder import base_model_dir as convert
+        from warning.models.encoder import EncoderUnavailable
+        from warning.models.encoder import base_model_dir as convert
     except ImportError as exc:
         message = f"the train extra is not installed ({exc})"
         if _under_ci():
@@ -116,7 +116,7 @@ def postgres_server():
     """A PostgreSQL server of its own (Debian's ``postgresql``, installed by
     ``scripts/setup.sh``) in a temporary folder on a free port, for the whole session; skip
     when absent, fail under CI."""
-    from services import PostgresServer, find_postgres_bin
+    from fixtures.services import PostgresServer, find_postgres_bin
 
     bindir = find_postgres_bin()
     if bindir is None:
@@ -150,7 +150,7 @@ def postgres_url(postgres_server, request) -> str:
 @pytest.fixture(scope="session")
 def nginx_binary():
     """Debian's nginx (installed by ``scripts/setup.sh``); skip when absent, fail under CI."""
-    from services import find_nginx
+    from fixtures.services import find_nginx
 
     binary = find_nginx()
     if binary is None:

@@ -56,7 +56,7 @@ def test_train_corpus_command_with_a_user_file(tmp_path, capsys) -> None:
 
 
 def test_warning_does_not_import_training_or_serve() -> None:
-    code = ("import sys, warning, warning.cli, warning.lang, warning.targets; "
+    code = ("import sys, warning, warning.cli, warning.text.lang, warning.text.targets; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('training', 'serve', 'torch')]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -137,7 +137,7 @@ def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None
     out = tmp_path / "model"
     code, stdout, _ = _run(["train", "baseline", "--corpus", str(corpus_path), "--config",
                             str(config), "--out", str(out), "--bootstrap", "20"], capsys)
-    assert code == 0 and (out / "card.md").is_file() and (out / "eval" / "report.md").is_file()
+    assert code == 0 and (out / "README.md").is_file() and (out / "eval" / "report.md").is_file()
     assert "macro-F1 per language" in stdout
     code, stdout, _ = _run(["eval", "--model", str(out), "--corpus", str(corpus_path),
                             "--suite", str(suite), "--bootstrap", "20", "--out",
@@ -163,7 +163,7 @@ def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None
                               f"single={out / 'eval' / 'report.json'}", "--loso-from",
                               str(loso)], capsys)
     assert code == 0, err
-    card = (stacked / "card.md").read_text()
+    card = (stacked / "README.md").read_text()
     assert "Measured with a cheaper recipe" in card and "| fixture_en | 0.610 / n/a" in card
     assert "## Beside other models" in card and "| single |" in card.replace("| this model ", "")
     assert "warning train baseline" in card and "warning train ensemble --member" in card

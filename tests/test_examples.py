@@ -30,7 +30,7 @@ def test_example_feed_is_what_make_feed_writes(tmp_path) -> None:
     assert rows[0]["date"] < "2025-09-02" and rows[-1]["date"] > "2025-10-26"
     text = " ".join(r["text"] for r in rows)
     assert all(letter in text for letter in "ңөү")  # Kyrgyz in Cyrillic
-    from warning.lang import detect_language
+    from warning.text.lang import detect_language
 
     langs = {detect_language(r["text"]) for r in rows[:200]}
     assert {"ru", "ky", "en"} <= langs
@@ -41,8 +41,8 @@ def test_example_feed_planted_surge_is_the_top_alert_of_the_shipped_model(
         tmp_path, base_model_dir, monkeypatch) -> None:
     from warning import Classifier
     from warning.alerts import AlertConfig, find_alerts
-    from warning.classifier import default_model_path
-    from warning.scanner import ScanOptions, scan
+    from warning.models.classifier import default_model_path
+    from warning.scanning.scanner import ScanOptions, scan
 
     monkeypatch.setenv("WARNING_TIMEZONE", "Asia/Bishkek")  # as the demo runs it
     for name in ("WARNING_ALERT_MIN_COUNT", "WARNING_ALERT_FDR", "WARNING_ALERT_WINDOWS",

@@ -116,7 +116,7 @@ def test_notebooks_retrain_then_evaluate_run_top_to_bottom(notebook_runs) -> Non
         folder = out / f"{kind}-nbtest"
         config = json.loads((folder / "config.json").read_text())
         assert {"user:my_labels", "feedback"} <= {s["name"] for s in config["data_sources"]}
-        card = (folder / "card.md").read_text(encoding="utf-8")
+        card = (folder / "README.md").read_text(encoding="utf-8")
         for heading in ("## Fairness per identity group", "## In plain words",
                         "## Data protection"):
             assert heading in card

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from warning.classifier import Classifier
 from warning.labels import LABELS
+from warning.models.classifier import Classifier
 
 __all__ = ["ScoredSplit", "confusion_table", "error_examples", "score_split", "threshold_sweep"]
 

@@ -24,11 +24,11 @@ from sklearn.metrics import average_precision_score
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import Normalizer
 
-from warning.baseline import BaselineClassifier
-from warning.calibration import Calibrator
-from warning.classifier import ModelConfig, git_commit, library_versions
 from warning.labels import LABELS, LANGUAGES
-from warning.normalize import fold
+from warning.models.baseline import BaselineClassifier
+from warning.models.calibration import Calibrator
+from warning.models.classifier import ModelConfig, git_commit, library_versions
+from warning.text.normalize import fold
 
 from .calibration import fit_label_calibration
 from .sources import SOURCES

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 
-from warning.calibration import Calibrator, sigmoid
+from warning.models.calibration import Calibrator, sigmoid
 
 __all__ = [
     "fit_calibrator",

@@ -1,4 +1,10 @@
-"""Model cards generated from a model's config and its evaluation report (STYLE.md item 9)."""
+"""Model cards generated from a model's config and its evaluation report (STYLE.md item 9).
+
+The card is the model folder's ``README.md``, as the ecosystem's model folders write it
+(transformers, peft, sentence-transformers, skops): a YAML header of card data (languages,
+licence, training sources, base model, metrics with their split, in the ``model-index`` form
+the Hugging Face hub reads), then the sections in Markdown.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,22 @@ import json
 from pathlib import Path
 from typing import Any
 
-from warning.classifier import ModelConfig
+import yaml
+
 from warning.labels import DESCRIPTIONS, LABELS
+from warning.models.classifier import ModelConfig
 
 from .evaluate import report_markdown
 
-__all__ = ["render_card", "write_card"]
+__all__ = ["CARD_FILE", "card_metadata", "render_card", "write_card"]
+
+#: The card's file name in a model folder.
+CARD_FILE = "README.md"
+#: The base encoder of the transformer (DESIGN.md, "Models"), as its hub id.
+BASE_MODEL = "intfloat/multilingual-e5-small"
+#: The licence of the model's own code and weights (the training data's terms are listed
+#: beside it, by licence class, and in the card's "Training data").
+_PROJECT_LICENCE = "mit"
 
 _LICENCE_NOTES = {
     "research-unclear": "published for research with no licence stated, or use-restricted",
@@ -248,9 +264,68 @@ def render_card(config: ModelConfig, report: dict[str, Any],
     ])
 
 
+def _metric(kind: str, value: float, name: str) -> dict[str, Any]:
+    return {"type": kind, "value": round(float(value), 4), "name": name}
+
+
+def card_metadata(config: ModelConfig, report: dict[str, Any]) -> dict[str, Any]:
+    """The card's YAML header: what the hub and other tools read of a model folder.
+
+    Metrics are the test split's (``report["split"]``): macro-F1 per language, and F1 and
+    ROC-AUC per label over all languages.
+    """
+    languages = sorted({*report.get("macro_f1_by_language", {}),
+                        *report.get("clean_languages", {}), *config.by_language} - {"other"})
+    classes = sorted({s["licence"] for s in config.data_sources})
+    metrics = [_metric("f1", value, f"macro-F1, {lang}")
+               for lang, value in sorted(report.get("macro_f1_by_language", {}).items())]
+    for label, cells in report.get("overall", {}).items():
+        for kind in ("f1", "roc_auc"):
+            value = (cells.get(kind) or {}).get("value")
+            if value is not None:
+                metrics.append(_metric(kind, value, f"{kind}, {label}, all languages"))
+    meta: dict[str, Any] = {
+        "language": languages,
+        "license": _PROJECT_LICENCE,
+        "library_name": "early-warning",
+        "pipeline_tag": "text-classification",
+        "tags": ["hate-speech", "toxicity", "threat-detection", "early-warning",
+                 f"kind-{config.kind}"],
+        "datasets": [s["name"] for s in config.data_sources],
+        "training_data_licence_classes": classes,
+        "model_id": config.model_id,
+        "labels": list(config.labels),
+        "scored_labels": list(config.scored_labels),
+    }
+    if config.kind in ("transformer", "ensemble"):
+        meta["base_model"] = BASE_MODEL
+    if metrics:
+        meta["model-index"] = [{
+            "name": config.model_id,
+            "results": [{
+                "task": {"type": "text-classification", "name": "multi-label post scoring"},
+                "dataset": {"type": "early-warning-corpus", "name": "the project's corpus",
+                            "split": report.get("split", "test")},
+                "metrics": metrics,
+            }],
+        }]
+    return meta
+
+
+def with_header(config: ModelConfig, report: dict[str, Any], body: str) -> str:
+    """``body`` (a card's Markdown) with the YAML header in front."""
+    header = yaml.safe_dump(card_metadata(config, report), allow_unicode=True,
+                            sort_keys=False, width=100)
+    return f"---\n{header}---\n\n{body}"
+
+
 def write_card(folder: Path, config: ModelConfig, report: dict[str, Any],
                beside: dict[str, dict[str, Any]] | None = None) -> Path:
-    """Write ``card.md`` into the model folder."""
-    path = Path(folder) / "card.md"
-    path.write_text(render_card(config, report, beside), encoding="utf-8")
+    """Write the card, ``README.md`` with its YAML header, into the model folder (a
+    ``card.md`` from before cards were named so is removed)."""
+    folder = Path(folder)
+    path = folder / CARD_FILE
+    path.write_text(with_header(config, report, render_card(config, report, beside)),
+                    encoding="utf-8")
+    (folder / "card.md").unlink(missing_ok=True)
     return path

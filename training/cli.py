@@ -92,7 +92,7 @@ def _train_and_evaluate(args: argparse.Namespace, read_config, train) -> int:
     if not args.skip_eval:
         report = run_evaluation(out, corpus, loso=getattr(args, "loso", False),
                                 n_boot=args.bootstrap)
-        print(f"evaluation in {out / 'eval'}, card in {out / 'card.md'}")
+        print(f"evaluation in {out / 'eval'}, card in {out / 'README.md'}")
         print("macro-F1 per language:", {k: round(v, 3) for k, v in
                                          report["macro_f1_by_language"].items()})
     return 0
@@ -118,7 +118,7 @@ def _cmd_transformer(args: argparse.Namespace) -> int:
 
 
 def _cmd_ensemble(args: argparse.Namespace) -> int:
-    from warning.classifier import Classifier, ModelLoadError
+    from warning.models.classifier import Classifier, ModelLoadError
 
     from .corpus import load_corpus
     from .ensemble import EnsembleConfig, fit_ensemble
@@ -165,7 +165,7 @@ def _named_path(value: str) -> tuple[str, Path]:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from warning.classifier import ModelLoadError, default_model_path
+    from warning.models.classifier import ModelLoadError, default_model_path
 
     from .corpus import load_corpus
     from .eval_run import DEFAULT_SUITES, run_evaluation
@@ -173,6 +173,16 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
     _setup_logging()
     model_dir = Path(args.model) if args.model else default_model_path()
+    if args.card_only:
+        from .eval_run import rerender_card
+
+        try:
+            card = rerender_card(model_dir, dict(_named_path(v) for v in args.beside or []))
+        except (ModelLoadError, ValueError, OSError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        print(f"card written from {model_dir / 'eval' / 'report.json'}: {card}")
+        return 0
     try:
         corpus = load_corpus(Path(args.corpus))
         report = run_evaluation(model_dir, corpus, suites=args.suite or DEFAULT_SUITES,
@@ -184,7 +194,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"report written to {Path(args.out) if args.out else model_dir / 'eval'}; "
-          f"card: {model_dir / 'card.md'}")
+          f"card: {model_dir / 'README.md'}")
     print("macro-F1 per language:", {k: round(v, 3) for k, v in
                                      report["macro_f1_by_language"].items()})
     for suite, res in report["functional"].items():
@@ -317,4 +327,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--beside", action="append", metavar="NAME=REPORT_JSON",
                           help="another model's report.json (same corpus) to show next to this "
                                "one in the card, e.g. permissive-only=models/x/eval/report.json")
+    evaluate.add_argument("--card-only", action="store_true",
+                          help="write the card again from the model's eval/report.json, "
+                               "evaluating nothing (after a change of the card's template)")
     evaluate.set_defaults(func=_cmd_eval)

@@ -3,7 +3,7 @@
 The steps (DESIGN.md, "Data"):
 
 1. read the chosen sources (registered ones by name and licence class, plus user files);
-2. normalise every text (:func:`warning.normalize.normalize`) and drop rows left empty;
+2. normalise every text (:func:`warning.text.normalize.normalize`) and drop rows left empty;
 3. merge exact duplicates after normalisation and case folding, across sources; a label on
    which the copies disagree becomes unknown (and is counted);
 4. group near-duplicates (MinHash, :mod:`training.near_duplicates`) together with the groups a
@@ -32,8 +32,8 @@ import pandas as pd
 import regex
 
 from warning.labels import LABELS
-from warning.normalize import fold, normalize
 from warning.settings import data_dir as default_data_dir
+from warning.text.normalize import fold, normalize
 
 from .near_duplicates import UnionFind, near_duplicate_pairs
 from .sources import (
@@ -302,7 +302,7 @@ def derive_weak_hate(rows: pd.DataFrame, languages: Sequence[str]) -> int:
     """
     if not languages:
         return 0
-    from warning.targets import find_targets
+    from warning.text.targets import find_targets
 
     candidates = rows["lang"].isin(languages) & rows["offensive"].eq(1.0) & rows["hate"].isna()
     hit = rows.loc[candidates, "text_norm"].map(lambda t: bool(find_targets(t)))

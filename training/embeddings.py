@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from warning.encoder import E5_PREFIX, E5_SHA256, embed, load_encoder
+from warning.models.encoder import E5_PREFIX, E5_SHA256, embed, load_encoder
 
 __all__ = ["EmbeddingCache", "embed_rows"]
 

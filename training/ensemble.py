@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warning.calibration import Calibrator
-from warning.classifier import Classifier, ModelConfig, git_commit, library_versions
-from warning.ensemble import EnsembleClassifier, Stack
 from warning.labels import LABELS
+from warning.models.calibration import Calibrator
+from warning.models.classifier import Classifier, ModelConfig, git_commit, library_versions
+from warning.models.ensemble import EnsembleClassifier, Stack
 
 from .calibration import fit_label_calibration, fit_language_calibration
 
@@ -120,7 +120,7 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
     Raises:
         ValueError: No members, no calib rows, or no label that a member scores.
     """
-    from warning.lang import detect_language
+    from warning.text.lang import detect_language
 
     config = config or EnsembleConfig()
     if not members:

@@ -13,14 +13,17 @@ from typing import Any
 
 import pandas as pd
 
-from warning.classifier import Classifier
+from warning.models.classifier import Classifier, ModelConfig
 from warning.settings import precision
 
 from .card import write_card
 from .corpus import load_corpus
 from .evaluate import evaluate_corpus, leave_one_source_out, run_suite, write_report
 
-__all__ = ["DEFAULT_SUITES", "fitter_for", "run_evaluation"]
+__all__ = ["BESIDE_FILE", "DEFAULT_SUITES", "fitter_for", "rerender_card", "run_evaluation"]
+
+#: Other models' reports the card shows beside this one, kept in the eval folder.
+BESIDE_FILE = "beside.json"
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +82,7 @@ def run_evaluation(
     fairness: bool = True,
 ) -> dict[str, Any]:
     """Evaluate the model in ``model_dir``; write the report to ``out_dir`` (default
-    ``model_dir/eval``) and the card to ``model_dir/card.md``.
+    ``model_dir/eval``) and the card to ``model_dir/README.md``.
 
     Args:
         beside: Other models' ``report.json`` files (name -> path), e.g. a permissive-only
@@ -119,6 +122,32 @@ def run_evaluation(
     elif outside_loso:
         report["leave_one_source_out"] = outside_loso["matrix"]
         report["leave_one_source_out_note"] = f"{outside_loso['note']} (from `{loso_from}`)"
-    write_report(report, Path(out_dir) if out_dir else model_dir / "eval")
+    eval_dir = Path(out_dir) if out_dir else model_dir / "eval"
+    write_report(report, eval_dir)
+    if others:  # kept so that `warning eval --card-only` can render the same card again
+        (eval_dir / BESIDE_FILE).write_text(json.dumps(others, ensure_ascii=False),
+                                            encoding="utf-8")
     write_card(model_dir, model.config, report, others)
     return report
+
+
+def rerender_card(model_dir: Path, beside: dict[str, Path] | None = None) -> Path:
+    """Write the card of ``model_dir`` again from its ``eval/report.json`` (and the reports
+    shown beside it, ``eval/beside.json`` or ``beside``), without evaluating anything: for a
+    change of the card's template only."""
+    model_dir = Path(model_dir)
+    config = ModelConfig.read(model_dir)
+    report_path = model_dir / "eval" / "report.json"
+    if not report_path.is_file():
+        raise ValueError(f"{report_path} does not exist: evaluate the model first "
+                         "(warning eval --model FOLDER)")
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    others: dict[str, Any] = {}
+    kept = model_dir / "eval" / BESIDE_FILE
+    if kept.is_file():
+        others = json.loads(kept.read_text(encoding="utf-8"))
+    for name, path in (beside or {}).items():
+        others[name] = json.loads(Path(path).read_text(encoding="utf-8"))
+    if beside:
+        kept.write_text(json.dumps(others, ensure_ascii=False), encoding="utf-8")
+    return write_card(model_dir, config, report, others)

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warning.classifier import Classifier
 from warning.labels import LABELS
+from warning.models.classifier import Classifier
 
 from .metrics import adaptive_ece, binary_metrics, bootstrap_metrics, brier_score, reliability_bins
 

@@ -5,7 +5,7 @@ Two measurements, per label (``hate`` for identity attacks, ``offensive`` too) a
 
 - on identity-swap template sets per language (Dixon et al. 2018; ``benchmarks/fairness/``):
   the same toxic and non-toxic sentences with each group swapped in;
-- on the corpus's test split, where :func:`warning.targets.find_targets` tags the group in at
+- on the corpus's test split, where :func:`warning.text.targets.find_targets` tags the group in at
   least ``min_rows`` rows with a known label, positives and negatives among them; other groups
   are reported as ``insufficient data``.
 
@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warning.classifier import Classifier
 from warning.labels import LABELS, TARGET_GROUPS
-from warning.targets import find_targets
+from warning.models.classifier import Classifier
+from warning.text.targets import find_targets
 
 from .metrics import bootstrap_auc
 
@@ -159,7 +159,7 @@ def corpus_fairness(model: Classifier, corpus: pd.DataFrame, split: str = "test"
                     min_rows: int = 100, n_boot: int = 1000,
                     proba: np.ndarray | None = None, min_class: int = 10
                     ) -> dict[str, dict[str, dict[str, Any]]]:
-    """Bias AUCs on the corpus's groups (tagged by :func:`warning.targets.find_targets`).
+    """Bias AUCs on the corpus's groups (tagged by :func:`warning.text.targets.find_targets`).
 
     A group is measured for a label only where at least ``min_rows`` of its rows have the
     label known, with at least ``min_class`` positives and as many negatives among them (and

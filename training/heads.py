@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from warning.labels import LABELS
-from warning.transformer import build_head
+from warning.models.transformer import build_head
 
 __all__ = ["MLPHead", "fit_linear_heads", "masked_bce"]
 
@@ -114,7 +114,7 @@ class MLPHead:
 
     @property
     def spec(self) -> dict:
-        """The head's spec for ``warning.transformer.build_head``."""
+        """The head's spec for ``warning.models.transformer.build_head``."""
         return {"type": "mlp", "hidden": self.hidden, "dropout": self.dropout}
 
     def _loss(self, logits, targets):

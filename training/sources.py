@@ -666,7 +666,7 @@ class UserSource:
         elif self.lang:
             langs = pd.Series([self.lang] * len(df))
         else:
-            from warning.lang import detect_language
+            from warning.text.lang import detect_language
 
             langs = texts.map(detect_language)
         orig = (df[self.split_col].astype(str).str.strip().str.lower().eq("test")

@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warning.calibration import Calibrator
-from warning.classifier import ModelConfig, git_commit, library_versions
 from warning.labels import LABELS
-from warning.transformer import TransformerClassifier, build_head
+from warning.models.calibration import Calibrator
+from warning.models.classifier import ModelConfig, git_commit, library_versions
+from warning.models.transformer import TransformerClassifier, build_head
 
 from .baseline import _sources_with_licences, cap_rows, weak_languages
 from .calibration import fit_label_calibration, fit_language_calibration
@@ -218,7 +218,7 @@ def _calibrate(model: TransformerClassifier, calib: pd.DataFrame, config: Transf
     cfg = model.config
     cfg.calibration, cfg.thresholds, cfg.review_bands = calibration, thresholds, bands
     if config.per_language_calibration:
-        from warning.lang import detect_language
+        from warning.text.lang import detect_language
 
         cfg.by_language = fit_language_calibration(
             logits, calib, labels, [detect_language(t) for t in calib["text"]],
@@ -274,7 +274,7 @@ def fit_transformer(corpus: pd.DataFrame, config: TransformerConfig | None = Non
     work_dir.mkdir(parents=True, exist_ok=True)
     converted = encoder is None
     if encoder is None:
-        from warning.encoder import load_encoder
+        from warning.models.encoder import load_encoder
 
         encoder = load_encoder()
     tokenizer, base = encoder
@@ -295,7 +295,7 @@ def fit_transformer(corpus: pd.DataFrame, config: TransformerConfig | None = Non
 
 def _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base,
                 base_is_converted=False):
-    from warning.encoder import embed
+    from warning.models.encoder import embed
 
     # The frozen encoder's embeddings depend only on the text and max_length: share one cache
     # across runs (and with benchmarks/stage1_heads.py) unless a test passes its own encoder.
@@ -326,7 +326,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from warning.encoder import E5_PREFIX
+    from warning.models.encoder import E5_PREFIX
 
     from .heads import masked_bce
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from . import __version__
+from warning import __version__
 
 # Which extra each plugin command needs, for the message when it is missing.
 _EXTRA_OF = {"training": "train", "serve": "serve"}
@@ -40,8 +40,8 @@ def _read_lines(args: argparse.Namespace, stdin: TextIO) -> Iterable[tuple[int, 
 
 
 def _cmd_tag(args: argparse.Namespace) -> int:
-    from .lang import detect_language
-    from .targets import find_targets
+    from warning.text.lang import detect_language
+    from warning.text.targets import find_targets
 
     stdin: TextIO = sys.stdin
     stdout: TextIO = sys.stdout
@@ -90,8 +90,8 @@ def _score_inputs(args: argparse.Namespace) -> Iterable[tuple[str | None, str | 
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from .classifier import Classifier, ModelLoadError
-    from .labels import ScoredPost
+    from warning.labels import ScoredPost
+    from warning.models.classifier import Classifier, ModelLoadError
 
     try:
         model = Classifier.load(args.model)
@@ -126,10 +126,10 @@ _DELIMITER_NAMES = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "p
 
 
 def _cmd_scan(args: argparse.Namespace) -> int:
-    from .classifier import ModelLoadError
-    from .feeds import ColumnOverrides, FeedError
-    from .progress import Progress
-    from .scanner import ScanError, ScanOptions, scan
+    from warning.models.classifier import ModelLoadError
+    from warning.scanning.feeds import ColumnOverrides, FeedError
+    from warning.scanning.progress import Progress
+    from warning.scanning.scanner import ScanError, ScanOptions, scan
 
     def note(message: str) -> None:
         if not args.quiet:
@@ -157,7 +157,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
         # with --report on this machine, one model scores the feed and explains its posts
         classifier = None
         if args.report is not None and args.engine != "ray":
-            from .classifier import Classifier
+            from warning.models.classifier import Classifier
 
             classifier = Classifier.load(args.model)
         summary = scan(args.input, args.output, options, classifier=classifier,
@@ -168,7 +168,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
     for line in summary.lines():
         print(line)
     if args.report is not None:
-        from .report import ReportError, default_report_path, write_report
+        from warning.report import ReportError, default_report_path, write_report
 
         path = args.report or default_report_path(args.output)
         try:
@@ -182,7 +182,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
 
 
 def _cmd_alerts(args: argparse.Namespace) -> int:
-    from .alerts import AlertConfig, AlertError, find_alerts
+    from warning.alerts.cells import AlertConfig, AlertError, find_alerts
 
     try:
         config = AlertConfig.from_settings(
@@ -206,9 +206,9 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .alerts import AlertConfig
-    from .classifier import ModelLoadError
-    from .report import ReportError, default_report_path, write_report
+    from warning.alerts.cells import AlertConfig
+    from warning.models.classifier import ModelLoadError
+    from warning.report import ReportError, default_report_path, write_report
 
     def note(message: str) -> None:
         print(message, file=sys.stderr)
@@ -381,7 +381,7 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
                                            "WARNING_TIMEZONE, UTC)")
     report.set_defaults(func=_cmd_report)
 
-    from .feedback_cli import register as register_feedback
+    from warning.feedback.cli import register as register_feedback
 
     register_feedback(sub)
 

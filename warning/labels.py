@@ -56,7 +56,7 @@ DESCRIPTIONS: dict[str, str] = {label.name: label.description for label in LABEL
 #: Languages the project names; anything else is ``other``.
 LANGUAGES: tuple[str, ...] = ("ru", "ky", "kk", "uz", "tr", "en", "other")
 
-#: Identity groups tagged by :func:`warning.targets.find_targets`, in a fixed order.
+#: Identity groups tagged by :func:`warning.text.targets.find_targets`, in a fixed order.
 TARGET_GROUPS: tuple[str, ...] = (
     "kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese", "kazakh",
     "muslim", "christian", "jewish", "women", "lgbt", "migrant", "disabled",
@@ -141,7 +141,7 @@ class ScoredPost:
     score that label. ``explanation``, when asked for, maps each flagged label to the words that
     drove its score, with their weights.
 
-    Example:
+    Examples:
         >>> post = ScoredPost(scores={"offensive": 0.93, "hate": 0.12, "threat": 0.02,
         ...     "extremism": None}, flagged=["offensive"], lang="ru", targets=[],
         ...     risk="low", review=False, model="baseline@0.1.0")

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from warning.feedback import (
+from warning.feedback.store import (
     AlreadyReviewed,
     FeedbackError,
     FeedbackItem,
@@ -34,8 +34,8 @@ from warning.feedback import (
     SamePerson,
 )
 
-from ..app import bearer, encodes_to_utf8
 from ..auth import key_id
+from ..deps import bearer, encodes_to_utf8
 from ..errors import ApiError, error_response
 from ..recent import RecentResponses, ResponseExpired, ResponseUnknown
 from ..settings import ServeSettings, SettingsError

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
-from ..app import bearer
+from ..deps import bearer
 from ..metrics import CONTENT_TYPE_LATEST
 
 router = APIRouter(tags=["health"])

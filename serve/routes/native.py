@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Security
 
-from ..app import ClassifierDep, SettingsDep, bearer, check_texts, model_info, score_texts
+from ..deps import ClassifierDep, SettingsDep, bearer, check_texts, model_info, score_texts
 from ..schemas import ScoreRequest, ScoreResponse
 from . import COMMON_ERRORS, problem_responses
 from .feedback import remember_responses

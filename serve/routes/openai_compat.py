@@ -22,7 +22,7 @@ from fastapi import APIRouter, Request, Security
 
 from warning.labels import ScoredPost
 
-from ..app import ClassifierDep, SettingsDep, bearer, check_texts, score_texts
+from ..deps import ClassifierDep, SettingsDep, bearer, check_texts, score_texts
 from ..errors import ApiError
 from ..schemas import OPENAI_CATEGORIES, ModerationRequest, ModerationResponse
 from . import COMMON_ERRORS, problem_responses

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Security
 
 from warning.labels import LANGUAGES, ScoredPost
 
-from ..app import ClassifierDep, SettingsDep, bearer, encodes_to_utf8, query_key, score_texts
+from ..deps import ClassifierDep, SettingsDep, bearer, encodes_to_utf8, query_key, score_texts
 from ..errors import ApiError
 from ..schemas import AnalyzeCommentRequest, AnalyzeCommentResponse
 from . import perspective_responses

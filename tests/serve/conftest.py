@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from serve.app import create_app, get_classifier
 from serve.settings import ServeSettings
-from warning.classifier import Classifier, ModelConfig
+from warning.models.classifier import Classifier, ModelConfig
 
 KEY = "test-key-5f0c1d2e3a4b"
 SCORED = ["offensive", "hate", "threat"]

@@ -20,7 +20,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from services import NginxServer, Replica, free_port, render_site, self_signed_certificate
+from fixtures.services import (
+    NginxServer,
+    Replica,
+    free_port,
+    render_site,
+    self_signed_certificate,
+)
 
 from warning.feedback import FeedbackStore
 from warning.settings import repo_root

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from training.analysis import confusion_table, error_examples, score_split, threshold_sweep
-from warning.calibration import Calibrator
-from warning.classifier import Classifier, ModelConfig
+from warning.models.calibration import Calibrator
+from warning.models.classifier import Classifier, ModelConfig
 
 
 class WordModel(Classifier):

@@ -8,8 +8,8 @@ from training.calibration import (
     fit_review_band,
     fit_threshold,
 )
-from warning.calibration import Calibrator, logit, sigmoid
 from warning.labels import LABELS
+from warning.models.calibration import Calibrator, logit, sigmoid
 
 
 def _synthetic(slope: float, intercept: float, n: int = 50_000, seed: int = 0):
@@ -98,8 +98,8 @@ def test_language_calibration_only_where_calib_has_enough_positives() -> None:
 
 
 def test_model_applies_calibration_and_thresholds_per_language(tiny_model) -> None:
-    from warning.calibration import Calibrator
-    from warning.classifier import ModelConfig, ModelLoadError
+    from warning.models.calibration import Calibrator
+    from warning.models.classifier import ModelConfig, ModelLoadError
 
     texts = ["you idiot, go away", "сен акмак, кет"]
     langs = ["en", "ky"]

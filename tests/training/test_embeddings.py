@@ -56,7 +56,7 @@ def test_embedding_cache_refuses_another_encoder_setting(tmp_path) -> None:
 def test_embed_with_a_tiny_random_bert() -> None:
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
-    from warning.encoder import embed
+    from warning.models.encoder import embed
 
     config = transformers.BertConfig(vocab_size=64, hidden_size=16, num_hidden_layers=1,
                                      num_attention_heads=2, intermediate_size=32)

@@ -8,9 +8,9 @@ import pytest
 from training.baseline import BaselineConfig, fit_baseline
 from training.ensemble import EnsembleConfig, fit_ensemble
 from warning import Classifier
-from warning.classifier import ModelLoadError
-from warning.ensemble import EnsembleClassifier
 from warning.labels import LABELS
+from warning.models.classifier import ModelLoadError
+from warning.models.ensemble import EnsembleClassifier
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ from training.evaluate import (
     run_suite,
     write_report,
 )
-from warning.calibration import Calibrator
-from warning.classifier import Classifier, ModelConfig
+from warning.models.calibration import Calibrator
+from warning.models.classifier import Classifier, ModelConfig
 
 SUITE = """case_id,functionality,test_case,label_gold,target_ident,lang
 t-1,threat_dir_h,we will kill and burn them all,hateful,migrant,en
@@ -123,7 +123,7 @@ def test_run_evaluation_writes_report_plots_and_card(tiny_model_dir, tiny_corpus
     loaded = json.loads((out / "report.json").read_text())  # valid JSON: no NaN
     assert loaded["functional"]["en_suite.csv"]["cases"] == 6
     assert "fixture_en" in report["leave_one_source_out"]
-    card = (tiny_model_dir / "card.md").read_text()
+    card = (tiny_model_dir / "README.md").read_text()
     for section in ("## What it is for", "## What a score means", "## Training data",
                     "## Per language and label", "## Calibration", "Functional suite",
                     "## Leave one source out", "## Limitations and ethical considerations",
@@ -141,7 +141,7 @@ def test_run_evaluation_takes_the_loso_matrix_of_an_earlier_report_of_the_same_m
     assert json.loads(json.dumps(again["leave_one_source_out"])) == \
         json.loads(earlier.read_text())["leave_one_source_out"]
     assert set(first["leave_one_source_out"]) == set(again["leave_one_source_out"])
-    card = (tiny_model_dir / "card.md").read_text()
+    card = (tiny_model_dir / "README.md").read_text()
     assert "by an earlier `warning eval --loso` of this model" in card
     assert f"(from `{earlier}`)" in card and "| fixture_en | " in card
     # a report made on another corpus (here: fewer test rows) is refused

@@ -19,11 +19,11 @@ from training.fairness import (
     template_fairness,
 )
 from training.metrics import bootstrap_auc
-from warning.calibration import Calibrator
-from warning.classifier import Classifier, ModelConfig
 from warning.labels import TARGET_GROUPS
-from warning.normalize import fold
-from warning.targets import find_targets
+from warning.models.calibration import Calibrator
+from warning.models.classifier import Classifier, ModelConfig
+from warning.text.normalize import fold
+from warning.text.targets import find_targets
 
 
 class VerminModel(Classifier):
@@ -166,7 +166,7 @@ def test_eval_run_adds_fairness_to_the_report_and_the_card_carries_the_new_secti
     assert {e["status"] for groups in fairness["corpus"].values() for e in groups.values()} \
         == {INSUFFICIENT}
     assert report["fairness"]["min_rows"] == 100
-    card = (tiny_model_dir / "card.md").read_text()
+    card = (tiny_model_dir / "README.md").read_text()
     # kk and uz are measured, and said to measure transfer only
     assert "`kk`, `uz`, `uz-Cyrl`: no public labelled hateful" in card
     for heading in ("## Fairness per identity group", "### Templates `ky`, label `hate`",

@@ -12,7 +12,7 @@ from training import mentions
 from training.fairness import expand_templates, load_templates
 from training.near_duplicates import near_duplicate_pairs
 from training.sources import SOURCES, SYNTHETIC_DIR, read_source
-from warning.normalize import fold
+from warning.text.normalize import fold
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 SUITES = sorted((BENCHMARKS / "functional").glob("*_suite.csv"))
@@ -82,7 +82,7 @@ def test_committed_mention_files_are_the_generators_output(lang) -> None:
 
 @pytest.mark.parametrize("lang", sorted(mentions.FILES))
 def test_mentions_name_every_group_in_every_case_form(lang) -> None:
-    from warning.targets import TARGET_GROUPS, find_targets
+    from warning.text.targets import TARGET_GROUPS, find_targets
 
     rows = pd.DataFrame(mentions.mention_rows(lang))
     counts = rows["target_ident"].value_counts()

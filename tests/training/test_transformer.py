@@ -106,9 +106,9 @@ def test_frozen_mode_trains_calibrates_and_round_trips(tiny_corpus, tiny_encoder
     assert proba.shape == (2, len(LABELS)) and np.isnan(proba[:, 3]).all()
     folder = model.save(tmp_path / "m")
     assert (folder / "head.safetensors").is_file() and not (folder / "adapter").exists()
-    import warning.encoder
+    import warning.models.encoder
 
-    monkeypatch.setattr(warning.encoder, "load_encoder", lambda path=None: tiny_encoder)
+    monkeypatch.setattr(warning.models.encoder, "load_encoder", lambda path=None: tiny_encoder)
     loaded = Classifier.load(folder)
     np.testing.assert_allclose(loaded.predict_proba(["you stupid idiot moron"]), proba[:1],
                                rtol=1e-5, atol=1e-6)
@@ -142,9 +142,9 @@ def test_lora_mode_trains_checkpoints_and_resumes(tiny_corpus, tiny_encoder, tmp
     folder = resumed.save(tmp_path / "m")
     assert (folder / "adapter" / "adapter_config.json").is_file()
     assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 5_000_000
-    import warning.encoder
+    import warning.models.encoder
 
-    monkeypatch.setattr(warning.encoder, "load_encoder",
+    monkeypatch.setattr(warning.models.encoder, "load_encoder",
                         lambda path=None: (tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
     loaded = Classifier.load(folder)
     text = ["you stupid idiot moron", "the market opens at nine"]

@@ -27,13 +27,13 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data import ReportData, ReportError, collect
-from .model_facts import ModelFacts, find_model_folder
-from .render import render
+from warning.report.data import ReportData, ReportError, collect
+from warning.report.model_facts import ModelFacts, find_model_folder
+from warning.report.render import render
 
 if TYPE_CHECKING:
-    from ..alerts import AlertConfig, AlertReport
-    from ..classifier import Classifier
+    from warning.alerts.cells import AlertConfig, AlertReport
+    from warning.models.classifier import Classifier
 
 __all__ = ["ReportError", "build_report", "default_report_path", "write_report"]
 
@@ -45,7 +45,7 @@ def default_report_path(scored: Path | str) -> Path:
         >>> default_report_path("runs/demo/scored.parquet").as_posix()
         'runs/demo/scored.report.html'
     """
-    from ..scanner import scan_paths
+    from warning.scanning.scanner import scan_paths
 
     output = scan_paths(scored)
     return output["summary"].with_name(output["summary"].name.replace(".summary.json",
@@ -53,7 +53,7 @@ def default_report_path(scored: Path | str) -> Path:
 
 
 def _scan_summary(scored: Path) -> dict[str, Any] | None:
-    from ..scanner import scan_paths
+    from warning.scanning.scanner import scan_paths
 
     path = scan_paths(scored)["summary"]
     try:
@@ -94,7 +94,7 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
     Raises:
         ReportError: The file is missing or not a scan output.
     """
-    from ..alerts import AlertConfig, AlertError, find_alerts
+    from warning.alerts.cells import AlertConfig, AlertError, find_alerts
 
     say = log or (lambda _message: None)
     scored = Path(scored)
@@ -119,7 +119,7 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
     if explain and data.severe and data.has_text:
         if classifier is None and folder is not None and facts is not None and \
                 facts.name == model_name:
-            from ..classifier import Classifier
+            from warning.models.classifier import Classifier
 
             say(f"report: loading {facts.name} to explain {len(data.severe)} post(s)")
             classifier = Classifier.load(folder)
@@ -129,7 +129,7 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
             post_notes.append(f"No highlighted words: the model that scored the file "
                               f"({model_name}) was not found; pass --model.")
     scan = _scan_summary(scored)
-    from .. import __version__
+    from warning import __version__
 
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = (f"From <code>{escape(str(scored))}</code>: {data.posts:,} posts scored by "

@@ -21,9 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ..alerts import AlertConfig, AlertError, _as_lists, _Source
-from ..labels import LABELS
-from ..surge import LABEL_WEIGHTS
+from warning.alerts.cells import AlertConfig, AlertError, _as_lists, _Source
+from warning.alerts.stats import LABEL_WEIGHTS
+from warning.labels import LABELS
 
 __all__ = ["ReportData", "ReportError", "SeverePost", "collect"]
 

@@ -1,7 +1,7 @@
 """What the report says about the model: its card's key figures and the languages it is weak in.
 
-Everything is read from the model folder (``config.json``, ``eval/report.json`` and
-``card.md``, as ``warning eval`` writes them); nothing is typed in here. A language is marked
+Everything is read from the model folder (``config.json``, ``eval/report.json`` and the card,
+``README.md``, as ``warning eval`` writes them); nothing is typed in here. A language is marked
 weak, with the reasons in plain words, when
 
 - the model's config lists it among ``weak_languages`` (every post in it is marked for review);
@@ -68,7 +68,7 @@ class ModelFacts:
     @classmethod
     def from_folder(cls, folder: Path | str) -> ModelFacts:
         """Read a model folder's config, evaluation report and card."""
-        from ..settings import repo_root
+        from warning.settings import repo_root
 
         folder = Path(folder)
         config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
@@ -100,8 +100,10 @@ class ModelFacts:
                     "cases": result.get("cases"),
                     "hateful": (result.get("hateful") or {}).get("accuracy"),
                     "non_hateful": (result.get("non_hateful") or {}).get("accuracy")}
-        card = folder / "card.md"
-        if card.is_file():
+        # the card is README.md; folders made before it was named so have card.md
+        card = next((folder / name for name in ("README.md", "card.md")
+                     if (folder / name).is_file()), None)
+        if card is not None:
             facts.limitations = _section(card.read_text(encoding="utf-8"),
                                          "Limitations and ethical considerations")
         return facts
@@ -153,8 +155,8 @@ def find_model_folder(name: str | None, given: Path | str | None = None) -> Path
         >>> find_model_folder("no-such-model@0") is None
         True
     """
-    from ..classifier import default_model_path
-    from ..settings import repo_root
+    from warning.models.classifier import default_model_path
+    from warning.settings import repo_root
 
     candidates = [Path(given)] if given is not None else []
     candidates.append(default_model_path())

@@ -19,11 +19,11 @@ from typing import Any
 
 import regex
 
-from ..alerts import ALL, Alert, AlertReport
-from ..normalize import fold, normalize
-from . import charts
-from .data import ReportData, SeverePost, labels_in_order
-from .model_facts import ModelFacts
+from warning.alerts.cells import ALL, Alert, AlertReport
+from warning.report import charts
+from warning.report.data import ReportData, SeverePost, labels_in_order
+from warning.report.model_facts import ModelFacts
+from warning.text.normalize import fold, normalize
 
 __all__ = ["COLOURS", "highlight", "render"]
 
@@ -390,7 +390,7 @@ def _model(facts: ModelFacts | None, models: set[str]) -> str:
                 f"found (pass --model), so its card's figures are not shown.</p>")
     out = [f"<p>Scored by <strong>{escape(scored_by)}</strong> (kind {escape(facts.kind)}, "
            f"made {escape(str(facts.created or '?'))}); its card is "
-           f"<code>{escape(facts.folder)}/card.md</code>.</p>"]
+           f"<code>{escape(facts.folder)}/README.md</code>.</p>"]
     if facts.name not in models:
         out.append(f'<p class="caution">These figures are of {escape(facts.name)}, not of the '
                    f"model that scored the file.</p>")

@@ -1,0 +1,69 @@
+import time
+
+import pytest
+
+from warning.text.normalize import fold, normalize
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        # ru: Latin look-alikes and digits used to dodge filters
+        ("yeбaнoв", "уебанов"),
+        ("c0ка", "сока"),
+        ("ты пидoр", "ты пидор"),
+        ("п0шел нахyй", "пошел нахуй"),
+        ("х\u200bу\u200bй", "хуй"),
+        ("сууууука", "суука"),
+        ("Кыргызcтан", "Кыргызстан"),  # Latin c inside a Cyrillic word
+        # ky: Kyrgyz letters and long vowels survive
+        ("Өзбектерге көчөдө жол жок", "Өзбектерге көчөдө жол жок"),
+        ("Саат канча? ңөү ҢӨҮ", "Саат канча? ңөү ҢӨҮ"),
+        ("саааат", "саат"),
+        # kk: Kazakh letters survive
+        ("Қазақстан әйелдері үшін ұлт һәм і", "Қазақстан әйелдері үшін ұлт һәм і"),
+        # uz: Latin-script Uzbek with its apostrophe variants unified
+        ("O‘zbekiston gʻalaba qozondi", "O'zbekiston g'alaba qozondi"),
+        ("oʼzbek", "o'zbek"),
+        # tr: Turkish letters and proper-noun apostrophes survive
+        ("İstanbul'a gidiyorum, kadın ışık çiçek", "İstanbul'a gidiyorum, kadın ışık çiçek"),
+        ("Erdoğan’ın açıklaması", "Erdoğan'ın açıklaması"),
+        # en: tweets
+        ("RT @user123: you idiot &amp;amp; https://t.co/abc", "you idiot & http"),
+        ("@bob hellо wоrld", "@user hello world"),  # Cyrillic о inside English words
+        ("so goooood!!!!!!", "so good!!!"),
+        ("line one<br/>line two\n\tend", "line one line two end"),
+        ("ｆｕｌｌ－ｗｉｄｔｈ", "full-width"),  # NFKC
+        ("price 1000 сом, 5кг, 2024г", "price 1000 сом, 5кг, 2024г"),  # digits untouched
+        ("iPhoneы", "iPhoneы"),  # genuinely mixed word left alone
+        ("😂😂😂😂😂", "😂😂😂"),
+        ("", ""),
+        ("   \u200b  ", ""),
+    ],
+)
+def test_normalize_cases(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+def test_normalize_is_idempotent() -> None:
+    samples = ["yeбaнoв c0ка", "RT @a: x &amp; y http://x.y", "O‘zbekiston", "Өзбектер"]
+    for text in samples:
+        once = normalize(text)
+        assert normalize(once) == once
+
+
+def test_normalize_rejects_non_text() -> None:
+    with pytest.raises(TypeError, match="takes a str"):
+        normalize(None)  # type: ignore[arg-type]
+
+
+def test_normalize_handles_a_huge_text() -> None:
+    text = "очень длинный текст " * 50_000  # 1 MB
+    start = time.perf_counter()
+    out = normalize(text)
+    assert out.startswith("очень длинный текст")
+    assert time.perf_counter() - start < 30  # guard against catastrophic regex behaviour only
+
+
+def test_fold_lowercases_and_maps_yo_and_dotted_i() -> None:
+    assert fold("ЁЛКИ İstanbul ÖZBEK") == "елки istanbul özbek"

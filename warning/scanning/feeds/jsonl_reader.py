@@ -1,0 +1,131 @@
+"""JSON Lines feeds: one JSON object per line, read line by line.
+
+The columns are the top-level keys of all objects, in the order first seen (one quick pass
+before the scan collects them, so a key that appears only late in the file is kept too). Nested
+values are kept as JSON text in their column. A line that is not JSON, not an object, not valid
+in the file's encoding, or longer than :data:`MAX_LINE` characters is returned with its reason;
+blank lines are skipped.
+
+Example:
+    >>> feed = JsonlFeed("posts.jsonl")         # doctest: +SKIP
+    >>> next(feed.rows()).values                 # doctest: +SKIP
+    {'id': '1', 'text': 'Салам', 'date': '2024-05-01'}
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from warning.scanning.feeds.base import Feed, FeedError, FeedRow
+from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
+from warning.scanning.feeds.encoding import (
+    bad_bytes,
+    detect_encoding,
+    fix_surrogates,
+    open_text,
+    read_sample,
+)
+
+__all__ = ["MAX_LINE", "JsonlFeed"]
+
+#: Longest line read (characters); a longer line is rejected and skipped.
+MAX_LINE = 1 << 22
+
+
+class JsonlFeed(Feed):
+    """A JSONL file (see the module docstring).
+
+    Raises:
+        FeedError: The file is empty or holds no JSON object, or no text column can be decided.
+    """
+
+    format = "jsonl"
+
+    def __init__(self, path: Path | str, overrides: ColumnOverrides | None = None,
+                 encoding: str | None = None) -> None:
+        super().__init__(Path(path))
+        sample = read_sample(self.path)
+        if not sample.strip():
+            raise FeedError(f"{self.path}: the file is empty")
+        self.encoding, note = (encoding, f"{encoding} (as given)") if encoding else \
+            detect_encoding(sample)
+        self.notes.append(f"encoding: {note}")
+        keys: dict[str, None] = {}
+        for row in self._records():
+            if row.values is not None:
+                keys.update(dict.fromkeys(row.values))
+        if not keys:
+            raise FeedError(f"{self.path}: no line holds a JSON object; is it JSONL?")
+        self.columns = list(keys)
+        self.mapping, picked = pick_columns(self.columns, overrides, str(self.path))
+        self.notes.extend(picked)
+
+    def _lines(self, handle: io.TextIOWrapper) -> Iterator[tuple[int, str | None]]:
+        """(line number, line or None when over :data:`MAX_LINE`), never holding more."""
+        lineno = 0
+        while True:
+            line = handle.readline(MAX_LINE)
+            if not line:
+                return
+            lineno += 1
+            if len(line) >= MAX_LINE and not line.endswith("\n"):
+                while True:  # skip the rest of the over-long line
+                    rest = handle.readline(MAX_LINE)
+                    if not rest or rest.endswith("\n"):
+                        break
+                yield lineno, None
+                continue
+            yield lineno, line
+
+    def _records(self) -> Iterator[FeedRow]:
+        try:
+            handle = open_text(self.path, self.encoding)
+        except LookupError:
+            raise FeedError(f"{self.path}: unknown encoding {self.encoding!r}") from None
+        with handle:
+            self._handle = handle
+            for lineno, line in self._lines(handle):
+                if line is None:
+                    yield FeedRow(lineno, None, f"line over {MAX_LINE:,} characters")
+                    continue
+                if lineno == 1:
+                    line = line.lstrip("\ufeff")
+                if not line.strip():
+                    continue
+                bad = bad_bytes(line)
+                if bad:
+                    yield FeedRow(lineno, None, f"not valid {self.encoding} (bytes {bad})")
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    yield FeedRow(lineno, None, f"not valid JSON ({exc.msg} at column "
+                                                f"{exc.colno})")
+                    continue
+                if not isinstance(record, dict):
+                    yield FeedRow(lineno, None, f"a JSON {type(record).__name__}, not an "
+                                                f"object")
+                    continue
+                yield FeedRow(lineno, {str(k): v for k, v in fix_surrogates(record).items()})
+        self._handle = None
+
+    def rows(self) -> Iterator[FeedRow]:
+        self._finished = False
+        for row in self._records():
+            if row.values is not None:
+                row.values = {name: _cell(row.values.get(name), name == self.mapping.text)
+                              for name in self.columns}
+            yield row
+        self._finished = True
+
+
+def _cell(value: Any, keep: bool) -> Any:
+    """A field as text (JSON for numbers, lists and objects); the text field is kept as it is,
+    so that a text that is not a string can be rejected as such."""
+    if keep or value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)

