@@ -335,3 +335,17 @@ def test_feedback_reviewer_of_invisible_characters_only_is_refused(store) -> Non
     with pytest.raises(InvalidFeedback, match="reviewer"):
         store.review(item.id, reviewer="\u200b\u2060", confirm=True)
     assert store.get(item.id).status == "pending"
+
+
+def test_feedback_store_without_the_db_extra_says_which_install_fixes_it(tmp_path,
+                                                                         monkeypatch) -> None:
+    """The core install scores without SQLAlchemy; only the store needs the 'db' extra, and
+    says so."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sqlalchemy", None)  # as if it were not installed
+    monkeypatch.delitem(sys.modules, "warning.feedback.db", raising=False)
+    monkeypatch.delattr("warning.feedback.db", raising=False)
+    with pytest.raises(FeedbackError, match=r"pip install 'early-warning\[db\]'"):
+        FeedbackStore(tmp_path / "f.db")
+    assert not (tmp_path / "f.db").exists()
