@@ -453,6 +453,8 @@ def proxied(n_replicas: int, threads: int, postgres, args: argparse.Namespace,
            "WARNING_BATCH_MAX_WAIT_MS": str(args.batch_max_wait_ms),
            "WARNING_QUEUE_MAX_POSTS": str(args.queue_max_posts),
            "WARNING_RATE_PER_MINUTE": "1e12", "WARNING_RATE_BURST": "1000000000",
+           "WARNING_WORK_PER_MINUTE": "1e12", "WARNING_WORK_BURST": "1000000000",
+           "WARNING_DEFAULT_KEY_ROLE": "admin",  # /metrics, where keys have roles
            "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     replicas = [services.Replica(env, log_dir, f"replica{n_replicas}-{i}")
                 for i in range(n_replicas)]

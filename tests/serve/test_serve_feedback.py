@@ -150,7 +150,9 @@ def test_serve_response_id_from_one_replica_is_corrected_through_another(make_ap
     in feedback sent to another, reviewed through a third, and the texts of expired responses
     leave the database."""
     location = request.getfixturevalue("postgres_url") if backend == "postgres" else str(db)
-    apps = [make_app(api_keys=f"{KEY},{OTHER_KEY}", feedback_db=location) for _ in range(3)]
+    # (default_key_role: both keys may review, where keys have roles)
+    apps = [make_app(api_keys=f"{KEY},{OTHER_KEY}", feedback_db=location,
+                     default_key_role="admin") for _ in range(3)]
     one, two, three = (TestClient(app, headers={"Authorization": f"Bearer {key}"})
                        for app, key in zip(apps, (KEY, KEY, OTHER_KEY), strict=True))
     scored = one.post("/v1/score", json={"texts": ["Ты тупой идиот"]}).json()["results"][0]

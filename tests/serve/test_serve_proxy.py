@@ -64,8 +64,11 @@ def _cluster(nginx_binary: Path, db: str, model_dir: Path, folder: Path, *,
              rate: str | None = None) -> Iterator[Cluster]:
     env = {"WARNING_API_KEYS": f"{KEY},{OTHER_KEY}", "WARNING_FEEDBACK_DB": db,
            "WARNING_MODEL": str(model_dir),
-           # each replica's own limit out of the way: the proxy's is under test
+           # each replica's own limits out of the way: the proxy's is under test
            "WARNING_RATE_PER_MINUTE": "1000000", "WARNING_RATE_BURST": "100000",
+           "WARNING_WORK_PER_MINUTE": "1000000", "WARNING_WORK_BURST": "100000",
+           # both keys may submit, review and read /metrics (where keys have roles)
+           "WARNING_DEFAULT_KEY_ROLE": "admin",
            "OMP_NUM_THREADS": "1", "WARNING_API_KEYS_FILE": "", "WARNING_OPEN_ACCESS": "0"}
     replicas = [Replica(env, folder, f"replica{i}") for i in (1, 2)]
     nginx: NginxServer | None = None
@@ -146,7 +149,7 @@ def test_proxy_cuts_off_slow_headers_refuses_large_bodies_limits_keys_and_hides_
     # a client that never finishes its headers is cut off at the header timeout (2 s here),
     # however steadily it trickles bytes, while other clients are served meanwhile
     # (the same client straight at a replica is still held when the proxy has cut it off:
-    # uvicorn has no header timeout, which is why the proxy stands in front)
+    # the proxy, in front, is what frees the replicas of it)
     slow = _tls_socket(cluster)
     direct = socket.create_connection(("127.0.0.1", cluster.replicas[0].port), timeout=5)
     for sock in (slow, direct):
