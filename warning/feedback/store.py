@@ -380,8 +380,8 @@ class FeedbackStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
-        """A session in one transaction, committed at the end (rolled back on an error), with
-        the items past the retention period removed first."""
+        """A session in one transaction, committed at the end (rolled back on an error; on
+        SQLite it begins with ``BEGIN IMMEDIATE``)."""
         with self._sessions.begin() as session:
             yield session
 
