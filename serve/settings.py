@@ -61,12 +61,14 @@ class ServeSettings(BaseSettings):
             answers at once, ``/readyz`` and scoring answer 503 until the model is loaded);
             off: the server listens only once the model is loaded.
         metrics_public: ``/metrics`` needs no key (for a Prometheus on a private network).
-        feedback_db: SQLite file of reviewed feedback (``WARNING_FEEDBACK_DB``); unset turns
+        feedback_db: Database of reviewed feedback (``WARNING_FEEDBACK_DB``): a SQLite file
+            (one machine) or a ``postgresql+psycopg://`` URL (replicas sharing it); unset turns
             ``/v1/feedback`` off (404 ``feedback-disabled``).
         feedback_retention_days: Days a feedback item is kept (``WARNING_FEEDBACK_RETENTION_DAYS``).
         feedback_extremism: Accept corrections of the experimental ``extremism`` label.
-        response_memory: Recent scoring responses kept in memory, so that feedback can name one
-            by its ``id`` (only while feedback is on; 0 keeps none).
+        response_memory: Recent scoring responses kept in the feedback database, so that
+            feedback can name one by its ``id`` on any replica (only while feedback is on; 0
+            keeps none).
         response_memory_seconds: How long such a response is kept.
         console: Serve the moderators' console at ``/console`` (``WARNING_CONSOLE=0`` turns
             it off; the API routes it uses stay).
@@ -99,7 +101,7 @@ class ServeSettings(BaseSettings):
     queue_max_posts: int = Field(256, ge=1)
     load_in_background: bool = False
     metrics_public: bool = False
-    feedback_db: Path | None = None
+    feedback_db: str | None = None
     feedback_retention_days: int = Field(180, ge=1)
     feedback_extremism: bool = False
     response_memory: int = Field(1000, ge=0)
@@ -115,11 +117,13 @@ class ServeSettings(BaseSettings):
     @classmethod
     def _same_file_as_the_cli(cls, value: object) -> object:
         """Read ``WARNING_FEEDBACK_DB`` as ``warning feedback`` does (spaces stripped, ``~``
-        expanded), so that the server and the CLI open the same database."""
-        if isinstance(value, str):
-            value = value.strip()
-            return Path(value).expanduser() if value else None
-        return value.expanduser() if isinstance(value, Path) else value
+        expanded in a path, a URL kept), so that the server and the CLI open the same
+        database."""
+        from warning.settings import feedback_location
+
+        if isinstance(value, str | Path):
+            return feedback_location(str(value))
+        return value
 
     def keys(self) -> list[str]:
         """Every key from ``WARNING_API_KEYS`` and ``WARNING_API_KEYS_FILE`` (without the

@@ -295,15 +295,30 @@ def report_language() -> str:
 # ---- reviewed feedback (warning feedback, POST /v1/feedback) -----------------------------------
 
 
-def feedback_db() -> Path | None:
-    """SQLite file of the moderators' reviewed feedback: ``WARNING_FEEDBACK_DB`` (no default).
+def feedback_db() -> str | None:
+    """The database of the moderators' reviewed feedback: ``WARNING_FEEDBACK_DB`` (no default),
+    a SQLite file path (``~`` expanded) or a URL: ``sqlite:////path/feedback.db``, or
+    ``postgresql+psycopg://user@host/db`` for API replicas on several machines.
 
     None when unset: the API then answers ``/v1/feedback`` with 404 (``feedback-disabled``),
-    the ``warning feedback`` commands ask for ``--db``. Keep the file on encrypted storage: it
-    holds posts.
+    the ``warning feedback`` commands ask for ``--db``. Keep the file (or the database server's
+    disk) on encrypted storage: it holds posts.
     """
-    value = os.environ.get("WARNING_FEEDBACK_DB", "").strip()
-    return Path(value).expanduser() if value else None
+    return feedback_location(os.environ.get("WARNING_FEEDBACK_DB", ""))
+
+
+def feedback_location(value: str) -> str | None:
+    """A feedback database as written in a setting, read the same way by the server and the
+    CLI: spaces stripped, ``~`` expanded in a path; a URL is kept as it is; empty is None.
+
+    Example:
+        >>> feedback_location(" postgresql+psycopg://mod@db/feedback ")
+        'postgresql+psycopg://mod@db/feedback'
+    """
+    value = value.strip()
+    if not value:
+        return None
+    return value if "://" in value else str(Path(value).expanduser())
 
 
 def feedback_retention_days() -> int:

@@ -1,11 +1,15 @@
 """``/v1/feedback``: moderators' corrections, stored as pending until a second person reviews
 them (the store is :class:`warning.feedback.FeedbackStore`).
 
-On when ``WARNING_FEEDBACK_DB`` names a SQLite file; otherwise every feedback route answers 404
-``feedback-disabled`` naming that setting (the feature is absent on this server, not briefly
-unavailable, so not 503). A submitter or reviewer is the identity of the API key used
-(:meth:`FeedbackStore.identity`: stable across restarts and workers, the key never stored); the
-reviewer must be another key than the submitter.
+On when ``WARNING_FEEDBACK_DB`` names a SQLite file or a PostgreSQL URL; otherwise every feedback
+route answers 404 ``feedback-disabled`` naming that setting (the feature is absent on this
+server, not briefly unavailable, so not 503). A submitter or reviewer is the identity of the API
+key used (:meth:`FeedbackStore.identity`: stable across restarts, workers and replicas that
+share the database, the key never stored); the reviewer must be another key than the submitter.
+Recent scoring responses that feedback may name by id are kept in the same database
+(:mod:`serve.recent`), so a response scored by one replica can be corrected through another;
+while the database cannot be reached, feedback answers 503 ``feedback-db-unavailable`` and
+scoring answers without ids.
 
 Roles (:mod:`serve.auth`): any key may submit, and read or withdraw (delete) its own items
 that are not confirmed; listing the queue, reading others' items with their texts, reviewing,
@@ -17,8 +21,12 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any, Literal
 
+import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, Security
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from warning.feedback.store import (
     AlreadyReviewed,
@@ -33,7 +41,7 @@ from warning.text.normalize import normalize
 
 from ..auth import has_role, key_id
 from ..deps import bearer, encodes_to_utf8
-from ..errors import ApiError
+from ..errors import ApiError, error_response
 from ..recent import RecentResponses, ResponseExpired, ResponseUnknown
 from ..settings import ServeSettings, SettingsError
 from . import problem_responses
@@ -70,19 +78,46 @@ def setup_feedback(app: FastAPI, settings: ServeSettings, keys: list[str]) -> No
     app.state.feedback = store
     app.state.feedback_identities = {key_id(k): store.identity(k) for k in keys}
     if settings.response_memory > 0:
-        app.state.recent_responses = RecentResponses(settings.response_memory,
+        app.state.recent_responses = RecentResponses(store, settings.response_memory,
                                                      settings.response_memory_seconds)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(InterfaceError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
 
 
-def remember_responses(request: Request, texts: list[str], results: list[dict[str, Any]]) -> None:
-    """Give each scored result an ``id`` and remember it, while feedback is on."""
+_UNAVAILABLE = ApiError(503, "feedback-db-unavailable", "the feedback database cannot be "
+                        "reached just now; retry shortly (nothing was stored by this request)",
+                        headers={"Retry-After": "5"})
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # the type only: a driver's message could name the host or quote a statement's values
+    log.error("request_id=%s feedback database unavailable: %s",
+              request.scope.get("state", {}).get("request_id"), type(exc).__name__)
+    return error_response(request.url.path, _UNAVAILABLE,
+                          request.scope.get("state", {}).get("request_id"))
+
+
+async def remember_responses(request: Request, texts: list[str],
+                             results: list[dict[str, Any]]) -> None:
+    """Give each scored result an ``id`` and keep it in the feedback database (in a worker
+    thread, one transaction per request), while feedback is on. When the database cannot be
+    reached the results go out without ids: scoring does not depend on feedback."""
     memory: RecentResponses | None = getattr(request.app.state, "recent_responses", None)
     if memory is None:
         return
-    for text, result in zip(texts, results, strict=True):
-        if result.get("error") is None:
-            result["id"] = memory.add(text, result.get("lang"), result["scores"],
-                                      result["model"])
+    kept = [result for result in results if result.get("error") is None]
+    entries = [(text, result.get("lang"), result["scores"], result["model"])
+               for text, result in zip(texts, results, strict=True)
+               if result.get("error") is None]
+    try:
+        ids = await anyio.to_thread.run_sync(memory.add_many, entries)
+    except (OperationalError, InterfaceError, PoolTimeout) as exc:
+        log.error("request_id=%s responses not kept for feedback (database unavailable: %s)",
+                  request.scope.get("state", {}).get("request_id"), type(exc).__name__)
+        return
+    for result, rid in zip(kept, ids, strict=True):
+        result["id"] = rid
 
 
 def get_store(request: Request) -> FeedbackStore:
@@ -90,7 +125,7 @@ def get_store(request: Request) -> FeedbackStore:
     if store is None:
         raise ApiError(404, "feedback-disabled", "feedback is off on this server: set "
                        "WARNING_FEEDBACK_DB to a SQLite file (e.g. /var/lib/warning/feedback.db)"
-                       " and restart it")
+                       " or a postgresql+psycopg:// URL and restart it")
     return store
 
 
@@ -205,7 +240,8 @@ def _view(item: FeedbackItem, *, with_text: bool = True) -> FeedbackItemResponse
 
 
 # ---- routes -----------------------------------------------------------------------------------
-# Plain ``def``: FastAPI runs them in its thread pool, so SQLite never blocks the event loop.
+# Plain ``def``: FastAPI runs them in its thread pool, so the database never blocks the event
+# loop.
 
 
 @router.post("/v1/feedback", status_code=201, response_model=FeedbackItemResponse,
@@ -236,9 +272,8 @@ def submit_feedback(body: FeedbackRequest, request: Request,
                                "the text instead") from None
         except ResponseUnknown:
             raise _field_error("response_id", "unknown-response-id", "no recent response has "
-                               "that id (it may have expired, been dropped for room, or been "
-                               "answered by another worker or before a restart): send the text "
-                               "instead") from None
+                               "that id (it may have expired or been dropped for room): send "
+                               "the text instead") from None
         text, model, scores = recent.text, recent.model, recent.scores
         lang = lang or recent.lang
     else:
