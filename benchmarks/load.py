@@ -1,6 +1,9 @@
 """Load benchmark of the HTTP API: requests per second and p50/p99 latency with and without
 micro-batching; with ``--proxy``, one API replica against two behind nginx.
 
+Over 500 lines because it is one script a user runs as it is: the servers (alone or behind
+nginx), the clients, the measurements and the results table, with nothing to import.
+
 Usage:
     python benchmarks/load.py [--model models/default] [--seconds 20] [--clients 1,8,32]
                               [--soak-seconds 60] [--threads 2] [--out benchmarks/results/load.md]

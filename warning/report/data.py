@@ -21,7 +21,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from warning.alerts.cells import ALL, AlertConfig, AlertError, _as_lists, _Source
+from warning.alerts.config import ALL, AlertConfig, AlertError
+from warning.alerts.source import _as_lists, _Source
 from warning.alerts.stats import LABEL_WEIGHTS
 from warning.labels import LABELS
 

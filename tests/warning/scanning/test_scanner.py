@@ -1,3 +1,6 @@
+# Over 500 lines because these end-to-end tests of one scan share the feed builders at the top;
+# hostile inputs and the property tests are in test_scanner_hostile.py and
+# test_scanner_properties.py.
 import csv
 import io
 import json

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from warning.alerts import AlertConfig, find_alerts
-from warning.alerts.cells import _chunks, _columns
+from warning.alerts.source import _chunks, _columns
 from warning.cli import main
 from warning.scanning.feeds import open_feed
 from warning.scanning.scanner import ScanError, ScanOptions, scan, scan_paths

@@ -15,7 +15,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from warning.alerts.cells import _chunks, _columns
+from warning.alerts.source import _chunks, _columns
 from warning.scanning.scanner import ScanOptions, scan
 
 KEY = "test-key-0123456789abcdef"
