@@ -292,9 +292,14 @@ def test_proxy_replica_killed_mid_load_loses_no_confirmed_feedback(
     threads.append(threading.Thread(target=reviewer))
     for thread in threads:
         thread.start()
-    time.sleep(3.0)
     one = cluster.replicas[0]
+    # load until replica one has taken its share (seconds on a quiet machine, longer on a busy
+    # one: a fixed 3 s sleep made the test depend on the machine's load)
+    deadline = time.monotonic() + 120
     answered_by_one = _requests_answered(one)
+    while answered_by_one <= 20 and time.monotonic() < deadline:
+        time.sleep(0.5)
+        answered_by_one = _requests_answered(one)
     one.kill()
     killed_at = time.monotonic()
     with lock:
