@@ -1,6 +1,9 @@
 """Load benchmark of the HTTP API: requests per second and p50/p99 latency with and without
 micro-batching; with ``--proxy``, one API replica against two behind nginx.
 
+Over 500 lines because it is one script a user runs as it is: the servers (alone or behind
+nginx), the clients, the measurements and the results table, with nothing to import.
+
 Usage:
     python benchmarks/load.py [--model models/default] [--seconds 20] [--clients 1,8,32]
                               [--soak-seconds 60] [--threads 2] [--out benchmarks/results/load.md]
@@ -125,6 +128,7 @@ def server(model: Path, batching: bool, threads: int, args: argparse.Namespace,
            "WARNING_BATCH_MAX_WAIT_MS": str(args.batch_max_wait_ms),
            "WARNING_QUEUE_MAX_POSTS": str(args.queue_max_posts),
            "WARNING_RATE_PER_MINUTE": "1e12", "WARNING_RATE_BURST": "1000000000",
+           "WARNING_WORK_PER_MINUTE": "1e12", "WARNING_WORK_BURST": "1e9",
            "WARNING_LOAD_IN_BACKGROUND": "1",
            "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     env.pop("WARNING_SETTINGS_FILE", None)

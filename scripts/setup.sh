@@ -73,4 +73,25 @@ case ",$extras," in
       fi
     fi ;;
 esac
+case ",$extras," in
+  *,dev,*)
+    # Debian's chromium-driver: the moderators' console's browser tests drive chromium with
+    # Selenium through it (Selenium is never let download a driver)
+    if ! command -v chromedriver >/dev/null 2>&1; then
+      if [ "$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }
+      then
+        as_root="$([ "$(id -u)" = 0 ] || echo "sudo -n")"
+        echo "installing chromium-driver with apt-get (for the console's browser tests)"
+        if ! { $as_root apt-get update -qq && $as_root env DEBIAN_FRONTEND=noninteractive \
+               apt-get install -y -qq chromium-driver; } >/dev/null; then
+          echo "note: apt-get could not install chromium-driver; the console's browser tests" \
+               "will be skipped (and fail under CI=true)" >&2
+        fi
+      else
+        echo "note: chromium-driver is missing and this set-up cannot install it (it needs" \
+             "apt-get as root, or sudo); the console's browser tests will be skipped (and fail" \
+             "under CI=true). Install it with: sudo apt-get install chromium-driver" >&2
+      fi
+    fi ;;
+esac
 echo "environment ready: .venv (extras: ${extras:-none})"

@@ -96,6 +96,23 @@ def chromium() -> str:
     raise AssertionError("unreachable")
 
 
+@pytest.fixture(scope="session")
+def chromedriver(chromium: str) -> str:
+    """Debian's ``chromium-driver`` and Selenium, for the console's browser tests (nothing is
+    downloaded: Selenium is given this driver); skip when absent, fail under CI."""
+    import shutil
+
+    try:
+        import selenium  # noqa: F401
+    except ImportError as exc:
+        _missing(f"the dev extra is not installed ({exc}): pip install -e '.[dev]'")
+    path = shutil.which("chromedriver")
+    if path is None:
+        _missing("chromium-driver is not installed (bash scripts/setup.sh installs it with "
+                 "apt-get, or: apt-get install chromium-driver)")
+    return str(path)
+
+
 @pytest.fixture
 def local_ray():
     """A Ray on this machine with 2 CPUs, shut down after the test; skip when the 'scale'
@@ -166,7 +183,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.data)
         if "base_model_dir" in names:
             item.add_marker(pytest.mark.base_model)
-        if "chromium" in names:
+        if "chromium" in names or "chromedriver" in names:
             item.add_marker(pytest.mark.browser)
         if "local_ray" in names:
             item.add_marker(pytest.mark.ray)

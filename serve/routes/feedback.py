@@ -10,6 +10,10 @@ Recent scoring responses that feedback may name by id are kept in the same datab
 (:mod:`serve.recent`), so a response scored by one replica can be corrected through another;
 while the database cannot be reached, feedback answers 503 ``feedback-db-unavailable`` and
 scoring answers without ids.
+
+Roles (:mod:`serve.auth`): any key may submit, and read or withdraw (delete) its own items
+that are not confirmed; listing the queue, reading others' items with their texts, reviewing,
+and deleting others' or confirmed items need ``review`` (or ``admin``): 403 ``role-required``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Annotated, Any, Literal
 import anyio
 from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, Security
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
@@ -33,8 +37,9 @@ from warning.feedback.store import (
     InvalidFeedback,
     SamePerson,
 )
+from warning.text.normalize import normalize
 
-from ..auth import key_id
+from ..auth import has_role, key_id
 from ..deps import bearer, encodes_to_utf8
 from ..errors import ApiError, error_response
 from ..recent import RecentResponses, ResponseExpired, ResponseUnknown
@@ -45,7 +50,7 @@ __all__ = ["remember_responses", "router", "setup_feedback"]
 
 log = logging.getLogger("serve")
 router = APIRouter(tags=["feedback"], dependencies=[Security(bearer)])
-_ERRORS = (400, 401, 404, 413, 415, 422, 429)
+_ERRORS = (400, 401, 404, 408, 413, 415, 422, 429)
 
 # ---- wiring -----------------------------------------------------------------------------------
 
@@ -137,6 +142,25 @@ def _identity(request: Request) -> str:
     return identity
 
 
+def _role(request: Request) -> str | None:
+    return request.scope.get("state", {}).get("role")
+
+
+def _require(request: Request, needed: str, what: str) -> None:
+    """Refuse (403 ``role-required``) a key whose role does not allow ``what``."""
+    role = _role(request)
+    if not has_role(role, needed):
+        raise ApiError(403, "role-required", f"{what} needs a key with the role '{needed}' or "
+                       f"'admin'; this key's role is '{role}' (give a key its role as "
+                       "ROLE:KEY in WARNING_API_KEYS: see the README, 'Keys')")
+
+
+def _own_or_review(request: Request, item: FeedbackItem, what: str) -> None:
+    """Let a ``review`` key, or the item's own submitter, go on."""
+    if not has_role(_role(request), "review") and item.submitter != _identity(request):
+        _require(request, "review", what + " submitted by another key")
+
+
 def _invalid(exc: InvalidFeedback) -> ApiError:
     return ApiError(422, "invalid-feedback", str(exc), param=exc.field,
                     errors=[{"loc": f"body.{exc.field}", "msg": str(exc)}])
@@ -166,12 +190,14 @@ class FeedbackRequest(BaseModel):
     ]})
 
     text: str | None = Field(None, description="the post (or send response_id)")
-    response_id: str | None = Field(None, description="the 'id' of a /v1/score result (kept for "
-                                    "WARNING_RESPONSE_MEMORY_SECONDS)")
-    labels: dict[str, bool | None] = Field(description="label: true/false (null = unknown); "
-                                           "at least one of offensive, hate, threat")
-    lang: str | None = Field(None, description="ru, ky, kk, uz, tr, en or other (default: "
-                             "detected)")
+    response_id: str | None = Field(None, max_length=64, description="the 'id' of a /v1/score "
+                                    "result (kept for WARNING_RESPONSE_MEMORY_SECONDS)")
+    # strict: "no", "false" or 1 is not a label value (JSON true/false only)
+    labels: dict[str, StrictBool | None] = Field(description="label: true/false (null = "
+                                                 "unknown); at least one of offensive, hate, "
+                                                 "threat")
+    lang: str | None = Field(None, max_length=16, description="ru, ky, kk, uz, tr, en or other "
+                             "(default: detected)")
     note: str | None = Field(None, description="why: what the model got wrong")
 
 
@@ -255,8 +281,9 @@ def submit_feedback(body: FeedbackRequest, request: Request,
         if not encodes_to_utf8(text):
             raise _field_error("text", "not-utf8", "text is not valid Unicode (it contains a "
                                "lone surrogate)")
-        if not text.strip():
-            raise _field_error("text", "empty-text", "text is empty: send the post")
+        if not normalize(text):  # as /v1/score reads it: invisible characters are nothing
+            raise _field_error("text", "empty-text", "text is empty (or only invisible "
+                               "characters and markup): send the post")
         if len(text) > settings.max_text_chars:
             raise _field_error("text", "text-too-long", f"text is {len(text):,} characters; the "
                                f"limit is {settings.max_text_chars:,} (WARNING_MAX_TEXT_CHARS)")
@@ -271,32 +298,38 @@ def submit_feedback(body: FeedbackRequest, request: Request,
 
 
 @router.get("/v1/feedback", response_model=FeedbackListResponse,
-            responses=problem_responses(*_ERRORS))
-def list_feedback(store: StoreDep,
+            responses=problem_responses(403, *_ERRORS))
+def list_feedback(store: StoreDep, request: Request,
                   status: Annotated[Literal["pending", "confirmed", "rejected"] | None,
                                     Query(description="only this status (pending: the review "
                                                       "queue)")] = None,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> FeedbackListResponse:
-    """The review queue and the rest: items oldest first, with counts per status."""
+    """The review queue and the rest: items oldest first, with counts per status (a
+    ``review`` or ``admin`` key)."""
+    _require(request, "review", "listing feedback (with its texts)")
     items = store.items(status, limit=limit)
     return FeedbackListResponse(counts=store.counts(), items=[_view(i) for i in items])
 
 
 @router.get("/v1/feedback/{item_id}", response_model=FeedbackItemResponse,
-            responses=problem_responses(*_ERRORS))
-def get_feedback(item_id: str, store: StoreDep) -> FeedbackItemResponse:
-    """One item, with its text (for the person reviewing it)."""
+            responses=problem_responses(403, *_ERRORS))
+def get_feedback(item_id: str, store: StoreDep, request: Request) -> FeedbackItemResponse:
+    """One item, with its text (for the person reviewing it, or the key that sent it)."""
     try:
-        return _view(store.get(item_id))
+        item = store.get(item_id)
     except FeedbackNotFound as exc:
         raise _not_found(exc) from None
+    _own_or_review(request, item, "reading an item")
+    return _view(item)
 
 
 @router.post("/v1/feedback/{item_id}/review", response_model=FeedbackItemResponse,
              response_model_exclude={"text"}, responses=problem_responses(403, 409, *_ERRORS))
 def review_feedback(item_id: str, body: FeedbackReviewRequest, request: Request,
                     store: StoreDep) -> FeedbackItemResponse:
-    """Confirm or reject a pending item. The reviewing key must not be the submitting one."""
+    """Confirm or reject a pending item (a ``review`` or ``admin`` key). The reviewing key must
+    not be the submitting one."""
+    _require(request, "review", "reviewing feedback")
     reviewer = _identity(request)
     try:
         item = store.review(item_id, reviewer=reviewer, confirm=body.decision == "confirm",
@@ -317,10 +350,16 @@ def review_feedback(item_id: str, body: FeedbackReviewRequest, request: Request,
 
 
 @router.delete("/v1/feedback/{item_id}", status_code=204, response_class=Response,
-               responses=problem_responses(*_ERRORS))
-def delete_feedback(item_id: str, store: StoreDep) -> Response:
-    """Delete an item for good (e.g. when the author asks)."""
+               responses=problem_responses(403, *_ERRORS))
+def delete_feedback(item_id: str, store: StoreDep, request: Request) -> Response:
+    """Delete an item for good (e.g. when the author asks): a ``review`` or ``admin`` key, or
+    the key that sent it while it is not confirmed."""
     try:
+        if not has_role(_role(request), "review"):
+            item = store.get(item_id)
+            _own_or_review(request, item, "deleting an item")
+            if item.status == "confirmed":
+                _require(request, "review", "deleting a confirmed item")
         store.delete(item_id)
     except FeedbackNotFound as exc:
         raise _not_found(exc) from None

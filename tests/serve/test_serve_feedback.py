@@ -22,7 +22,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def fb_app(make_app, db):
-    return make_app(api_keys=f"{KEY},{OTHER_KEY}", feedback_db=str(db))
+    return make_app(api_keys=f"review:{KEY},review:{OTHER_KEY}", feedback_db=str(db))
 
 
 @pytest.fixture
@@ -79,10 +79,10 @@ def test_serve_feedback_life_cycle_by_text(first, second, db) -> None:
 
 def test_serve_feedback_identity_survives_a_restart(make_app, db) -> None:
     """Four eyes across restarts: key ids of the access log change, feedback identities not."""
-    app1 = make_app(api_keys=f"{KEY},{OTHER_KEY}", feedback_db=str(db))
+    app1 = make_app(api_keys=f"review:{KEY},review:{OTHER_KEY}", feedback_db=str(db))
     item = _submit(TestClient(app1, headers={"Authorization": f"Bearer {KEY}"}),
                    text="post", lang="en").json()
-    app2 = make_app(api_keys=f"{KEY},{OTHER_KEY}", feedback_db=str(db))
+    app2 = make_app(api_keys=f"review:{KEY},review:{OTHER_KEY}", feedback_db=str(db))
     same = TestClient(app2, headers={"Authorization": f"Bearer {KEY}"})
     assert same.post(f"/v1/feedback/{item['id']}/review",
                      json={"decision": "reject"}).status_code == 403
@@ -301,8 +301,9 @@ def test_serve_feedback_with_the_batcher_and_metrics(fake_classifier, db) -> Non
     from serve.app import create_app
     from serve.settings import ServeSettings
 
-    app = create_app(ServeSettings(api_keys=f"{KEY},{OTHER_KEY}", rate_burst=10_000,
-                                   feedback_db=str(db)), classifier=fake_classifier)
+    app = create_app(ServeSettings(api_keys=f"admin:{KEY},review:{OTHER_KEY}",
+                                   rate_burst=10_000, feedback_db=str(db)),
+                     classifier=fake_classifier)
     with TestClient(app, headers={"Authorization": f"Bearer {KEY}"}) as first:
         assert app.state.batcher is not None and app.state.batcher.running
         rid = first.post("/v1/score", json={"texts": ["Ты тупой идиот"]}

@@ -28,6 +28,7 @@ from warning.feedback.store import (
     FeedbackNotFound,
     FeedbackStore,
     SamePerson,
+    looks_like_identity,
 )
 from warning.labels import LABELS
 
@@ -138,6 +139,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
+    if looks_like_identity(args.reviewer):
+        # an identity names an API key, not the person at this terminal; typed here in any
+        # spelling it could pass a submitter's own key off as a second person
+        print("error: --reviewer takes your name, not a 'key:...' identity (those name API "
+              "keys; review through the API with your own key instead)", file=sys.stderr)
+        return 1
     with _open(args) as store:
         item = store.review(args.id, reviewer=args.reviewer, confirm=args.confirm,
                             note=args.note)
@@ -147,7 +154,10 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        n = store.export(args.output)
+        try:
+            n = store.export(args.output, overwrite=args.force)
+        except FileExistsError:
+            raise _Usage(f"{args.output} exists; pass --force to overwrite it") from None
     print(f"{n} confirmed item(s) written to {args.output}\n"
           f"use them with: warning train corpus --feedback {args.output}")
     return 0
@@ -226,6 +236,8 @@ def _run(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
         except ValueError as exc:  # other FeedbackErrors and bad WARNING_* values
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): not an error (warning.cli.main)
         except OSError as exc:
             print(f"error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
             return 2
@@ -280,6 +292,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "model: the input of 'warning train corpus --feedback FILE'. The file "
                     "holds posts: keep it as safe as the database.")
     export.add_argument("-o", "--output", required=True, help="output file (.jsonl or .csv)")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
     export.set_defaults(func=_run(_cmd_export))
 
     delete = fsub.add_parser("delete", parents=[parent], help="delete an item for good")

@@ -1,6 +1,10 @@
 """Reviewed feedback: moderators' corrections, kept in a database (a SQLite file, or PostgreSQL
 for API replicas on several machines) until a second person reviews them.
 
+Over 500 lines because :class:`FeedbackStore` is one class whose methods all run inside the
+store's transaction and retention rules; its records, checks and errors are in
+:mod:`warning.feedback.items`, its tables and migrations in :mod:`warning.feedback.db`.
+
 A correction is stored as ``pending``; another person confirms or rejects it; only confirmed
 items are exported for training (:meth:`FeedbackStore.export`, read by ``warning train corpus
 --feedback``). Items older than the retention period (``WARNING_FEEDBACK_RETENTION_DAYS``,
@@ -29,22 +33,44 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import json
 import os
-import secrets
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from warning.labels import LABELS, LANGUAGES
+from warning.feedback.items import (
+    _JSONL_SUFFIXES,
+    _REVIEW_FIELDS,
+    EXPORT_COLUMNS,
+    MAX_NAME_CHARS,
+    MAX_NOTE_CHARS,
+    SCHEMA_VERSION,
+    STATUSES,
+    AlreadyReviewed,
+    FeedbackError,
+    FeedbackItem,
+    FeedbackNotFound,
+    InvalidFeedback,
+    SamePerson,
+    StoredResponse,
+    _check_text,
+    _export_row,
+    _fmt,
+    _item,
+    _person,
+    _utc_now,
+    check_labels,
+    looks_like_identity,
+    new_id,
+)
+from warning.labels import LANGUAGES
+from warning.safe_io import CSV_ESCAPED_STARTS, csv_escape, csv_writer, json_line, private_open
+from warning.text.normalize import normalize
 
 __all__ = [
     "CSV_ESCAPED_STARTS",
@@ -61,20 +87,9 @@ __all__ = [
     "StoredResponse",
     "check_labels",
     "csv_escape",
+    "looks_like_identity",
     "new_id",
 ]
-
-#: The newest revision of the database schema (its Alembic migrations); older databases are
-#: upgraded by ``warning feedback migrate``, newer ones refused.
-SCHEMA_VERSION = "0002"
-STATUSES = ("pending", "confirmed", "rejected")
-#: Columns of an export, in order: what ``warning train corpus --feedback`` reads.
-EXPORT_COLUMNS = ("id", "text", "lang", *LABELS, "created", "reviewed", "model")
-MAX_NOTE_CHARS = 2000
-MAX_NAME_CHARS = 100
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-_REVIEW_FIELDS = frozenset({"reviewer", "reviewed", "review_note"})
-
 
 def _db_module() -> Any:
     """:mod:`warning.feedback.db`, imported when a store is opened: the ``db`` extra is
@@ -85,188 +100,6 @@ def _db_module() -> Any:
         raise FeedbackError(f"the feedback store needs the 'db' extra ({exc.name} is missing): "
                             "pip install 'early-warning[db]'") from None
     return feedback_db
-
-
-class FeedbackError(ValueError):
-    """A feedback operation that cannot be done; the message says why, never quoting a text."""
-
-
-class FeedbackNotFound(FeedbackError):
-    """No item with that id (never stored, deleted, or past the retention period)."""
-
-
-class InvalidFeedback(FeedbackError):
-    """A correction that cannot be stored.
-
-    Attributes:
-        field: The field at fault (``text``, ``labels``, ``labels.hate``, ``note``, ...).
-    """
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class SamePerson(FeedbackError):
-    """The reviewer is the person who submitted the item (four eyes)."""
-
-
-class AlreadyReviewed(FeedbackError):
-    """The item was already confirmed or rejected."""
-
-
-def new_id(prefix: str) -> str:
-    """A random, unguessable id (128 bits), e.g. ``fb-3f9c...``."""
-    return f"{prefix}-{secrets.token_hex(16)}"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _fmt(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
-
-
-def check_labels(labels: Mapping[str, Any], *, allow_extremism: bool = False) -> dict[str, bool]:
-    """The corrected labels, validated: our label names, each ``True``/``False``; ``None`` or
-    omitted is unknown and dropped. At least one label must be given.
-
-    ``extremism`` is refused unless ``allow_extremism`` (``WARNING_FEEDBACK_EXTREMISM=1``): the
-    label is experimental and off, and a list of posts marked for it is dangerous to keep.
-
-    Raises:
-        InvalidFeedback: Unknown label, a value that is not true/false/null, extremism while it
-            is off, or no label given.
-
-    Example:
-        >>> check_labels({"hate": True, "threat": None})
-        {'hate': True}
-    """
-    if not isinstance(labels, Mapping):
-        raise InvalidFeedback("labels", "labels must be an object of label: true/false")
-    out: dict[str, bool] = {}
-    for name, value in labels.items():
-        if name not in LABELS:
-            raise InvalidFeedback(f"labels.{name}", f"unknown label {name!r}; the labels are "
-                                  f"{', '.join(LABELS)}")
-        if value is None:
-            continue
-        if not isinstance(value, bool):
-            raise InvalidFeedback(f"labels.{name}", f"label {name!r} must be true, false or "
-                                  "null (unknown)")
-        if name == "extremism" and not allow_extremism:
-            raise InvalidFeedback(
-                "labels.extremism", "the extremism label is experimental and off: corrections "
-                "for it are not collected unless WARNING_FEEDBACK_EXTREMISM=1 is set (read "
-                "'The dual use of extremism' in the README first)")
-        out[name] = value
-    if not out:
-        raise InvalidFeedback("labels", "give at least one label as true or false (e.g. "
-                              '{"hate": false}); leave out the labels you do not know')
-    return out
-
-
-@dataclass(frozen=True)
-class FeedbackItem:
-    """One correction and its review.
-
-    Attributes:
-        id: Random id (``fb-`` and 32 hex digits).
-        created: Submission time, UTC (``2026-11-27T08:00:00Z``).
-        text: The post.
-        lang: Its language (given, or detected when submitted).
-        labels: Corrected labels, only those given (others unknown).
-        note: The moderator's note.
-        submitter: Identity of who submitted it (``key:...`` or a name).
-        status: ``pending``, ``confirmed`` or ``rejected``.
-        response_id: The scoring response it corrects, when it came from one.
-        model: ``name@version`` of the model whose scores it corrects, when known.
-        scores: Those scores, when known.
-        reviewer: Who reviewed it.
-        reviewed: When, UTC.
-        review_note: The reviewer's note.
-    """
-
-    id: str
-    created: str
-    text: str
-    lang: str | None
-    labels: dict[str, bool]
-    note: str | None
-    submitter: str
-    status: str
-    response_id: str | None = None
-    model: str | None = None
-    scores: dict[str, float | None] | None = None
-    reviewer: str | None = None
-    reviewed: str | None = None
-    review_note: str | None = None
-
-    def to_dict(self, *, with_text: bool = True) -> dict[str, Any]:
-        """A JSON-ready dict; without ``text`` when ``with_text`` is false."""
-        out = asdict(self)
-        if not with_text:
-            out.pop("text")
-        return out
-
-
-
-_ITEM_FIELDS = tuple(FeedbackItem.__dataclass_fields__)
-
-
-def _item(row: Any) -> FeedbackItem:
-    """The item of a database row."""
-    values = {name: getattr(row, name) for name in _ITEM_FIELDS}
-    values["labels"] = dict(values["labels"])
-    values["scores"] = dict(values["scores"]) if values["scores"] is not None else None
-    return FeedbackItem(**values)
-
-
-@dataclass(frozen=True)
-class StoredResponse:
-    """A recent scoring response kept for feedback (see :meth:`FeedbackStore.add_responses`).
-
-    Attributes:
-        id: ``resp-`` and 32 hex digits.
-        created: Seconds since the epoch when it was kept.
-        expires: Seconds since the epoch when it is deleted.
-        text: The scored post.
-        lang: Its detected language.
-        scores: The model's scores.
-        model: ``name@version`` of the model.
-    """
-
-    id: str
-    created: float
-    expires: float
-    text: str
-    lang: str | None
-    scores: dict[str, float | None]
-    model: str
-
-
-def _person(name: str) -> str:
-    """A name or identity as compared for four eyes: width, case, spaces and invisible
-    characters do not make another person (``ＫＥＹ:a`` and a zero-width space are
-    ``key:a``)."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(c for c in folded if unicodedata.category(c)[0] not in "CZ")
-
-
-def _check_text(field: str, value: str | None, limit: int, *, required: bool) -> str | None:
-    if value is None or not value.strip():
-        if required:
-            raise InvalidFeedback(field, f"{field} is empty")
-        return None
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidFeedback(field, f"{field} is not valid Unicode") from None
-    if len(value) > limit:
-        raise InvalidFeedback(field, f"{field} is {len(value):,} characters; the limit is "
-                              f"{limit:,}")
-    return value
 
 
 class FeedbackStore:
@@ -423,6 +256,9 @@ class FeedbackStore:
             InvalidFeedback: Empty or too long text or note, bad labels or language.
         """
         text = _check_text("text", text, max_text_chars, required=True) or ""
+        if not normalize(text):
+            raise InvalidFeedback("text", "text is empty once invisible characters and markup "
+                                  "are removed (as /v1/score reads it): send the post")
         checked = check_labels(labels, allow_extremism=self.allow_extremism)
         note = _check_text("note", note, MAX_NOTE_CHARS, required=False)
         submitter = _check_text("submitter", submitter, MAX_NAME_CHARS, required=True) or ""
@@ -431,7 +267,8 @@ class FeedbackStore:
 
             lang = detect_language(text)
         elif lang not in LANGUAGES:
-            raise InvalidFeedback("lang", f"unknown language {lang!r}; use one of "
+            # never echoed: it is whatever the client sent, of any length
+            raise InvalidFeedback("lang", f"unknown language code; use one of "
                                   f"{', '.join(LANGUAGES)}")
         item = FeedbackItem(id=new_id("fb"), created=_fmt(self.clock()), text=text, lang=lang,
                             labels=checked, note=note, submitter=submitter, status="pending",
@@ -645,7 +482,7 @@ class FeedbackStore:
                                          .group_by(table.status)).all())
         return {status: int(found.get(status, 0)) for status in STATUSES}
 
-    def export(self, path: Path | str) -> int:
+    def export(self, path: Path | str, *, overwrite: bool = True) -> int:
         """Write the confirmed items, oldest first, for ``warning train corpus --feedback``.
 
         ``.csv`` writes CSV (labels ``1``/``0``, empty = unknown; a text that a spreadsheet
@@ -655,11 +492,16 @@ class FeedbackStore:
         one line. Columns: :data:`EXPORT_COLUMNS`. Notes, scores and who submitted or reviewed
         are not exported.
 
+        Args:
+            path: The file to write (owner-only: it holds posts).
+            overwrite: False refuses an existing file (``FileExistsError``).
+
         Returns:
             The number of items written.
 
         Raises:
             FeedbackError: Another file name suffix (the corpus would misread the file).
+            FileExistsError: ``path`` exists and ``overwrite`` is false.
         """
         path = Path(path)
         suffix = path.suffix.lower()
@@ -668,20 +510,17 @@ class FeedbackStore:
                                 "lines) or .csv, which 'warning train corpus --feedback' reads")
         rows = [_export_row(item) for item in self.items("confirmed")]
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        if hasattr(os, "fchmod"):  # the mode above applies to a new file only; it holds posts
-            os.fchmod(fd, 0o600)
-        with open(fd, "w", encoding="utf-8", newline="") as handle:
+        with private_open(path, "w", exclusive=not overwrite, encoding="utf-8",
+                          newline="") as handle:
             if suffix == ".csv":
-                writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS))
-                writer.writeheader()
+                writer = csv_writer(handle)  # every cell guarded (warning.safe_io.csv_escape)
+                writer.writerow(EXPORT_COLUMNS)
                 for row in rows:
-                    row["text"] = csv_escape(row["text"])
-                    writer.writerow({k: ("" if v is None else int(v) if isinstance(v, bool)
-                                         else v) for k, v in row.items()})
+                    writer.writerow(["" if v is None else int(v) if isinstance(v, bool) else v
+                                     for v in row.values()])
             else:
                 for row in rows:
-                    handle.write(_one_line(json.dumps(row, ensure_ascii=False)) + "\n")
+                    handle.write(json_line(row) + "\n")
         return len(rows)
 
     # ---- life ---------------------------------------------------------------------------------
@@ -696,41 +535,3 @@ class FeedbackStore:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
-
-
-#: First characters that make a spreadsheet take a cell for a formula, and the apostrophe that
-#: guards them (escaped too, so that reading back is exact).
-CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
-
-
-def csv_escape(text: str) -> str:
-    """A text as written in a CSV export: with a leading apostrophe when it starts with one of
-    :data:`CSV_ESCAPED_STARTS` (a post ``=HYPERLINK(...)`` must not run when a moderator opens
-    the file in a spreadsheet). The corpus removes exactly one leading apostrophe
-    (``training.sources.feedback_source``), so every text reads back as it was.
-
-    Example:
-        >>> csv_escape("=1+1"), csv_escape("'quoted"), csv_escape("plain")
-        ("'=1+1", "''quoted", 'plain')
-    """
-    return "'" + text if text.startswith(CSV_ESCAPED_STARTS) else text
-
-
-_JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
-#: line breaks json.dumps leaves raw with ensure_ascii=False, which str.splitlines() splits on
-_LINE_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
-
-
-def _one_line(encoded: str) -> str:
-    """A JSON document with the remaining line separators escaped (valid JSON: they can only
-    appear inside strings)."""
-    for raw, escaped in _LINE_SEPARATORS.items():
-        encoded = encoded.replace(raw, escaped)
-    return encoded
-
-
-def _export_row(item: FeedbackItem) -> dict[str, Any]:
-    row: dict[str, Any] = {"id": item.id, "text": item.text, "lang": item.lang or "other"}
-    row.update({label: item.labels.get(label) for label in LABELS})
-    row.update({"created": item.created, "reviewed": item.reviewed, "model": item.model})
-    return row

@@ -337,6 +337,23 @@ def test_feedback_reviewer_of_invisible_characters_only_is_refused(store) -> Non
     assert store.get(item.id).status == "pending"
 
 
+@pytest.mark.parametrize("text", ["\u200b", "\u200b\u200c\ufeff", " \u2060 "])
+def test_feedback_text_of_invisible_characters_is_empty(tmp_path, text) -> None:
+    from warning.feedback import FeedbackStore, InvalidFeedback
+
+    with FeedbackStore(tmp_path / "f.db") as store, pytest.raises(InvalidFeedback) as info:
+        store.submit(text, {"hate": True}, submitter="key:aa", lang="en")
+    assert info.value.field == "text"
+
+
+def test_feedback_unknown_language_is_not_echoed(tmp_path) -> None:
+    from warning.feedback import FeedbackStore, InvalidFeedback
+
+    with FeedbackStore(tmp_path / "f.db") as store, pytest.raises(InvalidFeedback) as info:
+        store.submit("post", {"hate": True}, submitter="key:aa", lang="Q" * 100_000)
+    assert "QQQ" not in str(info.value) and len(str(info.value)) < 200
+
+
 def test_feedback_store_without_the_db_extra_says_which_install_fixes_it(tmp_path,
                                                                          monkeypatch) -> None:
     """The core install scores without SQLAlchemy; only the store needs the 'db' extra, and
