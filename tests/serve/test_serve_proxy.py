@@ -184,7 +184,8 @@ def test_proxy_cuts_off_slow_headers_refuses_large_bodies_limits_keys_and_hides_
     slow.close()
     direct.close()
     assert served_meanwhile
-    assert cut_after is not None and 1.5 <= cut_after < 8, cut_after
+    # (cut at 2 s; noticed here within a few more, as the loop also sends a normal request)
+    assert cut_after is not None and 1.5 <= cut_after < 12, cut_after
     assert not direct_cut
     assert "client timed out" in cluster.nginx.error_log()
 
@@ -207,17 +208,22 @@ def test_proxy_cuts_off_slow_headers_refuses_large_bodies_limits_keys_and_hides_
 
     # the per-key limit is the proxy's (2 requests/s, 30 at once), over both replicas
     # together (each replica's own limit is set out of the way here)
+    # (requests until the first refusal: at least the burst passes, and no more than the
+    # burst plus what the rate refilled meanwhile, however slow the machine is)
     codes: list[int] = []
     with cluster.client(KEY) as client:
-        for _ in range(45):
+        start = time.monotonic()
+        while len(codes) < 300:
             response = client.post("/v1/score", json={"texts": ["hello"]})
             codes.append(response.status_code)
             if response.status_code == 429:
-                problem = response.json()
-                assert "limited at the proxy" in problem["detail"]
-                assert response.headers["Retry-After"] == "1"
-    assert set(codes) <= {200, 429} and codes.count(429) >= 5, codes
-    assert 30 <= codes.count(200) <= 40, codes
+                break
+        elapsed = time.monotonic() - start
+    assert codes[-1] == 429 and set(codes[:-1]) == {200}, codes
+    assert 30 <= len(codes) - 1 <= 31 + 2 * elapsed + 1, (len(codes), elapsed)
+    problem = response.json()
+    assert "limited at the proxy" in problem["detail"]
+    assert response.headers["Retry-After"] == "1"
     with cluster.client(OTHER_KEY) as client:  # another key has its own allowance
         assert client.post("/v1/score", json={"texts": ["hello"]}).status_code == 200
 
@@ -293,24 +299,26 @@ def test_proxy_replica_killed_mid_load_loses_no_confirmed_feedback(
     for thread in threads:
         thread.start()
     one = cluster.replicas[0]
-    # load until replica one has taken its share (seconds on a quiet machine, longer on a busy
-    # one: a fixed 3 s sleep made the test depend on the machine's load)
+    # load until replica one has taken its share (however busy the machine is), then kill it
     deadline = time.monotonic() + 120
-    answered_by_one = _requests_answered(one)
-    while answered_by_one <= 20 and time.monotonic() < deadline:
+    while (_requests_answered(one) < 20 or len(submitted) < 5) and time.monotonic() < deadline:
         time.sleep(0.5)
-        answered_by_one = _requests_answered(one)
+    answered_by_one = _requests_answered(one)
     one.kill()
     killed_at = time.monotonic()
     with lock:
         submitted_before_kill = len(submitted)
-    time.sleep(4.0)
+    # and on, until the other replica has taken 20 more submissions (at least 4 s)
+    deadline = time.monotonic() + 120
+    while (time.monotonic() < killed_at + 4 or len(submitted) < submitted_before_kill + 20) \
+            and time.monotonic() < deadline:
+        time.sleep(0.5)
     stop.set()
     for thread in threads:
         thread.join(timeout=60)
 
-    assert answered_by_one > 20  # replica one did take its share before it was killed
-    assert submitted_before_kill > 5 and len(submitted) > submitted_before_kill
+    assert answered_by_one >= 20  # replica one did take its share before it was killed
+    assert submitted_before_kill >= 5 and len(submitted) >= submitted_before_kill + 20
     late = [f for f in failures if f[0] > killed_at + 1.0]
     assert late == [], late  # the other replica answers everything after the kill
     assert len(failures) <= 12, failures  # only requests caught in the dying replica
