@@ -541,6 +541,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
         (ckpt / "state.json").write_text(json.dumps(state))
 
     start = time.perf_counter()
+    first_step = state["step"]  # a resumed run's rate counts only its own steps
     budget = config.time_budget_minutes * 60
     y_all = torch.tensor(y_train, dtype=torch.float32)
     stop_reason = "max_steps"
@@ -571,7 +572,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
             log.info("step %d: train loss %.4f, dev loss %.4f%s (%.0f s, %.1f posts/s)",
                      state["step"], float(loss.detach()), current, " *" if improved else "",
                      elapsed,
-                     state["step"] * config.batch_size / max(elapsed, 1e-9))
+                     (state["step"] - first_step) * config.batch_size / max(elapsed, 1e-9))
             save_checkpoint(improved)
             if state["waited"] >= config.patience:
                 stop_reason = "early stopping"
