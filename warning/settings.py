@@ -122,8 +122,10 @@ def scan_chunk_rows() -> int:
 
 
 def scan_batch_size() -> int:
-    """Texts per call to the model inside a chunk: ``WARNING_SCAN_BATCH`` (default 64)."""
-    return _int_setting("WARNING_SCAN_BATCH", 64, 1)
+    """Texts per call to the model inside a chunk: ``WARNING_SCAN_BATCH`` (default 2000, a
+    whole default chunk: the model sorts a call's texts by length and batches them itself, so
+    fewer, larger calls pad less; a call that fails is split in halves down to the post)."""
+    return _int_setting("WARNING_SCAN_BATCH", 2000, 1)
 
 
 def scan_max_chars() -> int:

@@ -72,10 +72,10 @@ class TransformerClassifier(Classifier):
     def max_length(self) -> int:
         return int(self.config.training.get("max_length", 128))
 
-    def windows(self, text: str) -> list[str]:
+    def windows(self, text: str, *, normalized: bool = False) -> list[str]:
         """Overlapping windows of ``window_words`` tokens, stride ``window_stride``, cut on token
-        boundaries of the normalised text."""
-        clean = normalize(text)
+        boundaries of the normalised text (``normalized``: ``text`` already is)."""
+        clean = text if normalized else normalize(text)
         encoded = self.tokenizer(clean, add_special_tokens=False, return_offsets_mapping=True,
                                  verbose=False)
         offsets = encoded["offset_mapping"]

@@ -372,7 +372,7 @@ def test_scan_resume_refused_when_the_arithmetic_or_the_batch_changes(tmp_path, 
         _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True)
     monkeypatch.setenv("WARNING_PRECISION", "float32")
     monkeypatch.setenv("WARNING_SCAN_BATCH", "8")
-    with pytest.raises(ScanError, match="WARNING_SCAN_BATCH was 64, now 8"):
+    with pytest.raises(ScanError, match="WARNING_SCAN_BATCH was 2000, now 8"):
         _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True)
     monkeypatch.delenv("WARNING_SCAN_BATCH")
     assert _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True).resumed_at_chunk == 1
