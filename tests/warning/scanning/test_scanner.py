@@ -515,3 +515,22 @@ def test_scan_options_are_validated() -> None:
     with pytest.raises(ValueError, match="chunk_rows"):
         ScanOptions(chunk_rows=0)
     assert ScanOptions(columns=ColumnOverrides(text="t")).columns.text == "t"
+
+
+def test_scan_normalises_each_post_once(tmp_path, tiny_model, monkeypatch) -> None:
+    import importlib
+
+    calls: list[str] = []
+    module = importlib.import_module("warning.text.normalize")
+    original = module.normalize
+
+    def counting(text: str) -> str:
+        calls.append(text)
+        return original(text)
+
+    for name in ("warning.text.normalize", "warning.models.classifier",
+                 "warning.scanning.scoring", "warning.models.transformer"):
+        monkeypatch.setattr(importlib.import_module(name), "normalize", counting)
+    summary = _scan(tmp_path, tiny_model, authors="drop")
+    assert summary.rows_scored == 30
+    assert len(calls) == 30  # the scan's empty-text check; nothing after it normalises again
