@@ -1,5 +1,6 @@
 """``warning scan --engine ray`` writes what the local engine writes (on a local Ray, 2 CPUs)."""
 
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -102,3 +103,39 @@ def test_scan_options_check_the_engine() -> None:
         ScanOptions(engine="spark")
     with pytest.raises(ValueError, match="ray_actors"):
         ScanOptions(engine="ray", ray_actors=0)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_scan_on_a_two_node_ray_cluster_equals_the_local_scan(tmp_path, monkeypatch) -> None:
+    """A real cluster: `ray start --head` and a second `ray start --address` node, one CPU
+    each, on free ports, files in a temporary folder; both nodes are stopped, pass or fail."""
+    try:
+        import ray
+    except ImportError as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"the 'scale' extra is not installed ({exc})")
+    from warning.scanning.ray_cluster import LocalCluster
+
+    feed = _feed_with_bad_rows(tmp_path)
+    common = {"chunk_rows": 150, "max_chars": 300}
+    scan(feed, tmp_path / "local.parquet", ScanOptions(**common), model_path=BASELINE)
+    cluster = LocalCluster(nodes=2, cpus_per_node=1)
+    notes: list[str] = []
+    try:
+        cluster.start()
+        for name, value in cluster.driver_env.items():
+            monkeypatch.setenv(name, value)
+        remote = scan(feed, tmp_path / "cluster.parquet",
+                      ScanOptions(engine="ray", ray_address=cluster.address, **common),
+                      model_path=BASELINE, log=notes.append)
+    finally:
+        cluster.stop()
+    assert not cluster.survivors() and not cluster.temp_dir.exists()  # both nodes are gone
+    assert not ray.is_initialized()  # the scan left the cluster it joined
+    assert f"ray: joined {cluster.address} with 2 CPU(s)" in notes
+    assert any("on 2 actor(s)" in n for n in notes)
+    a, b = pq.read_table(tmp_path / "local.parquet"), pq.read_table(tmp_path / "cluster.parquet")
+    assert a.num_rows == 601 and a.equals(b) and a.schema.metadata == b.schema.metadata
+    assert remote.chunks == 5
