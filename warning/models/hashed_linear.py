@@ -132,7 +132,7 @@ class _Branch:
         return found  # type: ignore[return-value]
 
     def counts(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(columns, row of each column) of the docs' n-grams, with repeats."""
+        """(columns of the docs' n-grams with repeats, docs in turn; n-grams per doc)."""
         lengths = np.zeros(len(docs), dtype=np.int64)
         parts: list[np.ndarray] = []
         if self.spec.analyzer == "char_wb":
@@ -153,18 +153,19 @@ class _Branch:
                                              count=len(grams)))
                     lengths[i] = len(grams)
         columns = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-        rows = np.repeat(np.arange(len(docs)), lengths)
-        return columns, rows
+        return columns, lengths
 
     def scores(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(head scores ``[n, n_labels]`` of the branch's TF-IDF rows, squared row norms)."""
         import scipy.sparse as sp
 
         n = len(docs)
-        columns, rows = self.counts(docs)
-        matrix = sp.csr_matrix((np.ones(len(columns)), (rows, columns)),
+        columns, lengths = self.counts(docs)
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        matrix = sp.csr_matrix((np.ones(len(columns)), columns, indptr),
                                shape=(n, self.spec.n_features))
-        matrix.sum_duplicates()
+        matrix.sum_duplicates()  # repeated n-grams of a doc become counts
         data = matrix.data
         if self.spec.sublinear_tf:
             np.log(data, out=data)

@@ -297,8 +297,9 @@ def _best(scores: dict[str, float]) -> str:
 
 
 def detect_languages(texts: Sequence[str], *, normalized: bool = False) -> list[str]:
-    """:func:`detect_language` of many posts at once: the same answers, with one call into
-    fastText for the whole batch and each distinct post examined once (feeds repeat posts).
+    """:func:`detect_language` of many posts at once: the same answers, each distinct post
+    examined once (feeds repeat posts), and the last 50,000 distinct posts' answers kept for
+    the next batches of this process.
 
     Args:
         texts: The posts.
@@ -317,7 +318,18 @@ def detect_languages(texts: Sequence[str], *, normalized: bool = False) -> list[
         if not isinstance(text, str):
             raise TypeError(f"detect_languages() takes strs, got {type(text).__name__}")
     folded = {text: fold(text, normalized=normalized) for text in texts}
-    lines = list(dict.fromkeys(_fasttext_line(f) for f in folded.values()))
+    found = {text: _SEEN[f] for text, f in folded.items() if f in _SEEN}
+    todo = {text: f for text, f in folded.items() if text not in found}
+    lines = list(dict.fromkeys(_fasttext_line(f) for f in todo.values()))
     probs = dict(zip(lines, _fasttext_probs_batch(lines), strict=True))
-    found = {text: _best(_evidence(f, probs.__getitem__)) for text, f in folded.items()}
+    if len(_SEEN) + len(todo) > _SEEN_MAX:
+        _SEEN.clear()
+    for text, f in todo.items():
+        found[text] = _SEEN[f] = _best(_evidence(f, probs.__getitem__))
     return [found[text] for text in texts]
+
+
+# Languages of folded posts already seen by this process (feeds repeat posts: reposts,
+# copy-paste campaigns); emptied when full.
+_SEEN: dict[str, str] = {}
+_SEEN_MAX = 50_000
