@@ -122,11 +122,23 @@ def throughput(name: str, feed: Path, folder: Path, engines: list[str], repeats:
     out = []
     for round_ in range(repeats):
         for engine in engines:
+            if engine == "cluster2" and cluster is None:
+                continue
             load = os.getloadavg()[0]
             raw = raw_pass(model, texts)
             load_mid = os.getloadavg()[0]
-            seconds = scan_pass(name, feed, folder / f"scored_{name}_{engine}.parquet", engine,
-                                cluster)
+            try:
+                seconds = scan_pass(name, feed, folder / f"scored_{name}_{engine}.parquet",
+                                    engine, cluster)
+            except Exception as exc:  # recorded, not fatal: the other engines still run
+                print(f"{name} {engine}: failed: {exc}", flush=True)
+                last = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ""
+                out.append({"model": model.name, "engine": engine, "round": round_ + 1,
+                            "rows": len(texts), "raw": raw,
+                            "failed": f"{type(exc).__name__}: {last}",
+                            "load_seconds": load_seconds,
+                            "loads": (load, load_mid, os.getloadavg()[0])})
+                continue
             row = {"model": model.name, "name": name, "engine": engine, "round": round_ + 1,
                    "rows": len(texts), "raw": raw, "scan": seconds, "load_seconds":
                    load_seconds, "loads": (load, load_mid, os.getloadavg()[0])}
@@ -257,12 +269,20 @@ def main() -> None:
         folder = Path(tmp)
         feed = write_feed(folder / f"feed_{args.rows}.csv", args.rows, distinct=args.distinct)
         cluster = None
+        cluster_error = ""
         try:
             if "cluster2" in engines:
                 from warning.scanning.ray_cluster import LocalCluster
 
-                cluster = LocalCluster(nodes=2, cpus_per_node=1).start()
-                os.environ.update(cluster.driver_env)
+                for attempt in (1, 2):  # a busy machine can time a node's start-up out
+                    try:
+                        cluster = LocalCluster(nodes=2, cpus_per_node=1).start()
+                        break
+                    except RuntimeError as exc:
+                        cluster_error = str(exc).strip().splitlines()[-1][:200]
+                        print(f"cluster start {attempt} failed: {cluster_error}", flush=True)
+                if cluster is not None:
+                    os.environ.update(cluster.driver_env)
             for name in models:
                 speed += throughput(name, feed, folder, engines, args.repeats, cluster)
         finally:
@@ -299,6 +319,11 @@ def main() -> None:
         rows = []
         for r in speed:
             n = r["rows"]
+            if "failed" in r:
+                rows.append([f"`{r['model']}`", r["engine"], str(r["round"]), f"{n:,}",
+                             f"{n / r['raw']:.0f}", f"failed ({r['failed']})", "", "",
+                             " / ".join(f"{x:.1f}" for x in r["loads"])])
+                continue
             rows.append([f"`{r['model']}`", r["engine"], str(r["round"]), f"{n:,}",
                          f"{n / r['raw']:.0f}", f"{n / r['scan']:.0f}",
                          f"{r['raw'] / r['scan']:.0%}", f"{r['load_seconds']:.1f}",
@@ -314,6 +339,9 @@ def main() -> None:
                   "after the scan.", "",
                   *_table(["model", "engine", "round", "posts", "raw posts/s", "scan posts/s",
                            "scan / raw", "model load s", "load"], rows), ""]
+        if cluster_error and "cluster2" in engines and not any(
+                r["engine"] == "cluster2" for r in speed):
+            lines += [f"The two-node cluster did not start (twice): {cluster_error}", ""]
     if profiled:
         seconds, stages = profiled
         lines += [f"## Where the time goes: a local baseline scan of {args.profile_rows:,} "

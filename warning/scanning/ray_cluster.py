@@ -75,7 +75,7 @@ class LocalCluster:
         # Ray 2.5x turns token authentication on for new clusters, and a driver reads its
         # mode once per process (at the first import of ray); this throwaway cluster listens on
         # 127.0.0.1 only and runs without it, and a driver joins with :attr:`driver_env`
-        self.driver_env = {"RAY_AUTH_MODE": "disabled"}
+        self.driver_env = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
         self._env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **self.driver_env}
         self._env.pop("RAY_ADDRESS", None)
         self._stopped: set[int] = set()

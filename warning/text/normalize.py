@@ -141,10 +141,15 @@ def normalize(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"normalize() takes a str, got {type(text).__name__}")
     text = unicodedata.normalize("NFKC", text)
-    for _ in range(2):
-        if "&" not in text:
-            break
-        text = html.unescape(text)
+    if "&" in text:
+        for _ in range(2):
+            if "&" not in text:
+                break
+            text = html.unescape(text)
+        # an entity may decode to a compatibility form (``&hellip;`` is ``…``): NFKC again, so
+        # that normalising a normalised text changes nothing (the baseline's features were fitted
+        # on text normalised twice)
+        text = unicodedata.normalize("NFKC", text)
     # each pattern below runs only when the characters it needs are present (a post is
     # normalised once per scan, but a scan is millions of posts)
     if "<" in text:

@@ -62,3 +62,14 @@ def test_batches_refuse_values_that_are_not_text(bad) -> None:
 def test_fold_of_normalised_text_skips_only_the_normalisation() -> None:
     for post in POSTS:
         assert fold(normalize(post), normalized=True) == fold(post)
+
+
+@pytest.mark.parametrize("text", [
+    "wait&hellip; what", "&amp;hellip;&amp;hellip;", "ﬁne ＡＢＣ", "&lt;br&gt;тест",
+    "RT @a: &amp;amp; x", "Смoтри сууууука!!!!!!", "c0ка п0шел 2024г",
+])
+def test_normalize_of_normalised_text_changes_nothing(text: str) -> None:
+    # the baseline's features were fitted on text normalised twice, and scoring now
+    # normalises once: the two must agree
+    once = normalize(text)
+    assert normalize(once) == once
