@@ -419,19 +419,23 @@ class Classifier(ABC):
         results: list[ScoredPost] = [ScoredPost.failed(p, self.name) if p else None  # type: ignore[misc]
                                      for p in problems]
         cfg = self.config
+        # per language once, not per post: the thresholds and bands, as dicts
+        per_lang = {lang: (self.thresholds_for(lang), self.review_bands_for(lang))
+                    for lang in set(langs)}
+        values = proba.tolist()  # Python floats; NaN (v != v) is null
+        name = self.name
         for row, i in enumerate(ok):
-            scores = {name: (None if np.isnan(v) else round(float(v), 4))
-                      for name, v in zip(LABELS, proba[row], strict=True)}
+            scores = {label: (None if v != v else round(v, 4))
+                      for label, v in zip(LABELS, values[row], strict=True)}
             lang = langs[row]
-            thresholds = self.thresholds_for(lang)
+            thresholds, bands = per_lang[lang]
             flagged = [n for n in cfg.scored_labels if scores[n] >= thresholds[n]]
             targets = found[row]
             post = ScoredPost(
                 scores=scores, flagged=flagged, lang=lang, targets=targets,
                 risk=risk_level(flagged, scores, targets, cfg.high_hate_threshold).value,
-                review=needs_review(scores, self.review_bands_for(lang), lang,
-                                    cfg.weak_languages),
-                model=self.name,
+                review=needs_review(scores, bands, lang, cfg.weak_languages),
+                model=name,
             )
             if explain:
                 from warning.models.explain import occlusion
