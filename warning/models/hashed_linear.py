@@ -144,13 +144,18 @@ class _Branch:
                     lengths[i] = len(part)
         else:
             assert self._tokens is not None
-            column = self._column_of_feature
+            column, known = self._column_of_feature, self._cache.get
             min_n, max_n = self.spec.ngram_range
+            findall = self._tokens.findall
             for i, doc in enumerate(docs):
-                grams = _word_ngrams(self._tokens.findall(doc), min_n, max_n)
+                grams = _word_ngrams(findall(doc), min_n, max_n)
                 if grams:
-                    parts.append(np.fromiter(map(column, grams), dtype=np.int32,
-                                             count=len(grams)))
+                    # a dict lookup per n-gram; the hash only for n-grams not seen before
+                    cols = [known(g) for g in grams]
+                    if None in cols:
+                        cols = [c if c is not None else column(g)
+                                for c, g in zip(cols, grams, strict=True)]
+                    parts.append(np.array(cols, dtype=np.int32))
                     lengths[i] = len(grams)
         columns = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
         return columns, lengths
