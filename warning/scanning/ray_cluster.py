@@ -81,15 +81,15 @@ class LocalCluster:
         self._stopped: set[int] = set()
 
     def _ports(self) -> list[str]:
-        """Every port a node would otherwise take from a fixed default, chosen free."""
-        low = _free_port()
+        """Every port a node would otherwise take from a fixed default, chosen free (workers
+        take theirs from Ray's range, skipping ports in use; a fixed range of ours could
+        hold one of the ports chosen here)."""
         return ["--dashboard-port", str(_free_port()), "--node-manager-port", str(_free_port()),
                 "--object-manager-port", str(_free_port()),
                 "--dashboard-agent-listen-port", str(_free_port()),
                 "--dashboard-agent-grpc-port", str(_free_port()),
                 "--metrics-export-port", str(_free_port()),
-                "--runtime-env-agent-port", str(_free_port()),
-                "--min-worker-port", str(low), "--max-worker-port", str(low + 200)]
+                "--runtime-env-agent-port", str(_free_port())]
 
     def _run(self, args: list[str]) -> None:
         result = subprocess.run([_ray_executable(), "start", *args], env=self._env,
