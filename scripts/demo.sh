@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set everything up and run the main job: scan the example feed (examples/feed.csv: invented
 # posts in Russian, Kyrgyz and English, with a planted surge) with the shipped model, and write
-# the HTML report and the alerts to runs/demo/.
+# the HTML report and the alerts to runs/demo/. With WARNING_REPORT_LANG=ru the report and the
+# alerts in plain words are in Russian.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh model
@@ -29,14 +30,19 @@ import json, sys
 from pathlib import Path
 
 from warning.alerts import Alert
+from warning.settings import report_language
 
 out = Path(sys.argv[1])
-alerts = [Alert(**a) for a in json.loads((out / "alerts.json").read_text("utf-8"))["alerts"]]
+found = json.loads((out / "alerts.json").read_text("utf-8"))
+alerts = [Alert(**a) for a in found["alerts"]]
 print()
-print(f"demo: {len(alerts)} alert(s). The first ones, in plain words:")
+print(f"demo: {len(alerts)} alert(s) and {len(found['campaigns'])} campaign(s). The first "
+      f"alerts, in plain words ({report_language()}):")
 for rank, alert in enumerate(alerts[:3], start=1):
     print(f"  {rank}. {alert.describe()}")
-print(f"Open the report in a browser: {out / 'report.html'}")
-print(f"The alerts: {out / 'alerts.json'} and {out / 'alerts.csv'}; the scored posts: "
+print(f"Open the report in a browser ({report_language()}; WARNING_REPORT_LANG=ru for "
+      f"Russian): {out / 'report.html'}")
+print(f"The alerts: {out / 'alerts.json'} and {out / 'alerts.csv'} (campaigns: "
+      f"{out / 'alerts.campaigns.csv'}); the scored posts: "
       f"{out / 'scored.parquet'} (rows not scored: {out / 'scored.rejects.csv'})")
 PY

@@ -3,7 +3,8 @@
 # "docs" is the documentation site's MkDocs;
 # "model" for what scoring with the shipped default needs; "" for the core only, which scores
 # with the character n-gram baseline). With "dev" (the tests) it also installs Debian's
-# chromium for the report's browser test, when it is missing and apt-get can run (as root or
+# chromium (the report's browser test), postgresql and nginx (the feedback store on
+# PostgreSQL, API replicas behind the proxy), when missing and apt-get can run (as root or
 # through sudo without a password); elsewhere it says how, and goes on.
 # torch is pinned to 2.13.0 in pyproject.toml, which pip takes as the CPU build from this
 # machine's disk; never install an unpinned torch (it pulls a multi-GB CUDA build).
@@ -33,8 +34,21 @@ case ",$extras," in
 esac
 case ",$extras," in
   *,dev,*)
+    # Debian's packages the tests start for themselves: chromium (the report's browser test),
+    # postgresql (the feedback store on PostgreSQL) and nginx (API replicas behind the proxy).
+    missing=()
     if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1
     then
+      missing+=(chromium)
+    fi
+    if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb \
+         >/dev/null 2>&1; then
+      missing+=(postgresql)
+    fi
+    if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+      missing+=(nginx)
+    fi
+    if [ "${#missing[@]}" -gt 0 ]; then
       if [ "$(id -u)" = 0 ]; then
         as_root=""
       elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
@@ -43,16 +57,40 @@ case ",$extras," in
         as_root="cannot"
       fi
       if [ "$as_root" != cannot ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing chromium with apt-get (for the report's browser test)"
+        echo "installing ${missing[*]} with apt-get (for the tests that need them)"
+        # RUNLEVEL=1: invoke-rc.d leaves the packages' own services stopped (the tests start
+        # their own servers, in temporary folders, on free ports)
         if ! { $as_root apt-get update -qq && $as_root env DEBIAN_FRONTEND=noninteractive \
-               apt-get install -y -qq chromium; } >/dev/null; then
-          echo "note: apt-get could not install chromium; the report's browser test will be" \
-               "skipped (and fail under CI=true)" >&2
+               RUNLEVEL=1 apt-get install -y -qq --no-install-recommends "${missing[@]}"; } \
+               >/dev/null; then
+          echo "note: apt-get could not install ${missing[*]}; the tests that need them will" \
+               "be skipped (and fail under CI=true)" >&2
         fi
       else
-        echo "note: chromium is missing and this set-up cannot install it (it needs apt-get" \
-             "as root, or sudo); the report's browser test will be skipped (and fail under" \
-             "CI=true). Install it with: sudo apt-get install chromium" >&2
+        echo "note: ${missing[*]} missing and this set-up cannot install them (it needs" \
+             "apt-get as root, or sudo); the tests that need them will be skipped (and fail" \
+             "under CI=true). Install them with: sudo apt-get install ${missing[*]}" >&2
+      fi
+    fi ;;
+esac
+case ",$extras," in
+  *,dev,*)
+    # Debian's chromium-driver: the moderators' console's browser tests drive chromium with
+    # Selenium through it (Selenium is never let download a driver)
+    if ! command -v chromedriver >/dev/null 2>&1; then
+      if [ "$(id -u)" = 0 ] || { command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; }
+      then
+        as_root="$([ "$(id -u)" = 0 ] || echo "sudo -n")"
+        echo "installing chromium-driver with apt-get (for the console's browser tests)"
+        if ! { $as_root apt-get update -qq && $as_root env DEBIAN_FRONTEND=noninteractive \
+               apt-get install -y -qq chromium-driver; } >/dev/null; then
+          echo "note: apt-get could not install chromium-driver; the console's browser tests" \
+               "will be skipped (and fail under CI=true)" >&2
+        fi
+      else
+        echo "note: chromium-driver is missing and this set-up cannot install it (it needs" \
+             "apt-get as root, or sudo); the console's browser tests will be skipped (and fail" \
+             "under CI=true). Install it with: sudo apt-get install chromium-driver" >&2
       fi
     fi ;;
 esac

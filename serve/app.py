@@ -36,7 +36,7 @@ from .deps import (  # re-exported: these names were defined here before serve/d
     score_texts,
 )
 from .errors import PERSPECTIVE_PREFIX, install_error_handlers
-from .limits import RateLimiter
+from .limits import RateLimiter, WorkLimiter, text_units
 from .metrics import ApiMetrics
 from .middleware import PUBLIC_PATHS, ApiMiddleware, InFlight
 from .settings import ServeSettings, SettingsError, get_settings
@@ -77,6 +77,12 @@ def create_app(settings: ServeSettings | None = None,
             "python -c 'import secrets; print(secrets.token_urlsafe(24))'")
     if keys and settings.open_access:
         log.warning("WARNING_OPEN_ACCESS=1 and keys are set: the keys are ignored")
+    entries = settings.key_entries()
+    roleless = sum(role is None for _key, role in entries)
+    if roleless and not settings.open_access:
+        log.info("%d of %d API keys have no role and act as %r "
+                 "(WARNING_DEFAULT_KEY_ROLE); give a key its role as ROLE:KEY", roleless,
+                 len(entries), settings.default_key_role)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,7 +109,9 @@ def create_app(settings: ServeSettings | None = None,
         version=__version__,
         description="Scores posts for offensive language, hate speech and threats (ru, ky, "
                     "kk, uz, tr, en). Native `/v1/score`, a Perspective-compatible "
-                    "`/v1alpha1/comments:analyze` and an OpenAI-compatible `/v1/moderations`. "
+                    "`/v1alpha1/comments:analyze` (and `comments:suggestscore`) and an "
+                    "OpenAI-compatible `/v1/moderations`. The moderators' console is at "
+                    "`/console`. "
                     "No text is logged; none is stored unless feedback (`/v1/feedback`, "
                     "reviewed corrections) is switched on.",
         lifespan=lifespan,
@@ -115,24 +123,31 @@ def create_app(settings: ServeSettings | None = None,
                                                      "api_keys_file": None})
     app.state.classifier = classifier
     app.state.model_limiter = anyio.CapacityLimiter(1)
+    app.state.work_limiter = WorkLimiter(settings.work_per_minute, settings.work_burst)
     _install_ops(app, settings)
     app.add_middleware(ApiMiddleware,
-                       keys=None if settings.open_access else KeyStore(keys),
+                       keys=None if settings.open_access else KeyStore(
+                           entries, settings.default_key_role),
                        limiter=RateLimiter(settings.rate_per_minute, settings.rate_burst),
                        max_body_bytes=settings.max_body_bytes,
                        metrics=app.state.metrics,
                        public_paths=PUBLIC_PATHS | ({"/metrics"} if settings.metrics_public
                                                     else set()),
-                       in_flight=app.state.in_flight)
+                       in_flight=app.state.in_flight,
+                       body_timeout=settings.body_timeout_seconds)
     install_error_handlers(app)
 
     from .docs import install_docs
-    from .routes import feedback, health, native, openai_compat, perspective
+    from .routes import feedback, health, native, openai_compat, perspective, review
 
     feedback.setup_feedback(app, settings, keys)
-    for module in (native, perspective, openai_compat, health, feedback):
+    for module in (native, perspective, openai_compat, health, review, feedback):
         app.include_router(module.router)
     install_docs(app)
+    if settings.console:
+        from .console import install_console
+
+        install_console(app)
     _drop_422_on_perspective(app)
     return app
 
@@ -154,7 +169,8 @@ def _install_ops(app: FastAPI, settings: ServeSettings) -> None:
 
         batcher = MicroBatcher(settings.batch_max_posts, settings.batch_max_wait_ms,
                                settings.queue_max_posts, limiter=app.state.model_limiter,
-                               on_batch=on_batch, in_flight=in_flight)
+                               on_batch=on_batch, in_flight=in_flight,
+                               max_units=settings.batch_max_units, cost=text_units)
         app.state.batcher = batcher
         metrics.track_queue(lambda: batcher.depth)
 

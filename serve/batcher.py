@@ -1,12 +1,19 @@
-"""Micro-batching: concurrent requests are coalesced into one model call.
+"""Micro-batching, shared fairly between keys: concurrent requests are coalesced into model
+calls, and no key can starve another.
 
-One worker task takes requests off a queue, in arrival order, until the batch holds
-``max_posts`` posts or the first one has waited ``max_wait_ms``, and scores them in one call in
-a worker thread (the event loop never blocks). A request with several texts enters as one group
-and gets its results back in its own order. If the batched call raises, each request of the
-batch is scored again on its own, so a text the model fails on fails only its own request.
-When ``max_queue`` posts are already waiting, a new request is refused at once
-(:class:`QueueFull`, answered 503 with ``Retry-After``) instead of growing the queue.
+Each request is split into *pieces* of at most ``max_posts`` texts and ``max_units`` work
+units (a text's units come from ``cost``; one text is never split), queued under its key
+(``owner``). One worker task builds each model call from the keys in turn (round robin): a
+pass takes the next piece of every key that has one, the key served last going to the back,
+until the call holds ``max_posts`` posts or ``max_units`` units, or the first piece has waited
+``max_wait_ms``. A key with a single piece waiting (a light request) is never batched with
+the pieces of a key that has a backlog (a heavy one): its call is as short as its own work, and
+a flood of long texts from one key delays another key's one-text request by at most one call
+of ``max_units`` units. The call runs in a worker thread (the event loop never blocks); each
+request gets its results back in its own order once all its pieces are scored. If a batched
+call raises, each piece of it is scored again on its own, so a text the model fails on fails
+only its own request. When ``max_queue`` posts are already waiting, a new request is refused
+at once (:class:`QueueFull`, answered 503 with ``Retry-After``) instead of growing the queue.
 
 Example:
     >>> import asyncio
@@ -17,8 +24,8 @@ Example:
     ...     batcher = MicroBatcher(max_posts=8, max_wait_ms=5, max_queue=64)
     ...     await batcher.start()
     ...     try:
-    ...         return await asyncio.gather(batcher.submit(Upper(), ["a", "b"]),
-    ...                                     batcher.submit(Upper(), ["c"]))
+    ...         return await asyncio.gather(batcher.submit(Upper(), ["a", "b"], owner="k1"),
+    ...                                     batcher.submit(Upper(), ["c"], owner="k2"))
     ...     finally:
     ...         await batcher.stop()
     >>> asyncio.run(main())
@@ -67,22 +74,41 @@ class Scorer(Protocol):
 
 @dataclass(eq=False)
 class _Job:
+    """One request: its texts, the results as its pieces are scored, and its future."""
+
     model: Scorer
     texts: list[str]
     explain: bool
     future: asyncio.Future[list[Any]]
+    owner: str = "-"
     queued_at: float = field(default_factory=time.monotonic)
+    results: list[Any] = field(default_factory=list)
+    pending: int = 0
 
     def key(self) -> tuple[int, bool]:
         """Jobs with the same key may share a model call."""
         return id(self.model), self.explain
 
 
+@dataclass(eq=False)
+class _Piece:
+    """Consecutive texts of one job, scored in one call: ``job.texts[start:start+len]``."""
+
+    job: _Job
+    start: int
+    texts: list[str]
+    units: float
+
+    @property
+    def live(self) -> bool:
+        return not self.job.future.done()
+
+
 class MicroBatcher:
-    """Coalesces concurrent scoring requests into model calls.
+    """Coalesces concurrent scoring requests into model calls, fairly between keys.
 
     Args:
-        max_posts: Most posts in one model call (a larger request is scored alone).
+        max_posts: Most posts in one model call (a larger request is split).
         max_wait_ms: How long the first request of a batch waits for others.
         max_queue: Most posts waiting; a request that would pass it is refused, unless the
             queue is empty (so a large request is never refused for ever).
@@ -92,19 +118,27 @@ class MicroBatcher:
             included; when no other is under way the batch goes at once instead of waiting
             ``max_wait_ms`` for requests that are not coming (one client sending one request
             at a time). None: always wait.
+        max_units: Most work units in one model call (None: no bound but ``max_posts``).
+        cost: A text's work units (default: 1 per text).
     """
 
     def __init__(self, max_posts: int, max_wait_ms: float, max_queue: int, *,
                  limiter: anyio.CapacityLimiter | None = None,
                  on_batch: Callable[[int, int, float], None] | None = None,
-                 in_flight: Callable[[], int] | None = None) -> None:
+                 in_flight: Callable[[], int] | None = None,
+                 max_units: float | None = None,
+                 cost: Callable[[str], float] | None = None) -> None:
         self.max_posts = max_posts
+        self.max_units = max_units if max_units is not None else math.inf
+        self.cost = cost or (lambda _text: 1.0)
         self.max_wait = max_wait_ms / 1000.0
         self.max_queue = max_queue
         self.limiter = limiter
         self.on_batch = on_batch
         self.in_flight = in_flight
-        self._queue: collections.deque[_Job] = collections.deque()
+        #: pieces waiting, per key, and the keys in their turn order (next first)
+        self._queues: dict[str, collections.deque[_Piece]] = {}
+        self._turns: collections.deque[str] = collections.deque()
         self._depth = 0
         self._wakeup: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
@@ -136,11 +170,7 @@ class MicroBatcher:
         """Refuse new requests, fail the waiting ones with :class:`BatcherClosed`, let the
         batch being scored finish (up to ``timeout`` s) and stop the worker."""
         self._closed = True
-        while self._queue:
-            job = self._queue.popleft()
-            if not job.future.done():
-                job.future.set_exception(BatcherClosed("the server is shutting down"))
-        self._depth = 0
+        self._fail_waiting()
         if self._wakeup is not None:
             self._wakeup.set()
         if self._task is not None:
@@ -150,9 +180,31 @@ class MicroBatcher:
                 self._task.cancel()
                 log.warning("the batcher's model call did not end within %.0f s", timeout)
 
-    async def submit(self, model: Scorer, texts: Sequence[str],
-                     explain: bool = False) -> list[Any]:
-        """Score ``texts`` with ``model`` in a shared call; their results, in their order.
+    def _split(self, job: _Job) -> list[_Piece]:
+        pieces: list[_Piece] = []
+        current: list[str] = []
+        units = 0.0
+        start = 0
+        for i, text in enumerate(job.texts):
+            cost = float(self.cost(text))
+            if current and (len(current) >= self.max_posts or units + cost > self.max_units):
+                pieces.append(_Piece(job, start, current, units))
+                current, units, start = [], 0.0, i
+            current.append(text)
+            units += cost
+        if current:
+            pieces.append(_Piece(job, start, current, units))
+        return pieces
+
+    async def submit(self, model: Scorer, texts: Sequence[str], explain: bool = False,
+                     owner: str = "-") -> list[Any]:
+        """Score ``texts`` with ``model`` in shared calls; their results, in their order.
+
+        Args:
+            model: The scorer.
+            texts: The request's texts.
+            explain: Ask for explanations.
+            owner: Whose request it is (the key id): calls are shared fairly between owners.
 
         Raises:
             QueueFull: ``max_queue`` posts are waiting already.
@@ -164,8 +216,19 @@ class MicroBatcher:
         texts = list(texts)
         if self._depth and self._depth + len(texts) > self.max_queue:
             raise QueueFull(self._depth, self.retry_after())
-        job = _Job(model, texts, explain, asyncio.get_running_loop().create_future())
-        self._queue.append(job)
+        job = _Job(model, texts, explain, asyncio.get_running_loop().create_future(), owner)
+        if not texts:
+            return []
+        pieces = self._split(job)
+        job.results = [None] * len(texts)
+        job.pending = len(pieces)
+        queue = self._queues.get(owner)
+        if queue is None:
+            # a key with nothing waiting takes the next turn: the others have been served
+            # meanwhile (as in fair queuing, a key gains no credit while idle, and loses none)
+            queue = self._queues[owner] = collections.deque()
+            self._turns.appendleft(owner)
+        queue.extend(pieces)
         self._depth += len(texts)
         self._wakeup.set()
         try:
@@ -173,66 +236,112 @@ class MicroBatcher:
         except asyncio.CancelledError:
             # the client went away: its posts stop holding room in the queue at once (a
             # timed-out client must not keep the queue 'full' while the model is busy)
-            try:
-                self._queue.remove(job)
-            except ValueError:
-                pass  # already taken into a batch, or dropped by stop()
-            else:
-                self._depth -= len(job.texts)
+            self._drop(job)
             raise
+
+    def _drop(self, job: _Job) -> None:
+        queue = self._queues.get(job.owner)
+        if queue is None:
+            return
+        for piece in [p for p in queue if p.job is job]:
+            queue.remove(piece)
+            self._depth -= len(piece.texts)
+        if not queue:
+            self._forget(job.owner)
+
+    def _forget(self, owner: str) -> None:
+        self._queues.pop(owner, None)
+        try:
+            self._turns.remove(owner)
+        except ValueError:
+            pass
 
     def retry_after(self) -> int:
         """Seconds until the queue has likely drained (at least 1)."""
         return max(1, math.ceil(self._depth * self._per_post))
 
-    def _take(self) -> _Job | None:
-        """The next live job off the queue (cancelled ones are dropped)."""
-        while self._queue:
-            job = self._queue.popleft()
-            self._depth -= len(job.texts)
-            if not job.future.done():
-                return job
+    def _head(self, owner: str) -> _Piece | None:
+        """The owner's next live piece (dead ones dropped), or None."""
+        queue = self._queues.get(owner)
+        while queue:
+            if queue[0].live:
+                return queue[0]
+            self._depth -= len(queue.popleft().texts)
         return None
+
+    def _fill(self, batch: list[_Piece], light: dict[str, bool]) -> bool:
+        """Add pieces to ``batch`` from the keys in turn (one per key per pass) while they fit;
+        True when the batch is full. ``light`` holds each key's class (one piece waiting, or
+        more) as it was when the key's first piece joined the batch."""
+        posts = sum(len(p.texts) for p in batch)
+        units = sum(p.units for p in batch)
+        for owner in self._turns:
+            light.setdefault(owner, len(self._queues[owner]) == 1)
+        while True:
+            took = False
+            for owner in list(self._turns):
+                piece = self._head(owner)
+                if piece is None:
+                    self._forget(owner)
+                    continue
+                queue = self._queues[owner]
+                if batch:
+                    full = (posts + len(piece.texts) > self.max_posts
+                            or units + piece.units > self.max_units)
+                    if (full or piece.job.key() != batch[0].job.key()
+                            or light[owner] != light[batch[0].job.owner]):
+                        continue
+                queue.popleft()
+                self._depth -= len(piece.texts)
+                batch.append(piece)
+                posts += len(piece.texts)
+                units += piece.units
+                took = True
+                self._turns.remove(owner)
+                if queue:
+                    self._turns.append(owner)  # served: to the back of the turns
+                else:
+                    del self._queues[owner]
+                if posts >= self.max_posts or units >= self.max_units:
+                    return True
+            if not took:
+                return False
 
     async def _work(self) -> None:
         assert self._wakeup is not None
         while not self._closed:
-            first = self._take()
-            if first is None:
-                self._wakeup.clear()
-                await self._wakeup.wait()
-                continue
-            batch = [first]
-            size = len(first.texts)
-            deadline = first.queued_at + self.max_wait
-            while size < self.max_posts and not self._closed:
-                if self._queue:
-                    head = self._queue[0]
-                    if head.future.done():
-                        self._take()
-                        continue
-                    if head.key() != first.key() or size + len(head.texts) > self.max_posts:
-                        break
-                    job = self._take()
-                    assert job is not None
-                    batch.append(job)
-                    size += len(job.texts)
+            batch: list[_Piece] = []
+            light: dict[str, bool] = {}
+            if self._fill(batch, light) or not batch:
+                if not batch:
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
                     continue
-                left = deadline - time.monotonic()
-                if left <= 0 or (self.in_flight is not None
-                                 and self.in_flight() <= len(batch)):
-                    break
-                self._wakeup.clear()
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), left)
-                except TimeoutError:
-                    break
+            else:
+                deadline = batch[0].job.queued_at + self.max_wait
+                while not self._closed:
+                    left = deadline - time.monotonic()
+                    jobs = len({id(p.job) for p in batch})
+                    if left <= 0 or (self.in_flight is not None and self.in_flight() <= jobs):
+                        break
+                    self._wakeup.clear()
+                    try:
+                        await asyncio.wait_for(self._wakeup.wait(), left)
+                    except TimeoutError:
+                        break
+                    if self._fill(batch, light):
+                        break
             await self._run(batch)
         self._fail_waiting()
 
     def _fail_waiting(self) -> None:
-        while (job := self._take()) is not None:
-            job.future.set_exception(BatcherClosed("the server is shutting down"))
+        for queue in self._queues.values():
+            for piece in queue:
+                if piece.live:
+                    piece.job.future.set_exception(BatcherClosed("the server is shutting down"))
+        self._queues.clear()
+        self._turns.clear()
+        self._depth = 0
 
     async def _call(self, model: Scorer, texts: list[str], explain: bool) -> list[Any]:
         start = time.perf_counter()
@@ -244,55 +353,64 @@ class MicroBatcher:
         self._per_post = 0.8 * self._per_post + 0.2 * seconds / max(1, len(texts))
         return results
 
-    async def _run(self, batch: list[_Job]) -> None:
+    async def _run(self, batch: list[_Piece]) -> None:
         try:
             await self._run_batch(batch)
         except asyncio.CancelledError:
-            # stop() gave up waiting for this batch (in its shared call, or while its requests
+            # stop() gave up waiting for this batch (in its shared call, or while its pieces
             # were scored one by one after a failure): none of its requests may hang
-            for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(BatcherClosed("the server is shutting down"))
+            for piece in batch:
+                if piece.live:
+                    piece.job.future.set_exception(BatcherClosed("the server is shutting down"))
             raise
 
-    async def _run_batch(self, batch: list[_Job]) -> None:
-        texts = [text for job in batch for text in job.texts]
+    @staticmethod
+    def _done(piece: _Piece, results: list[Any]) -> None:
+        job = piece.job
+        if job.future.done():
+            return
+        job.results[piece.start:piece.start + len(piece.texts)] = results
+        job.pending -= 1
+        if job.pending == 0:
+            job.future.set_result(job.results)
+
+    async def _run_batch(self, batch: list[_Piece]) -> None:
+        texts = [text for piece in batch for text in piece.texts]
         start = time.perf_counter()
         try:
-            results = await self._call(batch[0].model, texts, batch[0].explain)
+            results = await self._call(batch[0].job.model, texts, batch[0].job.explain)
         except Exception as exc:
             if len(batch) == 1:
-                self._fail(batch[0], exc)
+                self._fail(batch[0].job, exc)
             else:
-                # isolate the failure: each request on its own, so one bad text fails alone
+                # isolate the failure: each piece on its own, so one bad text fails alone
                 log.warning("a batch of %d requests failed (%s); scoring each on its own",
                             len(batch), type(exc).__name__)
-                for job in batch:
-                    await self._run_alone(job)
+                for piece in batch:
+                    await self._run_alone(piece)
         else:
             at = 0
-            for job in batch:
-                if not job.future.done():
-                    job.future.set_result(results[at:at + len(job.texts)])
-                at += len(job.texts)
+            for piece in batch:
+                self._done(piece, results[at:at + len(piece.texts)])
+                at += len(piece.texts)
         finally:
             if self.on_batch is not None:
                 try:
-                    self.on_batch(len(texts), len(batch), time.perf_counter() - start)
+                    self.on_batch(len(texts), len({id(p.job) for p in batch}),
+                                  time.perf_counter() - start)
                 except Exception as exc:
                     # the worker must live on: a dead worker leaves every queued request hanging
                     log.error("the batch callback failed (%s)", type(exc).__name__)
 
-    async def _run_alone(self, job: _Job) -> None:
-        if job.future.done():
+    async def _run_alone(self, piece: _Piece) -> None:
+        if not piece.live:
             return
         try:
-            results = await self._call(job.model, job.texts, job.explain)
+            results = await self._call(piece.job.model, piece.texts, piece.job.explain)
         except Exception as exc:
-            self._fail(job, exc)
+            self._fail(piece.job, exc)
         else:
-            if not job.future.done():
-                job.future.set_result(results)
+            self._done(piece, results)
 
     @staticmethod
     def _fail(job: _Job, exc: Exception) -> None:

@@ -47,9 +47,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
                              for e in exc.errors())
         print(f"warning serve: invalid setting(s): {problems}", file=sys.stderr)
         return 2
+    from .protocol import GuardedH11Protocol
+
+    # a deadline on each request's headers (slow clients); worker processes read the setting
+    GuardedH11Protocol.header_timeout = app.state.settings.header_timeout_seconds
     # uvicorn's own access log would print query strings, where Perspective clients put keys
     options = {"host": args.host, "port": args.port, "access_log": False,
-               "log_level": args.log_level, "log_config": None}
+               "log_level": args.log_level, "log_config": None, "http": GuardedH11Protocol}
     if args.workers > 1:
         uvicorn.run("serve.app:app_from_env", factory=True, workers=args.workers, **options)
     else:

@@ -20,6 +20,7 @@ from warning.models.classifier import Classifier
 
 from .batcher import BatcherClosed, MicroBatcher, ModelFailed, QueueFull
 from .errors import ApiError
+from .limits import RateLimiter, work_units
 from .metrics import ApiMetrics
 from .settings import ServeSettings
 
@@ -106,11 +107,21 @@ async def score_texts(request: Request, model: Classifier, texts: list[str],
     """
     request.state.n_texts = len(texts)
     state = request.app.state
+    owner = str(request.scope.get("state", {}).get("bucket", "-"))
+    units = work_units(texts, explain,
+                       getattr(getattr(model, "config", None), "explain_max_words", None))
+    wait = state.work_limiter.charge(owner, units)
+    if wait > 0:
+        request.state.reject_reason = "rate_limit"
+        after = RateLimiter.retry_after(wait)
+        raise ApiError(429, "work-limit", f"this key has asked the model for more work than "
+                       f"its allowance (WARNING_WORK_PER_MINUTE units a minute; this request: "
+                       f"{units:g} units); retry in {after} s", headers={"Retry-After": after})
     batcher: MicroBatcher | None = state.batcher
     metrics: ApiMetrics = state.metrics
     try:
         if batcher is not None and (batcher.running or batcher.closed):
-            posts = await batcher.submit(model, texts, explain)
+            posts = await batcher.submit(model, texts, explain, owner=owner)
         else:
             posts = await _score_alone(request, model, texts, explain)
     except QueueFull as exc:

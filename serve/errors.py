@@ -28,14 +28,15 @@ PROBLEM_TYPE = "urn:early-warning:problem:"
 
 # Google's canonical status names, as Perspective writes them in ``error.status``
 _GOOGLE_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED",
-                  404: "NOT_FOUND", 405: "INVALID_ARGUMENT", 413: "INVALID_ARGUMENT",
+                  404: "NOT_FOUND", 405: "INVALID_ARGUMENT", 408: "DEADLINE_EXCEEDED",
+                  413: "INVALID_ARGUMENT",
                   415: "INVALID_ARGUMENT",
                   422: "INVALID_ARGUMENT", 429: "RESOURCE_EXHAUSTED", 500: "INTERNAL",
                   503: "UNAVAILABLE"}
 _OPENAI_TYPE = {401: "invalid_request_error", 429: "rate_limit_exceeded"}
 _TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
            409: "Conflict",
-           405: "Method not allowed", 413: "Request body too large",
+           405: "Method not allowed", 408: "Request timeout", 413: "Request body too large",
            415: "Unsupported media type",
            422: "Invalid request", 429: "Too many requests", 500: "Internal error",
            503: "Service unavailable"}
@@ -112,7 +113,7 @@ def _validation_error(exc: RequestValidationError, content_type: str) -> ApiErro
     errors = list(exc.errors())
     if "json" not in content_type.lower() and any(tuple(e.get("loc", ())) == ("body",)
                                                   for e in errors):
-        return ApiError(415 if content_type else 400, "not-json",
+        return ApiError(415, "not-json",
                         "send the body as JSON, with the header 'Content-Type: "
                         f"application/json' (got {content_type or 'no Content-Type'})")
     if any(e.get("type") == "json_invalid" for e in errors):

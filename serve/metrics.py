@@ -29,8 +29,8 @@ from warning.labels import ScoredPost
 __all__ = ["CONTENT_TYPE_LATEST", "REJECT_REASONS", "ApiMetrics"]
 
 #: Why a request was refused, by status; 503 is split by the route (see ``reject_reason``).
-REJECT_REASONS = {401: "auth", 429: "rate_limit", 413: "too_large", 400: "validation",
-                  415: "validation", 422: "validation"}
+REJECT_REASONS = {401: "auth", 403: "forbidden", 408: "timeout", 429: "rate_limit",
+                  413: "too_large", 400: "validation", 415: "validation", 422: "validation"}
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256)

@@ -2,24 +2,31 @@
 the access log.
 
 In this order: each request gets an id (the ``X-Request-ID`` response header); a key is required
-(401) unless the path is public or the server is open; the key's rate limit applies (429 with
-``Retry-After``); a body over the size limit is refused (413) before anything parses it. The log
-line of a request carries its id, method, route, status, duration, key id and number of texts:
-never a text, never a key, never the query string (Perspective clients put their key there).
-The same pass counts the request in the Prometheus metrics, by route template (never the raw
-path) and status, and a refused one by its reason.
+(401) unless the path is public or the server is open, and its role is put on the request; the
+key's rate limit applies (429 with ``Retry-After``); a body that is not sent as JSON is refused
+(415), one over the size limit (413) before anything parses it, one that takes longer than the
+body timeout to arrive (408), and JSON nested deeper than
+:data:`warning.safe_io.MAX_JSON_DEPTH` (400). The log line of a request carries its id, method,
+route template, status, duration, key id and number of texts: never a text, never a key, never
+the raw path or the query string (a path can hold anything a client types, and Perspective
+clients put their key in the query). The same pass counts the request in the Prometheus
+metrics, by route template and status, and a refused one by its reason.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
 import uuid
 from typing import Any
 
+import anyio
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from warning.safe_io import MAX_JSON_DEPTH, JsonTooDeep, json_loads
 
 from .auth import KeyStore
 from .errors import PERSPECTIVE_PREFIX, ApiError, error_response
@@ -29,9 +36,10 @@ from .metrics import REJECT_REASONS, ApiMetrics
 __all__ = ["PUBLIC_PATHS", "PUBLIC_PREFIXES", "ApiMiddleware", "InFlight", "route_template"]
 
 PUBLIC_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc",
-                          "/health", "/healthz", "/readyz"})
-#: the documentation page's local scripts and styles
-PUBLIC_PREFIXES = ("/docs/static/",)
+                          "/health", "/healthz", "/readyz", "/console"})
+#: the documentation page's local scripts and styles; the console's pages, scripts and styles
+#: (they hold no data: the page asks for a key, and its scripts send it to the API)
+PUBLIC_PREFIXES = ("/docs/static/", "/console/")
 
 access_log = logging.getLogger("serve.access")
 log = logging.getLogger("serve")
@@ -66,7 +74,24 @@ def route_template(scope: Scope) -> str:
     for regex, template in templates or ():
         if regex.match(path):
             return str(template)
+    if path.startswith("/console/"):
+        return "/console"
     return "/docs/static" if path.startswith(PUBLIC_PREFIXES) else "other"
+
+
+def _is_json(content_type: str | None) -> bool:
+    """``application/json`` or ``application/SOMETHING+json``, with any parameters."""
+    if not content_type:
+        return False
+    media = content_type.split(";", 1)[0].strip().lower()
+    kind, _, subtype = media.partition("/")
+    return kind == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _shown(value: str) -> str:
+    """A header value as quoted in an error: printable, at most 60 characters."""
+    value = "".join(c if c.isprintable() else "?" for c in value)
+    return repr(value[:60] + ("..." if len(value) > 60 else ""))
 
 
 def _query_key(scope: Scope) -> str | None:
@@ -94,6 +119,7 @@ class ApiMiddleware:
         keys: Accepted keys (hashed); None for an open server.
         limiter: The per-key rate limiter.
         max_body_bytes: Largest request body accepted.
+        body_timeout: Seconds a client may take to send a request's body.
         metrics: Where requests, latencies and refusals are counted (None: nowhere).
         public_paths: Paths that need no key.
         in_flight: Counts the requests being handled (the micro-batcher reads it).
@@ -102,8 +128,9 @@ class ApiMiddleware:
     def __init__(self, app: ASGIApp, keys: KeyStore | None, limiter: RateLimiter,
                  max_body_bytes: int, metrics: ApiMetrics | None = None,
                  public_paths: frozenset[str] = PUBLIC_PATHS,
-                 in_flight: InFlight | None = None) -> None:
+                 in_flight: InFlight | None = None, body_timeout: float = 30.0) -> None:
         self.app = app
+        self.body_timeout = body_timeout
         self.keys = keys
         self.limiter = limiter
         self.max_body_bytes = max_body_bytes
@@ -136,6 +163,9 @@ class ApiMiddleware:
 
         try:
             error, receive = await self._check(scope, receive, state)
+            if error is not None and error.status == 415 and \
+                    scope["path"].startswith(PERSPECTIVE_PREFIX):
+                error.status = 400  # Perspective answers every malformed request with 400
             if error is not None:
                 response = error_response(scope["path"], error, request_id)
                 await response(scope, receive, send_with_id)
@@ -155,9 +185,11 @@ class ApiMiddleware:
             self.in_flight.count -= 1
             if self.metrics is not None:
                 self._count(scope, state, status_holder["status"], time.perf_counter() - start)
+            method = str(scope.get("method"))
             access_log.info(
                 "request_id=%s method=%s route=%s status=%s duration_ms=%.1f key=%s texts=%s",
-                request_id, scope.get("method"), scope.get("path"), status_holder["status"],
+                request_id, method if method in _METHODS else "other", route_template(scope),
+                status_holder["status"],
                 (time.perf_counter() - start) * 1000, state.get("key_id", "-"),
                 state.get("n_texts", "-"))
 
@@ -182,6 +214,7 @@ class ApiMiddleware:
         if self.keys is None:
             client = scope.get("client") or ("local", 0)
             state["key_id"] = "open"
+            state["role"] = "admin"  # an open server: anyone who reaches it may do anything
             bucket = f"open:{client[0]}"
         else:
             auth = _header(scope, b"authorization") or ""
@@ -200,7 +233,9 @@ class ApiMiddleware:
                                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
                                 ), receive
             state["key_id"] = kid
+            state["role"] = self.keys.role(kid)
             bucket = kid
+        state["bucket"] = bucket  # whose work this is (limits, fair share of the model)
         wait = self.limiter.acquire(bucket)
         if wait > 0:
             after = RateLimiter.retry_after(wait)
@@ -209,7 +244,8 @@ class ApiMiddleware:
         return await self._read_body(scope, receive)
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[ApiError | None, Receive]:
-        """Read the whole body, refusing it once it passes the limit (413), and hand it on."""
+        """Read the whole body, refusing it once it passes the limit (413), when it is not
+        JSON (415), when it arrives too slowly (408) or nests too deep (400), and hand it on."""
         too_large = ApiError(413, "body-too-large", f"the request body is larger than "
                              f"{self.max_body_bytes:,} bytes")
         length = _header(scope, b"content-length")
@@ -217,20 +253,41 @@ class ApiMiddleware:
             return too_large, receive
         if scope.get("method") not in ("POST", "PUT", "PATCH"):
             return None, receive
+        content_type = _header(scope, b"content-type")
+        if not _is_json(content_type):
+            return ApiError(415, "not-json", "send the body as JSON, with the header "
+                            "'Content-Type: application/json' (got "
+                            f"{_shown(content_type) if content_type else 'no Content-Type'})"
+                            ), receive
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body_bytes:
-                return too_large, receive
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
+        try:
+            with anyio.fail_after(self.body_timeout):
+                while True:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return ApiError(400, "client-disconnected", "the client went away "
+                                        "before sending the whole body"), receive
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > self.max_body_bytes:
+                        return too_large, receive
+                    chunks.append(chunk)
+                    if not message.get("more_body", False):
+                        break
+        except TimeoutError:
+            return ApiError(408, "body-timeout", f"the request body did not arrive within "
+                            f"{self.body_timeout:g} seconds", headers={"Connection": "close"}
+                            ), receive
         body = b"".join(chunks)
+        if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:
+            try:  # only a body with that many brackets can nest too deep: parse it to see
+                json_loads(body)
+            except JsonTooDeep:
+                return ApiError(400, "json-too-deep", f"the request body nests JSON deeper "
+                                f"than {MAX_JSON_DEPTH} levels"), receive
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                pass  # the route answers invalid JSON as it always does
         sent = False
 
         async def replay() -> Message:

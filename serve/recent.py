@@ -1,101 +1,88 @@
-"""Recent scoring responses, in memory, so that a moderator can send feedback on a response by
-its ``id`` instead of pasting the post again.
+"""Recent scoring responses, kept in the feedback database, so that a moderator can send
+feedback on a response by its ``id`` instead of pasting the post again, through any replica
+that shares the database (DESIGN.md, "Scale": replicas share nothing but the database).
 
-Bounded (``WARNING_RESPONSE_MEMORY`` responses, oldest dropped first) and time-limited
-(``WARNING_RESPONSE_MEMORY_SECONDS``); kept only while feedback is on; never written to disk or
-to the log; lost on restart and not shared between worker processes (a response id is good on
-the worker that answered it: with several workers, send the text instead).
+Bounded (``WARNING_RESPONSE_MEMORY`` responses, the oldest deleted first) and time-limited
+(``WARNING_RESPONSE_MEMORY_SECONDS``; a response past it is deleted); kept only while
+feedback is on; never written to the log. The texts lie in the feedback database for that
+long, on its encrypted storage: ``WARNING_RESPONSE_MEMORY=0`` keeps none.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 
-from warning.feedback import new_id
+from warning.feedback import FeedbackStore, StoredResponse
 
 __all__ = ["RecentResponse", "RecentResponses", "ResponseExpired", "ResponseUnknown"]
 
-
-@dataclass(frozen=True)
-class RecentResponse:
-    """What feedback needs from a scoring response."""
-
-    text: str
-    lang: str | None
-    scores: dict[str, float | None]
-    model: str
-    stored_at: float
+#: What feedback needs from a scoring response (text, lang, scores, model, times).
+RecentResponse = StoredResponse
 
 
 class ResponseUnknown(KeyError):
-    """No response with that id is remembered (never made, dropped for room, or restarted)."""
+    """No response with that id is kept (never made, dropped for room, or long expired)."""
 
 
 class ResponseExpired(KeyError):
-    """The response is older than the memory's lifetime."""
+    """The response is older than its lifetime."""
 
 
 class RecentResponses:
-    """A bounded, time-limited map of response id -> :class:`RecentResponse`, thread-safe.
+    """Recent responses by id, in the feedback store's database: the same on every replica.
 
     Args:
-        max_items: Most responses kept; the oldest is dropped first.
+        store: The feedback store (its database keeps the responses).
+        max_items: Most responses kept; the oldest is deleted first.
         max_age_s: Seconds a response is kept.
-        clock: Monotonic seconds (tests inject one).
+        clock: Seconds since the epoch (tests inject one; replicas on several machines need
+            synchronised clocks, as any database-backed expiry does).
 
     Example:
-        >>> memory = RecentResponses(max_items=2, max_age_s=60)
+        >>> import tempfile, pathlib
+        >>> store = FeedbackStore(pathlib.Path(tempfile.mkdtemp()) / "f.db")
+        >>> memory = RecentResponses(store, max_items=2, max_age_s=60)
         >>> rid = memory.add("post", "en", {"hate": 0.1}, "fake@1")
         >>> memory.get(rid).model
         'fake@1'
     """
 
-    def __init__(self, max_items: int, max_age_s: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: FeedbackStore, max_items: int, max_age_s: float,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
         self.max_items = max_items
         self.max_age_s = max_age_s
         self.clock = clock
-        self._items: OrderedDict[str, RecentResponse] = OrderedDict()
-        self._lock = threading.Lock()
 
     def __len__(self) -> int:
-        return len(self._items)
+        return self.store.count_responses()
 
-    def add(self, text: str, lang: str | None, scores: dict[str, float | None],
+    def add_many(self, responses: Sequence[tuple[str, str | None, Mapping[str, float | None],
+                                                 str]]) -> list[str]:
+        """Keep ``(text, lang, scores, model)`` per scored text, in one transaction; returns
+        their new ids (``resp-`` + 32 hex digits), in order."""
+        if not responses:
+            return []
+        return self.store.add_responses(responses, now=self.clock(),
+                                        lifetime_s=self.max_age_s, max_items=self.max_items)
+
+    def add(self, text: str, lang: str | None, scores: Mapping[str, float | None],
             model: str) -> str:
-        """Remember a scored text; returns its new response id (``resp-`` + 32 hex digits)."""
-        rid = new_id("resp")
-        with self._lock:
-            now = self.clock()
-            self._drop_expired(now)
-            self._items[rid] = RecentResponse(text, lang, dict(scores), model, now)
-            while len(self._items) > self.max_items:
-                self._items.popitem(last=False)
-        return rid
+        """Keep one scored text; returns its new response id."""
+        return self.add_many([(text, lang, scores, model)])[0]
 
     def get(self, rid: str) -> RecentResponse:
-        """The response with this id.
+        """The response with this id, from whichever replica made it.
 
         Raises:
-            ResponseExpired: It is older than ``max_age_s`` (it is dropped now).
-            ResponseUnknown: No such id is remembered.
+            ResponseExpired: It is older than its lifetime (it is deleted now).
+            ResponseUnknown: No such id is kept.
         """
-        with self._lock:
-            item = self._items.get(rid)
-            if item is None:
-                raise ResponseUnknown(rid)
-            if self.clock() - item.stored_at > self.max_age_s:
-                del self._items[rid]
-                raise ResponseExpired(rid)
-            return item
-
-    def _drop_expired(self, now: float) -> None:
-        while self._items:
-            rid, item = next(iter(self._items.items()))
-            if now - item.stored_at <= self.max_age_s:
-                break
-            del self._items[rid]
+        try:
+            found, expired = self.store.get_response(rid, now=self.clock())
+        except KeyError:
+            raise ResponseUnknown(rid) from None
+        if expired:
+            raise ResponseExpired(rid)
+        return found

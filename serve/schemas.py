@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, create_model
 
 # ---- errors ---------------------------------------------------------------------------------
 
@@ -66,8 +66,8 @@ class ScoreRequest(BaseModel):
 
     texts: list[str] | str = Field(description="a text or a list of texts (at most "
                                    "WARNING_MAX_TEXTS, default 100)")
-    explain: bool = Field(False, description="add, per flagged label, the words that drove it "
-                          "(slower: one extra model call per word)")
+    explain: StrictBool = Field(False, description="add, per flagged label, the words that "
+                                "drove it (slower: one extra model call per word)")
 
 
 class LabelScores(BaseModel):
@@ -136,8 +136,8 @@ class AnalyzeCommentRequest(BaseModel):
     comment: PerspectiveComment
     requestedAttributes: dict[str, AttributeParameters]
     languages: list[str] | None = None
-    doNotStore: bool = False
-    spanAnnotations: bool = False
+    doNotStore: StrictBool = False
+    spanAnnotations: StrictBool = False
     clientToken: str | None = None
     sessionId: str | None = None
     communityId: str | None = None
@@ -164,6 +164,47 @@ class AnalyzeCommentResponse(BaseModel):
     attributeScores: dict[str, AttributeScores]
     languages: list[str]
     detectedLanguages: list[str]
+    clientToken: str | None = None
+
+
+class SuggestedScore(BaseModel):
+    """The score a person thinks right: ``value`` 0-1 (0.5 or more: the attribute applies)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: float = Field(ge=0.0, le=1.0, allow_inf_nan=False)
+    type: Literal["PROBABILITY"] = "PROBABILITY"
+
+
+class SuggestedAttribute(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    summaryScore: SuggestedScore
+    spanScores: list[SpanScore] | None = Field(None, description="accepted, not stored: a "
+                                               "correction is kept per post, not per span")
+
+
+class SuggestCommentScoreRequest(BaseModel):
+    """Perspective's SuggestCommentScore request: a correction of a comment's scores."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "comment": {"text": "Ты тупой идиот"},
+        "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1.0}},
+                            "THREAT": {"summaryScore": {"value": 0.0}}},
+        "languages": ["ru"], "communityId": "oblast-news", "clientToken": "c-17"}]})
+
+    comment: PerspectiveComment
+    attributeScores: dict[str, SuggestedAttribute]
+    languages: list[str] | None = None
+    communityId: str | None = Field(None, max_length=200)
+    clientToken: str | None = None
+    sessionId: str | None = None
+    context: dict[str, Any] | None = None
+
+
+class SuggestCommentScoreResponse(BaseModel):
+    detectedLanguages: list[str]
+    requestedLanguages: list[str]
     clientToken: str | None = None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,9 +25,12 @@ class ServeSettings(BaseSettings):
     """What the API server reads from ``WARNING_*`` variables.
 
     Attributes:
-        api_keys: Comma-separated API keys (``WARNING_API_KEYS``). Kept only as SHA-256 hashes
-            once the app is built.
-        api_keys_file: A file with one key per line (``#`` comments allowed).
+        api_keys: Comma-separated API keys (``WARNING_API_KEYS``), each ``KEY`` or
+            ``ROLE:KEY`` (role ``submit``, ``review`` or ``admin``: see :mod:`serve.auth`).
+            Kept only as SHA-256 hashes once the app is built.
+        api_keys_file: A file with one key (``KEY`` or ``ROLE:KEY``) per line (``#`` comments
+            allowed).
+        default_key_role: The role of a key given without one (``submit``).
         open_access: ``WARNING_OPEN_ACCESS=1`` runs an explicitly open server, without keys.
         model: Model folder (``WARNING_MODEL``; default: the shipped default model).
         max_texts: Most texts in one request.
@@ -34,9 +38,21 @@ class ServeSettings(BaseSettings):
         max_body_bytes: Largest request body; larger ones are refused with 413 before parsing.
         rate_per_minute: Requests a key may make per minute (sustained rate).
         rate_burst: Requests a key may make at once, before the rate applies.
+        work_per_minute: Work a key may ask of the model per minute, in units: a text costs
+            one unit per 1,000 characters, at least 0.1 (with ``explain``, once more per word
+            explained; see :mod:`serve.limits`).
+        work_burst: Units a key may spend at once; a request is let in while the key's
+            allowance is positive, and its whole cost is then charged (a larger request than
+            the burst waits until the allowance is full).
+        header_timeout_seconds: Longest time a client may take to send a request's headers
+            (slow clients are cut off; answered 408 when it sent part of them).
+        body_timeout_seconds: Longest time a client may take to send a request's body
+            (answered 408).
         batching: Coalesce concurrent requests into one model call (micro-batching); off:
             one model call per request, one at a time in a worker thread.
         batch_max_posts: Most posts in one batched model call.
+        batch_max_units: Most work units (see ``work_per_minute``) in one batched model call:
+            a large request is scored in several calls, each shared fairly between keys.
         batch_max_wait_ms: How long the first post of a batch waits for others to join it.
         queue_max_posts: Most posts waiting for the model; past it a request is answered 503
             with ``Retry-After`` instead of queueing (back-pressure). Keep it at least
@@ -45,13 +61,17 @@ class ServeSettings(BaseSettings):
             answers at once, ``/readyz`` and scoring answer 503 until the model is loaded);
             off: the server listens only once the model is loaded.
         metrics_public: ``/metrics`` needs no key (for a Prometheus on a private network).
-        feedback_db: SQLite file of reviewed feedback (``WARNING_FEEDBACK_DB``); unset turns
+        feedback_db: Database of reviewed feedback (``WARNING_FEEDBACK_DB``): a SQLite file
+            (one machine) or a ``postgresql+psycopg://`` URL (replicas sharing it); unset turns
             ``/v1/feedback`` off (404 ``feedback-disabled``).
         feedback_retention_days: Days a feedback item is kept (``WARNING_FEEDBACK_RETENTION_DAYS``).
         feedback_extremism: Accept corrections of the experimental ``extremism`` label.
-        response_memory: Recent scoring responses kept in memory, so that feedback can name one
-            by its ``id`` (only while feedback is on; 0 keeps none).
+        response_memory: Recent scoring responses kept in the feedback database, so that
+            feedback can name one by its ``id`` on any replica (only while feedback is on; 0
+            keeps none).
         response_memory_seconds: How long such a response is kept.
+        console: Serve the moderators' console at ``/console`` (``WARNING_CONSOLE=0`` turns
+            it off; the API routes it uses stay).
 
     Example:
         >>> ServeSettings(open_access=True).max_texts
@@ -62,6 +82,7 @@ class ServeSettings(BaseSettings):
 
     api_keys: SecretStr = SecretStr("")
     api_keys_file: Path | None = None
+    default_key_role: Literal["submit", "review", "admin"] = "submit"
     open_access: bool = False
     model: Path | None = None
     max_texts: int = Field(100, ge=1)
@@ -69,17 +90,23 @@ class ServeSettings(BaseSettings):
     max_body_bytes: int = Field(2_000_000, ge=1024)
     rate_per_minute: float = Field(120.0, gt=0)
     rate_burst: int = Field(30, ge=1)
+    work_per_minute: float = Field(1200.0, gt=0, allow_inf_nan=False)
+    work_burst: float = Field(2000.0, ge=1, allow_inf_nan=False)
+    header_timeout_seconds: float = Field(10.0, gt=0, allow_inf_nan=False)
+    body_timeout_seconds: float = Field(30.0, gt=0, allow_inf_nan=False)
     batching: bool = True
     batch_max_posts: int = Field(32, ge=1)
+    batch_max_units: float = Field(2.0, gt=0, allow_inf_nan=False)
     batch_max_wait_ms: float = Field(2.0, ge=0, allow_inf_nan=False)
     queue_max_posts: int = Field(256, ge=1)
     load_in_background: bool = False
     metrics_public: bool = False
-    feedback_db: Path | None = None
+    feedback_db: str | None = None
     feedback_retention_days: int = Field(180, ge=1)
     feedback_extremism: bool = False
     response_memory: int = Field(1000, ge=0)
     response_memory_seconds: float = Field(3600.0, gt=0, allow_inf_nan=False)
+    console: bool = True
 
     @field_validator("api_keys_file", "model", "feedback_db", mode="before")
     @classmethod
@@ -90,18 +117,32 @@ class ServeSettings(BaseSettings):
     @classmethod
     def _same_file_as_the_cli(cls, value: object) -> object:
         """Read ``WARNING_FEEDBACK_DB`` as ``warning feedback`` does (spaces stripped, ``~``
-        expanded), so that the server and the CLI open the same database."""
-        if isinstance(value, str):
-            value = value.strip()
-            return Path(value).expanduser() if value else None
-        return value.expanduser() if isinstance(value, Path) else value
+        expanded in a path, a URL kept), so that the server and the CLI open the same
+        database."""
+        from warning.settings import feedback_location
+
+        if isinstance(value, str | Path):
+            return feedback_location(str(value))
+        return value
 
     def keys(self) -> list[str]:
-        """Every key from ``WARNING_API_KEYS`` and ``WARNING_API_KEYS_FILE``.
+        """Every key from ``WARNING_API_KEYS`` and ``WARNING_API_KEYS_FILE`` (without the
+        role prefix).
 
         Raises:
             SettingsError: The key file cannot be read.
         """
+        return [key for key, _role in self.key_entries()]
+
+    def key_entries(self) -> list[tuple[str, str | None]]:
+        """(key, role or None) for every key from ``WARNING_API_KEYS`` and
+        ``WARNING_API_KEYS_FILE``.
+
+        Raises:
+            SettingsError: The key file cannot be read.
+        """
+        from .auth import split_role
+
         keys = [k.strip() for k in self.api_keys.get_secret_value().split(",") if k.strip()]
         if self.api_keys_file is not None:
             try:
@@ -111,7 +152,7 @@ class ServeSettings(BaseSettings):
                                     f"read: {exc.strerror}") from None
             keys += [line.strip() for line in text.splitlines()
                      if line.strip() and not line.lstrip().startswith("#")]
-        return keys
+        return [(key, role) for role, key in map(split_role, keys) if key]
 
 
 def get_settings() -> ServeSettings:

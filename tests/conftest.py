@@ -96,6 +96,23 @@ def chromium() -> str:
     raise AssertionError("unreachable")
 
 
+@pytest.fixture(scope="session")
+def chromedriver(chromium: str) -> str:
+    """Debian's ``chromium-driver`` and Selenium, for the console's browser tests (nothing is
+    downloaded: Selenium is given this driver); skip when absent, fail under CI."""
+    import shutil
+
+    try:
+        import selenium  # noqa: F401
+    except ImportError as exc:
+        _missing(f"the dev extra is not installed ({exc}): pip install -e '.[dev]'")
+    path = shutil.which("chromedriver")
+    if path is None:
+        _missing("chromium-driver is not installed (bash scripts/setup.sh installs it with "
+                 "apt-get, or: apt-get install chromium-driver)")
+    return str(path)
+
+
 @pytest.fixture
 def local_ray():
     """A Ray on this machine with 2 CPUs, shut down after the test; skip when the 'scale'
@@ -111,6 +128,54 @@ def local_ray():
         ray.shutdown()
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server of its own (Debian's ``postgresql``, installed by
+    ``scripts/setup.sh``) in a temporary folder on a free port, for the whole session; skip
+    when absent, fail under CI."""
+    from fixtures.services import PostgresServer, find_postgres_bin
+
+    bindir = find_postgres_bin()
+    if bindir is None:
+        _missing("PostgreSQL's server programs (initdb, pg_ctl) are not installed (bash "
+                 "scripts/setup.sh installs them with apt-get, or: apt-get install postgresql)")
+    try:
+        import psycopg  # noqa: F401
+    except ImportError as exc:
+        _missing(f"the 'db' extra is not installed ({exc}): pip install -e '.[db]'")
+    server = PostgresServer(bindir)  # type: ignore[arg-type]
+    try:
+        server.start()
+    except Exception:
+        log = server.log.read_text(errors="replace") if server.log.exists() else ""
+        server.stop()
+        pytest.fail(f"PostgreSQL did not start: {log[-2000:]}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request) -> str:
+    """The URL of a new, empty PostgreSQL database for this test."""
+    import re
+    import secrets
+
+    name = re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:40]
+    return postgres_server.create_database(f"t_{name}_{secrets.token_hex(3)}")
+
+
+@pytest.fixture(scope="session")
+def nginx_binary():
+    """Debian's nginx (installed by ``scripts/setup.sh``); skip when absent, fail under CI."""
+    from fixtures.services import find_nginx
+
+    binary = find_nginx()
+    if binary is None:
+        _missing("nginx is not installed (bash scripts/setup.sh installs it with apt-get, or: "
+                 "apt-get install nginx)")
+    return binary
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", ())
@@ -118,10 +183,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.data)
         if "base_model_dir" in names:
             item.add_marker(pytest.mark.base_model)
-        if "chromium" in names:
+        if "chromium" in names or "chromedriver" in names:
             item.add_marker(pytest.mark.browser)
         if "local_ray" in names:
             item.add_marker(pytest.mark.ray)
+        if "postgres_server" in names:
+            item.add_marker(pytest.mark.postgres)
+        if "nginx_binary" in names:
+            item.add_marker(pytest.mark.nginx)
 
 
 # ---- a tiny corpus and a tiny baseline, built once per session ---------------------------------

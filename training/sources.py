@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from warning.labels import LABELS
+from warning.safe_io import json_loads
 
 __all__ = [
     "DEFAULT_LICENCES",
@@ -250,7 +251,7 @@ def read_threatgram(folder: Path) -> pd.DataFrame:
     name, path = "threatgram101_telegram", folder / "Labeled_15076.json"
     _check(name, path)
     try:
-        records = json.loads(path.read_text(encoding="utf-8"))
+        records = json_loads(path.read_text(encoding="utf-8"))  # nesting bounded
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SourceError(name, path, f"not valid JSON: {exc}") from exc
     if not isinstance(records, list):
@@ -619,7 +620,7 @@ class UserSource:
                 if not line.strip():
                     continue
                 try:
-                    rec = json.loads(line)
+                    rec = json_loads(line)  # nesting bounded: a deep line is an error, not a crash
                 except json.JSONDecodeError as exc:
                     raise SourceError(name, path, f"line {lineno}: not valid JSON ({exc.msg})") \
                         from exc

@@ -13,9 +13,11 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from warning import __version__
+from warning.safe_io import input_file_problem, json_loads
 
 # Which extra each plugin command needs, for the message when it is missing.
 _EXTRA_OF = {"training": "train", "serve": "serve"}
@@ -46,6 +48,10 @@ def _cmd_tag(args: argparse.Namespace) -> int:
 
     stdin: TextIO = sys.stdin
     stdout: TextIO = sys.stdout
+    problem = input_file_problem(args.input) if args.input else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
     for lineno, text in _read_lines(args, stdin):
         if text is None:
             record = {"line": lineno, "error": "line is not valid UTF-8"}
@@ -77,7 +83,7 @@ def _score_inputs(args: argparse.Namespace) -> Iterable[tuple[str | None, str | 
                     yield None, f"line {lineno}: empty line"
                     continue
                 try:
-                    record = json.loads(line)
+                    record = json_loads(line)  # nesting bounded: a deep line is one error
                 except json.JSONDecodeError as exc:
                     yield None, f"line {lineno}: not valid JSON ({exc.msg})"
                     continue
@@ -101,8 +107,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
     except ModelLoadError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.input and not os.path.isfile(args.input):
-        print(f"error: input file {args.input} not found", file=sys.stderr)
+    problem = input_file_problem(args.input) if args.input else None
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     out = sys.stdout
 
@@ -192,11 +199,14 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
             windows=tuple(args.window) if args.window else None, baseline=args.baseline,
             min_count=args.min_count, fdr=args.fdr, measure=args.measure,
             labels=tuple(args.label) if args.label else None, evidence=args.evidence,
-            timezone=args.timezone)
+            timezone=args.timezone, questions=tuple(args.question) if args.question else None)
         report = find_alerts(args.scored, config, channel_col=args.channel_col,
                              id_col=args.id_col, text_col=args.text_col)
         for path in args.output:
             report.write(path, args.format)
+        first = Path(args.output[0])
+        campaigns = args.campaigns or first.with_name(first.stem + ".campaigns.csv")
+        report.write_campaigns(campaigns)
     except (AlertError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -204,7 +214,7 @@ def _cmd_alerts(args: argparse.Namespace) -> int:
         print(f"alerts: {note}", file=sys.stderr)
     for line in report.lines():
         print(line)
-    print("written: " + ", ".join(args.output))
+    print("written: " + ", ".join([*args.output, str(campaigns)]))
     return 0
 
 
@@ -221,7 +231,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         config = AlertConfig.from_settings(
             windows=tuple(args.window) if args.window else None, timezone=args.timezone)
         path = write_report(args.scored, output, config, model_path=args.model, top=args.top,
-                            explain=not args.no_explain, log=note)
+                            explain=not args.no_explain, log=note, lang=args.lang)
     except (ReportError, ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -356,6 +366,13 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
                         help="evidence posts per alert (default: WARNING_ALERT_EVIDENCE, 5)")
     alerts.add_argument("--timezone", help="time zone of days and weeks (default: "
                                            "WARNING_TIMEZONE, UTC)")
+    alerts.add_argument("--question", action="append", choices=("share", "count"),
+                        help="what to test (repeat; default: WARNING_ALERT_QUESTIONS, both): "
+                             "share = a larger share of the cell's posts flagged; count = many "
+                             "more flagged posts about a group against its channel's volume")
+    alerts.add_argument("--campaigns", type=Path,
+                        help="the campaigns' CSV (default: the first output's name with "
+                             ".campaigns.csv)")
     alerts.add_argument("--channel-col", help="channel column (default: the scan's)")
     alerts.add_argument("--id-col", help="post id column (default: the scan's)")
     alerts.add_argument("--text-col", help="text column for evidence (default: the scan's)")
@@ -376,6 +393,8 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
                         help="the model folder that scored the file, for its card and the "
                              "highlighted words (default: found by the name the file records)")
     report.add_argument("--top", type=int, default=20, help="most severe posts shown (20)")
+    report.add_argument("--lang", choices=("en", "ru"),
+                        help="language of the page (default: WARNING_REPORT_LANG, else en)")
     report.add_argument("--no-explain", action="store_true",
                         help="do not highlight words (does not load the model)")
     report.add_argument("--window", action="append", choices=("day", "week"),
@@ -434,6 +453,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        # the reader went away (`warning feedback list | head`): stop quietly, and keep
+        # Python from failing again when it flushes stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 0
 
 

@@ -247,18 +247,84 @@ def alert_measure() -> str:
     return value
 
 
+ALERT_QUESTIONS = ("share", "count")
+
+
+def alert_questions() -> tuple[str, ...]:
+    """The questions ``warning alerts`` asks of every cell: ``WARNING_ALERT_QUESTIONS``,
+    comma-separated among ``share`` (is a larger share of the cell's posts flagged?) and
+    ``count`` (are there many more flagged posts about this group than usual, against the
+    channel's or the feed's volume?); default both (see :mod:`warning.alerts`)."""
+    value = os.environ.get("WARNING_ALERT_QUESTIONS", "").strip() or "share,count"
+    names = tuple(dict.fromkeys(v.strip().lower() for v in value.split(",") if v.strip()))
+    bad = [n for n in names if n not in ALERT_QUESTIONS]
+    if bad or not names:
+        raise ValueError(f"WARNING_ALERT_QUESTIONS must list some of {ALERT_QUESTIONS}, got "
+                         f"{value!r}")
+    return names
+
+
+def campaign_authors() -> int:
+    """Fewest distinct (pseudonymised) authors of near-identical flagged posts in one window
+    that make a campaign: ``WARNING_CAMPAIGN_AUTHORS`` (default 3)."""
+    return _int_setting("WARNING_CAMPAIGN_AUTHORS", 3, 2)
+
+
+def campaign_channels() -> int:
+    """Fewest channels carrying near-identical flagged posts in one window that make a
+    campaign (whatever the number of authors): ``WARNING_CAMPAIGN_CHANNELS`` (default 2)."""
+    return _int_setting("WARNING_CAMPAIGN_CHANNELS", 2, 2)
+
+
+def campaign_similarity() -> float:
+    """Jaccard similarity of two posts' character 5-gram sets from which they count as the
+    same text with small edits: ``WARNING_CAMPAIGN_SIMILARITY`` (default 0.6: one word changed
+    in a twelve-word post still joins)."""
+    return _float_setting("WARNING_CAMPAIGN_SIMILARITY", 0.6, 0.1, 1.0)
+
+
+# ---- the report (warning report) -------------------------------------------------------------
+
+REPORT_LANGUAGES = ("en", "ru")
+
+
+def report_language() -> str:
+    """Language of ``warning report`` and of alerts in plain words: ``WARNING_REPORT_LANG``,
+    ``en`` (default) or ``ru``."""
+    value = os.environ.get("WARNING_REPORT_LANG", "").strip().lower() or "en"
+    if value not in REPORT_LANGUAGES:
+        raise ValueError(f"WARNING_REPORT_LANG must be one of {REPORT_LANGUAGES}, got "
+                         f"{value!r}")
+    return value
+
+
 # ---- reviewed feedback (warning feedback, POST /v1/feedback) -----------------------------------
 
 
-def feedback_db() -> Path | None:
-    """SQLite file of the moderators' reviewed feedback: ``WARNING_FEEDBACK_DB`` (no default).
+def feedback_db() -> str | None:
+    """The database of the moderators' reviewed feedback: ``WARNING_FEEDBACK_DB`` (no default),
+    a SQLite file path (``~`` expanded) or a URL: ``sqlite:////path/feedback.db``, or
+    ``postgresql+psycopg://user@host/db`` for API replicas on several machines.
 
     None when unset: the API then answers ``/v1/feedback`` with 404 (``feedback-disabled``),
-    the ``warning feedback`` commands ask for ``--db``. Keep the file on encrypted storage: it
-    holds posts.
+    the ``warning feedback`` commands ask for ``--db``. Keep the file (or the database server's
+    disk) on encrypted storage: it holds posts.
     """
-    value = os.environ.get("WARNING_FEEDBACK_DB", "").strip()
-    return Path(value).expanduser() if value else None
+    return feedback_location(os.environ.get("WARNING_FEEDBACK_DB", ""))
+
+
+def feedback_location(value: str) -> str | None:
+    """A feedback database as written in a setting, read the same way by the server and the
+    CLI: spaces stripped, ``~`` expanded in a path; a URL is kept as it is; empty is None.
+
+    Example:
+        >>> feedback_location(" postgresql+psycopg://mod@db/feedback ")
+        'postgresql+psycopg://mod@db/feedback'
+    """
+    value = value.strip()
+    if not value:
+        return None
+    return value if "://" in value else str(Path(value).expanduser())
 
 
 def feedback_retention_days() -> int:

@@ -9,8 +9,10 @@ from ..schemas import PerspectiveError, Problem
 _DESCRIPTIONS = {
     400: "malformed request (e.g. not JSON)",
     401: "missing or wrong API key",
-    403: "not allowed (feedback: the reviewer is the submitter)",
+    403: "not allowed: the key's role does not allow it (role-required), or the reviewer is "
+         "the submitter (same-person)",
     404: "not found (feedback: unknown id, or feedback is off: WARNING_FEEDBACK_DB)",
+    408: "the request body did not arrive within WARNING_BODY_TIMEOUT_SECONDS",
     409: "conflict (feedback: already reviewed)",
     413: "request body over WARNING_MAX_BODY_BYTES",
     415: "the body is not sent as JSON (Content-Type: application/json)",
@@ -35,4 +37,4 @@ def perspective_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
             for code in codes}
 
 
-COMMON_ERRORS = (400, 401, 413, 415, 422, 429, 503)
+COMMON_ERRORS = (400, 401, 408, 413, 415, 422, 429, 503)

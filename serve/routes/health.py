@@ -8,8 +8,11 @@ from fastapi import APIRouter, Request, Security
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 
+from ..auth import has_role
 from ..deps import bearer
+from ..errors import ApiError
 from ..metrics import CONTENT_TYPE_LATEST
+from . import problem_responses
 
 router = APIRouter(tags=["health"])
 
@@ -81,10 +84,16 @@ async def readyz(request: Request) -> ReadyResponse | JSONResponse:
 
 @router.get("/metrics", response_class=PlainTextResponse, dependencies=[Security(bearer)],
             responses={200: {"content": {CONTENT_TYPE_LATEST.split(";")[0]: {}},
-                             "description": "the metrics in Prometheus' text format"}})
+                             "description": "the metrics in Prometheus' text format"},
+                       **problem_responses(401, 403)})
 async def metrics(request: Request) -> PlainTextResponse:
     """Prometheus metrics of this worker process: requests by route and status, latency,
     batch sizes, queue depth, posts scored and flagged per label, refused requests by reason.
-    Never a text or a key."""
+    Never a text or a key. Needs an ``admin`` key unless ``WARNING_METRICS_PUBLIC=1``."""
+    role = request.scope.get("state", {}).get("role")
+    if not request.app.state.settings.metrics_public and not has_role(role, "admin"):
+        raise ApiError(403, "role-required", f"/metrics needs a key with the role 'admin'; this "
+                       f"key's role is '{role}' (give the scraper's key the role as admin:KEY, "
+                       "or set WARNING_METRICS_PUBLIC=1 on a private network)")
     return PlainTextResponse(request.app.state.metrics.render(),
                              media_type=CONTENT_TYPE_LATEST)

@@ -22,5 +22,5 @@ async def score(body: ScoreRequest, request: Request, model: ClassifierDep,
     check_texts(texts, settings)
     posts = await score_texts(request, model, texts, body.explain)
     results = [post.to_dict() for post in posts]
-    remember_responses(request, texts, results)
+    await remember_responses(request, texts, results)
     return ScoreResponse.model_validate({"model": model_info(model), "results": results})

@@ -5,21 +5,39 @@ Attributes map to our labels (README, "HTTP API"): TOXICITY and INSULT to ``offe
 IDENTITY_ATTACK to ``hate``, THREAT to ``threat``. Any other attribute, Perspective's own
 (SEVERE_TOXICITY, PROFANITY, SEXUALLY_EXPLICIT, FLIRTATION, ...) or unknown, is answered with an
 error, never with a made-up score.
+
+``POST /v1alpha1/comments:suggestscore`` is Perspective's SuggestCommentScore: a person's
+correction of a comment's scores. Each attribute's ``summaryScore.value`` says what the person
+thinks right (0.5 or more: the attribute applies); mapped through the same table, two
+attributes of one label (TOXICITY and INSULT) give it true when either applies. The suggestion
+is stored as *pending* feedback, with the scores the model gives the comment now, and reaches
+the review queue like any other correction (it reaches training only once another key confirms
+it). It needs feedback on (``WARNING_FEEDBACK_DB``); any key may send one.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
+import anyio
 from fastapi import APIRouter, Request, Security
 
+from warning.feedback.store import InvalidFeedback
 from warning.labels import LANGUAGES, ScoredPost
 
 from ..deps import ClassifierDep, SettingsDep, bearer, encodes_to_utf8, query_key, score_texts
 from ..errors import ApiError
-from ..schemas import AnalyzeCommentRequest, AnalyzeCommentResponse
+from ..schemas import (
+    AnalyzeCommentRequest,
+    AnalyzeCommentResponse,
+    SuggestCommentScoreRequest,
+    SuggestCommentScoreResponse,
+)
 from . import perspective_responses
+from .feedback import _identity, get_store
 
+log = logging.getLogger("serve")
 router = APIRouter(tags=["perspective"], dependencies=[Security(bearer), Security(query_key)])
 
 #: Perspective attribute -> our label.
@@ -86,9 +104,12 @@ def span_scores(text: str, summary: float,
     return sorted(spans, key=lambda s: s["begin"])  # type: ignore[arg-type,return-value]
 
 
-def _check(body: AnalyzeCommentRequest, max_chars: int) -> list[str]:
+def _check(body: AnalyzeCommentRequest | SuggestCommentScoreRequest, max_chars: int) -> list[str]:
     """The request's languages, after refusing what Perspective refuses."""
     text = body.comment.text
+    attributes, field = ((body.requestedAttributes, "requestedAttributes")
+                         if isinstance(body, AnalyzeCommentRequest)
+                         else (body.attributeScores, "attributeScores"))
     if not encodes_to_utf8(text):
         raise ApiError(400, "comment-not-utf8", "comment.text is not valid Unicode (it "
                        "contains a lone surrogate): send text that encodes to UTF-8.")
@@ -99,10 +120,10 @@ def _check(body: AnalyzeCommentRequest, max_chars: int) -> list[str]:
         raise ApiError(400, "comment-too-long", f"Comment text too long: {len(text):,} "
                        f"characters; the limit is {max_chars:,}.",
                        perspective_error="COMMENT_TOO_LONG")
-    if not body.requestedAttributes:
-        raise ApiError(400, "no-attributes", "requestedAttributes must name at least one "
+    if not attributes:
+        raise ApiError(400, "no-attributes", f"{field} must name at least one "
                        f"attribute; this server models {', '.join(ATTRIBUTE_LABELS)}.")
-    for name in body.requestedAttributes:
+    for name in attributes:
         if name not in ATTRIBUTE_LABELS:
             raise ApiError(400, "attribute-not-supported",
                            f"Requested attribute {name} is not supported by this server; it "
@@ -112,7 +133,7 @@ def _check(body: AnalyzeCommentRequest, max_chars: int) -> list[str]:
     unsupported = [code for code, lang in zip(body.languages or (), languages, strict=True)
                    if lang not in SUPPORTED_LANGUAGES]
     if unsupported:
-        first = next(iter(body.requestedAttributes))
+        first = next(iter(attributes))
         raise ApiError(400, "language-not-supported",
                        f"Attribute {first} does not support request languages: "
                        f"{', '.join(unsupported)}. Supported: "
@@ -157,3 +178,43 @@ def _answer(body: AnalyzeCommentRequest, post: ScoredPost, languages: list[str],
     detected = [post.lang] if post.lang in SUPPORTED_LANGUAGES else []
     return {"attributeScores": scores, "languages": languages or detected,
             "detectedLanguages": detected, "clientToken": body.clientToken}
+
+
+#: A suggested score at or above this means the attribute applies.
+SUGGESTION_APPLIES = 0.5
+
+
+@router.post("/v1alpha1/comments:suggestscore", response_model=SuggestCommentScoreResponse,
+             response_model_exclude_none=True,
+             responses=perspective_responses(400, 401, 404, 413, 429, 503))
+async def suggest_score(body: SuggestCommentScoreRequest, request: Request, model: ClassifierDep,
+                        settings: SettingsDep) -> SuggestCommentScoreResponse:
+    """Perspective's SuggestCommentScore: store the scores a person thinks right as a pending
+    correction (feedback), for another key to confirm or reject."""
+    languages = _check(body, settings.max_text_chars)
+    store = get_store(request)
+    labels: dict[str, bool] = {}
+    for name, suggested in body.attributeScores.items():
+        label = ATTRIBUTE_LABELS[name]
+        labels[label] = labels.get(label, False) or suggested.summaryScore.value >= \
+            SUGGESTION_APPLIES
+    text = body.comment.text
+    (post,) = await score_texts(request, model, [text])
+    if post.error:
+        raise ApiError(400, "comment-empty", f"Comment cannot be scored: {post.error}.",
+                       perspective_error="COMMENT_EMPTY")
+    note = (f"suggested with comments:suggestscore, communityId {body.communityId}"
+            if body.communityId else "suggested with comments:suggestscore")
+    submitter = _identity(request)
+    try:
+        item = await anyio.to_thread.run_sync(lambda: store.submit(
+            text, labels, submitter=submitter, note=note,
+            lang=languages[0] if languages else post.lang, model=post.model,
+            scores=post.scores, max_text_chars=settings.max_text_chars))
+    except InvalidFeedback as exc:
+        raise ApiError(400, "invalid-suggestion", str(exc)) from None
+    log.info("feedback %s submitted by %s (suggestscore)", item.id, item.submitter)
+    detected = [post.lang] if post.lang in SUPPORTED_LANGUAGES else []
+    return SuggestCommentScoreResponse(detectedLanguages=detected,
+                                       requestedLanguages=languages,
+                                       clientToken=body.clientToken)

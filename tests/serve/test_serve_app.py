@@ -123,7 +123,10 @@ def test_settings_feedback_db_is_the_file_the_cli_reads(clean_env, tmp_path) -> 
     clean_env.setenv("HOME", str(tmp_path))
     for value in ("~/feedback.db", " ~/feedback.db "):
         clean_env.setenv("WARNING_FEEDBACK_DB", value)
-        assert get_settings().feedback_db == feedback_db() == Path(tmp_path) / "feedback.db"
+        assert get_settings().feedback_db == feedback_db() == str(Path(tmp_path) / "feedback.db")
+    url = "postgresql+psycopg://moderation@db.internal:5432/feedback"
+    clean_env.setenv("WARNING_FEEDBACK_DB", f" {url} ")  # a URL is kept, '~' or not
+    assert get_settings().feedback_db == feedback_db() == url
     clean_env.setenv("WARNING_FEEDBACK_DB", "  ")
     assert get_settings().feedback_db is None and feedback_db() is None
 

@@ -71,7 +71,7 @@ def test_batcher_coalesces_and_returns_each_request_its_own_results_in_order() -
     assert sum(posts for posts, _ in batches) == sum(1 + i % 3 for i in range(40))
 
 
-def test_batcher_a_request_larger_than_a_batch_is_scored_whole() -> None:
+def test_batcher_a_request_larger_than_a_batch_is_split_and_answered_whole() -> None:
     model = Echo()
 
     async def main() -> list[str]:
@@ -82,8 +82,9 @@ def test_batcher_a_request_larger_than_a_batch_is_scored_whole() -> None:
         finally:
             await batcher.stop()
 
+    # split into calls of at most max_posts, the results back in order as one answer
     assert asyncio.run(main()) == ["a", "b", "c", "d", "e"]
-    assert model.calls == [["a", "b", "c", "d", "e"]]
+    assert model.calls == [["a", "b"], ["c", "d"], ["e"]]
 
 
 def test_batcher_one_bad_text_fails_only_its_own_request() -> None:

@@ -22,7 +22,7 @@ def db(tmp_path):
 
 @pytest.fixture
 def fb_app(make_app, db):
-    return make_app(api_keys=f"{KEY},{OTHER_KEY}", feedback_db=str(db))
+    return make_app(api_keys=f"review:{KEY},review:{OTHER_KEY}", feedback_db=str(db))
 
 
 @pytest.fixture
@@ -79,10 +79,10 @@ def test_serve_feedback_life_cycle_by_text(first, second, db) -> None:
 
 def test_serve_feedback_identity_survives_a_restart(make_app, db) -> None:
     """Four eyes across restarts: key ids of the access log change, feedback identities not."""
-    app1 = make_app(api_keys=f"{KEY},{OTHER_KEY}", feedback_db=str(db))
+    app1 = make_app(api_keys=f"review:{KEY},review:{OTHER_KEY}", feedback_db=str(db))
     item = _submit(TestClient(app1, headers={"Authorization": f"Bearer {KEY}"}),
                    text="post", lang="en").json()
-    app2 = make_app(api_keys=f"{KEY},{OTHER_KEY}", feedback_db=str(db))
+    app2 = make_app(api_keys=f"review:{KEY},review:{OTHER_KEY}", feedback_db=str(db))
     same = TestClient(app2, headers={"Authorization": f"Bearer {KEY}"})
     assert same.post(f"/v1/feedback/{item['id']}/review",
                      json={"decision": "reject"}).status_code == 403
@@ -111,31 +111,80 @@ def test_serve_feedback_by_response_id(first, second) -> None:
 
 
 def test_serve_feedback_expired_response_id(first, fb_app) -> None:
-    now = [0.0]
-    fb_app.state.recent_responses = RecentResponses(10, 60, clock=lambda: now[0])
+    now = [1000.0]
+    fb_app.state.recent_responses = RecentResponses(fb_app.state.feedback, 10, 60,
+                                                    clock=lambda: now[0])
     rid = first.post("/v1/score", json={"texts": "Ты тупой идиот"}).json()["results"][0]["id"]
-    now[0] = 61.0
+    now[0] = 1061.0
     expired = _submit(first, response_id=rid)
     assert expired.status_code == 422
     assert expired.json()["type"].endswith(":response-id-expired")
     assert "WARNING_RESPONSE_MEMORY_SECONDS" in expired.json()["detail"]
 
 
-def test_serve_recent_responses_are_bounded_and_expire() -> None:
+def test_serve_recent_responses_are_bounded_and_expire(db) -> None:
     now = [0.0]
-    memory = RecentResponses(max_items=2, max_age_s=10, clock=lambda: now[0])
-    a = memory.add("a", "en", {"hate": 0.1}, "m@1")
-    b = memory.add("b", "en", {"hate": 0.2}, "m@1")
-    c = memory.add("c", "en", {"hate": 0.3}, "m@1")
-    assert len(memory) == 2
-    with pytest.raises(ResponseUnknown):
-        memory.get(a)  # dropped for room
-    assert memory.get(b).text == "b"
-    now[0] = 10.5
-    with pytest.raises(ResponseExpired):
-        memory.get(c)
-    memory.add("d", "en", {"hate": 0.4}, "m@1")  # an addition drops expired entries
-    assert len(memory) == 1
+    with FeedbackStore(db) as store:
+        memory = RecentResponses(store, max_items=2, max_age_s=10, clock=lambda: now[0])
+        a = memory.add("a", "en", {"hate": 0.1}, "m@1")
+        now[0] = 1.0
+        b = memory.add("b", "en", {"hate": 0.2}, "m@1")
+        c = memory.add("c", "en", {"hate": 0.3}, "m@1")
+        assert len(memory) == 2
+        with pytest.raises(ResponseUnknown):
+            memory.get(a)  # dropped for room
+        assert memory.get(b).text == "b"
+        now[0] = 11.5
+        with pytest.raises(ResponseExpired):
+            memory.get(c)
+        assert len(memory) == 0  # the expired ones are deleted, not only hidden
+        memory.add("d", "en", {"hate": 0.4}, "m@1")
+        assert len(memory) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres",
+                                                            marks=pytest.mark.postgres)])
+def test_serve_response_id_from_one_replica_is_corrected_through_another(make_app, db, backend,
+                                                                       request) -> None:
+    """Replicas share nothing but the database: a response scored by one app is named by id
+    in feedback sent to another, reviewed through a third, and the texts of expired responses
+    leave the database."""
+    location = request.getfixturevalue("postgres_url") if backend == "postgres" else str(db)
+    # (default_key_role: both keys may review, where keys have roles)
+    apps = [make_app(api_keys=f"{KEY},{OTHER_KEY}", feedback_db=location,
+                     default_key_role="admin") for _ in range(3)]
+    one, two, three = (TestClient(app, headers={"Authorization": f"Bearer {key}"})
+                       for app, key in zip(apps, (KEY, KEY, OTHER_KEY), strict=True))
+    scored = one.post("/v1/score", json={"texts": ["Ты тупой идиот"]}).json()["results"][0]
+    item = _submit(two, response_id=scored["id"], labels={"offensive": False}).json()
+    assert item["scores"] == scored["scores"] and item["model"] == "fake@0.0.1"
+    assert two.post(f"/v1/feedback/{item['id']}/review",
+                    json={"decision": "confirm"}).status_code == 403  # the same key
+    reviewed = three.post(f"/v1/feedback/{item['id']}/review", json={"decision": "confirm"})
+    assert reviewed.status_code == 200 and reviewed.json()["status"] == "confirmed"
+    assert one.get(f"/v1/feedback/{item['id']}").json()["text"] == "Ты тупой идиот"
+
+
+def test_serve_feedback_database_down_answers_503_and_scoring_goes_on(make_app, db) -> None:
+    """While the database cannot be reached, feedback says so (503, nothing stored) and
+    scoring still answers, without response ids."""
+    from sqlalchemy.exc import OperationalError
+
+    app = make_app(api_keys=f"{KEY},{OTHER_KEY}", feedback_db=str(db))
+    client = TestClient(app, headers={"Authorization": f"Bearer {KEY}"})
+    store = app.state.feedback
+
+    def down(*args: object, **kwargs: object):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    store.submit = down
+    store.add_responses = down
+    response = _submit(client, text="a post", lang="en")
+    assert response.status_code == 503, response.text
+    assert response.json()["type"].endswith(":feedback-db-unavailable")
+    assert response.headers["Retry-After"] == "5"
+    scored = client.post("/v1/score", json={"texts": ["a post"]})
+    assert scored.status_code == 200 and "id" not in scored.json()["results"][0]
 
 
 def test_serve_score_has_no_ids_while_feedback_is_off(client) -> None:
@@ -252,8 +301,9 @@ def test_serve_feedback_with_the_batcher_and_metrics(fake_classifier, db) -> Non
     from serve.app import create_app
     from serve.settings import ServeSettings
 
-    app = create_app(ServeSettings(api_keys=f"{KEY},{OTHER_KEY}", rate_burst=10_000,
-                                   feedback_db=str(db)), classifier=fake_classifier)
+    app = create_app(ServeSettings(api_keys=f"admin:{KEY},review:{OTHER_KEY}",
+                                   rate_burst=10_000, feedback_db=str(db)),
+                     classifier=fake_classifier)
     with TestClient(app, headers={"Authorization": f"Bearer {KEY}"}) as first:
         assert app.state.batcher is not None and app.state.batcher.running
         rid = first.post("/v1/score", json={"texts": ["Ты тупой идиот"]}

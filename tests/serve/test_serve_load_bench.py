@@ -61,3 +61,22 @@ def test_load_bench_table_states_the_targets(load) -> None:
     assert "4.0x" in text and "at least 3x: met" in text
     assert "ended with 1 errors (target: zero: NOT met)" in text
     assert "| batching | 32 | 400 | 0 | 40.0 |" in text
+
+
+def test_load_bench_proxy_table_compares_one_replica_with_two(load) -> None:
+    def cell(replicas: int, ok: int, errors: int = 0):
+        return load.ProxyCell(replicas, 2 // replicas,
+                              load.Cell(f"{replicas} replica(s)", 32, 10.0, ok, errors,
+                                        [10.0, 30.0], {"HTTP 502": errors} if errors else {},
+                                        8.0),
+                              {"replicas": 15.0, "nginx": 1.0, "postgresql": 0.5,
+                               "load generator": 3.0})
+
+    args = argparse.Namespace(clients=[32], model=Path("models/default"), threads=2,
+                              batch_max_posts=32, batch_max_wait_ms=2.0, n_posts=36,
+                              posts="examples/posts.txt", seconds=10.0, warmup=1.0)
+    text = load.report_proxy(args, [cell(1, 1000), cell(2, 1250, errors=2)], "default@x",
+                             (1.0, 1.0, 1.0), (2.0, 2.0, 2.0), "2026-01-01 00:00")
+    assert "two replicas answer 1.25x the requests per second of one" in text
+    assert "| 2 | 1 | 32 | 1250 | 2 | 125.0 |" in text and "15.0 / 1.0 / 0.5 / 3.0" in text
+    assert "Errors in all cells: 2: 2 replica(s) x32: {'HTTP 502': 2}." in text

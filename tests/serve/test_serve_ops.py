@@ -41,7 +41,7 @@ class Wrapped:
 
 
 def settings(**overrides: object) -> ServeSettings:
-    return ServeSettings(**{"api_keys": KEY, "rate_burst": 10_000, **overrides})
+    return ServeSettings(**{"api_keys": f"admin:{KEY}", "rate_burst": 10_000, **overrides})
 
 
 def started(app) -> TestClient:

@@ -237,3 +237,13 @@ def test_user_source_errors_name_file_and_line(tmp_path, content, suffix, match)
 def test_user_source_rejects_unknown_label() -> None:
     with pytest.raises(ValueError, match="unknown label"):
         UserSource("x.csv", labels={"toxicity": "col"})
+
+
+def test_sources_user_jsonl_nested_too_deep_is_a_clear_error(tmp_path) -> None:
+    from training.sources import SourceError, UserSource
+
+    path = tmp_path / "mine.jsonl"
+    path.write_text('{"text": "a", "hate": 1}\n{"text": ' + "[" * 100_000 + "]" * 100_000
+                    + "}\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"line 2: not valid JSON \(nested deeper than"):
+        UserSource(path, labels={"hate": "hate"}, lang="en").read()

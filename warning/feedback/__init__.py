@@ -1,6 +1,8 @@
 """Reviewed feedback: moderators' corrections stored as pending, confirmed or rejected by a
 second person (four eyes), kept for a set retention, and exported for training
-(:mod:`warning.feedback.store`); the ``warning feedback`` command (:mod:`warning.feedback.cli`).
+(:mod:`warning.feedback.store`); the database, SQLite or PostgreSQL, through SQLAlchemy with
+Alembic migrations (:mod:`warning.feedback.db`, ``migrations/``); the ``warning feedback``
+command (:mod:`warning.feedback.cli`).
 
 Example:
     >>> from warning.feedback import STATUSES
@@ -22,6 +24,7 @@ from warning.feedback.store import (
     FeedbackStore,
     InvalidFeedback,
     SamePerson,
+    StoredResponse,
     check_labels,
     csv_escape,
     new_id,
@@ -39,6 +42,7 @@ __all__ = [
     "FeedbackStore",
     "InvalidFeedback",
     "SamePerson",
+    "StoredResponse",
     "check_labels",
     "csv_escape",
     "new_id",

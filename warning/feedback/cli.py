@@ -1,11 +1,13 @@
 """``warning feedback ...``: the review queue, reviews, export, deletion and purge of the feedback
 store (:mod:`warning.feedback`) from the command line.
 
-Every command reads the database named by ``--db`` or ``WARNING_FEEDBACK_DB`` and never creates
-one (a typo must not start an empty store). ``WARNING_FEEDBACK_*`` settings missing from the
-environment are read from the server's ``WARNING_SETTINGS_FILE`` when it is set. Errors are one
-line on stderr and a non-zero exit: 2 for a missing or unusable database or a bad setting, 1
-for a refused operation (unknown id, same person, already reviewed).
+Every command reads the database named by ``--db`` or ``WARNING_FEEDBACK_DB`` (a SQLite file or
+a ``postgresql+psycopg://`` URL) and never creates one (a typo must not start an empty store),
+except ``migrate``, which creates the schema or upgrades it to this version's.
+``WARNING_FEEDBACK_*`` settings missing from the environment are read from the server's
+``WARNING_SETTINGS_FILE`` when it is set. Errors are one line on stderr and a non-zero exit: 2
+for a missing or unusable database or a bad setting, 1 for a refused operation (unknown id, same
+person, already reviewed).
 """
 
 from __future__ import annotations
@@ -26,21 +28,28 @@ from warning.feedback.store import (
     FeedbackNotFound,
     FeedbackStore,
     SamePerson,
+    looks_like_identity,
 )
 from warning.labels import LABELS
 
 __all__ = ["register"]
 
 
-def _open(args: argparse.Namespace) -> FeedbackStore:
-    from warning.settings import feedback_db
+def _location(args: argparse.Namespace) -> str:
+    from warning.settings import feedback_db, feedback_location
 
+    location = feedback_location(args.db) if args.db else feedback_db()
+    if location is None:
+        raise _Usage("no feedback database: give --db FILE or set WARNING_FEEDBACK_DB (a file "
+                     "or a URL)")
+    return location
+
+
+def _open(args: argparse.Namespace) -> FeedbackStore:
     with _server_settings():
-        path = Path(args.db) if args.db else feedback_db()
-        if path is None:
-            raise _Usage("no feedback database: give --db FILE or set WARNING_FEEDBACK_DB")
+        location = _location(args)
         try:
-            return FeedbackStore(path, create=False)
+            return FeedbackStore(location, create=False)
         except FeedbackError as exc:
             raise _Usage(str(exc)) from None
 
@@ -130,6 +139,12 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
 
 def _cmd_review(args: argparse.Namespace) -> int:
+    if looks_like_identity(args.reviewer):
+        # an identity names an API key, not the person at this terminal; typed here in any
+        # spelling it could pass a submitter's own key off as a second person
+        print("error: --reviewer takes your name, not a 'key:...' identity (those name API "
+              "keys; review through the API with your own key instead)", file=sys.stderr)
+        return 1
     with _open(args) as store:
         item = store.review(args.id, reviewer=args.reviewer, confirm=args.confirm,
                             note=args.note)
@@ -139,7 +154,10 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     with _open(args) as store:
-        n = store.export(args.output)
+        try:
+            n = store.export(args.output, overwrite=args.force)
+        except FileExistsError:
+            raise _Usage(f"{args.output} exists; pass --force to overwrite it") from None
     print(f"{n} confirmed item(s) written to {args.output}\n"
           f"use them with: warning train corpus --feedback {args.output}")
     return 0
@@ -157,6 +175,43 @@ def _cmd_purge(args: argparse.Namespace) -> int:
         n = store.purge()  # opening purged already: count what it removed too
         print(f"{n + store.purged_on_open} item(s) older than {store.retention_days} days "
               "deleted")
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    from warning.feedback.store import _db_module
+
+    with _server_settings():
+        location = _location(args)
+    try:
+        db = _db_module()
+        url = db.database_url(location)
+    except (FeedbackError, ValueError) as exc:
+        raise _Usage(str(exc)) from None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    shown = db.display_url(url)
+    if url.get_backend_name() == "sqlite":
+        path = Path(url.database or "")
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # owner-only from the first byte: the file will hold posts
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    engine = db.make_engine(url)
+    try:
+        before, after = db.migrate(engine, args.revision)
+    except db.DatabaseRefused as exc:
+        raise _Usage(f"{shown}: {exc}") from None
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise _Usage(f"{shown} cannot be migrated ({reason})") from None
+    finally:
+        engine.dispose()
+    if before == after:
+        print(f"{shown}: schema already at revision {after}")
+    else:
+        done = "created at" if before is None else f"upgraded from {before} to"
+        print(f"{shown}: schema {done} revision {after}")
     return 0
 
 
@@ -181,6 +236,8 @@ def _run(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
         except ValueError as exc:  # other FeedbackErrors and bad WARNING_* values
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except BrokenPipeError:
+            raise  # the reader went away (`| head`): not an error (warning.cli.main)
         except OSError as exc:
             print(f"error: {exc.filename or ''}: {exc.strerror}", file=sys.stderr)
             return 2
@@ -191,7 +248,8 @@ def _run(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``warning feedback`` and its subcommands."""
     parent = argparse.ArgumentParser(add_help=False)
-    parent.add_argument("--db", help="the feedback database (default: WARNING_FEEDBACK_DB)")
+    parent.add_argument("--db", help="the feedback database: a SQLite file or a "
+                        "postgresql+psycopg:// URL (default: WARNING_FEEDBACK_DB)")
     feedback = sub.add_parser(
         "feedback", help="review, export and delete moderators' corrections",
         description="Moderators' corrections sent to POST /v1/feedback wait as 'pending' until "
@@ -234,6 +292,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "model: the input of 'warning train corpus --feedback FILE'. The file "
                     "holds posts: keep it as safe as the database.")
     export.add_argument("-o", "--output", required=True, help="output file (.jsonl or .csv)")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file")
     export.set_defaults(func=_run(_cmd_export))
 
     delete = fsub.add_parser("delete", parents=[parent], help="delete an item for good")
@@ -248,6 +307,19 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "submitted or reviewed an item. Keys are read from stdin, never from the "
                     "command line (which shell history and process lists keep).")
     identity.set_defaults(func=_run(_cmd_identity))
+
+    migrate = fsub.add_parser(
+        "migrate", parents=[parent], help="create the database's schema, or upgrade it to this "
+                                          "version's",
+        description="Runs the database's migrations (Alembic) up to this version's schema, in "
+                    "one transaction, under a lock: run it once after installing a new version, "
+                    "before starting the API's replicas (which also upgrade an older schema at "
+                    "start-up). A SQLite file made before migrations existed is upgraded in "
+                    "place, keeping its items and key identities. Makes a missing SQLite file "
+                    "(owner-only); a PostgreSQL database must exist (createdb).")
+    migrate.add_argument("--revision", default="head",
+                         help="the revision to reach (default: head, the newest)")
+    migrate.set_defaults(func=_run(_cmd_migrate))
 
     purge = fsub.add_parser("purge", parents=[parent],
                             help="delete items older than WARNING_FEEDBACK_RETENTION_DAYS")

@@ -1,11 +1,20 @@
-"""Reviewed feedback: moderators' corrections, kept in SQLite until a second person reviews them.
+"""Reviewed feedback: moderators' corrections, kept in a database (a SQLite file, or PostgreSQL
+for API replicas on several machines) until a second person reviews them.
+
+Over 500 lines because :class:`FeedbackStore` is one class whose methods all run inside the
+store's transaction and retention rules; its records, checks and errors are in
+:mod:`warning.feedback.items`, its tables and migrations in :mod:`warning.feedback.db`.
 
 A correction is stored as ``pending``; another person confirms or rejects it; only confirmed
 items are exported for training (:meth:`FeedbackStore.export`, read by ``warning train corpus
 --feedback``). Items older than the retention period (``WARNING_FEEDBACK_RETENTION_DAYS``,
 default 180) are deleted, reviewed or not, when the store is opened, on every write,
-before every read and by :meth:`FeedbackStore.purge`. Deleted rows are overwritten in the
-file (``secure_delete``).
+before every read and by :meth:`FeedbackStore.purge`. In a SQLite file, deleted rows are
+overwritten (``secure_delete``); in PostgreSQL, (auto)vacuum reclaims them.
+
+The database is reached through SQLAlchemy and its schema made and upgraded by Alembic
+migrations (:mod:`warning.feedback.db`; ``warning feedback migrate``); both come with the
+``db`` extra. The rest of this module (labels, ids, exports) needs no extra.
 
 Who submitted and who reviewed are *identities*: an API key's identity is ``key:`` and the
 first 16 hex digits of an HMAC-SHA-256 of the key under a random salt kept in the database
@@ -24,24 +33,44 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import hmac
-import json
 import os
-import secrets
-import sqlite3
-import threading
-import unicodedata
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from warning.labels import LABELS, LANGUAGES
+from warning.feedback.items import (
+    _JSONL_SUFFIXES,
+    _REVIEW_FIELDS,
+    EXPORT_COLUMNS,
+    MAX_NAME_CHARS,
+    MAX_NOTE_CHARS,
+    SCHEMA_VERSION,
+    STATUSES,
+    AlreadyReviewed,
+    FeedbackError,
+    FeedbackItem,
+    FeedbackNotFound,
+    InvalidFeedback,
+    SamePerson,
+    StoredResponse,
+    _check_text,
+    _export_row,
+    _fmt,
+    _item,
+    _person,
+    _utc_now,
+    check_labels,
+    looks_like_identity,
+    new_id,
+)
+from warning.labels import LANGUAGES
+from warning.safe_io import CSV_ESCAPED_STARTS, csv_escape, csv_writer, json_line, private_open
+from warning.text.normalize import normalize
 
 __all__ = [
     "CSV_ESCAPED_STARTS",
@@ -55,214 +84,51 @@ __all__ = [
     "FeedbackStore",
     "InvalidFeedback",
     "SamePerson",
+    "StoredResponse",
     "check_labels",
     "csv_escape",
+    "looks_like_identity",
     "new_id",
 ]
 
-#: Version of the database layout (``PRAGMA user_version``); a newer file is refused.
-SCHEMA_VERSION = 1
-STATUSES = ("pending", "confirmed", "rejected")
-#: Columns of an export, in order: what ``warning train corpus --feedback`` reads.
-EXPORT_COLUMNS = ("id", "text", "lang", *LABELS, "created", "reviewed", "model")
-MAX_NOTE_CHARS = 2000
-MAX_NAME_CHARS = 100
-_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS feedback (
-    id TEXT PRIMARY KEY,
-    created TEXT NOT NULL,
-    text TEXT NOT NULL,
-    lang TEXT,
-    labels TEXT NOT NULL,
-    note TEXT,
-    submitter TEXT NOT NULL,
-    response_id TEXT,
-    model TEXT,
-    scores TEXT,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'rejected')),
-    reviewer TEXT,
-    reviewed TEXT,
-    review_note TEXT
-);
-CREATE INDEX IF NOT EXISTS feedback_status_created ON feedback (status, created);
-CREATE INDEX IF NOT EXISTS feedback_created ON feedback (created);
-"""
-
-
-class FeedbackError(ValueError):
-    """A feedback operation that cannot be done; the message says why, never quoting a text."""
-
-
-class FeedbackNotFound(FeedbackError):
-    """No item with that id (never stored, deleted, or past the retention period)."""
-
-
-class InvalidFeedback(FeedbackError):
-    """A correction that cannot be stored.
-
-    Attributes:
-        field: The field at fault (``text``, ``labels``, ``labels.hate``, ``note``, ...).
-    """
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-class SamePerson(FeedbackError):
-    """The reviewer is the person who submitted the item (four eyes)."""
-
-
-class AlreadyReviewed(FeedbackError):
-    """The item was already confirmed or rejected."""
-
-
-def new_id(prefix: str) -> str:
-    """A random, unguessable id (128 bits), e.g. ``fb-3f9c...``."""
-    return f"{prefix}-{secrets.token_hex(16)}"
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _fmt(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime(_TIME_FORMAT)
-
-
-def check_labels(labels: Mapping[str, Any], *, allow_extremism: bool = False) -> dict[str, bool]:
-    """The corrected labels, validated: our label names, each ``True``/``False``; ``None`` or
-    omitted is unknown and dropped. At least one label must be given.
-
-    ``extremism`` is refused unless ``allow_extremism`` (``WARNING_FEEDBACK_EXTREMISM=1``): the
-    label is experimental and off, and a list of posts marked for it is dangerous to keep.
-
-    Raises:
-        InvalidFeedback: Unknown label, a value that is not true/false/null, extremism while it
-            is off, or no label given.
-
-    Example:
-        >>> check_labels({"hate": True, "threat": None})
-        {'hate': True}
-    """
-    if not isinstance(labels, Mapping):
-        raise InvalidFeedback("labels", "labels must be an object of label: true/false")
-    out: dict[str, bool] = {}
-    for name, value in labels.items():
-        if name not in LABELS:
-            raise InvalidFeedback(f"labels.{name}", f"unknown label {name!r}; the labels are "
-                                  f"{', '.join(LABELS)}")
-        if value is None:
-            continue
-        if not isinstance(value, bool):
-            raise InvalidFeedback(f"labels.{name}", f"label {name!r} must be true, false or "
-                                  "null (unknown)")
-        if name == "extremism" and not allow_extremism:
-            raise InvalidFeedback(
-                "labels.extremism", "the extremism label is experimental and off: corrections "
-                "for it are not collected unless WARNING_FEEDBACK_EXTREMISM=1 is set (read "
-                "'The dual use of extremism' in the README first)")
-        out[name] = value
-    if not out:
-        raise InvalidFeedback("labels", "give at least one label as true or false (e.g. "
-                              '{"hate": false}); leave out the labels you do not know')
-    return out
-
-
-@dataclass(frozen=True)
-class FeedbackItem:
-    """One correction and its review.
-
-    Attributes:
-        id: Random id (``fb-`` and 32 hex digits).
-        created: Submission time, UTC (``2026-11-27T08:00:00Z``).
-        text: The post.
-        lang: Its language (given, or detected when submitted).
-        labels: Corrected labels, only those given (others unknown).
-        note: The moderator's note.
-        submitter: Identity of who submitted it (``key:...`` or a name).
-        status: ``pending``, ``confirmed`` or ``rejected``.
-        response_id: The scoring response it corrects, when it came from one.
-        model: ``name@version`` of the model whose scores it corrects, when known.
-        scores: Those scores, when known.
-        reviewer: Who reviewed it.
-        reviewed: When, UTC.
-        review_note: The reviewer's note.
-    """
-
-    id: str
-    created: str
-    text: str
-    lang: str | None
-    labels: dict[str, bool]
-    note: str | None
-    submitter: str
-    status: str
-    response_id: str | None = None
-    model: str | None = None
-    scores: dict[str, float | None] | None = None
-    reviewer: str | None = None
-    reviewed: str | None = None
-    review_note: str | None = None
-
-    def to_dict(self, *, with_text: bool = True) -> dict[str, Any]:
-        """A JSON-ready dict; without ``text`` when ``with_text`` is false."""
-        out = asdict(self)
-        if not with_text:
-            out.pop("text")
-        return out
-
-    @classmethod
-    def _from_row(cls, row: sqlite3.Row) -> FeedbackItem:
-        values = dict(row)
-        values["labels"] = json.loads(values["labels"])
-        values["scores"] = json.loads(values["scores"]) if values["scores"] else None
-        return cls(**values)
-
-
-def _person(name: str) -> str:
-    """A name or identity as compared for four eyes: width, case, spaces and invisible
-    characters do not make another person (``ＫＥＹ:a`` and a zero-width space are
-    ``key:a``)."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(c for c in folded if unicodedata.category(c)[0] not in "CZ")
-
-
-def _check_text(field: str, value: str | None, limit: int, *, required: bool) -> str | None:
-    if value is None or not value.strip():
-        if required:
-            raise InvalidFeedback(field, f"{field} is empty")
-        return None
+def _db_module() -> Any:
+    """:mod:`warning.feedback.db`, imported when a store is opened: the ``db`` extra is
+    needed only for the store, not for scoring."""
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidFeedback(field, f"{field} is not valid Unicode") from None
-    if len(value) > limit:
-        raise InvalidFeedback(field, f"{field} is {len(value):,} characters; the limit is "
-                              f"{limit:,}")
-    return value
+        from warning.feedback import db as feedback_db
+    except ImportError as exc:
+        raise FeedbackError(f"the feedback store needs the 'db' extra ({exc.name} is missing): "
+                            "pip install 'early-warning[db]'") from None
+    return feedback_db
 
 
 class FeedbackStore:
-    """The feedback database: one SQLite file in WAL mode, safe to share between threads (one
-    connection behind a lock) and between processes (SQLite's own locking).
+    """The feedback database, through SQLAlchemy: a SQLite file (the embedded default, one
+    machine) or a PostgreSQL database shared by API replicas on several machines; safe to
+    share between threads (a connection pool) and between processes (SQLite's locking, or
+    PostgreSQL's row locks). The schema is made and upgraded by Alembic migrations
+    (:func:`warning.feedback.db.migrate`, ``warning feedback migrate``).
+
+    Needs the ``db`` extra (SQLAlchemy, Alembic, psycopg): ``pip install
+    'early-warning[db]'`` (``serve`` includes it).
 
     Args:
-        path: The SQLite file; made (readable by its owner only) when missing, unless
-            ``create`` is false.
+        path: The database: a SQLite file path, ``sqlite:///PATH`` or
+            ``postgresql+psycopg://user@host/db``. A SQLite file is made (readable by its owner
+            only) when missing, unless ``create`` is false.
         retention_days: Days an item is kept (default ``WARNING_FEEDBACK_RETENTION_DAYS``).
         allow_extremism: Accept the ``extremism`` label (default
             ``WARNING_FEEDBACK_EXTREMISM``).
         clock: Current time, UTC (tests inject one).
-        create: False to refuse a missing file (the CLI: a typo must not make a new, empty
-            database).
+        create: True: make a missing SQLite file, and create or upgrade the schema to the
+            newest migration (under a lock: replicas starting together upgrade it once). False
+            (the CLI): refuse a missing file (a typo must not make a new, empty database) and a
+            schema that is not the newest (``warning feedback migrate`` upgrades it).
 
     Raises:
-        FeedbackError: Missing file with ``create=False``, not a feedback database, or one
-            made by a newer version.
+        FeedbackError: The ``db`` extra is missing, a missing file with ``create=False``, a
+            database that cannot be reached, is not a feedback database, was made by a newer
+            version, or (with ``create=False``) needs its migrations run.
     """
 
     def __init__(self, path: Path | str, *, retention_days: int | None = None,
@@ -270,7 +136,6 @@ class FeedbackStore:
                  clock: Callable[[], datetime] = _utc_now, create: bool = True) -> None:
         from warning import settings
 
-        self.path = Path(path)
         self.retention_days = (settings.feedback_retention_days() if retention_days is None
                                else retention_days)
         if self.retention_days < 1:
@@ -278,62 +143,87 @@ class FeedbackStore:
         self.allow_extremism = (settings.feedback_extremism() if allow_extremism is None
                                 else allow_extremism)
         self.clock = clock
-        self._lock = threading.Lock()
-        if not self.path.exists():
-            if not create:
-                raise FeedbackError(f"no feedback database at {self.path} (set "
-                                    "WARNING_FEEDBACK_DB or --db to the server's file)")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # owner-only from the first byte: the file holds posts
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        db = _db_module()
+        from sqlalchemy.exc import SQLAlchemyError
+        from sqlalchemy.orm import sessionmaker
+
         try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=10,
-                                       isolation_level=None)
-            self._db.row_factory = sqlite3.Row
-            self._setup()
-        except sqlite3.DatabaseError as exc:
-            raise FeedbackError(f"{self.path} is not a usable feedback database ({exc})") \
+            url = db.database_url(path)
+        except db.DatabaseRefused as exc:
+            raise FeedbackError(f"WARNING_FEEDBACK_DB: {exc}") from None
+        #: the database, as it may be printed (password masked)
+        self.url = db.display_url(url)
+        #: the SQLite file, or None on PostgreSQL
+        self.path: Path | None = None
+        if url.get_backend_name() == "sqlite":
+            self.path = Path(url.database or "")
+            where = str(self.path)
+            if not self.path.exists():
+                if not create:
+                    raise FeedbackError(f"no feedback database at {self.path} (set "
+                                        "WARNING_FEEDBACK_DB or --db to the server's file or "
+                                        "URL)")
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # owner-only from the first byte: the file holds posts (SQLite gives its WAL
+                # and shared-memory files the same mode)
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        else:
+            where = self.url
+        self._engine = db.make_engine(url)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        try:
+            self._open(db, create)
+        except SQLAlchemyError as exc:
+            self._engine.dispose()
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise FeedbackError(f"{where} is not a usable feedback database ({reason})") \
                 from None
+        except FeedbackError:
+            self._engine.dispose()
+            raise
         #: items removed for age when the store was opened
         self.purged_on_open = self.purge()
 
-    def _setup(self) -> None:
-        db = self._db
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise FeedbackError(f"{self.path} has schema version {version}; this version of "
-                                f"the software reads up to {SCHEMA_VERSION}: upgrade it")
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if version == 0 and tables - {"meta", "feedback"}:
-            raise FeedbackError(f"{self.path} is an SQLite file with other tables, not a "
-                                "feedback database")
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA secure_delete=ON")
-        db.execute("PRAGMA foreign_keys=ON")
-        db.executescript(_SCHEMA)  # idempotent; run outside a transaction (it commits)
-        with self._transaction():
-            if db.execute("SELECT value FROM meta WHERE key='salt'").fetchone() is None:
-                db.execute("INSERT INTO meta VALUES ('salt', ?)", (secrets.token_hex(32),))
-            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-        self._salt = bytes.fromhex(
-            db.execute("SELECT value FROM meta WHERE key='salt'").fetchone()[0])
+    def _open(self, db: Any, create: bool) -> None:
+        from sqlalchemy import select
+
+        with self._engine.connect() as connection:
+            revision, problem = db.schema_problem(connection)
+            connection.rollback()
+        where = str(self.path) if self.path is not None else self.url
+        if problem is not None:
+            raise FeedbackError(f"{where}: {problem}")
+        if revision != db.HEAD:
+            if not create:
+                state = (f"schema revision {revision}" if revision is not None
+                         else "no schema revision (made before migrations)")
+                raise FeedbackError(f"{where} has {state}; this version needs {db.HEAD}: run "
+                                    "'warning feedback migrate' (with the same --db or "
+                                    "WARNING_FEEDBACK_DB) first")
+            try:
+                db.migrate(self._engine)
+            except db.DatabaseRefused as exc:
+                raise FeedbackError(f"{where}: {exc}") from None
+        with self._sessions() as session:
+            salt = session.scalar(select(db.MetaRow.value).where(db.MetaRow.key == "salt"))
+        if salt is None:
+            raise FeedbackError(f"{where} has no salt for key identities: it was not made by "
+                                "'warning feedback migrate'")
+        self._salt = bytes.fromhex(salt)
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+    def _transaction(self) -> Iterator[Any]:
+        """A session in one transaction, committed at the end (rolled back on an error; on
+        SQLite it begins with ``BEGIN IMMEDIATE``)."""
+        with self._sessions.begin() as session:
+            yield session
 
     # ---- identities ---------------------------------------------------------------------------
 
     def identity(self, key: str) -> str:
         """The stable identity of an API key in this database: ``key:`` and 16 hex digits of an
-        HMAC-SHA-256 under the database's salt. The same in every process and after a restart;
-        the key cannot be read back from it.
+        HMAC-SHA-256 under the database's salt. The same in every process, on every replica
+        that shares the database and after a restart; the key cannot be read back from it.
 
         Example:
             >>> import tempfile, pathlib
@@ -349,7 +239,7 @@ class FeedbackStore:
                note: str | None = None, lang: str | None = None, response_id: str | None = None,
                model: str | None = None, scores: Mapping[str, float | None] | None = None,
                max_text_chars: int = 20_000) -> FeedbackItem:
-        """Store a correction as ``pending``.
+        """Store a correction as ``pending``; committed when this returns.
 
         Args:
             text: The post.
@@ -366,6 +256,9 @@ class FeedbackStore:
             InvalidFeedback: Empty or too long text or note, bad labels or language.
         """
         text = _check_text("text", text, max_text_chars, required=True) or ""
+        if not normalize(text):
+            raise InvalidFeedback("text", "text is empty once invisible characters and markup "
+                                  "are removed (as /v1/score reads it): send the post")
         checked = check_labels(labels, allow_extremism=self.allow_extremism)
         note = _check_text("note", note, MAX_NOTE_CHARS, required=False)
         submitter = _check_text("submitter", submitter, MAX_NAME_CHARS, required=True) or ""
@@ -374,25 +267,25 @@ class FeedbackStore:
 
             lang = detect_language(text)
         elif lang not in LANGUAGES:
-            raise InvalidFeedback("lang", f"unknown language {lang!r}; use one of "
+            # never echoed: it is whatever the client sent, of any length
+            raise InvalidFeedback("lang", f"unknown language code; use one of "
                                   f"{', '.join(LANGUAGES)}")
         item = FeedbackItem(id=new_id("fb"), created=_fmt(self.clock()), text=text, lang=lang,
                             labels=checked, note=note, submitter=submitter, status="pending",
                             response_id=response_id, model=model,
                             scores=dict(scores) if scores is not None else None)
-        with self._lock, self._transaction():
-            self._purge_locked()
-            self._db.execute(
-                "INSERT INTO feedback (id, created, text, lang, labels, note, submitter, "
-                "response_id, model, scores, status) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (item.id, item.created, item.text, item.lang, json.dumps(item.labels),
-                 item.note, item.submitter, item.response_id, item.model,
-                 json.dumps(item.scores) if item.scores is not None else None, item.status))
+        row = _db_module().FeedbackRow(**{k: v for k, v in item.to_dict().items()
+                                          if k not in _REVIEW_FIELDS})
+        with self._transaction() as session:
+            self._purge_in(session)
+            session.add(row)
         return item
 
     def review(self, item_id: str, *, reviewer: str, confirm: bool,
                note: str | None = None) -> FeedbackItem:
-        """Confirm or reject a pending item.
+        """Confirm or reject a pending item; committed when this returns. Two reviews of one
+        item at once, from any process or replica, are one after the other: the second finds
+        it reviewed.
 
         Raises:
             FeedbackNotFound: No such item.
@@ -404,57 +297,149 @@ class FeedbackStore:
         if not _person(reviewer):
             raise InvalidFeedback("reviewer", "reviewer is empty (only invisible characters)")
         note = _check_text("note", note, MAX_NOTE_CHARS, required=False)
-        with self._lock, self._transaction():
-            self._purge_locked()
-            item = self._get_locked(item_id)
-            if _person(reviewer) == _person(item.submitter):
-                raise SamePerson(f"feedback {item_id} was submitted by {item.submitter}: a "
+        with self._transaction() as session:
+            self._purge_in(session)
+            row = self._row(session, item_id, lock=True)
+            if _person(reviewer) == _person(row.submitter):
+                raise SamePerson(f"feedback {item_id} was submitted by {row.submitter}: a "
                                  "second person must review it")
-            if item.status != "pending":
-                raise AlreadyReviewed(f"feedback {item_id} was already {item.status} by "
-                                      f"{item.reviewer} at {item.reviewed}")
-            self._db.execute(
-                "UPDATE feedback SET status=?, reviewer=?, reviewed=?, review_note=? "
-                "WHERE id=?", ("confirmed" if confirm else "rejected", reviewer,
-                               _fmt(self.clock()), note, item_id))
-            return self._get_locked(item_id)
+            if row.status != "pending":
+                raise AlreadyReviewed(f"feedback {item_id} was already {row.status} by "
+                                      f"{row.reviewer} at {row.reviewed}")
+            row.status = "confirmed" if confirm else "rejected"
+            row.reviewer = reviewer
+            row.reviewed = _fmt(self.clock())
+            row.review_note = note
+            session.flush()
+            return _item(row)
 
     def delete(self, item_id: str) -> None:
-        """Delete an item (its text is overwritten in the file).
+        """Delete an item (on SQLite its text is overwritten in the file).
 
         Raises:
             FeedbackNotFound: No such item.
         """
-        with self._lock, self._transaction():
-            self._purge_locked()
-            if self._db.execute("DELETE FROM feedback WHERE id=?", (item_id,)).rowcount == 0:
+        from sqlalchemy import delete
+
+        table = _db_module().FeedbackRow
+        with self._transaction() as session:
+            self._purge_in(session)
+            result = session.execute(delete(table).where(table.id == item_id),
+                                     execution_options={"synchronize_session": False})
+            if result.rowcount == 0:  # type: ignore[attr-defined]
                 raise FeedbackNotFound(f"no feedback with id {item_id}")
         self._checkpoint()
 
     def purge(self) -> int:
-        """Delete every item older than the retention period; returns how many."""
-        with self._lock, self._transaction():
-            removed = self._purge_locked()
-        if removed:
+        """Delete every item older than the retention period, and every recent response past
+        its lifetime; returns how many items."""
+        with self._transaction() as session:
+            removed = self._purge_in(session)
+            expired = self._purge_responses_in(session, self.clock().timestamp())
+        if removed or expired:
             self._checkpoint()
         return removed
 
-    def _purge_locked(self) -> int:
+    def _purge_in(self, session: Any) -> int:
+        from sqlalchemy import delete
+
+        table = _db_module().FeedbackRow
         cutoff = _fmt(self.clock() - timedelta(days=self.retention_days))
-        return self._db.execute("DELETE FROM feedback WHERE created < ?", (cutoff,)).rowcount
+        result = session.execute(delete(table).where(table.created < cutoff),
+                                 execution_options={"synchronize_session": False})
+        return int(result.rowcount)
 
     def _checkpoint(self) -> None:
-        # move deleted pages out of the WAL file too, so no copy of a deleted text lingers there
-        with self._lock:
-            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        # SQLite: move deleted pages out of the WAL file too, so no copy of a deleted text
+        # lingers there
+        _db_module().sqlite_checkpoint(self._engine)
+
+    # ---- recent scoring responses -------------------------------------------------------------
+
+    def add_responses(self, responses: Sequence[tuple[str, str | None,
+                                                      Mapping[str, float | None], str]],
+                      *, now: float, lifetime_s: float, max_items: int) -> list[str]:
+        """Keep scoring responses that feedback may name by id, for ``lifetime_s`` seconds,
+        shared by every process and replica that uses this database. Responses past their
+        lifetime, and the oldest beyond the newest ``max_items``, are deleted first.
+
+        Args:
+            responses: ``(text, lang, scores, model)`` per scored text.
+            now: Seconds since the epoch (the caller's clock: tests inject one).
+            lifetime_s: Seconds each is kept.
+            max_items: Most responses kept in the database.
+
+        Returns:
+            The new ids (``resp-`` + 32 hex digits), in order.
+        """
+        from sqlalchemy import delete, select
+
+        table = _db_module().ResponseRow
+        ids = [new_id("resp") for _ in responses]
+        # a microsecond apart within one call, so that "the oldest" is well defined
+        rows = [table(id=rid, created=now + i * 1e-6, expires=now + lifetime_s, text=text,
+                      lang=lang, scores=dict(scores), model=model)
+                for i, (rid, (text, lang, scores, model))
+                in enumerate(zip(ids, responses, strict=True))]
+        with self._transaction() as session:
+            self._purge_responses_in(session, now)
+            session.add_all(rows)
+            session.flush()
+            beyond = (select(table.id).order_by(table.created.desc(), table.id.desc())
+                      .offset(max_items).scalar_subquery())
+            session.execute(delete(table).where(table.id.in_(beyond)),
+                            execution_options={"synchronize_session": False})
+        return ids
+
+    def get_response(self, response_id: str, *, now: float) -> tuple[StoredResponse, bool]:
+        """A recent response by id, and whether it is past its lifetime at ``now`` (then it
+        is deleted, with every other expired one).
+
+        Raises:
+            KeyError: No response with that id is kept.
+        """
+        from sqlalchemy import select
+
+        table = _db_module().ResponseRow
+        with self._transaction() as session:
+            row = session.scalar(select(table).where(table.id == response_id))
+            if row is None:
+                raise KeyError(response_id)
+            found = StoredResponse(id=row.id, created=row.created, expires=row.expires,
+                                   text=row.text, lang=row.lang, scores=dict(row.scores),
+                                   model=row.model)
+            self._purge_responses_in(session, now)
+        return found, found.expires < now
+
+    def count_responses(self) -> int:
+        """How many recent responses are kept (expired ones included until the next purge)."""
+        from sqlalchemy import func, select
+
+        table = _db_module().ResponseRow
+        with self._sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(table)) or 0)
+
+    def _purge_responses_in(self, session: Any, now: float) -> int:
+        from sqlalchemy import delete
+
+        table = _db_module().ResponseRow
+        result = session.execute(delete(table).where(table.expires < now),
+                                 execution_options={"synchronize_session": False})
+        return int(result.rowcount)
 
     # ---- reads --------------------------------------------------------------------------------
 
-    def _get_locked(self, item_id: str) -> FeedbackItem:
-        row = self._db.execute("SELECT * FROM feedback WHERE id=?", (item_id,)).fetchone()
+    def _row(self, session: Any, item_id: str, *, lock: bool = False) -> Any:
+        from sqlalchemy import select
+
+        table = _db_module().FeedbackRow
+        query = select(table).where(table.id == item_id)
+        if lock:  # PostgreSQL: the row stays locked until the review commits
+            query = query.with_for_update()
+        row = session.scalar(query)
         if row is None:
             raise FeedbackNotFound(f"no feedback with id {item_id}")
-        return FeedbackItem._from_row(row)
+        return row
 
     def get(self, item_id: str) -> FeedbackItem:
         """The item with this id.
@@ -462,38 +447,42 @@ class FeedbackStore:
         Raises:
             FeedbackNotFound: No such item.
         """
-        self.purge()  # a long-running server must not show an item past the retention period
-        with self._lock:
-            return self._get_locked(item_id)
+        # a long-running server must not show an item past the retention period
+        with self._transaction() as session:
+            self._purge_in(session)
+            return _item(self._row(session, item_id))
 
     def items(self, status: str | None = None, *, limit: int | None = None,
               oldest_first: bool = True) -> list[FeedbackItem]:
         """Items, oldest first (a review queue), optionally of one status only."""
+        from sqlalchemy import select
+
         if status is not None and status not in STATUSES:
             raise InvalidFeedback("status", f"status must be one of {', '.join(STATUSES)}")
-        query = "SELECT * FROM feedback"
-        params: list[Any] = []
+        table = _db_module().FeedbackRow
+        query = select(table)
         if status is not None:
-            query += " WHERE status=?"
-            params.append(status)
-        query += f" ORDER BY created {'ASC' if oldest_first else 'DESC'}, id"
+            query = query.where(table.status == status)
+        query = query.order_by(table.created.asc() if oldest_first else table.created.desc(),
+                               table.id)
         if limit is not None:
-            query += " LIMIT ?"
-            params.append(int(limit))
-        self.purge()
-        with self._lock:
-            rows = self._db.execute(query, params).fetchall()
-        return [FeedbackItem._from_row(row) for row in rows]
+            query = query.limit(int(limit))
+        with self._transaction() as session:
+            self._purge_in(session)
+            return [_item(row) for row in session.scalars(query)]
 
     def counts(self) -> dict[str, int]:
         """Items per status."""
-        self.purge()
-        with self._lock:
-            rows = self._db.execute("SELECT status, COUNT(*) FROM feedback GROUP BY status")
-            found = dict(rows.fetchall())
+        from sqlalchemy import func, select
+
+        table = _db_module().FeedbackRow
+        with self._transaction() as session:
+            self._purge_in(session)
+            found = dict(session.execute(select(table.status, func.count())
+                                         .group_by(table.status)).all())
         return {status: int(found.get(status, 0)) for status in STATUSES}
 
-    def export(self, path: Path | str) -> int:
+    def export(self, path: Path | str, *, overwrite: bool = True) -> int:
         """Write the confirmed items, oldest first, for ``warning train corpus --feedback``.
 
         ``.csv`` writes CSV (labels ``1``/``0``, empty = unknown; a text that a spreadsheet
@@ -503,11 +492,16 @@ class FeedbackStore:
         one line. Columns: :data:`EXPORT_COLUMNS`. Notes, scores and who submitted or reviewed
         are not exported.
 
+        Args:
+            path: The file to write (owner-only: it holds posts).
+            overwrite: False refuses an existing file (``FileExistsError``).
+
         Returns:
             The number of items written.
 
         Raises:
             FeedbackError: Another file name suffix (the corpus would misread the file).
+            FileExistsError: ``path`` exists and ``overwrite`` is false.
         """
         path = Path(path)
         suffix = path.suffix.lower()
@@ -516,27 +510,24 @@ class FeedbackStore:
                                 "lines) or .csv, which 'warning train corpus --feedback' reads")
         rows = [_export_row(item) for item in self.items("confirmed")]
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        if hasattr(os, "fchmod"):  # the mode above applies to a new file only; it holds posts
-            os.fchmod(fd, 0o600)
-        with open(fd, "w", encoding="utf-8", newline="") as handle:
+        with private_open(path, "w", exclusive=not overwrite, encoding="utf-8",
+                          newline="") as handle:
             if suffix == ".csv":
-                writer = csv.DictWriter(handle, fieldnames=list(EXPORT_COLUMNS))
-                writer.writeheader()
+                writer = csv_writer(handle)  # every cell guarded (warning.safe_io.csv_escape)
+                writer.writerow(EXPORT_COLUMNS)
                 for row in rows:
-                    row["text"] = csv_escape(row["text"])
-                    writer.writerow({k: ("" if v is None else int(v) if isinstance(v, bool)
-                                         else v) for k, v in row.items()})
+                    writer.writerow(["" if v is None else int(v) if isinstance(v, bool) else v
+                                     for v in row.values()])
             else:
                 for row in rows:
-                    handle.write(_one_line(json.dumps(row, ensure_ascii=False)) + "\n")
+                    handle.write(json_line(row) + "\n")
         return len(rows)
 
     # ---- life ---------------------------------------------------------------------------------
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        """Close the database connections (the store cannot be used afterwards)."""
+        self._engine.dispose()
 
     def __enter__(self) -> FeedbackStore:
         return self
@@ -544,41 +535,3 @@ class FeedbackStore:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
-
-
-#: First characters that make a spreadsheet take a cell for a formula, and the apostrophe that
-#: guards them (escaped too, so that reading back is exact).
-CSV_ESCAPED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
-
-
-def csv_escape(text: str) -> str:
-    """A text as written in a CSV export: with a leading apostrophe when it starts with one of
-    :data:`CSV_ESCAPED_STARTS` (a post ``=HYPERLINK(...)`` must not run when a moderator opens
-    the file in a spreadsheet). The corpus removes exactly one leading apostrophe
-    (``training.sources.feedback_source``), so every text reads back as it was.
-
-    Example:
-        >>> csv_escape("=1+1"), csv_escape("'quoted"), csv_escape("plain")
-        ("'=1+1", "''quoted", 'plain')
-    """
-    return "'" + text if text.startswith(CSV_ESCAPED_STARTS) else text
-
-
-_JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
-#: line breaks json.dumps leaves raw with ensure_ascii=False, which str.splitlines() splits on
-_LINE_SEPARATORS = {"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"}
-
-
-def _one_line(encoded: str) -> str:
-    """A JSON document with the remaining line separators escaped (valid JSON: they can only
-    appear inside strings)."""
-    for raw, escaped in _LINE_SEPARATORS.items():
-        encoded = encoded.replace(raw, escaped)
-    return encoded
-
-
-def _export_row(item: FeedbackItem) -> dict[str, Any]:
-    row: dict[str, Any] = {"id": item.id, "text": item.text, "lang": item.lang or "other"}
-    row.update({label: item.labels.get(label) for label in LABELS})
-    row.update({"created": item.created, "reviewed": item.reviewed, "model": item.model})
-    return row

@@ -2,10 +2,14 @@
 
 The page holds the summary figures; the share of posts flagged per day (or week) and label,
 overall and for the groups named in the most flagged posts, with the alerts shaded over their
-windows; the alert table with its evidence posts; the most severe posts with the words that
-drove their scores highlighted; a breakdown by language that marks the languages the model is
-weak in; and the model's key figures from its card and evaluation report. Plots are inline
-SVG; nothing is fetched from anywhere, and every text from the feed is escaped.
+windows; the alert table with its evidence posts; the campaigns (coordinated posting); the most
+severe posts with the words that drove their scores highlighted; a breakdown by language that
+marks the languages the model is weak in; and the model's key figures from its card and
+evaluation report. Filters by channel, group and label change the charts, alerts, campaigns and
+posts shown, in the page itself. It comes from a Jinja2 template with autoescaping
+(:mod:`warning.report.render`), in English or Russian (``lang``, default
+``WARNING_REPORT_LANG``); the charts are drawn by the page's own script; nothing is fetched
+from anywhere.
 
 The scanned file is read in chunks (memory does not grow with its size); the alerts are those
 of :func:`warning.alerts.find_alerts` with the same settings; the explanations re-score only
@@ -23,7 +27,6 @@ import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +36,7 @@ from warning.report.render import render
 
 if TYPE_CHECKING:
     from warning.alerts.cells import AlertConfig, AlertReport
+    from warning.i18n import Lang
     from warning.models.classifier import Classifier
 
 __all__ = ["ReportError", "build_report", "default_report_path", "write_report"]
@@ -62,9 +66,11 @@ def _scan_summary(scored: Path) -> dict[str, Any] | None:
         return None
 
 
-def _explain(data: ReportData, classifier: Classifier, notes: list[str]) -> None:
-    """Fill the severe posts' explanations, scoring only those posts again."""
-    posts = [p for p in data.severe if p.text]
+def _explain(data: ReportData, classifier: Classifier, notes: list[str], tr: Lang,
+             top: int) -> None:
+    """Fill the explanations of the file's ``top`` most severe posts, scoring only those posts
+    again (the posts kept for the filters' channels, groups and labels are shown without)."""
+    posts = [p for p in data.severe[:top] if p.text]
     if not posts:
         return
     scored = classifier.score([p.text for p in posts], explain=True)
@@ -72,13 +78,15 @@ def _explain(data: ReportData, classifier: Classifier, notes: list[str]) -> None
         # the file's flags decide which labels are explained, as the scan saw them
         post.explanation = {k: v for k, v in (result.explanation or {}).items()
                             if k in post.flagged}
-    notes.append(f"Explanations by {classifier.name}.")
+    notes.append(tr.gettext("Explanations by {model}, for the {top} most severe posts of the "
+                            "file.").format(model=classifier.name, top=top))
 
 
 def build_report(scored: Path | str, config: AlertConfig | None = None,
                  model_path: Path | str | None = None, classifier: Classifier | None = None,
                  top: int = 20, explain: bool = True,
-                 log: Callable[[str], None] | None = None) -> tuple[str, AlertReport | None]:
+                 log: Callable[[str], None] | None = None,
+                 lang: str | None = None) -> tuple[str, AlertReport | None]:
     """The report's HTML, and the alerts it shows.
 
     Args:
@@ -90,11 +98,15 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
         top: Most severe posts shown.
         explain: Highlight the words that drove the severe posts' scores (loads the model).
         log: Where notes go (e.g. ``print``).
+        lang: ``en`` or ``ru``; None: ``WARNING_REPORT_LANG``.
 
     Raises:
         ReportError: The file is missing or not a scan output.
     """
     from warning.alerts.cells import AlertConfig, AlertError, find_alerts
+    from warning.i18n import Lang
+
+    tr = Lang(lang)
 
     say = log or (lambda _message: None)
     scored = Path(scored)
@@ -105,7 +117,7 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
         alerts = find_alerts(scored, config)
     except AlertError as exc:
         alerts = None
-        alert_notes.append(str(exc))
+        alert_notes.append(exc.args[0] if exc.args else str(exc))  # a Message: translated
     model_name = ";".join(sorted(data.models)) or None
     folder = find_model_folder(model_name, model_path)
     if folder is None and model_path is not None:
@@ -121,33 +133,32 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
                 facts.name == model_name:
             from warning.models.classifier import Classifier
 
-            say(f"report: loading {facts.name} to explain {len(data.severe)} post(s)")
+            say(f"report: loading {facts.name} to explain {min(top, len(data.severe))} "
+                f"post(s)")
             classifier = Classifier.load(folder)
         if classifier is not None and classifier.name == model_name:
-            _explain(data, classifier, post_notes)
+            _explain(data, classifier, post_notes, tr, top)
         else:
-            post_notes.append(f"No highlighted words: the model that scored the file "
-                              f"({model_name}) was not found; pass --model.")
+            post_notes.append(tr.gettext("No highlighted words: the model that scored the "
+                                         "file ({model}) was not found; pass --model.").format(
+                                             model=model_name))
     scan = _scan_summary(scored)
     from warning import __version__
 
-    generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    meta = (f"From <code>{escape(str(scored))}</code>: {data.posts:,} posts scored by "
-            f"{escape(model_name or 'an unknown model')}. Made {generated}.")
-    footer = (f"Made by early-warning {escape(__version__)} (<code>warning report</code>). This "
-              f"page holds what people wrote about others: keep it, share it and delete it as "
-              f"you do the scan's output (see the README, \"Privacy\").")
-    html = render(data, alerts, facts, meta, footer, scan=scan, alert_notes=alert_notes,
-                  post_notes=post_notes)
+    meta = {"file": str(scored), "model": model_name or tr.gettext("an unknown model"),
+            "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
+    html = render(data, alerts, facts, meta, __version__, scan=scan, alert_notes=alert_notes,
+                  post_notes=post_notes, lang=tr, top=top)
     return html, alerts
 
 
 def write_report(scored: Path | str, output: Path | str, config: AlertConfig | None = None,
                  model_path: Path | str | None = None, classifier: Classifier | None = None,
                  top: int = 20, explain: bool = True,
-                 log: Callable[[str], None] | None = None) -> Path:
+                 log: Callable[[str], None] | None = None, lang: str | None = None) -> Path:
     """Write the report of ``scored`` to ``output`` (see :func:`build_report`)."""
-    html, _alerts = build_report(scored, config, model_path, classifier, top, explain, log)
+    html, _alerts = build_report(scored, config, model_path, classifier, top, explain, log,
+                                 lang)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")

@@ -21,7 +21,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from warning.alerts.cells import AlertConfig, AlertError, _as_lists, _Source
+from warning.alerts.config import ALL, AlertConfig, AlertError
+from warning.alerts.source import _as_lists, _Source
 from warning.alerts.stats import LABEL_WEIGHTS
 from warning.labels import LABELS
 
@@ -75,9 +76,12 @@ class ReportData:
         target_flagged: Per target group: posts flagged for any label.
         languages: Per language: ``posts``, ``flagged:<label>``, ``review``.
         channels: Posts per channel (empty when the file has no channel column).
+        cells: Per (channel, target group), ``(all)`` for all of either: the same per day, for
+            the page's filters.
         models: The models that scored the file.
-        severe: The most severe posts, most severe first; a text posted again is shown once
-            (with its number of ``copies``).
+        severe: The most severe posts, most severe first: the ``top`` of the whole file and
+            the ``top`` of each channel, group and label (so that a filter still shows some);
+            a text posted again is shown once (with its number of ``copies``).
         has_text: Whether the scan kept the texts.
     """
 
@@ -93,6 +97,8 @@ class ReportData:
     target_flagged: Counter[str] = field(default_factory=Counter)
     languages: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     channels: Counter[str] = field(default_factory=Counter)
+    cells: dict[tuple[str, str], dict[date, Counter[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(Counter)))
     models: set[str] = field(default_factory=set)
     severe: list[SeverePost] = field(default_factory=list)
     has_text: bool = False
@@ -152,9 +158,7 @@ def collect(scored: Path | str, config: AlertConfig, top: int = 20) -> tuple[Rep
         extra.append(source.text)
     data = ReportData(has_text=source.text is not None)
     scored_labels: set[str] = set()
-    heap: list[tuple[tuple[int, float, int], int, SeverePost]] = []
-    kept: dict[str, SeverePost] = {}  # texts in the heap, to count copies instead of repeating
-    order = itertools.count()
+    best = _Best(top)
     for frame in source.chunks(extra):
         if frame.empty:
             continue
@@ -201,6 +205,12 @@ def collect(scored: Path | str, config: AlertConfig, top: int = 20) -> tuple[Rep
                     tcell = data.targets[target][day]
                     tcell["volume"] += 1
                     tcell.update(f"flagged:{name}" for name in flags)
+                channel = channel_values.at[idx]
+                for c in (ALL,) if channel is None else (ALL, channel):
+                    for t in (ALL, *dict.fromkeys(targets.at[idx])):
+                        ccell = data.cells[(c, t)][day]
+                        ccell["volume"] += 1
+                        ccell.update(f"flagged:{name}" for name in flags)
             for target in targets.at[idx]:
                 data.target_flagged[target] += bool(flags)
             if not flags or top <= 0:
@@ -214,24 +224,56 @@ def collect(scored: Path | str, config: AlertConfig, top: int = 20) -> tuple[Rep
                 scores={name: _score(frame.at[idx, f"score_{name}"]) for name in source.labels},
                 review=bool(reviews.at[idx]),
                 text=_plain(frame.at[idx, source.text]) if source.text else None)
-            key = (*post.severity(), -post.line)
-            same = kept.get(post.text) if post.text else None
-            if same is not None:  # a copy of a post already kept: counted, not repeated
-                same.copies += 1
-                continue
-            if len(heap) < top:
-                heapq.heappush(heap, (key, next(order), post))
+            best.offer(post)
+    data.labels = [n for n in source.labels if n in scored_labels]
+    data.severe = best.posts()
+    return data, source
+
+
+class _Best:
+    """The ``top`` most severe posts of the file and of each channel, target group and label;
+    a text already kept is counted as a copy instead of kept again."""
+
+    def __init__(self, top: int) -> None:
+        self.top = top
+        self.heaps: dict[tuple[str, str], list[tuple[tuple[int, float, int], int,
+                                                     SeverePost]]] = defaultdict(list)
+        self.kept: dict[str, SeverePost] = {}  # texts in some heap
+        self.holders: Counter[int] = Counter()  # heaps holding each post (by id())
+        self.order = itertools.count()
+
+    def offer(self, post: SeverePost) -> None:
+        same = self.kept.get(post.text) if post.text else None
+        if same is not None:  # a copy of a post already kept: counted, not repeated
+            same.copies += 1
+            return
+        key = (*post.severity(), -post.line)
+        number = next(self.order)
+        keys = [("all", ""), *(("label", n) for n in post.flagged),
+                *(("target", t) for t in dict.fromkeys(post.targets))]
+        if post.channel is not None:
+            keys.append(("channel", post.channel))
+        for name in keys:
+            heap = self.heaps[name]
+            if len(heap) < self.top:
+                heapq.heappush(heap, (key, number, post))
             elif key > heap[0][0]:
-                _, _, dropped = heapq.heapreplace(heap, (key, next(order), post))
-                kept.pop(dropped.text or "", None)
+                _, _, dropped = heapq.heapreplace(heap, (key, number, post))
+                self.holders[id(dropped)] -= 1
+                if self.holders[id(dropped)] <= 0:
+                    del self.holders[id(dropped)]
+                    self.kept.pop(dropped.text or "", None)
             else:
                 continue
+            self.holders[id(post)] += 1
             if post.text:
-                kept[post.text] = post
-    data.labels = [n for n in source.labels if n in scored_labels]
-    data.severe = [post for _, _, post in sorted(heap, key=lambda e: (e[0], -e[1]),
-                                                 reverse=True)]
-    return data, source
+                self.kept[post.text] = post
+
+    def posts(self) -> list[SeverePost]:
+        """Every post kept, most severe first (the file's top ``top`` are the first)."""
+        entries = {e[1]: e for heap in self.heaps.values() for e in heap}
+        return [post for _, _, post in sorted(entries.values(), key=lambda e: (e[0], -e[1]),
+                                              reverse=True)]
 
 
 def labels_in_order(names: list[str]) -> list[str]:

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from warning.i18n import Lang
+
 __all__ = ["WEAK_MACRO_F1", "ModelFacts", "find_model_folder"]
 
 #: Below this macro-F1 on the test split a language is called weak.
@@ -108,30 +110,35 @@ class ModelFacts:
                                          "Limitations and ethical considerations")
         return facts
 
-    def weakness(self, lang: str) -> list[str]:
-        """Why the model is weak in ``lang``, in plain words (empty: not known to be weak)."""
+    def weakness(self, lang: str, tr: Lang | None = None) -> list[str]:
+        """Why the model is weak in ``lang``, in plain words in ``tr``'s language (English by
+        default); empty: not known to be weak."""
+        tr = tr or Lang("en")
+        _ = tr.gettext
         reasons = []
         if lang in self.weak_languages:
-            reasons.append("the model marks every post in it for review (a weak language)")
+            reasons.append(_("the model marks every post in it for review (a weak language)"))
         if not self.has_eval:
             return reasons
         positives = lang in self.macro_f1
         if lang in self.clean and not positives:
             rate = self.clean[lang]["flagged"]
-            reasons.append(f"evaluated on clean text only: no hateful or offensive examples, "
-                           f"only false alarms measured ({rate:.1%} flagged)")
+            reasons.append(_("evaluated on clean text only: no hateful or offensive examples, "
+                             "only false alarms measured ({share} flagged)").format(
+                                 share=tr.percent(rate, 1)))
         if positives and self.macro_f1[lang] < WEAK_MACRO_F1:
-            reasons.append(f"macro-F1 {self.macro_f1[lang]:.2f} on the test split (below "
-                           f"{WEAK_MACRO_F1})")
+            reasons.append(_("macro-F1 {value} on the test split (below {limit})").format(
+                value=tr.number(self.macro_f1[lang], 2), limit=tr.number(WEAK_MACRO_F1, 1)))
         if lang not in self.evaluated:
-            reasons.append("not evaluated")
+            reasons.append(_("not evaluated"))
         suites = [s for s in self.functional if s.split("_")[0] == lang]
         for suite in suites if reasons else ():
             result = self.functional[suite]
             if result["hateful"] is not None:
-                reasons.append(f"our own test suite {suite}: {result['hateful']:.0%} of "
-                               f"hateful cases caught, {result['non_hateful']:.0%} of others "
-                               f"passed")
+                reasons.append(_("our own test suite {suite}: {caught} of hateful cases caught, "
+                                 "{passed} of others passed").format(
+                                     suite=suite, caught=tr.percent(result["hateful"]),
+                                     passed=tr.percent(result["non_hateful"] or 0)))
         return reasons
 
 

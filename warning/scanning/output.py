@@ -4,7 +4,6 @@ state file that makes ``--resume`` possible.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -18,6 +17,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
+from warning.safe_io import csv_writer, json_line, private_open
 from warning.scanning.scoring import (
     _STATE,
     _STATE_VERSION,
@@ -57,8 +57,9 @@ def _json_value(value: Any) -> Any:
 
 
 def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` under a temporary name, then rename: owner-only (outputs hold posts)."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as handle:
+    with private_open(tmp, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
@@ -76,16 +77,16 @@ def _write_part(folder: Path, index: int, chunk: _Chunk, schema: pa.Schema, fmt:
         data = sink.getvalue().to_pybytes()
     elif fmt == "csv":
         text = io.StringIO()
-        writer = csv.writer(text, lineterminator="\n")
+        writer = csv_writer(text)  # formulas guarded, a CR or LF in a cell quoted
         for row in chunk.rows:
             writer.writerow([_csv_cell(row[name]) for name in schema.names])
         data = text.getvalue().encode("utf-8")
     else:
-        data = "".join(json.dumps({k: _json_value(v) for k, v in row.items()},
-                                  ensure_ascii=False) + "\n" for row in chunk.rows).encode()
+        data = "".join(json_line({k: _json_value(v) for k, v in row.items()}) + "\n"
+                       for row in chunk.rows).encode("utf-8")
     _atomic_write_bytes(folder / f"part-{index:05d}.{fmt}", data)
     text = io.StringIO()
-    csv.writer(text, lineterminator="\n").writerows(chunk.rejects)
+    csv_writer(text).writerows(chunk.rejects)
     _atomic_write_bytes(folder / f"rejects-{index:05d}.csv", text.getvalue().encode("utf-8"))
 
 
@@ -94,32 +95,39 @@ def _merge(folder: Path, chunks: int, paths: dict[str, Path], fmt: str, schema: 
     """The parts, in order, into the output and the rejects file (one part in memory)."""
     output = paths["output"]
     tmp = output.with_name(output.name + ".tmp")
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+    try:
+        with private_open(tmp, "wb") as out:  # owner-only: the output holds posts
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
 
-        with pq.ParquetWriter(tmp, schema) as writer:
+                with pq.ParquetWriter(out, schema) as writer:
+                    for i in range(chunks):
+                        table = pq.read_table(folder / f"part-{i:05d}.parquet", schema=schema)
+                        if table.num_rows:
+                            writer.write_table(table)
+            else:
+                if fmt == "csv":
+                    out.write(_csv_line(schema.names))
+                for i in range(chunks):
+                    with open(folder / f"part-{i:05d}.{fmt}", "rb") as part:
+                        shutil.copyfileobj(part, out)
+        os.replace(tmp, output)
+        rejects = paths["rejects"]
+        tmp = rejects.with_name(rejects.name + ".tmp")
+        with private_open(tmp, "wb") as out:
+            out.write(_csv_line(REJECT_COLUMNS))
             for i in range(chunks):
-                table = pq.read_table(folder / f"part-{i:05d}.parquet", schema=schema)
-                if table.num_rows:
-                    writer.write_table(table)
-    else:
-        with open(tmp, "wb") as out:
-            if fmt == "csv":
-                header = io.StringIO()
-                csv.writer(header, lineterminator="\n").writerow(schema.names)
-                out.write(header.getvalue().encode("utf-8"))
-            for i in range(chunks):
-                with open(folder / f"part-{i:05d}.{fmt}", "rb") as part:
+                with open(folder / f"rejects-{i:05d}.csv", "rb") as part:
                     shutil.copyfileobj(part, out)
-    os.replace(tmp, output)
-    rejects = paths["rejects"]
-    tmp = rejects.with_name(rejects.name + ".tmp")
-    with open(tmp, "wb") as out:
-        out.write((",".join(REJECT_COLUMNS) + "\n").encode("utf-8"))
-        for i in range(chunks):
-            with open(folder / f"rejects-{i:05d}.csv", "rb") as part:
-                shutil.copyfileobj(part, out)
-    os.replace(tmp, rejects)
+        os.replace(tmp, rejects)
+    finally:
+        tmp.unlink(missing_ok=True)  # never leave a copy of the posts behind a failure
+
+
+def _csv_line(cells: Any) -> bytes:
+    text = io.StringIO()
+    csv_writer(text).writerow(list(cells))
+    return text.getvalue().encode("utf-8")
 
 
 # ---- state and resume -----------------------------------------------------------------------

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from warning.models.classifier import Classifier
     from warning.scanning.progress import Progress
 
+from warning.safe_io import private_dir
 from warning.scanning.output import (
     _atomic_write_bytes,
     _differences,
@@ -234,6 +235,9 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
     output = paths["output"]
     if output.resolve() == input_path.resolve():
         raise ScanError(f"the output {output} is the input; choose another -o")
+    if output.is_dir():
+        raise ScanError(f"the output {output} is a folder; -o names the scored file to write "
+                        f"(e.g. {output / 'scored.parquet'})")
     feed = open_feed(input_path, options.input_format, options.columns, options.encoding,
                      options.delimiter)
     fmt = _output_format(output, options.output_format)
@@ -311,7 +315,7 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
                         f"{state['fingerprint'].get('model')}, this one is {model_name}; "
                         f"pass the same --model, or --force to start again")
     if state is None:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)  # owner-only: its parts hold posts
         state = {"version": _STATE_VERSION, "fingerprint": fingerprint, "chunks_done": 0,
                  "counts": {}}
         _write_state(folder, state)

@@ -249,7 +249,7 @@ class ChunkScorer:
 
     def _reject(self, chunk: _Chunk, row: FeedRow, reason: str, details: str) -> None:
         id_col = self.mapping.id
-        ident = row.values.get(id_col) if (row.values and id_col) else None
+        ident = row.values.get(id_col) if (row.values and id_col) else row.id
         chunk.rejects.append((row.line, _safe(_as_text(ident)), reason, _safe(details)))
         chunk.counts[f"rejected:{reason}"] += row.count
         chunk.counts["read"] += row.count

@@ -67,7 +67,13 @@ def test_alerts_find_a_known_surge_with_its_cell_figures_and_evidence(tmp_path) 
     path = _scored(tmp_path / "scored.parquet", hate_rate=_surge(20))
     report = find_alerts(path, _config())
     assert report.alerts, "the surge was missed"
-    top = report.alerts[0]
+    # both questions see it: the share of the group's posts flagged, and the group's flagged
+    # posts against all the feed's posts
+    assert {(a.target, a.label) for a in report.alerts[:2]} == {("uzbek", "hate")}
+    assert {a.question for a in report.alerts[:2]} == {"share", "count"}
+    count = next(a for a in report.alerts if a.question == "count")
+    assert count.volume == 120 and count.baseline_volume == 480 and count.rate_ratio > 4
+    top = next(a for a in report.alerts if a.question == "share")
     assert (top.window, top.window_start, top.window_end) == ("day", "2024-04-21", "2024-04-22")
     assert (top.channel, top.target, top.label) == (ALL, "uzbek", "hate")
     assert top.q_value <= 0.05 and top.p_value <= top.q_value
@@ -156,18 +162,27 @@ def test_alerts_false_alarms_stay_rare_when_nothing_changes(tmp_path) -> None:
     """Small feeds (one channel, 40 posts a day) where no rate ever changes, at the default
     settings and with two labels and days only. Choosing cells by their window's count alone
     (the old rule) raised an alert in about 12% and 29% of such feeds; Benjamini-Hochberg at
-    5% promises at most 5% when nothing changes (every alert is then false)."""
+    5% promises at most 5% when nothing changes (every alert is then false), with both
+    questions in one correction and with each alone."""
     runs, alarmed, tested = 20, [], 0
+    configs = (("default", AlertConfig(evidence=0)),
+               ("hate+threat, days", AlertConfig(windows=("day",), evidence=0,
+                                                 labels=("hate", "threat"))),
+               # each question alone holds the rate too (the count question is new)
+               ("count only", AlertConfig(evidence=0, questions=("count",))),
+               ("share only", AlertConfig(evidence=0, questions=("share",))))
     for seed in range(runs):
         path = _quick_feed(tmp_path / f"null{seed}.parquet", seed=seed)
-        for name, config in (("default", AlertConfig(evidence=0)),
-                             ("hate+threat, days", AlertConfig(windows=("day",), evidence=0,
-                                                               labels=("hate", "threat")))):
+        for name, config in configs:
             report = find_alerts(path, config)
             tested += report.cells_tested
             if report.alerts:
                 alarmed.append((seed, name))
-    assert len(alarmed) <= 2, f"false alarms in {len(alarmed)} of {2 * runs} runs: {alarmed}"
+    # at most 5% of the runs, for every configuration together and for each alone
+    assert len(alarmed) <= 0.05 * len(configs) * runs, \
+        f"false alarms in {len(alarmed)} of {len(configs) * runs} runs: {alarmed}"
+    for name, _config_used in configs:
+        assert sum(n == name for _, n in alarmed) <= 2, (name, alarmed)
     assert tested > 20 * runs
 
 
@@ -178,7 +193,8 @@ def test_alerts_a_new_target_group_or_channel_is_compared_with_its_parent(tmp_pa
     path = _quick_feed(tmp_path / "new.parquet", seed=3, volume=200, channels=2,
                        extra=uyghur + newch)
     report = find_alerts(path, _config())
-    cells = {(a.window_start, a.channel, a.target, a.label): a for a in report.alerts}
+    share = [a for a in report.alerts if a.question == "share"]
+    cells = {(a.window_start, a.channel, a.target, a.label): a for a in share}
     group = cells[("2024-04-26", ALL, "uyghur", "hate")]
     assert (group.baseline, group.baseline_channel, group.baseline_target) == ("parent", ALL,
                                                                               ALL)
@@ -187,13 +203,18 @@ def test_alerts_a_new_target_group_or_channel_is_compared_with_its_parent(tmp_pa
     assert cells[("2024-04-26", "ch0", "uyghur", "hate")].baseline_target == ALL
     channel = cells[("2024-04-27", "new", ALL, "hate")]
     assert (channel.baseline, channel.baseline_channel) == ("parent", ALL)
-    own = [a for a in report.alerts if a.baseline == "own"]
+    own = [a for a in share if a.baseline == "own"]
+    # the count question: 15 hateful posts about a group never mentioned before, against the
+    # channel's volume (its own count history is none)
+    counted = {(a.channel, a.target, a.label) for a in report.alerts if a.question == "count"}
+    assert {("ch0", "uyghur", "hate"), (ALL, "uyghur", "hate")} <= counted
     assert {(a.window_start, a.target) for a in own} <= {("2024-04-26", ALL),
                                                          ("2024-04-27", ALL)}
     assert "new cell" in "\n".join(report.lines())
     report.write(tmp_path / "a.csv")
     table = pd.read_csv(tmp_path / "a.csv", dtype=str)
-    assert set(table["baseline"]) == ({"own", "parent"} if own else {"parent"})
+    shares = table[table["question"] == "share"]
+    assert set(shares["baseline"]) == ({"own", "parent"} if own else {"parent"})
     # a new group flagged at the usual rate raises nothing
     calm = [{"day": 25, "channel": "ch0", "target": "uyghur", "hate": i < 2}
             for i in range(40)]
@@ -307,3 +328,98 @@ def test_alerts_config_from_settings(monkeypatch) -> None:
     monkeypatch.setenv("WARNING_ALERT_FDR", "2")
     with pytest.raises(ValueError, match="WARNING_ALERT_FDR"):
         AlertConfig.from_settings()
+
+
+WORDS = ("цены хлеб рынок погода дождь автобус школа свадьба футбол концерт дорога ремонт "
+         "мэрия новости сегодня завтра утром вечером город село урожай абрикосы базар мост "
+         "больница врач учитель праздник гости соседи чай мясо бензин такси").split()
+PLANTED = ["таджики опять понаехали в Баткен, гнать их всех отсюда",
+           "хватит терпеть таджиков, пора браться за ножи и выгнать их",
+           "таджики враги, сожжём их дома в эту пятницу"]
+
+
+def _targeted_feed(path, weeks=7, planted_week=5):
+    """The issue's scenario: three channels of everyday posts (a little offensive and hateful
+    noise), Tajiks named about once a week, each time with hate; then, in one week of channel
+    batken, eighteen hateful and threatening posts about Tajiks, three texts copied with small
+    edits by six accounts. Also: a harmless text pasted by ten accounts in two channels, and
+    one account repeating a flagged post in one channel (neither is a campaign)."""
+    rng = np.random.default_rng(17)
+    rows = []
+
+    def add(day, channel, author, text, flagged, targets, hour=None):
+        moment = START + timedelta(days=int(day), hours=int(hour if hour is not None else
+                                                            rng.integers(8, 22)),
+                                   minutes=int(rng.integers(0, 60)))
+        rows.append({"id": f"p{len(rows)}", "line": len(rows) + 2, "channel": channel,
+                     "author": author, "posted_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                     "text": text, "flagged": flagged, "targets": targets,
+                     **{f"score_{n}": (0.9 if n in flagged else 0.05)
+                        for n in ("offensive", "hate", "threat")},
+                     "score_extremism": None, "model": MODEL})
+
+    for day in range(7 * weeks):
+        for channel in ("batken", "osh_news", "bishkek_chat"):
+            for _ in range(15):
+                flags = ["offensive"] if rng.random() < 0.08 else []
+                if rng.random() < 0.03:
+                    flags.append("hate")
+                add(day, channel, f"u{rng.integers(0, 300)}",
+                    " ".join(rng.choice(WORDS, size=int(rng.integers(6, 12)))), flags, [])
+        if day % 7 == 3:  # Tajiks named once a week, with hate
+            add(day, ["osh_news", "batken", "bishkek_chat"][day // 7 % 3], "u999",
+                f"таджики опять во всём виноваты, неделя {day // 7}", ["hate"], ["tajik"])
+    first = 7 * planted_week
+    for k in range(18):
+        words = PLANTED[k % 3].split()
+        if k >= 3:  # small edits: one word dropped or repeated
+            words = words[:-1] if k % 2 else [*words, words[-1]]
+        add(first + k % 5, "batken", f"bot{k // 3}", " ".join(words), ["hate", "threat"],
+            ["tajik"])
+    for k in range(10):
+        add(first + 2, ["osh_news", "bishkek_chat"][k % 2], f"fan{k}",
+            "с праздником, дорогие земляки! мира и добра всем", [], [])
+    for _ in range(5):
+        add(first + 1, "osh_news", "angry1", "все вы тут идиоты и дебилы конченые",
+            ["offensive"], [])
+    pd.DataFrame(rows).to_parquet(path)
+    return path
+
+
+def test_alerts_a_group_targeted_by_a_surge_of_hate_is_among_the_first_alerts(tmp_path) -> None:
+    """The issue's scenario: every mention of the group was already hateful, so its share of
+    hateful mentions cannot rise; the count question sees eighteen hateful posts where there
+    was one, and the copies form a campaign."""
+    path = _targeted_feed(tmp_path / "feed.parquet")
+    report = find_alerts(path, AlertConfig(timezone="UTC"))
+    week = "2024-05-06"
+    first = report.alerts[:3]
+    group = [a for a in first if (a.window, a.window_start, a.channel, a.target) ==
+             ("week", week, "batken", "tajik")]
+    assert group, [a.describe("en") for a in first]
+    alert = group[0]
+    assert alert.question == "count" and alert.label in ("hate", "threat")
+    planted = pd.read_parquet(path).set_index("id")
+    for post in alert.evidence:
+        assert planted.at[post["id"], "author"].startswith("bot")
+    assert len(alert.evidence) == 5
+    # each text and its edits, from six accounts, is a campaign, linked to the alert
+    assert len(report.campaigns) == 3, [c.to_dict() for c in report.campaigns]
+    for campaign in report.campaigns:
+        assert campaign.id in alert.campaigns
+        assert (campaign.posts, campaign.authors, campaign.channels) == (6, 6, 1)
+        assert campaign.window_start == week and campaign.labels == ["hate", "threat"]
+        assert any(campaign.text[:25] == t[:25] for t in PLANTED)
+        assert campaign.first_at < campaign.last_at
+        assert {planted.at[i, "author"] for i in campaign.post_ids} == \
+            {f"bot{k}" for k in range(6)}
+    assert alert.campaign_posts == 18
+    assert not [c for c in report.campaigns if "праздником" in c.text or "идиоты" in c.text]
+    # the share question alone raises no hate alert for the group in that channel and week:
+    # every mention was hateful before too
+    share_only = find_alerts(path, AlertConfig(timezone="UTC", questions=("share",)))
+    assert not [a for a in share_only.alerts if (a.window_start, a.channel, a.target,
+                                                 a.label) == (week, "batken", "tajik", "hate")]
+    assert [a for a in report.alerts if (a.window_start, a.channel, a.target, a.label,
+                                         a.question) == (week, "batken", "tajik", "hate",
+                                                         "count")]

@@ -1,5 +1,6 @@
 """The feedback store: pending -> confirmed/rejected, four eyes, export of confirmed items only,
-deletion, retention with an injected clock, the schema version and the stable key identity."""
+deletion, retention with an injected clock, the schema version and the stable key identity;
+each on SQLite and on PostgreSQL (a real server, marked ``postgres``)."""
 
 from __future__ import annotations
 
@@ -45,9 +46,29 @@ def clock() -> Clock:
     return Clock()
 
 
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def location(request, tmp_path: Path) -> str:
+    """Where a new feedback database goes: a SQLite file, or a new PostgreSQL database."""
+    if request.param == "postgres":
+        return request.getfixturevalue("postgres_url")
+    return str(tmp_path / "feedback.db")
+
+
 @pytest.fixture
-def store(tmp_path: Path, clock: Clock):
-    with FeedbackStore(tmp_path / "feedback.db", retention_days=30, allow_extremism=False,
+def another_location(location: str, request, tmp_path: Path) -> str:
+    """A second new database of the same kind."""
+    if location.startswith("postgresql"):
+        return request.getfixturevalue("postgres_server").create_database(
+            f"t_other_{tmp_path.name[-20:].lower().replace('-', '_')}")
+    return str(tmp_path / "other.db")
+
+
+@pytest.fixture
+def store(location: str, clock: Clock):
+    with FeedbackStore(location, retention_days=30, allow_extremism=False,
                        clock=clock) as opened:
         yield opened
 
@@ -123,8 +144,8 @@ def test_feedback_delete_removes_the_item_and_its_text_from_the_file(store, tmp_
         assert secret.encode() not in path.read_bytes(), path.name
 
 
-def test_feedback_retention_purges_old_items_on_write_open_and_purge(tmp_path, clock) -> None:
-    path = tmp_path / "feedback.db"
+def test_feedback_retention_purges_old_items_on_write_open_and_purge(location, clock) -> None:
+    path = location
     store = FeedbackStore(path, retention_days=30, clock=clock)
     old = store.submit("old post", {"hate": True}, submitter="key:a", lang="en")
     store.review(old.id, reviewer="key:b", confirm=True)  # reviewed items age out too
@@ -145,13 +166,13 @@ def test_feedback_retention_purges_old_items_on_write_open_and_purge(tmp_path, c
     reopened.close()
 
 
-def test_feedback_retention_setting_is_read_from_the_environment(tmp_path, monkeypatch) -> None:
+def test_feedback_retention_setting_is_read_from_the_environment(location, monkeypatch) -> None:
     monkeypatch.setenv("WARNING_FEEDBACK_RETENTION_DAYS", "7")
-    with FeedbackStore(tmp_path / "f.db") as store:
+    with FeedbackStore(location) as store:
         assert store.retention_days == 7
     monkeypatch.setenv("WARNING_FEEDBACK_RETENTION_DAYS", "0")
     with pytest.raises(ValueError, match="WARNING_FEEDBACK_RETENTION_DAYS must be at least 1"):
-        FeedbackStore(tmp_path / "f.db")
+        FeedbackStore(location)
 
 
 @pytest.mark.parametrize(
@@ -171,9 +192,9 @@ def test_feedback_labels_are_checked(labels, field, match) -> None:
     assert info.value.field == field
 
 
-def test_feedback_extremism_only_when_switched_on(tmp_path) -> None:
+def test_feedback_extremism_only_when_switched_on(location) -> None:
     assert check_labels({"extremism": True}, allow_extremism=True) == {"extremism": True}
-    with FeedbackStore(tmp_path / "f.db", allow_extremism=True) as store:
+    with FeedbackStore(location, allow_extremism=True) as store:
         item = store.submit("post", {"extremism": False}, submitter="key:a", lang="en")
         assert item.labels == {"extremism": False}
 
@@ -197,17 +218,19 @@ def test_feedback_submit_validates_fields(store, kwargs, field) -> None:
     assert store.items() == []
 
 
-def test_feedback_identity_is_stable_across_reopening_and_hides_the_key(tmp_path) -> None:
+def test_feedback_identity_is_stable_across_reopening_and_hides_the_key(
+        location, another_location, tmp_path) -> None:
     key = "moderator-key-0123456789"
-    with FeedbackStore(tmp_path / "f.db") as first:
+    with FeedbackStore(location) as first:
         ident = first.identity(key)
-    with FeedbackStore(tmp_path / "f.db") as again:
+    with FeedbackStore(location) as again:
         assert again.identity(key) == ident
         assert again.identity("another-key-0123456789") != ident
-    with FeedbackStore(tmp_path / "other.db") as other:
+    with FeedbackStore(another_location) as other:
         assert other.identity(key) != ident  # the salt is per database
     assert ident.startswith("key:") and len(ident) == 20
-    assert key.encode() not in (tmp_path / "f.db").read_bytes()
+    if not location.startswith("postgresql"):
+        assert key.encode() not in Path(location).read_bytes()
 
 
 def test_feedback_database_is_versioned_and_owner_only(tmp_path) -> None:
@@ -215,11 +238,17 @@ def test_feedback_database_is_versioned_and_owner_only(tmp_path) -> None:
     FeedbackStore(path).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        # the migrations' revision; user_version 2 makes software from before them refuse it
+        assert db.execute("SELECT version_num FROM alembic_version").fetchone()[0] == \
+            SCHEMA_VERSION
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        db.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
-    with pytest.raises(FeedbackError, match="upgrade it"):
+        db.execute("UPDATE alembic_version SET version_num = '9999'")
+    with pytest.raises(FeedbackError, match="newer version of the software"):
         FeedbackStore(path)
+    for name in ("f.db-wal", "f.db-shm"):  # SQLite gives them the database's mode
+        if (tmp_path / name).exists():
+            assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
 
 
 def test_feedback_refuses_a_missing_file_or_another_database(tmp_path) -> None:
@@ -233,6 +262,12 @@ def test_feedback_refuses_a_missing_file_or_another_database(tmp_path) -> None:
         db.execute("CREATE TABLE invoices (id INTEGER)")
     with pytest.raises(FeedbackError, match="other tables"):
         FeedbackStore(tmp_path / "other.db")
+    with pytest.raises(FeedbackError, match="psycopg"):
+        FeedbackStore("postgresql+psycopg2://user@host/db")
+    with pytest.raises(FeedbackError, match="in-memory"):
+        FeedbackStore("sqlite://")
+    with pytest.raises(FeedbackError, match="not supported"):
+        FeedbackStore("mysql://user@host/db")
 
 
 def test_feedback_store_is_safe_for_threads(store) -> None:
@@ -300,3 +335,34 @@ def test_feedback_reviewer_of_invisible_characters_only_is_refused(store) -> Non
     with pytest.raises(InvalidFeedback, match="reviewer"):
         store.review(item.id, reviewer="\u200b\u2060", confirm=True)
     assert store.get(item.id).status == "pending"
+
+
+@pytest.mark.parametrize("text", ["\u200b", "\u200b\u200c\ufeff", " \u2060 "])
+def test_feedback_text_of_invisible_characters_is_empty(tmp_path, text) -> None:
+    from warning.feedback import FeedbackStore, InvalidFeedback
+
+    with FeedbackStore(tmp_path / "f.db") as store, pytest.raises(InvalidFeedback) as info:
+        store.submit(text, {"hate": True}, submitter="key:aa", lang="en")
+    assert info.value.field == "text"
+
+
+def test_feedback_unknown_language_is_not_echoed(tmp_path) -> None:
+    from warning.feedback import FeedbackStore, InvalidFeedback
+
+    with FeedbackStore(tmp_path / "f.db") as store, pytest.raises(InvalidFeedback) as info:
+        store.submit("post", {"hate": True}, submitter="key:aa", lang="Q" * 100_000)
+    assert "QQQ" not in str(info.value) and len(str(info.value)) < 200
+
+
+def test_feedback_store_without_the_db_extra_says_which_install_fixes_it(tmp_path,
+                                                                         monkeypatch) -> None:
+    """The core install scores without SQLAlchemy; only the store needs the 'db' extra, and
+    says so."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sqlalchemy", None)  # as if it were not installed
+    monkeypatch.delitem(sys.modules, "warning.feedback.db", raising=False)
+    monkeypatch.delattr("warning.feedback.db", raising=False)
+    with pytest.raises(FeedbackError, match=r"pip install 'early-warning\[db\]'"):
+        FeedbackStore(tmp_path / "f.db")
+    assert not (tmp_path / "f.db").exists()

@@ -170,3 +170,66 @@ def test_feedback_cli_reads_the_servers_settings_file(tmp_path, monkeypatch, cap
     import os
 
     assert "WARNING_FEEDBACK_DB" not in os.environ  # the file's values were not left behind
+
+
+SUBMITTER = "key:3fa85f6457b1c2d4"
+
+
+@pytest.mark.parametrize("reviewer", [
+    SUBMITTER, "KEY:3FA85F6457B1C2D4", "кеу:3fa85f6457b1c2d4", "key 3fa8 5f64 57b1 c2d4",
+    "3fa85f6457b1c2d4", "ｋｅｙ：３ｆａ８５ｆ６４５７ｂ１ｃ２ｄ４", "key-3fa85f6457b1c2d4.",
+    "key:3fa85f6457b1c2d4\u200b", "key:3fа85f6457b1c2d4"])
+def test_feedback_cli_reviewer_cannot_be_the_submitters_identity_in_any_spelling(
+        tmp_path, capsys, reviewer) -> None:
+    path = tmp_path / "feedback.db"
+    with FeedbackStore(path) as store:
+        item = store.submit("post", {"hate": True}, submitter=SUBMITTER, lang="en")
+    code, _, err = _run(["feedback", "review", item.id, "--confirm", "--reviewer", reviewer,
+                         "--db", str(path)], capsys)
+    assert code == 1 and "Traceback" not in err
+    with FeedbackStore(path, create=False) as store:
+        assert store.get(item.id).status == "pending"
+
+
+@pytest.mark.parametrize("reviewer", ["A i d a", "АIDA", "aida.", "Aïda", "ＡＩＤＡ"])
+def test_feedback_cli_reviewer_cannot_be_the_submitters_name_in_another_spelling(
+        tmp_path, capsys, reviewer) -> None:
+    path = tmp_path / "feedback.db"
+    with FeedbackStore(path) as store:
+        item = store.submit("post", {"hate": True}, submitter="Aida", lang="en")
+    code, _, err = _run(["feedback", "review", item.id, "--confirm", "--reviewer", reviewer,
+                         "--db", str(path)], capsys)
+    assert code == 1 and "second person" in err
+    code, out, _ = _run(["feedback", "review", item.id, "--confirm", "--reviewer", "Bakyt",
+                         "--db", str(path)], capsys)
+    assert code == 0 and "confirmed by Bakyt" in out
+
+
+def test_feedback_cli_export_does_not_overwrite_without_force(db, tmp_path, capsys) -> None:
+    import stat
+
+    path, first, _ = db
+    _run(["feedback", "review", first, "--confirm", "--reviewer", "Aida", "--db", str(path)],
+         capsys)
+    out_file = tmp_path / "feedback.csv"
+    out_file.write_text("keep me")
+    code, _, err = _run(["feedback", "export", "-o", str(out_file), "--db", str(path)], capsys)
+    assert code == 2 and "--force" in err and out_file.read_text() == "keep me"
+    code, _, _ = _run(["feedback", "export", "-o", str(out_file), "--force", "--db", str(path)],
+                      capsys)
+    assert code == 0 and first in out_file.read_text(encoding="utf-8")
+    assert stat.S_IMODE(out_file.stat().st_mode) == 0o600
+
+
+def test_feedback_cli_list_into_a_closed_pipe_is_quiet(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "feedback.db"
+    with FeedbackStore(path) as store:
+        for i in range(1500):
+            store.submit(f"post {i}", {"hate": True}, submitter="key:aaaa", lang="en")
+    command = (f"{sys.executable} -m warning.cli feedback list --db {path} | head -n 1")
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("pending: 1500")
+    assert done.stderr == ""

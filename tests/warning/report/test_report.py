@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from warning.cli import main
+from warning.i18n import Lang
 from warning.report import build_report, default_report_path, write_report
-from warning.report.charts import Band, Series, line_chart
 from warning.report.data import ReportError, collect
 from warning.report.model_facts import ModelFacts
-from warning.report.render import highlight
+from warning.report.render import highlight, markdown_blocks
 from warning.scanning.scanner import ScanOptions, scan
 
 KEY = "test-key-0123456789abcdef"
@@ -60,29 +60,50 @@ def scored(tmp_path, tiny_model, tiny_model_dir):
     return out
 
 
-def test_report_shows_every_section_with_plots_and_alerts(scored, tiny_model_dir) -> None:
-    html, alerts = build_report(scored, model_path=tiny_model_dir)
+def _payload(html: str) -> dict:
+    block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', html,
+                      re.S)
+    return json.loads(block.group(1))
+
+
+def test_report_shows_every_section_with_chart_data_and_alerts(scored, tiny_model_dir) -> None:
+    html, alerts = build_report(scored, model_path=tiny_model_dir, lang="en")
     assert alerts is not None and alerts.alerts
     assert alerts.alerts[0].window_start >= "2025-10-06"
     assert any(a.channel == "b" for a in alerts.alerts)
-    for section in ("summary", "trends", "groups", "alerts", "posts", "languages", "model"):
+    for section in ("summary", "trends", "groups", "alerts", "campaigns", "posts", "languages",
+                    "model"):
         assert f'<section id="{section}">' in html
-    assert html.count('<svg class="chart"') == 3 and "<polyline" in html
-    assert "Posts that mention uzbek" in html
-    assert 'class="alert-band"' in html and 'id="alert-1"' in html
+    assert 'id="alert-1"' in html and 'data-channel="b"' in html
     assert "posts scored" in html and "baseline@test" in html
     assert "<mark class=\"m-offensive\"" in html  # the explanation's words, highlighted
     assert "flagged extremism" not in html and '<th class="num">extremism</th>' not in html
+    # the filters list the channels, groups and labels
+    assert '<option value="b">b</option>' in html and '<option value="uzbek">uzbek</option>' in html
+    assert '<option value="threat">threat</option>' in html
+    # the charts' data: every (channel, group) cell per day, and the alerts' windows
+    data = _payload(html)
+    assert data["labels"] == ["offensive", "hate", "threat"] and data["step"] == 1
+    cells = {(c["c"], c["t"]): c["d"] for c in data["cells"]}
+    assert {("(all)", "(all)"), ("b", "(all)"), ("a", "(all)"), ("b", "uzbek")} <= set(cells)
+    assert sum(row[1] for row in cells[("(all)", "(all)")]) == 255
+    assert sum(row[1] for row in cells[("a", "(all)")]) + \
+        sum(row[1] for row in cells[("b", "(all)")]) == 255
+    assert len(data["alerts"]) == len(alerts.alerts) and data["alerts"][0]["text"]
 
 
 def test_report_escapes_hostile_posts_and_loads_nothing(scored, tiny_model_dir) -> None:
     html, _ = build_report(scored, model_path=tiny_model_dir)
-    body = html.split("</script>", 1)[1]  # after the page's own script
-    assert "<script" not in body and "<img" not in body and "<svg onload" not in body
-    assert "&lt;img id=&quot;pwned&quot;" in body and "&lt;svg onload=alert(1)&gt;" in body
+    # the page's two scripts: its data (not run) and its own code (hashed), at the end
+    assert html.count("<script") == 2
+    body = html.split('<script type="application/json"', 1)[0]
+    assert "<img" not in body and "<svg onload" not in body
+    assert "&lt;img id=&#34;pwned&#34;" in body and "&lt;svg onload=alert(1)&gt;" in body
+    data = html.split('<script type="application/json"', 1)[1].split("</script>", 1)[0]
+    assert "<" not in data.split(">", 1)[1]  # tojson escapes < and >, so no text ends it
     assert not re.search(r'(src|href)="(?:https?:)?//', html)
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html).group(1)
-    assert "default-src &#x27;none&#x27;" in csp and "script-src &#x27;sha256-" in csp
+    assert "default-src &#39;none&#39;" in csp and "script-src &#39;sha256-" in csp
 
 
 def test_report_marks_the_languages_the_model_is_weak_in(tmp_path, tiny_model_dir,
@@ -113,9 +134,14 @@ def test_report_marks_the_languages_the_model_is_weak_in(tmp_path, tiny_model_di
     feed.write_text("id,date,text\n1,2025-09-01T10:00:00Z,Бүгүн күн ачык\n"
                     "2,2025-09-01T11:00:00Z,you stupid idiot\n", encoding="utf-8")
     scan(feed, tmp_path / "s.parquet", ScanOptions(), classifier=tiny_model)
-    html, _ = build_report(tmp_path / "s.parquet", model_path=folder)
+    html, _ = build_report(tmp_path / "s.parquet", model_path=folder, lang="en")
     assert '<tr class="weak"><td>ky</td>' in html
     assert "<strong>Kyrgyz</strong> is measured on <code>our</code> suite only." in html
+    russian, _ = build_report(tmp_path / "s.parquet", model_path=folder, lang="ru")
+    assert "модель отправляет каждый пост на этом языке на проверку (слабый язык)" in russian
+    assert "ky_suite.csv: найдено 80% случаев ненависти" in russian
+    assert facts.weakness("tr", Lang("ru")) == ["macro-F1 0,55 на тестовой выборке (ниже 0,7)"]
+    assert "<strong>Kyrgyz</strong>" in russian and "написана на английском" in russian
 
 
 def test_report_reads_csv_scans_without_text_and_counts_copies(tmp_path, tiny_model) -> None:
@@ -134,9 +160,11 @@ def test_report_reads_csv_scans_without_text_and_counts_copies(tmp_path, tiny_mo
 
 def test_report_command_writes_beside_the_scan_and_names_bad_input(scored, tiny_model_dir,
                                                                    tmp_path, capsys) -> None:
-    assert main(["report", str(scored), "--model", str(tiny_model_dir), "--no-explain"]) == 0
+    assert main(["report", str(scored), "--model", str(tiny_model_dir), "--no-explain",
+                 "--lang", "ru"]) == 0
     path = default_report_path(scored)
     assert path.name == "scored.report.html" and path.is_file()
+    assert "Отчёт раннего предупреждения" in path.read_text(encoding="utf-8")
     assert "report:" in capsys.readouterr().out
     assert main(["report", str(tmp_path / "missing.parquet")]) == 2
     assert "not found" in capsys.readouterr().err
@@ -155,18 +183,48 @@ def test_scan_command_with_report(tmp_path, tiny_model_dir, capsys) -> None:
     assert "report:" in capsys.readouterr().out
 
 
-def test_highlight_marks_whole_words_and_escapes_the_rest() -> None:
+def test_highlight_marks_whole_words_and_keeps_the_rest_as_text() -> None:
     explanation = {"hate": [("vermin,", 2.0), ("are", 0.1)], "offensive": [("vermin", 1.0)]}
-    out = highlight("They <are> vermin, VERMIN!", explanation)
-    assert out.count('<mark class="m-hate" title="hate +2.00">') == 2
-    assert "&lt;are&gt;" in out and "<mark class=\"m-hate\" title=\"hate +0.10\">" not in out
+    parts = highlight("They <are> vermin, VERMIN!", explanation)
+    assert "".join(p.text for p in parts) == "They <are> vermin, VERMIN!"
+    assert [(p.text, p.label, p.weight) for p in parts if p.label] == [
+        ("vermin", "hate", 2.0), ("VERMIN", "hate", 2.0)]
 
 
-def test_line_chart_escapes_names_and_breaks_at_missing_values() -> None:
-    from datetime import date, timedelta
+def test_report_card_markdown_becomes_pieces_not_markup() -> None:
+    blocks = markdown_blocks(["- **Kyrgyz** <b>x</b> `code`", "- two", "A paragraph."])
+    assert blocks == [
+        {"kind": "ul", "items": [[("strong", "Kyrgyz"), ("text", " <b>x</b> "),
+                                  ("code", "code")], [("text", "two")]]},
+        {"kind": "p", "items": [[("text", "A paragraph.")]]}]
 
-    days = [date(2025, 9, 1) + timedelta(days=i) for i in range(5)]
-    svg = line_chart(days, [Series("<b>", [0.1, None, 0.2, 0.3, 0.0], "#000")], "t<i>",
-                     bands=[Band(days[2], days[4], "#f00", "alert <x>")])
-    assert "&lt;b&gt;" in svg and "t&lt;i&gt;" in svg and "alert &lt;x&gt;" in svg
-    assert svg.count("<polyline") == 2 and "<b>" not in svg
+
+def test_report_in_russian_translates_headings_alerts_and_numbers(scored,
+                                                                   tiny_model_dir) -> None:
+    html, alerts = build_report(scored, model_path=tiny_model_dir, lang="ru")
+    assert '<html lang="ru">' in html and "<title>Отчёт раннего предупреждения</title>" in html
+    for heading in ("1. Сводка", "2. Отмеченные посты во времени", "4. Оповещения",
+                    "5. Скоординированные публикации", "6. Самые серьёзные посты",
+                    "7. По языкам", "8. Модель"):
+        assert heading in html
+    assert alerts.alerts[0].describe("ru") in html.replace("&#34;", '"')
+    assert "постов оценено" in html and "255" in html
+    # no English heading or explanation is left
+    for english in ("Summary</h2>", "Flagged posts over time", "posts scored", "Each cell (a",
+                    "The first alert:", "Words that drove the scores:"):
+        assert english not in html
+    data = _payload(html)
+    assert data["lang"] == "ru" and data["words"]["day"] == "день"
+    assert data["names"]["offensive"] == "оскорбление"
+
+
+def test_report_language_comes_from_the_setting(scored, tiny_model_dir, monkeypatch) -> None:
+    monkeypatch.setenv("WARNING_REPORT_LANG", "ru")
+    html, _ = build_report(scored, model_path=tiny_model_dir, explain=False)
+    assert "Отчёт раннего предупреждения" in html
+    monkeypatch.setenv("WARNING_REPORT_LANG", "fr")
+    with pytest.raises(ValueError, match="WARNING_REPORT_LANG"):
+        build_report(scored, model_path=tiny_model_dir, explain=False)
+    monkeypatch.delenv("WARNING_REPORT_LANG")
+    assert "Early-warning report" in build_report(scored, model_path=tiny_model_dir,
+                                                  explain=False)[0]

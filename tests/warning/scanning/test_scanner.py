@@ -1,3 +1,6 @@
+# Over 500 lines because these end-to-end tests of one scan share the feed builders at the top;
+# hostile inputs and the property tests are in test_scanner_hostile.py and
+# test_scanner_properties.py.
 import csv
 import io
 import json
@@ -97,10 +100,12 @@ def test_scan_rejects_each_bad_row_with_reason_and_line(tmp_path, tiny_model) ->
     rejects = list(csv.DictReader(io.StringIO((tmp_path / "out.rejects.csv").read_text())))
     found = {(r["line"], r["id"], r["reason"]) for r in rejects}
     assert found == {("14", "100", "empty text"), ("15", "101", "empty text"),
-                     ("16", "", "unreadable"), ("17", "", "unreadable"),
+                     ("16", "102", "unreadable"), ("17", "103", "unreadable"),
                      ("18", "104", "text too long")}
     details = {r["line"]: r["details"] for r in rejects}
     assert "has 6 fields" in details["16"] and "not valid utf-8" in details["17"]
+    # the undecodable bytes are part of the post: counted, never quoted
+    assert "6 bytes that cannot be decoded" in details["17"]
     assert "300 characters; the limit is 200" in details["18"]
     assert summary.rejected == {"empty text": 2, "text too long": 1, "unreadable": 2}
     assert summary.times_missing == 1

@@ -41,6 +41,8 @@ class FeedRow:
         private: Fields of this row that name a person although their column is not an
             author column (the chat name and id of a Telegram personal chat): the scan treats
             them as it treats the author columns.
+        id: The record's id when ``values`` is None but the id could still be read intact
+            (a broken row whose id field lies before the break), so the rejects file names it.
     """
 
     line: int
@@ -50,6 +52,7 @@ class FeedRow:
     reason: str = "unreadable"
     lost_lines: int = 0
     private: tuple[str, ...] = ()
+    id: str | None = None
 
 
 @dataclass

@@ -194,15 +194,22 @@ def _clean(name: str, width: int = 40) -> str:
 
 def show_names(columns: Sequence[str], limit: int = 15) -> str:
     """Column names for a message: each cleaned of control characters and cut to 40
-    characters, at most ``limit`` of them.
+    characters, at most ``limit`` of them; a name holding a comma or a semicolon is quoted, so
+    that one column never reads as several (a file whose lines the reader could not split).
 
     Example:
         >>> show_names(["id", "a\\nb", "x" * 50], limit=2)
         'id, a b (and 1 more)'
+        >>> show_names(["id,date,text"])
+        '"id,date,text"'
     """
-    shown = ", ".join(_clean(c) for c in list(columns)[:limit])
+    shown = ", ".join(_quoted(_clean(c)) for c in list(columns)[:limit])
     more = len(columns) - limit
     return shown + (f" (and {more} more)" if more > 0 else "")
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"' if ("," in name or ";" in name) else name
 
 
 class ColumnOverrides:

@@ -70,7 +70,8 @@ def sniff_delimiter(sample: str) -> str | None:
     best: tuple[float, int, int] | None = None
     choice = None
     for rank, delimiter in enumerate(DELIMITERS):
-        reader = csv.reader(io.StringIO(body), delimiter=delimiter)
+        # newline="": lines may end in CR alone (old Mac exports), as the file is read
+        reader = csv.reader(io.StringIO(body, newline=""), delimiter=delimiter)
         records: list[list[str]] = []
         while len(records) < _SNIFF_RECORDS:
             try:
@@ -187,7 +188,7 @@ class CsvFeed(Feed):
                         bad = next((b for b in map(bad_bytes, record) if b), None)
                         if bad:
                             raise FeedError(f"{self.path}: the header row is not valid "
-                                            f"{self.encoding} (bytes {bad}); pass --encoding")
+                                            f"{self.encoding} ({bad}); pass --encoding")
                         return [f.strip() for f in record], reader.line_num
             except csv.Error as exc:
                 raise FeedError(f"{self.path}: cannot read the header row as CSV ({exc}); "
@@ -233,12 +234,14 @@ class CsvFeed(Feed):
     def _row(self, start: int, record: list[str], width: int) -> FeedRow:
         bad = next((b for b in map(bad_bytes, record) if b), None)
         if bad:
-            return FeedRow(start, None, f"not valid {self.encoding} (bytes {bad})")
+            return FeedRow(start, None, f"not valid {self.encoding} ({bad})",
+                           id=self._intact_id(record, width))
         if len(record) != width:
             if self.single_column:
                 record = [_NO_DELIMITER.join(record)]
             else:
-                return FeedRow(start, None, self._width_error(record, width))
+                return FeedRow(start, None, self._width_error(record, width),
+                               id=self._intact_id(record, width))
         again = self._header_again(start, record, width)
         if again is not None:
             return again
@@ -263,6 +266,32 @@ class CsvFeed(Feed):
                                         "order (files joined together?): the rows after it "
                                         "are read in that order", reason="repeated header")
         return None
+
+    def _intact_id(self, record: list[str], width: int) -> str | None:
+        """The id of a broken record, when its field can be told apart from the break: a
+        record with the header's width (bad bytes elsewhere), or the id column before the text
+        column (where a stray delimiter or quote usually is), or after it when the record has
+        too many fields (counted from the end). None otherwise, and for a field that does not
+        look like an id (over 100 characters, or undecodable)."""
+        if not self.mapping.id or self.mapping.id not in self.columns:
+            return None
+        place = self.columns.index(self.mapping.id)
+        text = self.columns.index(self.mapping.text) if self.mapping.text in self.columns \
+            else None
+        if self._order is not None:  # after a reordered repeated header
+            place = self._order[place]
+            text = self._order[text] if text is not None else None
+        if len(record) == width:
+            value = record[place]
+        elif text is not None and place < text and place < len(record):
+            value = record[place]
+        elif text is not None and place > text and len(record) > width:
+            value = record[len(record) - (width - place)]
+        else:
+            return None
+        if not value.strip() or len(value) > 100 or bad_bytes(value):
+            return None
+        return value
 
     def _width_error(self, record: list[str], width: int) -> str:
         known = sum(normalise_name(f) in self._header_norm for f in record if f.strip())
@@ -295,7 +324,18 @@ class CsvFeed(Feed):
         span = f"; lines {start}-{end} were read as one record" if end > start else ""
         yield FeedRow(start, None, f"not readable as CSV: {problem}{span} (a stray quote?); "
                                    f"only this line is left out, reading goes on at line "
-                                   f"{start + 1}")
+                                   f"{start + 1}", id=self._id_before_quote(first_line))
+
+
+    def _id_before_quote(self, line: str | None) -> str | None:
+        """The id of a record whose quoting is broken, from the fields of its first line
+        before the first one holding a quote (those are intact)."""
+        if line is None or self._order is not None:
+            return None
+        fields = line.rstrip("\r\n").split(self.delimiter)
+        intact = next((i for i, f in enumerate(fields) if '"' in f), len(fields))
+        width = len(self.columns)
+        return self._intact_id(fields[:min(intact, width)], width) if intact else None
 
 
 class _Lines:

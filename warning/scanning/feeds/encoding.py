@@ -112,12 +112,18 @@ def open_text(path: Path, encoding: str) -> io.TextIOWrapper:
 
 
 def bad_bytes(text: str) -> str | None:
-    """The undecodable bytes marked in ``text``, as hex (``'ff fe'``), or None when clean."""
-    found = _MARK.findall(text)
+    """How many undecodable bytes are marked in ``text``, in words, or None when clean. Never
+    the bytes themselves: they are part of a post (a Windows-1251 letter read as UTF-8), and
+    rejects and messages never hold a post.
+
+    Example:
+        >>> bad_bytes("ok \udcff\udcfe"), bad_bytes("ok")
+        ('2 bytes that cannot be decoded', None)
+    """
+    found = len(_MARK.findall(text))
     if not found:
         return None
-    shown = " ".join(f"{ord(c) - 0xDC00:02x}" for c in found[:8])
-    return shown + (" ..." if len(found) > 8 else "")
+    return f"{found} byte{'s' if found > 1 else ''} that cannot be decoded"
 
 
 def fix_surrogates(value: Any) -> Any:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from warning.safe_io import input_file_problem, json_loads
 from warning.scanning.feeds.base import Feed, FeedError
 from warning.scanning.feeds.columns import ColumnOverrides
 from warning.scanning.feeds.encoding import detect_encoding, read_sample
@@ -76,8 +77,9 @@ def detect_format(path: Path | str) -> str:
         FeedError: The file is missing, empty, or a JSON layout no reader knows.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FeedError(f"input file {path} not found")
+    problem = input_file_problem(path)
+    if problem:
+        raise FeedError(problem)
     sample = read_sample(path)
     if not sample.strip():
         raise FeedError(f"{path}: the file is empty")
@@ -93,7 +95,7 @@ def detect_format(path: Path | str) -> str:
     if text.startswith("{"):
         first = text.split("\n", 1)[0].strip()
         try:
-            record = json.loads(first)
+            record = json_loads(first)
         except json.JSONDecodeError:
             record = None
         if isinstance(record, dict) and ("messages" in record or "chats" in record):
@@ -134,8 +136,8 @@ def open_feed(path: Path | str, format: str | None = None,
         format = detect_format(path)
     elif format not in FORMATS:
         raise FeedError(f"unknown input format {format!r}; known: {', '.join(FORMATS)}")
-    elif not path.is_file():
-        raise FeedError(f"input file {path} not found")
+    elif input_file_problem(path):
+        raise FeedError(str(input_file_problem(path)))
     elif format != "parquet":
         _refuse_binary(path, read_sample(path, 4096))
     if format in ("csv", "crowdtangle"):

@@ -20,6 +20,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import regex
+
+from warning.safe_io import JsonTooDeep, json_loads
 from warning.scanning.feeds.base import Feed, FeedError, FeedRow
 from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
 from warning.scanning.feeds.encoding import (
@@ -98,13 +101,18 @@ class JsonlFeed(Feed):
                     continue
                 bad = bad_bytes(line)
                 if bad:
-                    yield FeedRow(lineno, None, f"not valid {self.encoding} (bytes {bad})")
+                    yield FeedRow(lineno, None, f"not valid {self.encoding} ({bad})",
+                                  id=self._intact_id(line))
                     continue
                 try:
-                    record = json.loads(line)
+                    record = json_loads(line)
+                except JsonTooDeep as exc:
+                    yield FeedRow(lineno, None, f"not valid JSON here ({exc.msg})",
+                                  id=self._intact_id(line))
+                    continue
                 except json.JSONDecodeError as exc:
                     yield FeedRow(lineno, None, f"not valid JSON ({exc.msg} at column "
-                                                f"{exc.colno})")
+                                                f"{exc.colno})", id=self._intact_id(line))
                     continue
                 if not isinstance(record, dict):
                     yield FeedRow(lineno, None, f"a JSON {type(record).__name__}, not an "
@@ -112,6 +120,23 @@ class JsonlFeed(Feed):
                     continue
                 yield FeedRow(lineno, {str(k): v for k, v in fix_surrogates(record).items()})
         self._handle = None
+
+    def _intact_id(self, line: str) -> str | None:
+        """The id of a line that is not valid JSON, when its id member can still be read
+        (the first ``"ID": "..."`` or ``"ID": 123`` in the line, up to 100 characters)."""
+        name = self.mapping.id
+        if not name:
+            return None
+        match = regex.search(r'"' + regex.escape(json.dumps(name, ensure_ascii=False)[1:-1]) +
+                             r'"\s*:\s*("(?:[^"\\\n]|\\.){0,100}"|-?\d{1,30})(?=\s*[,}])', line)
+        if match is None:
+            return None
+        try:
+            value = json.loads(match.group(1))
+        except json.JSONDecodeError:
+            return None
+        value = str(value).strip()
+        return value if value and not bad_bytes(value) else None
 
     def rows(self) -> Iterator[FeedRow]:
         self._finished = False

@@ -40,6 +40,7 @@ from typing import Any
 
 import regex
 
+from warning.safe_io import MAX_JSON_DEPTH, JsonTooDeep, check_json_depth
 from warning.scanning.feeds.base import ColumnMap, Feed, FeedError, FeedRow
 from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
 from warning.scanning.feeds.encoding import bad_bytes, fix_surrogates, read_sample
@@ -51,7 +52,7 @@ COLUMNS = ["id", "type", "date", "date_unixtime", "edited", "from", "from_id",
            "channel_id"]
 _WS = regex.compile(r"[ \t\r\n]*")
 #: Where a message object starts (Telegram Desktop writes ``id`` then ``type`` first).
-_MESSAGE_START = regex.compile(r'\{\s*"id"\s*:\s*-?\d+\s*,\s*"type"\s*:')
+_MESSAGE_START = regex.compile(r'\{\s*"id"\s*:\s*(-?\d+)\s*,\s*"type"\s*:')
 _MESSAGES_KEY = regex.compile(r'"messages"\s*:\s*\[')
 _CHAT_BOUNDARY = regex.compile(r'\]\s*\}\s*,\s*\{|"list"\s*:\s*\[\s*\{')
 _CHAT_FIELDS = {
@@ -125,6 +126,9 @@ class _JsonStream:
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.buf, self.pos)
+            except RecursionError:
+                raise _JsonError(f"a value nested deeper than {MAX_JSON_DEPTH} levels at line "
+                                 f"{self.line}", self.line) from None
             except json.JSONDecodeError as exc:
                 incomplete = exc.pos >= len(self.buf) - 6 or exc.msg.startswith("Unterminated")
                 if not incomplete or self.eof:
@@ -140,6 +144,11 @@ class _JsonStream:
                 continue
             if end >= len(self.buf) and not self.eof and self._fill():
                 continue  # a number may go on in the next block
+            try:
+                check_json_depth(value, self.buf[self.pos : end])
+            except JsonTooDeep:
+                raise _JsonError(f"a value nested deeper than {MAX_JSON_DEPTH} levels at line "
+                                 f"{self.line}", self.line) from None
             self._advance(end)
             return value
 
@@ -325,12 +334,14 @@ class TelegramFeed(Feed):
         """The rejected record for a broken message, and whether another message follows: the
         stream is then moved to it (and ``chat`` to the chat it is in)."""
         start = exc.line
+        head = _MESSAGE_START.match(stream.buf, stream.pos)  # its id, read before the break
+        ident = head.group(1) if head else None
         found, skipped = stream.resync()
         if not found:
             lost = max(stream.line - start + 1, 1)
             return FeedRow(start, None, f"{exc}; nothing after it could be read: lines "
                                         f"{start}-{stream.line} ({lost:,} lines) unreadable",
-                           lost_lines=lost), False
+                           lost_lines=lost, id=ident), False
         end = max(stream.line - 1, start)
         others = len(_MESSAGE_START.findall(skipped[1:]))
         note = ""
@@ -349,7 +360,7 @@ class TelegramFeed(Feed):
         lost = f" (and about {others} more message(s) in them)" if others else ""
         return FeedRow(start, None, f"{exc}; {span} left out{lost}, reading went on at the "
                                     f"next message (line {stream.line}){note}",
-                       count=1 + others), True
+                       count=1 + others, id=ident), True
 
     def _row(self, line: int, message: Any, chat: dict[str, Any]) -> FeedRow:
         if not isinstance(message, dict):
@@ -369,5 +380,5 @@ class TelegramFeed(Feed):
                            private=private)
         bad = next((b for b in map(bad_bytes, (v for v in values.values() if v)) if b), None)
         if bad:
-            return FeedRow(line, values, f"not valid UTF-8 (bytes {bad})", private=private)
+            return FeedRow(line, values, f"not valid UTF-8 ({bad})", private=private)
         return FeedRow(line, fix_surrogates(values), private=private)
