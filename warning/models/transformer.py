@@ -45,6 +45,11 @@ def quantize_int8(encoder):
     """A copy of a BERT encoder whose layer stack (``encoder.encoder``) has int8 dynamically
     quantised ``Linear`` layers; embeddings are shared with ``encoder``, not copied.
 
+    Each layer's feed-forward down-projection (``output.dense``, which reads the GELU's
+    outputs, whose outliers one int8 scale per tensor cannot hold) stays in float32: on 150
+    test posts that cut the mean probability change from 0.028 to 0.009 and the flag
+    decisions changed from 3.8% to 1.1%, for a little of the speed.
+
     torch marks its eager dynamic quantisation as deprecated in favour of torchao, whose CPU
     path for this is not in a release we can pin here; the API still ships in torch 2.13.
     """
@@ -58,7 +63,10 @@ def quantize_int8(encoder):
                                 category=DeprecationWarning)
         warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor",
                                 category=UserWarning)
-        layers = torch.ao.quantization.quantize_dynamic(encoder.encoder, {torch.nn.Linear},
+        names = {name for name, module in encoder.encoder.named_modules()
+                 if isinstance(module, torch.nn.Linear)
+                 and not (name.endswith("output.dense") and "attention" not in name)}
+        layers = torch.ao.quantization.quantize_dynamic(encoder.encoder, names,
                                                         dtype=torch.qint8)
     quantized = copy.copy(encoder)
     quantized._modules = dict(encoder._modules)  # its own module table: the original keeps its
