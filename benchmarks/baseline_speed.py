@@ -9,11 +9,12 @@ Protocol:
 - texts: a random sample (seed 0) of the corpus's test split (real posts in every language
   of the corpus); without a corpus, the example feed's posts;
 - raw throughput: ``Classifier.predict_proba`` over the texts in calls of 2,000, in one
-  process, against the path of the previous release in the same process (each window
-  normalised again before the features, scikit-learn's ``transform`` and one
-  ``decision_function`` per head); the two are interleaved (old, new, old, new, ...:
-  ``--repeats`` rounds) with the 1-minute load average beside each pass, because the machine
-  is shared; the probabilities of the two are compared (largest absolute difference);
+  process, against the scikit-learn path of the previous release in the same process (each
+  window normalised again before the features, scikit-learn's ``transform`` and one
+  ``decision_function`` per head; with today's ``normalize``); the two are interleaved
+  (old, new, old, new, ...: ``--repeats`` rounds) with the 1-minute load average beside each
+  pass, because the machine is shared; the probabilities of the two are compared (largest
+  absolute difference);
 - load: ``Classifier.load`` of the folder in a fresh process, with an empty
   ``WARNING_CACHE_DIR`` (the first load: skops, then the compiled arrays are cached) and again
   with that cache (every later load), each timed inside the process after ``import warning``.
@@ -141,7 +142,7 @@ def main() -> None:
         "before each pass; compare within a round. Both run in this one process on one core "
         "(the arithmetic is single-threaded).",
         "",
-        "| round | previous release posts/s | load | compiled path posts/s | load | speed-up |",
+        "| round | scikit-learn path posts/s | load | compiled path posts/s | load | speed-up |",
         "|---:|---:|---:|---:|---:|---:|",
         *[f"| {r} | {n / a:,.0f} | {la:.1f} | {n / b:,.0f} | {lb:.1f} | {a / b:.1f}x |"
           for r, a, la, b, lb in rows],
