@@ -54,8 +54,10 @@ class BaselineConfig:
         max_iter: Solver iterations.
         labels: Labels to train. ``extremism`` is experimental (DESIGN.md) and off by default.
         min_positives: A label with fewer training positives is not trained (it stays null).
-        capped_rows_per_language: Clean single-domain rows (ky, kk, uz) kept in training per
-            language, so no language looks "always clean" by sheer volume.
+        capped_rows_per_language: Clean single-domain rows (Kyrgyz news, Kazakh and Uzbek
+            reviews) kept in training per language, so that a language without real labelled
+            positives does not look "always clean" by sheer volume. Languages with real
+            positives (Kyrgyz and Kazakh since their hate sets) are not capped.
         max_train_rows: Cap on training rows (0 = all), for quick runs and tests.
         calibration: ``platt`` or ``temperature``.
         review_recall, review_precision: Review band targets (``fit_review_band``).
@@ -112,13 +114,31 @@ def _unit_hash(values: pd.Series, salt: str) -> np.ndarray:
                      for v in values])
 
 
+def _languages_with_real_positives(train: pd.DataFrame) -> set[str]:
+    """Languages with a positive label in collected (not synthetic, not capped) rows."""
+    synthetic = {name for name, src in SOURCES.items() if src.synthetic}
+    real = ~train["source"].str.split(";").map(lambda names: set(names) <= synthetic)
+    if "capped" in train:
+        real &= ~train["capped"].astype(bool)
+    labels = [n for n in LABELS if n in train]
+    positive = (train[labels] == 1).any(axis=1) & real
+    return set(train.loc[positive, "lang"])
+
+
 def cap_rows(train: pd.DataFrame, per_language: int, max_rows: int = 0) -> pd.DataFrame:
-    """Keep at most ``per_language`` rows of each capped language, chosen by a hash of the row
-    id (deterministic, independent of row order); then at most ``max_rows`` rows overall."""
+    """Keep at most ``per_language`` capped rows of each language that has no real labelled
+    positives, chosen by a hash of the row id (deterministic, independent of row order); then
+    at most ``max_rows`` rows overall.
+
+    The cap exists so that a language seen only as clean single-domain text does not look
+    "always clean"; a language with real positives (Kyrgyz and Kazakh since their hate sets)
+    keeps all its rows.
+    """
     rank = _unit_hash(train["id"], "cap")
     keep = np.ones(len(train), dtype=bool)
     if "capped" in train:
-        for lang in train.loc[train["capped"], "lang"].unique():
+        strong = _languages_with_real_positives(train)
+        for lang in set(train.loc[train["capped"], "lang"].unique()) - strong:
             idx = np.nonzero((train["capped"] & (train["lang"] == lang)).to_numpy())[0]
             drop = idx[np.argsort(rank[idx], kind="stable")][per_language:]
             keep[drop] = False

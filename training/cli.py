@@ -49,6 +49,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
             sources=args.sources, licences=args.licences, user_sources=users,
             data_dir=Path(args.data_dir) if args.data_dir else None,
             synthetic=args.synthetic, weak_hate_languages=tuple(args.weak_hate or ()),
+            keyboard_variants=tuple(lang for lang in args.keyboard_variants if lang != "none"),
         )
         corpus = build_corpus(config)
     except (SourceError, ValueError) as exc:
@@ -62,6 +63,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
         f"{stats['exact_duplicates_merged']} exact duplicates merged, "
         f"{stats['label_conflicts_set_unknown']} label conflicts set unknown, "
         f"{stats['weak_hate_labels']} weak hate labels derived, "
+        f"{stats['keyboard_variants_added']} keyboard variants added, "
         f"{stats['empty_after_normalisation']} empty dropped, "
         f"{stats['near_duplicate_groups']} near-duplicate groups.\n"
         f"label cells are positive/negative/unknown. Written to {path}"
@@ -229,6 +231,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     corpus.add_argument("--weak-hate", type=_csv_list, metavar="LANGS",
                         help="derive hate positives in these languages (e.g. ru): offensive "
                              "rows that name an identity group; flagged derived=weak:hate")
+    corpus.add_argument("--keyboard-variants", type=_csv_list, default=["ky", "kk"],
+                        metavar="LANGS",
+                        help="add these languages' training rows also as typed on a Russian "
+                             "keyboard, their own letters folded (flagged derived=keyboard; "
+                             "default: ky,kk; 'none' to switch it off)")
     user = corpus.add_argument_group("your own labelled file (CSV, TSV or JSONL)")
     user.add_argument("--user", action="append", metavar="FILE", help="a labelled file to add")
     user.add_argument("--text-col", default="text", help="column with the post (default: text)")

@@ -11,7 +11,15 @@ The steps (DESIGN.md, "Data"):
 5. split by group, deterministically: a group's split depends only on its own content, so adding
    unrelated rows never moves a row; a group holding any row of a source's official test part
    goes to test, and a group made only of augmentation sentences (``training/mentions.py``)
-   goes to train or calib, never to dev or test.
+   goes to train or calib, never to dev or test;
+6. add keyboard variants (``keyboard_variants``): each training row in Kyrgyz or Kazakh that
+   has its own letters is copied as typed on a Russian keyboard
+   (:func:`warning.text.normalize.keyboard_fold`), with the row's labels, source, group and
+   split and ``derived = "keyboard"``; dev, calib and test stay as published, so no figure
+   mixes them.
+
+:func:`corpus_dataset` opens a written corpus as a Hugging Face ``datasets.Dataset`` (Arrow,
+memory-mapped from the Parquet file).
 
 Example:
     >>> from training.corpus import CorpusConfig, build_corpus
@@ -33,13 +41,14 @@ import regex
 
 from warning.labels import LABELS
 from warning.settings import data_dir as default_data_dir
-from warning.text.normalize import fold, normalize
+from warning.text.normalize import fold, keyboard_fold, normalize
 
 from .near_duplicates import UnionFind, near_duplicate_pairs
 from .sources import (
     AUGMENT,
     DEFAULT_LICENCES,
     LICENCE_CLASSES,
+    META_COLUMNS,
     SOURCES,
     Source,
     SourceError,
@@ -50,8 +59,10 @@ from .sources import (
 __all__ = [
     "SPLITS",
     "CorpusConfig",
+    "add_keyboard_variants",
     "assign_splits",
     "build_corpus",
+    "corpus_dataset",
     "corpus_table",
     "derive_weak_hate",
     "select_sources",
@@ -81,6 +92,10 @@ class CorpusConfig:
         weak_hate_languages: Derive ``hate`` positives in these languages: a row labelled
             offensive whose ``hate`` is unknown and that names an identity group (target tagger,
             slurs included) gets ``hate = 1``, marked ``derived = "weak:hate"``. Off by default.
+        keyboard_variants: Languages whose training rows are also added as typed on a Russian
+            keyboard (their own letters folded; ``derived = "keyboard"``, same labels, group
+            and split). Default Kyrgyz and Kazakh, whose real posts are mostly typed that way;
+            empty to switch it off.
     """
 
     sources: list[str] | None = None
@@ -91,9 +106,17 @@ class CorpusConfig:
     near_duplicate_threshold: float = 0.8
     synthetic: bool = False
     weak_hate_languages: tuple[str, ...] = ()
+    keyboard_variants: tuple[str, ...] = ("ky", "kk")
 
     def __post_init__(self) -> None:
         self.weak_hate_languages = tuple(self.weak_hate_languages)
+        self.keyboard_variants = tuple(self.keyboard_variants)
+        from warning.text.normalize import KEYBOARD_FOLDS
+
+        bad_kbd = [lang for lang in self.keyboard_variants if lang not in KEYBOARD_FOLDS]
+        if bad_kbd:
+            raise ValueError(f"keyboard_variants: no keyboard folding for {bad_kbd}; known: "
+                             f"{sorted(KEYBOARD_FOLDS)}")
         bad = [c for c in self.licences if c not in LICENCE_CLASSES]
         if bad:
             raise ValueError(f"unknown licence class(es) {bad}; known: {list(LICENCE_CLASSES)}")
@@ -117,6 +140,7 @@ class CorpusConfig:
         ]
         out["ratios"] = list(self.ratios)
         out["weak_hate_languages"] = list(self.weak_hate_languages)
+        out["keyboard_variants"] = list(self.keyboard_variants)
         return out
 
     @classmethod
@@ -127,8 +151,9 @@ class CorpusConfig:
             data["data_dir"] = Path(data["data_dir"])
         if "ratios" in data:
             data["ratios"] = tuple(data["ratios"])
-        if "weak_hate_languages" in data:
-            data["weak_hate_languages"] = tuple(data["weak_hate_languages"])
+        for key in ("weak_hate_languages", "keyboard_variants"):
+            if key in data:
+                data[key] = tuple(data[key])
         return cls(**data)
 
 
@@ -167,6 +192,10 @@ def _merged_orig_split(values: pd.Series) -> str:
     return AUGMENT if (values == AUGMENT).all() else ""
 
 
+def _first_non_empty(values: pd.Series) -> str:
+    return next((v for v in values if isinstance(v, str) and v), "")
+
+
 def _merge_exact_duplicates(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """One row per dedup key; labels merged (disagreement -> unknown). Returns (rows, conflicts)."""
     rows = rows.sort_values(["key", "source"], kind="stable")
@@ -180,6 +209,7 @@ def _merge_exact_duplicates(rows: pd.DataFrame) -> tuple[pd.DataFrame, int]:
         orig_split=("orig_split", _merged_orig_split),
         group_hint=("group_hint", lambda s: "|".join(sorted({h for h in s if h}))),
         n_copies=("text", "size"),
+        **{column: (column, _first_non_empty) for column in META_COLUMNS},
     )
     conflicts = 0
     for label in LABELS:
@@ -262,6 +292,8 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
     if not frames:
         raise ValueError("no sources selected")
     rows = pd.concat(frames, ignore_index=True)
+    for column in META_COLUMNS:  # user files and older readers carry no metadata
+        rows[column] = rows[column].fillna("") if column in rows else ""
     n_read = len(rows)
     rows["text_norm"] = rows["text"].map(normalize)
     rows["key"] = rows["text_norm"].map(lambda t: _NON_WORD.sub(" ", fold(t)).strip())
@@ -274,22 +306,89 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
     merged = assign_splits(merged, config.ratios, config.near_duplicate_threshold)
     capped = {s.name for s in SOURCES.values() if s.capped}
     merged["capped"] = merged["source"].map(lambda s: bool(set(s.split(";")) & capped))
+    n_merged = len(merged)
+    merged, n_keyboard = add_keyboard_variants(merged, config.keyboard_variants)
     columns = ["id", "text", "text_norm", "lang", *LABELS, "source", "licence", "capped",
-               "group", "split", "orig_split", "n_copies", "derived"]
+               "group", "split", "orig_split", "n_copies", "derived", *META_COLUMNS]
     corpus = merged[columns].sort_values("id", kind="stable").reset_index(drop=True)
     if corpus.empty:
         raise ValueError("the chosen sources gave no usable rows")
     corpus.attrs["stats"] = {
         "rows_read": int(n_read),
         "empty_after_normalisation": int(empty.sum()),
-        "exact_duplicates_merged": int(len(rows) - len(merged)),
+        "exact_duplicates_merged": int(len(rows) - n_merged),
         "label_conflicts_set_unknown": int(conflicts),
         "weak_hate_labels": int(weak),
+        "keyboard_variants_added": int(n_keyboard),
         "near_duplicate_groups": int((corpus.groupby("group").size() > 1).sum()),
         "rows": len(corpus),
         "config": config.to_dict(),
     }
     return corpus
+
+
+def add_keyboard_variants(rows: pd.DataFrame, languages: Sequence[str]
+                          ) -> tuple[pd.DataFrame, int]:
+    """Add each training row in ``languages`` as typed on a Russian keyboard.
+
+    A documented augmentation, flagged per row (``derived = "keyboard"``): the copy keeps the
+    row's labels, source, licence, group and split, and gets its own id. Rows without any of
+    the language's own letters (already typed that way) and copies whose text is already in the
+    corpus are skipped. Only ``train`` rows are copied: dev, calib and test stay real posts as
+    published. Returns the rows with the copies appended and how many were added.
+    """
+    if not languages or rows.empty:
+        return rows, 0
+    candidates = rows[rows["lang"].isin(languages) & rows["split"].eq("train")]
+    texts = [keyboard_fold(t, lang) for t, lang in zip(candidates["text"], candidates["lang"],
+                                                          strict=True)]
+    copies = candidates.copy()
+    copies["text"] = texts
+    copies["text_norm"] = [keyboard_fold(t, lang) for t, lang in
+                           zip(candidates["text_norm"], candidates["lang"], strict=True)]
+    copies["key"] = copies["text_norm"].map(lambda t: _NON_WORD.sub(" ", fold(t)).strip())
+    changed = copies["text"].ne(candidates["text"]).to_numpy()
+    copies = copies[changed & ~copies["key"].isin(set(rows["key"])).to_numpy()]
+    copies = copies.drop_duplicates("key")
+    copies["id"] = copies["key"].map(
+        lambda k: hashlib.sha1(f"keyboard:{k}".encode()).hexdigest()[:16])
+    copies["derived"] = [f"{d};keyboard" if d else "keyboard" for d in copies["derived"]]
+    return pd.concat([rows, copies], ignore_index=True), len(copies)
+
+
+def corpus_dataset(path: Path | str, cache_dir: Path | str | None = None):
+    """The corpus written by :func:`write_corpus` as a Hugging Face ``datasets.Dataset``.
+
+    Arrow, memory-mapped from the Parquet file (the Parquet file stays the artefact on disk),
+    with every corpus column: ``text``, ``lang``, the label columns (NaN = unknown), ``split``,
+    ``source``, ``group``, ``derived`` and the source metadata.
+
+    Args:
+        path: The corpus Parquet file.
+        cache_dir: Where ``datasets`` keeps its Arrow copy (default: ``hf_cache`` beside the
+            corpus).
+
+    Returns:
+        A ``datasets.Dataset``; ``ds.filter(lambda r: r["split"] == "train")`` gives a split.
+
+    Raises:
+        SourceError: The file is missing or is not a corpus.
+        ImportError: ``datasets`` is not installed (it is in the ``train`` extra).
+
+    Example:
+        >>> ds = corpus_dataset("corpus/corpus.parquet")  # doctest: +SKIP
+        >>> ds.filter(lambda r: r["split"] == "test").to_pandas()  # doctest: +SKIP
+    """
+    try:
+        import datasets
+    except ImportError as exc:
+        raise ImportError("the corpus as a datasets.Dataset needs the 'train' extra: "
+                          "pip install -e '.[train]' (or: pip install datasets)") from exc
+    path = Path(path)
+    _check_corpus_file(path)
+    cache = Path(cache_dir) if cache_dir else path.parent / "hf_cache"
+    datasets.disable_progress_bars()
+    return datasets.Dataset.from_parquet(str(path), cache_dir=str(cache), keep_in_memory=False)
 
 
 def derive_weak_hate(rows: pd.DataFrame, languages: Sequence[str]) -> int:
@@ -329,8 +428,13 @@ def corpus_table(corpus: pd.DataFrame) -> str:
     lines = []
     # A row merged from several sources counts once under each of them.
     by_source = corpus.assign(source=corpus["source"].str.split(";")).explode("source")
-    for title, frame, column in (("source", by_source, "source"), ("language", corpus, "lang"),
-                                 ("split", corpus, "split")):
+    sections = [("source", by_source, "source"), ("language", corpus, "lang"),
+                ("split", corpus, "split")]
+    if "derived" in corpus and corpus["derived"].fillna("").ne("").any():
+        derived = corpus.assign(derived=corpus["derived"].fillna("").replace("", "as published")
+                                .str.split(";")).explode("derived")
+        sections.append(("derived (flagged rows)", derived, "derived"))
+    for title, frame, column in sections:
         lines.append([f"by {title}", "", *[""] * len(LABELS)])
         for value, part in frame.groupby(column, sort=True):
             lines.append([f"  {value}", str(len(part)), *_label_counts(part)])
@@ -356,6 +460,22 @@ def write_corpus(corpus: pd.DataFrame, path: Path) -> Path:
     path.with_suffix(".stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False))
     path.with_suffix(".md").write_text(corpus_table(corpus) + "\n")
     return path
+
+
+def _check_corpus_file(path: Path) -> None:
+    """Raise :class:`SourceError` unless ``path`` is a corpus file (reads the schema only)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise SourceError("corpus", path, "file not found; build it with `warning train corpus`")
+    try:
+        names = set(pq.read_schema(path).names)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SourceError("corpus", path, f"not a Parquet file: {exc}") from exc
+    missing = [c for c in ("id", "text", "lang", *LABELS, "split") if c not in names]
+    if missing:
+        raise SourceError("corpus", path, f"not a corpus: missing column(s) {missing}")
 
 
 def load_corpus(path: Path) -> pd.DataFrame:

@@ -6,6 +6,10 @@ columns of :data:`ROW_COLUMNS`; the corpus builder (:mod:`training.corpus`) adds
 Lexicons are registered too, but only as word lists: they never become rows.
 
 A missing or malformed file raises :class:`SourceError`, naming the source and the file.
+
+Over 500 lines because it is the registry: one short reader per source, each applying the
+mapping SOURCES.md decides, beside the table that registers it, so that a source's reading and
+mapping are read and checked in one place (and a user's own file is read the same way).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import regex
 
 from warning.labels import LABELS
 from warning.safe_io import json_loads
@@ -26,6 +31,7 @@ __all__ = [
     "DEFAULT_LICENCES",
     "LEXICONS",
     "LICENCE_CLASSES",
+    "META_COLUMNS",
     "ROW_COLUMNS",
     "SOURCES",
     "SYNTHETIC_DIR",
@@ -39,7 +45,13 @@ __all__ = [
 LICENCE_CLASSES = ("permissive", "research-unclear", "non-commercial", "copyleft")
 #: What the default model may use (SOURCES.md, "Licence classes").
 DEFAULT_LICENCES = ("permissive", "research-unclear")
-ROW_COLUMNS = ("text", "lang", *LABELS, "orig_split", "group_hint")
+#: Metadata a source publishes beside its labels, kept per row (empty where it has none):
+#: ``meta_group`` the group or keyword the text was collected for (RuEthnoHate's
+#: ``ethnic_group``s joined by ``;``, the Turkish ``Keyword``), ``meta_label`` the source's own
+#: label as published (RuEthnoHate's ``class`` per group, in the order of ``meta_group``),
+#: ``meta_type`` a finer type (the Turkish hate type ``alt etiket``).
+META_COLUMNS = ("meta_group", "meta_label", "meta_type")
+ROW_COLUMNS = ("text", "lang", *LABELS, "orig_split", "group_hint", *META_COLUMNS)
 
 U = np.nan  # unknown label
 _CLEAN = (0.0, 0.0, 0.0, 0.0)
@@ -142,6 +154,7 @@ def _bad_values(source: str, path: Path, column: str, values: pd.Series, allowed
 def _rows(
     texts: Iterable, labels: Iterable[tuple[float, float, float, float]], lang: str | Iterable,
     orig_split: str | Iterable = "", group_hint: str | Iterable = "",
+    **meta: str | Iterable,
 ) -> pd.DataFrame:
     texts = list(texts)
     label_array = np.array(list(labels), dtype=float).reshape(len(texts), len(LABELS))
@@ -151,6 +164,12 @@ def _rows(
         frame[name] = label_array[:, i]
     frame["orig_split"] = orig_split if isinstance(orig_split, str) else list(orig_split)
     frame["group_hint"] = group_hint if isinstance(group_hint, str) else list(group_hint)
+    unknown = set(meta) - set(META_COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown metadata column(s) {sorted(unknown)}")
+    for column in META_COLUMNS:
+        value = meta.get(column, "")
+        frame[column] = value if isinstance(value, str) else list(value)
     return frame
 
 
@@ -338,6 +357,124 @@ def read_uz_reviews(folder: Path) -> pd.DataFrame:
     return _rows(texts, [_CLEAN] * len(texts), "uz")
 
 
+# ---- real labelled hate in ru (ethnic), ky, kk, tr: each a part of its public set ----------
+
+
+def read_ru_ethnohate(folder: Path) -> pd.DataFrame:
+    """RuEthnoHate: one row per text from its (text, ethnic group) instances.
+
+    A text with any instance of class -1 (negative attitude to the group) is ``? 1 ? ?``; a
+    text whose instances are all 0 or 1 is ``? 0 ? ?`` (it names ethnic groups without
+    hostility). The groups and their classes are kept as ``meta_group``/``meta_label``.
+    """
+    name, path = "ru_ethnohate", folder / "RuEthnoHate.json"
+    _check(name, path)
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SourceError(name, path, f"not valid UTF-8 ({exc.reason} at byte {exc.start})") \
+            from exc
+    except json.JSONDecodeError as exc:
+        raise SourceError(name, path, f"not valid JSON: {exc}") from exc
+    if not isinstance(records, list):
+        raise SourceError(name, path, "expected a JSON list of (text, ethnic group) instances")
+    texts: dict[object, str] = {}
+    groups: dict[object, list[tuple[str, int]]] = {}
+    for i, rec in enumerate(records):
+        needed = {"text_id", "text", "ethnic_group", "class"}
+        if not isinstance(rec, dict) or not needed <= set(rec):
+            raise SourceError(name, path, f"instance {i} lacks one of text_id, text, "
+                                          "ethnic_group, class")
+        if rec["class"] not in (-1, 0, 1):
+            raise SourceError(name, path, f"instance {i} has class {rec['class']!r} "
+                                          "(expected -1, 0 or 1)")
+        key = rec["text_id"]
+        text = rec["text"]
+        if key in texts and texts[key] != text:
+            raise SourceError(name, path, f"text_id {key!r} has two different texts")
+        texts[key] = text
+        groups.setdefault(key, []).append((str(rec["ethnic_group"]).strip(), int(rec["class"])))
+    keep = [k for k, t in texts.items() if isinstance(t, str) and t.strip()]
+    labels = [(U, 1.0 if min(c for _, c in groups[k]) == -1 else 0.0, U, U) for k in keep]
+    meta_group = [";".join(g for g, _ in groups[k]) for k in keep]
+    meta_label = [";".join(str(c) for _, c in groups[k]) for k in keep]
+    return _rows([texts[k] for k in keep], labels, "ru", meta_group=meta_group,
+                 meta_label=meta_label)
+
+
+def read_ky_youtube_hate(folder: Path) -> pd.DataFrame:
+    """Kyrgyz YouTube comments: hate ``1 1 ? ?``, offensive ``1 0 ? ?``, non_hate clean.
+
+    The paper's train and val parts are both read as ordinary rows: the corpus splits the
+    comments by group like every source, so real Kyrgyz comments reach dev, calib and test.
+    The label as published is kept as ``meta_label`` (three classes, for the paper's metric).
+    """
+    name = "ky_youtube_hate"
+    mapping = {"hate": (1.0, 1.0, U, U), "offensive": (1.0, 0.0, U, U), "non_hate": _CLEAN}
+    frames = []
+    for file in ("train.csv", "val.csv"):
+        path = folder / file
+        df = _valid_text(_read_table(name, path, ["text", "label"]), "text")
+        labels = df["label"].astype(str).str.strip()
+        _bad_values(name, path, "label", labels, set(mapping))
+        frames.append(_rows(df["text"], [mapping[v] for v in labels], "ky",
+                            meta_label=labels.tolist()))
+    return pd.concat(frames, ignore_index=True)
+
+
+# Tags that end some of the Kazakh set's texts (carried over from the English sources it was
+# translated from) and give the label away (``propaganda``, ``radicalization``, ...), and the
+# remains of links whose punctuation was removed (``https vk cc ...`` in neutral rows,
+# ``pic twitter com ...`` in racism rows), which give it away as well.
+_KK_TAG_WORDS = {"propaganda", "radicalization", "radicalizaton", "radicalisation",
+                 "recruitment"}
+_KK_LINK = regex.compile(r"(?<!\S)(?:h?ttps?|www|pic\s+twitter\s+com)(?:\s+[a-z0-9]+)*")
+
+
+def strip_label_tags(text: str) -> str:
+    """Remove the Kazakh hate set's trailing English label tags and its link remains.
+
+    Example:
+        >>> strip_label_tags("бұл қарулы топтың үгіті https vk cc abc propaganda")
+        'бұл қарулы топтың үгіті'
+    """
+    words = _KK_LINK.sub(" ", text).split()
+    while words and words[-1].lower() in _KK_TAG_WORDS:
+        words.pop()
+        words = _KK_LINK.sub(" ", " ".join(words)).split()
+    return " ".join(words)
+
+
+def read_kk_hate_speech(folder: Path) -> pd.DataFrame:
+    """Kazakh hate set: racism and nazism ``? 1 ? ?``, bullying ``1 ? ? ?``, violent
+    ``? ? ? 1`` (experimental extremism only), neutral clean; trailing label tags stripped."""
+    name, path = "kk_hate_speech", folder / "Data.csv"
+    mapping = {"racism": (U, 1.0, U, U), "nazism": (U, 1.0, U, U), "bullying": (1.0, U, U, U),
+               "violent": (U, U, U, 1.0), "neutral": _CLEAN}
+    df = _valid_text(_read_table(name, path, ["message", "label_name"]), "message")
+    labels = df["label_name"].astype(str).str.strip()
+    _bad_values(name, path, "label_name", labels, set(mapping))
+    texts = df["message"].astype(str).map(strip_label_tags)
+    keep = texts.str.strip().ne("").to_numpy()
+    return _rows(texts[keep], [mapping[v] for v in labels[keep]], "kk",
+                 meta_label=labels[keep].tolist())
+
+
+def read_tr_hate_tweets(folder: Path) -> pd.DataFrame:
+    """Turkish tweets naming a group: nefret ``? 1 ? ?``, saldırgan ``1 0 ? ?``, hiçbiri
+    clean. The ``Keyword`` (the group searched for) and the hate type are kept."""
+    name, path = "tr_hate_tweets", folder / "tweets.csv"
+    mapping = {"nefret": (U, 1.0, U, U), "saldırgan": (1.0, 0.0, U, U), "hiçbiri": _CLEAN}
+    df = _valid_text(_read_table(name, path, ["tweet", "etiket", "Keyword"], dtype=str,
+                                 keep_default_na=False), "tweet")
+    labels = df["etiket"].str.strip().str.lower()
+    _bad_values(name, path, "etiket", labels, set(mapping))
+    kind = df["alt etiket"].str.strip() if "alt etiket" in df else ""
+    return _rows(df["tweet"], [mapping[v] for v in labels], "tr",
+                 meta_group=df["Keyword"].str.strip().tolist(), meta_label=labels.tolist(),
+                 meta_type=kind if isinstance(kind, str) else kind.tolist())
+
+
 def read_stormfront(folder: Path) -> pd.DataFrame:
     """Opt-in: hate ``? 1 ? ?``, noHate ``? 0 ? ?``, others dropped; its test sample stays test."""
     name, path = "vicomtech_stormfront_en", folder / "stormfront.csv"
@@ -465,6 +602,12 @@ _SOURCES: tuple[Source, ...] = (
            ("04_pc_valid.csv", "05_pc_test.csv"), capped=True),
     Source("uz_app_reviews_sentiment", "research-unclear", ("uz",), read_uz_reviews,
            ("UZ_negative.txt", "UZ_positive.txt"), capped=True),
+    Source("ru_ethnohate", "research-unclear", ("ru",), read_ru_ethnohate,
+           ("RuEthnoHate.json",)),
+    Source("ky_youtube_hate", "research-unclear", ("ky",), read_ky_youtube_hate,
+           ("train.csv", "val.csv")),
+    Source("kk_hate_speech", "research-unclear", ("kk",), read_kk_hate_speech, ("Data.csv",)),
+    Source("tr_hate_tweets", "research-unclear", ("tr",), read_tr_hate_tweets, ("tweets.csv",)),
     Source("vicomtech_stormfront_en", "copyleft", ("en",), read_stormfront, ("stormfront.csv",),
            default=False),
     Source("ethos_en", "copyleft", ("en",), read_ethos,

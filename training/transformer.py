@@ -38,8 +38,10 @@ from warning.models.transformer import TransformerClassifier, build_head
 
 from .baseline import _sources_with_licences, cap_rows, weak_languages
 from .calibration import fit_label_calibration, fit_language_calibration
+from .tokens import tokenised_dataset
 
-__all__ = ["TransformerConfig", "balanced_weights", "fit_transformer", "train_transformer"]
+__all__ = ["TransformerConfig", "balanced_weights", "fit_transformer", "tokenised_dataset",
+           "train_transformer"]
 
 log = logging.getLogger(__name__)
 
@@ -326,8 +328,6 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    from warning.models.encoder import E5_PREFIX
-
     from .heads import masked_bce
 
     device = _device()
@@ -354,10 +354,16 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
     texts = list(train["text_norm"] if "text_norm" in train else train["text"])
     dev_texts = list(dev["text_norm"] if "text_norm" in dev else dev["text"])
     y_dev = torch.tensor(dev[labels].to_numpy(float), dtype=torch.float32)
+    # Tokenised once through Dataset.map, cached in the work folder: a rerun (or a resumed run)
+    # does not tokenise again.
+    tokens = tokenised_dataset(texts, tokenizer, config.max_length, work_dir / "tokens")
+    dev_tokens = tokenised_dataset(dev_texts, tokenizer, config.max_length, work_dir / "tokens")
 
-    def forward(batch_texts: list[str], train_mode: bool):
-        enc = tokenizer([E5_PREFIX + t for t in batch_texts], padding=True, truncation=True,
-                        max_length=config.max_length, return_tensors="pt").to(device)
+    def forward(token_rows, idx, train_mode: bool):
+        batch = token_rows[[int(i) for i in idx]]
+        enc = tokenizer.pad({"input_ids": batch["input_ids"],
+                             "attention_mask": batch["attention_mask"]},
+                            return_tensors="pt").to(device)
         model.train(train_mode)
         head.train(train_mode)
         hidden = model(**enc).last_hidden_state
@@ -366,12 +372,12 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
         return head(pooled)
 
     def dev_loss() -> float:
-        order = np.argsort([len(t) for t in dev_texts])
+        order = np.argsort([len(t) for t in dev_tokens["input_ids"]], kind="stable")
         logits = torch.zeros_like(y_dev)
         with torch.inference_mode():
             for s in range(0, len(order), 64):
                 idx = order[s : s + 64]
-                logits[idx] = forward([dev_texts[i] for i in idx], False).float().cpu()
+                logits[idx] = forward(dev_tokens, idx, False).float().cpu()
         return float(masked_bce(logits, y_dev, pos_weight.cpu()))
 
     ckpt = work_dir / "checkpoint"
@@ -414,7 +420,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base):
                                     config.length_buckets)
         idx = queue.pop()
         opt.zero_grad()
-        logits = forward([texts[i] for i in idx], True)
+        logits = forward(tokens, idx, True)
         loss = masked_bce(logits, y_all[idx].to(device), pos_weight)
         loss.backward()
         opt.step()

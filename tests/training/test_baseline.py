@@ -48,6 +48,17 @@ def test_cap_rows_is_deterministic_and_caps_only_capped_languages(tiny_corpus) -
     assert len(cap_rows(train, 10, max_rows=50)) == 50
 
 
+def test_cap_rows_leaves_languages_with_real_positives_uncapped(tiny_corpus) -> None:
+    train = tiny_corpus[tiny_corpus["split"] == "train"].copy()
+    assert cap_rows(train, per_language=10)["lang"].eq("ky").sum() == 10
+    # one real (collected, not capped) Kyrgyz positive lifts the Kyrgyz cap
+    extra = train[train["lang"] == "en"].head(1).assign(
+        lang="ky", capped=False, source="ky_youtube_hate", hate=1.0, id="real-ky")
+    with_real = pd.concat([train, extra], ignore_index=True)
+    assert cap_rows(with_real, per_language=10)["lang"].eq("ky").sum() == \
+        with_real["lang"].eq("ky").sum()
+
+
 def test_baseline_needs_all_splits(tiny_corpus) -> None:
     with pytest.raises(ValueError, match="no 'calib' rows"):
         fit_baseline(tiny_corpus[tiny_corpus["split"] != "calib"], BaselineConfig())

@@ -45,6 +45,7 @@ def test_corpus_has_the_documented_columns(fixture_corpus) -> None:
     assert list(fixture_corpus.columns) == [
         "id", "text", "text_norm", "lang", "offensive", "hate", "threat", "extremism", "source",
         "licence", "capped", "group", "split", "orig_split", "n_copies", "derived",
+        "meta_group", "meta_label", "meta_type",
     ]
     assert set(fixture_corpus["split"]) <= set(SPLITS)
     assert fixture_corpus["id"].is_unique
@@ -84,7 +85,7 @@ def test_paradetox_pair_stays_in_one_split_and_official_test_stays_test(fixture_
 def test_exact_duplicates_merge_and_conflicting_labels_become_unknown(tmp_path) -> None:
     a = _write_user(tmp_path / "a.jsonl", ["Жаман сөз бул жерде", "Бир нерсе"], [1, 0])
     b = _write_user(tmp_path / "b.jsonl", ["жаман СӨЗ бул жерде!!", "бир нерсе."], [0, 0])
-    corpus = build_corpus(CorpusConfig(sources=[], user_sources=[a, b]))
+    corpus = build_corpus(CorpusConfig(sources=[], user_sources=[a, b], keyboard_variants=()))
     assert len(corpus) == 2
     merged = corpus.set_index(corpus["text_norm"].str.lower().str.rstrip("!."))
     assert pd.isna(merged.loc["жаман сөз бул жерде", "hate"])  # 1 vs 0: unknown
@@ -116,7 +117,7 @@ def test_no_group_crosses_splits_on_many_rows(tmp_path) -> None:
     # plant near-duplicate families: one word added, and a second edit of some of them
     texts += [t + " видео" for t in texts[:200]] + [t + " видео ok" for t in texts[:50]]
     corpus = build_corpus(CorpusConfig(sources=[], user_sources=[
-        _write_user(tmp_path / "many.jsonl", texts)]))
+        _write_user(tmp_path / "many.jsonl", texts)], keyboard_variants=()))
     assert (corpus.groupby("group")["split"].nunique() == 1).all()
     sizes = corpus.groupby("group").size()
     assert (sizes > 1).sum() >= 190 and sizes.max() <= 3
@@ -235,3 +236,81 @@ def test_mention_augmentation_goes_to_train_or_calib_only_and_moves_no_other_row
     merged = plain.merge(augmented, on="id", suffixes=("_plain", "_aug"))
     assert len(merged) == len(plain)
     assert (merged["split_plain"] == merged["split_aug"]).all()
+
+
+def test_corpus_keeps_the_sources_metadata(fixture_corpus) -> None:
+    tr = fixture_corpus[fixture_corpus["source"] == "tr_hate_tweets"].set_index("text")
+    row = tr.loc["Suriyeliler bu ülkeden defolup gitsin hepsi"]
+    assert (row["meta_group"], row["meta_label"], row["meta_type"]) == \
+        ("suriyeli", "nefret", "etnik")
+    ru = fixture_corpus[fixture_corpus["source"] == "ru_ethnohate"]
+    assert set(ru["meta_group"]) == {"узбек;таджик", "казах;киргиз", "еврей"}
+
+
+def _keyboard_corpus(tmp_path: Path, keyboard: tuple[str, ...]) -> pd.DataFrame:
+    texts = [f"Өзбектер менен дуңгандар {i} жөнүндө сүйлөшүү" for i in range(40)]
+    texts += [f"Қазақтар туралы әңгіме {i} өте қызық" for i in range(40)]
+    texts += [f"бул жерде эч кандай тамга жок {i}" for i in range(20)]  # no own letters
+    path = tmp_path / "kbd.jsonl"
+    path.write_text("\n".join(json.dumps({"text": t, "hate": i % 2, "lang": "kk" if "Қазақ" in t
+                                          else "ky"}, ensure_ascii=False)
+                              for i, t in enumerate(texts)) + "\n", encoding="utf-8")
+    user = UserSource(path, labels={"hate": "hate"}, lang_col="lang")
+    return build_corpus(CorpusConfig(sources=[], user_sources=[user], keyboard_variants=keyboard))
+
+
+def test_keyboard_variants_copy_training_rows_with_group_split_and_labels(tmp_path) -> None:
+    from warning.text.normalize import keyboard_fold
+
+    corpus = _keyboard_corpus(tmp_path, ("ky", "kk"))
+    copies = corpus[corpus["derived"] == "keyboard"]
+    originals = corpus[corpus["derived"] == ""]
+    assert len(copies) == (originals["split"].eq("train") & ~originals["text"]
+                           .str.startswith("бул")).sum() > 0
+    assert (copies["split"] == "train").all()
+    by_text = originals.set_index("text")
+    for _, copy in copies.iterrows():
+        original = by_text.loc[next(t for t in by_text.index
+                                if keyboard_fold(t, copy["lang"]) == copy["text"])]
+        assert original["group"] == copy["group"]
+        assert original["hate"] == copy["hate"]
+        assert original["source"] == copy["source"]
+        assert not set("үөңәғқұһі") & set(copy["text"].lower())
+    assert corpus["id"].is_unique
+    assert corpus.attrs["stats"]["keyboard_variants_added"] == len(copies)
+    assert corpus.attrs["stats"]["exact_duplicates_merged"] == 0
+
+
+def test_keyboard_variants_can_be_switched_off(tmp_path) -> None:
+    corpus = _keyboard_corpus(tmp_path, ())
+    assert not corpus["derived"].str.contains("keyboard").any()
+
+
+def test_keyboard_variants_reject_an_unknown_language() -> None:
+    with pytest.raises(ValueError, match="no keyboard folding for"):
+        CorpusConfig(keyboard_variants=("ru",))
+
+
+def test_corpus_dataset_is_a_memory_mapped_datasets_dataset(fixture_corpus, tmp_path) -> None:
+    datasets = pytest.importorskip("datasets")
+    from training.corpus import corpus_dataset
+
+    path = write_corpus(fixture_corpus, tmp_path / "corpus.parquet")
+    ds = corpus_dataset(path)
+    assert isinstance(ds, datasets.Dataset)
+    assert len(ds) == len(fixture_corpus)
+    assert {"text", "lang", "split", "offensive", "hate", "threat", "extremism"} <= \
+        set(ds.column_names)
+    assert ds.cache_files and all(Path(f["filename"]).is_file() for f in ds.cache_files)
+    test = ds.filter(lambda row: row["split"] == "test")
+    assert len(test) == (fixture_corpus["split"] == "test").sum()
+    hate = ds.to_pandas()["hate"]
+    assert hate.isna().sum() == fixture_corpus["hate"].isna().sum()  # unknown stays NaN
+
+
+def test_corpus_dataset_names_a_missing_file(tmp_path) -> None:
+    pytest.importorskip("datasets")
+    from training.corpus import corpus_dataset
+
+    with pytest.raises(SourceError, match="file not found"):
+        corpus_dataset(tmp_path / "nothing.parquet")

@@ -45,7 +45,8 @@ def test_feedback_export_builds_corpus_rows_with_the_confirmed_labels(store_path
     export = tmp_path / f"feedback{suffix}"
     with FeedbackStore(store_path, create=False) as store:
         assert store.export(export) == 3
-    corpus = build_corpus(CorpusConfig(sources=[], user_sources=[feedback_source(export)]))
+    corpus = build_corpus(CorpusConfig(sources=[], user_sources=[feedback_source(export)],
+                                       keyboard_variants=()))
     assert len(corpus) == 3
     assert set(corpus["source"]) == {FEEDBACK_SOURCE}
     assert set(corpus["licence"]) == {FEEDBACK_LICENCE}
@@ -61,9 +62,9 @@ def test_feedback_export_through_the_two_commands(store_path, tmp_path, capsys) 
     assert main(["feedback", "export", "-o", str(export), "--db", str(store_path)]) == 0
     out = tmp_path / "corpus.parquet"
     assert main(["train", "corpus", "--sources", "", "--feedback", str(export),
-                 "--out", str(out)]) == 0
+                 "--keyboard-variants", "none", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert FEEDBACK_SOURCE in printed
+    assert FEEDBACK_SOURCE in printed and "0 keyboard variants added" in printed
     corpus = load_corpus(out)
     assert len(corpus) == 3 and set(corpus["source"]) == {FEEDBACK_SOURCE}
     assert _labels(corpus, "Kyrgyz people") == (None, 1, None, None)

@@ -17,6 +17,10 @@ EXPECTED_ROWS = {
     "ky_news_topics_24kg": 1000,
     "kk_kazsandra_sentiment": 33593,
     "uz_app_reviews_sentiment": 4676,
+    "ru_ethnohate": 4485,  # one row per text of the 9,719 (text, group) instances
+    "ky_youtube_hate": 755 + 108,  # the paper's train and val parts
+    "kk_hate_speech": 8128,
+    "tr_hate_tweets": 8216,
 }
 
 
@@ -54,10 +58,23 @@ def test_real_corpus_properties(real_corpus) -> None:
     sources = set(";".join(corpus["source"]).split(";"))
     assert not sources & set(LEXICONS)
     assert not sources & {s for s, src in SOURCES.items() if not src.default}
-    for lang in ("ky", "kk", "uz"):
-        part = corpus[corpus["lang"] == lang]
-        assert (part[["offensive", "hate", "threat", "extremism"]] == 0).all().all()
-    shares = corpus.loc[corpus["orig_split"] != "test", "split"].value_counts(normalize=True)
+    # Uzbek has clean text only; Kyrgyz, Kazakh and Turkish have real hate positives, with
+    # rows of their own in dev, calib and test
+    part = corpus[corpus["lang"] == "uz"]
+    assert (part[["offensive", "hate", "threat", "extremism"]] == 0).all().all()
+    real = corpus[corpus["derived"] == ""]
+    for source, lang in (("ky_youtube_hate", "ky"), ("kk_hate_speech", "kk"),
+                         ("tr_hate_tweets", "tr"), ("ru_ethnohate", "ru")):
+        rows = real[real["source"].str.contains(source) & (real["lang"] == lang)]
+        assert (rows["hate"] == 1).sum() > 100
+        for split in ("dev", "calib", "test"):
+            assert (rows["split"] == split).sum() > 30, (source, split)
+    # keyboard variants are training rows only, flagged, in Kyrgyz and Kazakh
+    variants = corpus[corpus["derived"].str.contains("keyboard")]
+    assert len(variants) > 1000 and set(variants["split"]) == {"train"}
+    assert set(variants["lang"]) == {"ky", "kk"}
+    published = (corpus["orig_split"] != "test") & (corpus["derived"] == "")
+    shares = corpus.loc[published, "split"].value_counts(normalize=True)
     assert abs(shares["train"] - 0.70) < 0.02
     # no labelled row is silently 0 where its source does not annotate the label
     assert corpus.loc[corpus["source"] == "threatgram101_telegram", "offensive"].isna().all()

@@ -60,6 +60,20 @@ MAPPINGS = [
     ("trac1_en_aggression", "you are a pathetic loser", (1, U, U, U)),
     ("trac1_en_aggression", "nice to see the market open", (0, 0, 0, 0)),
     ("ru_sensitive_topics_snlp", "про оружие и законы", (U, U, U, U)),
+    # a text with any instance of class -1 is hate; all 0 or 1 is "? 0 ? ?"
+    ("ru_ethnohate", "Узбеки и таджики опять заняли весь рынок, ненавижу узбеков", (U, 1, U, U)),
+    ("ru_ethnohate", "Мой сосед казах, а жена у него киргизка, хорошие люди", (U, 0, U, U)),
+    ("ky_youtube_hate", "озбектер бул жерден кетсин, алар адам эмес", (1, 1, U, U)),
+    ("ky_youtube_hate", "сен акмаксын го тилинди тарт", (1, 0, U, U)),
+    ("ky_youtube_hate", "бугун Бишкекте кар жаады", (0, 0, 0, 0)),  # the paper's val part
+    ("kk_hate_speech", "бұл ұлттың адамдары бәрі ақымақ олар бізге керек емес", (U, 1, U, U)),
+    ("kk_hate_speech", "нәсіліміз басқалардан жоғары деген сөз", (U, 1, U, U)),  # nazism
+    ("kk_hate_speech", "сен өте ақымақ адамсың аузыңды жап", (1, U, U, U)),
+    ("kk_hate_speech", "қарулы топ жаңа жауынгерлер шақырады", (U, U, U, 1)),
+    ("kk_hate_speech", "бүгін ауа райы жақсы", (0, 0, 0, 0)),
+    ("tr_hate_tweets", "Suriyeliler bu ülkeden defolup gitsin hepsi", (U, 1, U, U)),
+    ("tr_hate_tweets", "Bu Yahudi yazarın kitabı berbat, sen de aptalsın", (1, 0, U, U)),
+    ("tr_hate_tweets", "Ermeni komşumuz bize tatlı getirdi.\nÇok naziktiler", (0, 0, 0, 0)),
 ]
 
 
@@ -109,6 +123,79 @@ def test_paradetox_pairs_share_a_group_hint(fixture_data_dir) -> None:
     members = set(pdx.loc[pdx["group_hint"] == group, "text"])
     assert members == {"да пошёл ты со своим мнением, дурак", "не согласен с твоим мнением",
                        "у меня другое мнение"}
+
+
+def test_ru_ethnohate_gives_one_row_per_text_with_its_groups(fixture_data_dir) -> None:
+    frame = read_source("ru_ethnohate", fixture_data_dir)
+    assert len(frame) == 3  # five (text, group) instances of three texts
+    row = frame[frame["text"].str.startswith("Узбеки")].iloc[0]
+    assert row["meta_group"] == "узбек;таджик"
+    assert row["meta_label"] == "-1;0"
+    assert (frame["lang"] == "ru").all()
+
+
+def test_ky_youtube_hate_reads_both_parts_without_a_fixed_split(fixture_data_dir) -> None:
+    frame = read_source("ky_youtube_hate", fixture_data_dir)
+    assert len(frame) == 4
+    assert (frame["orig_split"] == "").all()  # split by group in the corpus, like every source
+    assert sorted(frame["meta_label"]) == ["hate", "non_hate", "non_hate", "offensive"]
+
+
+def test_kk_hate_speech_strips_the_label_tags(fixture_data_dir) -> None:
+    frame = read_source("kk_hate_speech", fixture_data_dir)
+    joined = " ".join(frame["text"])
+    for leak in ("propaganda", "pic", "twitter", "https", "vk"):
+        assert leak not in joined.split()
+    assert len(frame) == 5  # the row that was only a tag is dropped
+    assert set(frame["meta_label"]) == {"racism", "nazism", "bullying", "violent", "neutral"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("мен оны көрдім propaganda", "мен оны көрдім"),
+        ("мен оны көрдім radicalization recruitment", "мен оны көрдім"),
+        ("сілтеме https vk cc ab12 осында", "сілтеме осында"),
+        ("пропаганда туралы мақала", "пропаганда туралы мақала"),  # Kazakh words stay
+        ("propaganda", ""),
+    ],
+)
+def test_strip_label_tags(text, expected) -> None:
+    from training.sources import strip_label_tags
+
+    assert strip_label_tags(text) == expected
+
+
+def test_tr_hate_tweets_keeps_keyword_and_hate_type(fixture_data_dir) -> None:
+    frame = read_source("tr_hate_tweets", fixture_data_dir).set_index("text")
+    row = frame.loc["Suriyeliler bu ülkeden defolup gitsin hepsi"]
+    assert (row["meta_group"], row["meta_label"], row["meta_type"]) == \
+        ("suriyeli", "nefret", "etnik")
+    assert frame.loc["Bu Yahudi yazarın kitabı berbat, sen de aptalsın", "meta_type"] == ""
+
+
+@pytest.mark.parametrize("name", ["ru_ethnohate", "ky_youtube_hate", "kk_hate_speech",
+                                  "tr_hate_tweets"])
+def test_new_real_sources_are_default_and_research_unclear(name) -> None:
+    assert SOURCES[name].default
+    assert SOURCES[name].licence == "research-unclear"
+    assert not SOURCES[name].capped
+
+
+def test_ru_ethnohate_bad_class_is_named(broken_dir) -> None:
+    path = broken_dir / "ru_ethnohate" / "RuEthnoHate.json"
+    path.write_text('[{"text_id": 1, "ethnic_group": "узбек", "text": "x", "class": 2}]',
+                    encoding="utf-8")
+    with pytest.raises(SourceError, match=r"RuEthnoHate\.json: instance 0 has class 2"):
+        read_source("ru_ethnohate", broken_dir)
+
+
+def test_tr_hate_tweets_unknown_label_is_named(broken_dir) -> None:
+    path = broken_dir / "tr_hate_tweets" / "tweets.csv"
+    path.write_text("ID,tweet,etiket,alt etiket,Keyword,time\n1,merhaba,belki,,rus,x\n",
+                    encoding="utf-8")
+    with pytest.raises(SourceError, match=r"column 'etiket' has unexpected value.*belki"):
+        read_source("tr_hate_tweets", broken_dir)
 
 
 def test_mlma_keeps_each_file_language(fixture_data_dir) -> None:

@@ -201,3 +201,33 @@ def test_native_bf16_is_read_from_the_cpu_flags(tmp_path, flags, native) -> None
     cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n", encoding="utf-8")
     assert settings.cpu_has_native_bf16(cpuinfo) is native
     assert settings.cpu_has_native_bf16(tmp_path / "missing") is False
+
+
+def test_tokenised_dataset_is_cached_and_not_tokenised_again(tiny_encoder, tmp_path) -> None:
+    datasets = pytest.importorskip("datasets")
+    from training.transformer import tokenised_dataset
+
+    tokenizer = tiny_encoder[0]
+    texts = ["you stupid idiot moron", "the market opens at nine", "we will kill and burn them"]
+    first = tokenised_dataset(texts, tokenizer, 24, tmp_path)
+    assert isinstance(first, datasets.Dataset)
+    assert first.column_names == ["input_ids", "attention_mask"]
+    assert first[0]["input_ids"] == tokenizer("query: " + texts[0])["input_ids"]
+    files = sorted(tmp_path.glob("tokens-*.arrow"))
+    assert len(files) == 1
+
+    class Refuses:
+        """The same tokenizer, but calling it fails: a cached run must not tokenise."""
+
+        backend_tokenizer = tokenizer.backend_tokenizer
+
+        def __call__(self, *args, **kwargs):
+            raise AssertionError("tokenised again")
+
+    again = tokenised_dataset(texts, Refuses(), 24, tmp_path)
+    assert again["input_ids"] == first["input_ids"]
+    assert sorted(tmp_path.glob("tokens-*.arrow")) == files
+    # other texts or another length make a new cache file
+    tokenised_dataset(texts[:2], tokenizer, 24, tmp_path)
+    tokenised_dataset(texts, tokenizer, 16, tmp_path)
+    assert len(list(tmp_path.glob("tokens-*.arrow"))) == 3

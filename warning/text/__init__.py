@@ -12,7 +12,7 @@ Example:
 from __future__ import annotations
 
 from warning.text.lang import detect_language
-from warning.text.normalize import fold, normalize
+from warning.text.normalize import fold, keyboard_fold, normalize
 from warning.text.targets import find_targets
 
-__all__ = ["detect_language", "find_targets", "fold", "normalize"]
+__all__ = ["detect_language", "find_targets", "fold", "keyboard_fold", "normalize"]

@@ -10,7 +10,13 @@ among several pieces of evidence, counted per word:
   Kyrgyz, ``ў ҳ`` are Uzbek Cyrillic, ``ı ş ğ`` Turkish, ``oʻ gʻ`` and ``q x`` Uzbek Latin,
   ``ї є ґ`` Ukrainian (so ``other``);
 - short lists of very frequent function words per language and script, including the
-  transliterations people use for Russian and Kyrgyz in Latin letters.
+  transliterations people use for Russian and Kyrgyz in Latin letters;
+- Kyrgyz and Kazakh typed on a Russian keyboard (``бугун`` for ``бүгүн``, ``жаксы`` for
+  ``жақсы``): when a Cyrillic post has none of their own letters, the two languages' words are
+  also matched in that spelling (a word both languages share once folded counts half for each),
+  and a few spellings separate them: Kyrgyz long vowels (``шаарда``, ``суу``) and rounded
+  suffixes (``кутуп``, ``созунду``), Kazakh ``-мен`` joined to a word (``анаммен``), the present
+  ``-ады``/``-еди`` (``барады``) and ``-мын`` (``жатырмын``).
 
 The language with the most evidence wins; with no evidence at all, fastText decides.
 """
@@ -23,7 +29,7 @@ from collections.abc import Callable, Sequence
 
 import regex
 
-from warning.text.normalize import fold
+from warning.text.normalize import fold, keyboard_fold
 
 __all__ = ["LANGS", "detect_language", "detect_languages", "language_evidence"]
 
@@ -63,6 +69,7 @@ _MARKERS: dict[str, frozenset[str]] = {
         жақсы жаман бүгін ертең кеше үшін тағы бірақ сосын туралы бойынша жерде біздің
         сіздер рахмет бугин ертен калай канша жаксы коп кешке ма ме ба па пе сагат али
         барамын келемин болады келеди барады кореди жане ушин жасайды айтады
+        неге жатыр отыр олар осы
         """.split()
     ),
     "uz": frozenset(
@@ -89,6 +96,35 @@ _MARKERS: dict[str, frozenset[str]] = {
         """.split()
     ),
 }
+# More Kyrgyz and Kazakh words, written properly; their keyboard-folded forms are what matters.
+_KY_MORE = """
+    үчүн бирок алар ушул ошол мындай ушундай баары эми азыр эртең бүгүн кийин чейин анан
+    эмнеге эмне качан жакшы көп болот келет барат айтат жатат отурат жүрөт керек гана мага
+    сага ага алардын силердин сенин менин көрүп күтүп бүгүнкү өтө көрдүм көрдүк жүрөт
+    мен сен биз сиз сиздин силер жумуш жумушка
+    """.split()
+_KK_MORE = """
+    және үшін бірақ олар осы мынау сол барлық емес екен еді ертең бүгін кейін дейін сосын
+    тағы енді қалай қашан неге неше жақсы көп әлі сондай сияқты болады келеді барады айтады
+    жатыр отыр тұр жүр бәрі ғой ғана қазір маған саған оған олардың біздің сіздің сенің
+    менің көрдім көрдік жатырмын барамын келемін жаңа мына керек кімде бар жоқ мен сен
+    ет етті етіп екі ел жұмыс жұмысқа балалар балаларды балаларға
+    """.split()
+
+
+def _folded_markers() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    """Kyrgyz and Kazakh marker words as typed without their letters, and the folded words the
+    two share (``бул`` is Kyrgyz ``бул`` and Kazakh ``бұл``), which count half for each."""
+    ky = {keyboard_fold(w, "ky") for w in (*_MARKERS["ky"], *_KY_MORE)}
+    kk = {keyboard_fold(w, "kk") for w in (*_MARKERS["kk"], *_KK_MORE)}
+    # a Kyrgyz word written without ң ө ү may be a Kazakh word written without its letters too
+    kk_plain = {w for w in kk if w == keyboard_fold(w, "ky")}
+    shared = (ky & kk) | (ky & kk_plain)
+    ru = _MARKERS["ru"]
+    return ({"ky": frozenset(ky - shared - ru), "kk": frozenset(kk - shared - ru)},
+            frozenset(shared - ru))
+
+
 # Latin transliterations of Russian and Kyrgyz as people type them.
 _TRANSLIT: dict[str, frozenset[str]] = {
     "ru": frozenset(
@@ -140,6 +176,35 @@ _TJ_LETTERS = set("ӣӯҷ")
 _UK_LETTERS = set("їєґ")
 _TR_LETTERS = set("ış")  # ğ also, but it appears in Uzbek g' spelled with a breve too
 _KK_LATIN = set("äñū")
+_KY_KK_ALL = _KY_KK_LETTERS | _KK_ONLY | set("ғқі")
+_VOWELS = "аеёиоуыэюя"
+# Spellings that separate Kyrgyz from Kazakh when both are typed without their letters.
+_KY_FOLDED_RULES = (
+    regex.compile(r"аа|уу|ээ|ыы"),  # long vowels: Kazakh has none, Russian almost none
+    regex.compile(rf"[^{_VOWELS}]уп$"),  # converb -уп/-үп (Kazakh -ып/-іп)
+    # rounded suffixes: созунду, жолдор, макулмун, коюнуз
+    regex.compile(rf"[^{_VOWELS}](?:[дт]у|[дтнм]ун|[дтл]ор|[бмс]уз|[дт]ук)$|ун[уы]з$"),
+    regex.compile(r"[аеыиу]б[ыиу]з$"),  # 1pl -быз/-биз (Kazakh -мыз/-міз)
+    regex.compile(r"^э(?!т[аиоу]|тот|тих|тим|того|той|тому|х$)"),  # эмне, эле (Kazakh е-)
+    regex.compile(r"[гк](?:ыла|иле|ула|уло)$"),  # imperative plural: келгиле, койгула
+    regex.compile(rf"[^{_VOWELS}][бп]о$"),  # rounded negative imperative: ойлонбо
+    regex.compile(r"чы"),  # чык-, качан: Kazakh шық-, қашан; Russian never writes чы
+)
+# Spellings Russian never has (жы, шы, кы, гы, хы, initial ы): Turkic, Kyrgyz or Kazakh alike.
+_TURKIC_SYLLABLE = regex.compile(r"[жшкгх]ы|^ы")
+_KK_FOLDED_RULES = (
+    (regex.compile(r"(?:[иы]|[лдт][аеы]р)мен$"), 1.0),  # -мен joined: анаммен, олармен
+    (regex.compile(rf"[^{_VOWELS}][ае]д[ыи]$"), 0.5),  # present: барады, келеди
+    (regex.compile(r"(?:[ае]м|(?<!пт)[ыиу]рм|пп)[ыи]н$"), 0.5),  # 1sg: барамын, жатырмын
+    (regex.compile(r"[аеыи]м[ыи]з$"), 0.5),  # 1pl -мыз/-міз (Kyrgyz -быз/-биз)
+    (regex.compile(r"[ыи]нд[ае]р$"), 0.5),  # imperative plural: келіңдер (Kyrgyz -гиле)
+    (regex.compile(r"(?<!^не)[ае]у"), 0.5),  # ау/еу: тау, сайлау, ауыл (Kyrgyz тоо, шайлоо)
+    (regex.compile(r"[ыи]пт[ыи]$"), 0.5),  # evidential -ыпты/-іпті (Kyrgyz -иптир)
+    (regex.compile(r"[ае]й[ыи]к$"), 0.5),  # optative 1pl -йік: көрейік (Kyrgyz көрөлү)
+    (regex.compile(rf"[^{_VOWELS}]ш[ыи]$"), 0.5),  # particle -шы/-ші: айтшы (Kyrgyz айтчы)
+)
+
+_FOLDED = _folded_markers()
 
 # fastText languages we report as ours; everything else is "other".
 _OURS = {"ru", "ky", "kk", "uz", "tr", "en"}
@@ -180,9 +245,33 @@ def _is_cyrillic(ch: str) -> bool:
     return "\u0400" <= ch <= "\u052f"
 
 
+def _folded_votes(token: str) -> dict[str, float]:
+    """Votes for a token of a Cyrillic post that has no Kyrgyz or Kazakh letter at all."""
+    words, shared = _FOLDED
+    if token in shared:
+        return {"ky": 0.5, "kk": 0.5}
+    votes = {lang: 1.0 for lang, ws in words.items() if token in ws}
+    if votes or token in _MARKERS["ru"]:
+        return votes
+    if _TURKIC_SYLLABLE.search(token):
+        votes = {"ky": 0.25, "kk": 0.25}
+    if len(token) < 5:
+        return votes
+    if any(rule.search(token) for rule in _KY_FOLDED_RULES):
+        votes["ky"] = votes.get("ky", 0.0) + 0.5
+    for rule, weight in _KK_FOLDED_RULES:
+        if rule.search(token):
+            votes["kk"] = votes.get("kk", 0.0) + weight
+            break
+    return votes
+
+
 def _token_votes(token: str, cyrillic: bool, text_letters: set[str]) -> dict[str, float]:
     letters = set(token)
     votes: dict[str, float] = {}
+    folded = cyrillic and not text_letters & _KY_KK_ALL
+    if folded:
+        votes.update(_folded_votes(token))
     if cyrillic:
         if letters & _UK_LETTERS or letters & _TJ_LETTERS:
             votes["other"] = 1.0
@@ -206,7 +295,11 @@ def _token_votes(token: str, cyrillic: bool, text_letters: set[str]) -> dict[str
         elif not text_letters & _KK_NOT_UZ and _UZ_CYR_HARMONY.search(token):
             votes["uz"] = 0.5  # weak: Russian has "уходи", "ради"
         elif len(token) > 5 and _KY_CYR_SUFFIX.search(token):
-            votes["ky"] = 0.5
+            if folded:  # without its letters, Kazakh writes the same plural and case endings
+                votes["ky"] = votes.get("ky", 0.0) + 0.25
+                votes["kk"] = votes.get("kk", 0.0) + 0.25
+            else:
+                votes["ky"] = 0.5
     else:
         if letters & _TR_LETTERS or token.endswith(("ler", "ları", "leri")):
             votes["tr"] = 1.0
@@ -222,7 +315,7 @@ def _token_votes(token: str, cyrillic: bool, text_letters: set[str]) -> dict[str
             if token in words:
                 votes[lang] = votes.get(lang, 0.0) + 1.0
     for lang, words in _MARKERS.items():
-        if token in words:
+        if token in words and not (folded and lang in ("ky", "kk")):  # counted by _folded_votes
             votes[lang] = votes.get(lang, 0.0) + 1.0
     return votes
 
@@ -266,6 +359,11 @@ def _evidence(folded: str, fasttext: Callable[[str], dict[str, float]]) -> dict[
         # fastText calls short Kyrgyz "Tatar", "Bashkir" or "Mongolian" with low confidence.
         for turkic in ("tt", "ba"):
             probs["ky"] = probs.get("ky", 0.0) + probs.pop(turkic, 0.0)
+        if not text_letters & _KY_KK_ALL:
+            # Without their letters fastText cannot tell Kyrgyz from Kazakh (it calls both
+            # Kyrgyz): it only says "Turkic", and the words above decide which.
+            turkic_mass = probs.pop("ky", 0.0) + probs.pop("kk", 0.0)
+            probs["ky"] = probs["kk"] = turkic_mass / 2
     for lang, p in probs.items():
         scores[lang if lang in _OURS else "other"] += _FASTTEXT_WEIGHT * p
     return scores

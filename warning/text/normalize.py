@@ -26,7 +26,7 @@ import unicodedata
 
 import regex
 
-__all__ = ["fold", "normalize"]
+__all__ = ["KEYBOARD_FOLDS", "fold", "keyboard_fold", "normalize"]
 
 # Latin letters (and digits) that stand in for Cyrillic ones, and the reverse. Only shapes that
 # are the same glyph in common fonts; Kyrgyz/Kazakh letters (ң ө ү ұ һ і ә) are deliberately
@@ -184,3 +184,35 @@ def fold(text: str, *, normalized: bool = False) -> str:
     """
     text = (text if normalized else normalize(text)).replace("İ", "i")
     return text.lower().replace("ё", "е")
+
+
+#: Letters a Russian keyboard lacks and the Russian letter typed instead, per language. Real
+#: Kyrgyz and Kazakh posts are mostly typed this way (``озбектер`` for ``өзбектер``); Uzbek
+#: Cyrillic too (``узбек`` for ``ўзбек``).
+KEYBOARD_FOLDS: dict[str, dict[str, str]] = {
+    "ky": dict(zip("үөңҮӨҢ", "уонУОН", strict=True)),
+    "kk": dict(zip("әғқңөұүһіӘҒҚҢӨҰҮҺІ", "агкноуухиАГКНОУУХИ", strict=True)),
+    "uz": dict(zip("ўқғҳЎҚҒҲ", "укгхУКГХ", strict=True)),
+}
+_ALL_FOLDS = {k: v for table in KEYBOARD_FOLDS.values() for k, v in table.items()}
+_FOLD_TABLES = {lang: str.maketrans(table) for lang, table in KEYBOARD_FOLDS.items()}
+_FOLD_ALL = str.maketrans(_ALL_FOLDS)
+
+
+def keyboard_fold(text: str, lang: str | None = None) -> str:
+    """The text as typed on a Russian keyboard: a language's own letters replaced by the
+    Russian letters people type instead (see :data:`KEYBOARD_FOLDS`).
+
+    Args:
+        text: Any text; letters outside the table are left as they are.
+        lang: ``ky``, ``kk`` or ``uz`` folds that language's letters; None folds all of them.
+
+    Example:
+        >>> keyboard_fold("Өзбектер менен дуңгандар", "ky")
+        'Озбектер менен дунгандар'
+    """
+    if lang is None:
+        return text.translate(_FOLD_ALL)
+    if lang not in _FOLD_TABLES:
+        raise ValueError(f"no keyboard folding for {lang!r}; known: {sorted(_FOLD_TABLES)}")
+    return text.translate(_FOLD_TABLES[lang])

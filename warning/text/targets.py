@@ -7,6 +7,11 @@ map to the group they target. Stems that collide with unrelated words carry an e
 ``кыргыз`` does not match ``Кыргызстан`` (the country is not the people), ``жид`` does not match
 ``жидкий`` (liquid), ``jew`` does not match ``jewel``, ``гей`` does not match ``гейзер``.
 
+Kyrgyz, Kazakh and Uzbek posts are mostly typed on a Russian keyboard (``озбектер`` for
+``өзбектер``, ``казактар`` for ``қазақтар``): every stem is also matched in that spelling
+(:func:`warning.text.normalize.keyboard_fold`), except where the folded stem is a Russian word of
+its own (``қазақ`` folds to ``казак``, a Cossack in Russian).
+
 The tagger says *who is mentioned*, not whether the post is hostile: the classifier decides
 that. A mention of the country or the language alone is not tagged.
 """
@@ -19,7 +24,7 @@ from collections.abc import Sequence
 import regex
 
 from warning.labels import TARGET_GROUPS
-from warning.text.normalize import fold
+from warning.text.normalize import fold, keyboard_fold
 
 __all__ = ["TARGET_LEXICON", "find_targets", "find_targets_batch"]
 
@@ -57,6 +62,7 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
         r"орус(?:тар|тарга|тарды|тардын|тардан|ка|ту|тун)?\b",  # ky
         r"орыс(?:тар|тарға|тарды|тардың|тан|қа|ты|тың)?\b",  # kk
         r"ruslar~", r"руслар~", r"ruskies?\b", r"rusk[iy]\b",
+        r"rus(?:'~)?\b",  # tr: "Rus", "Rus'lar" (not Rusya, the country)
         # en: the adjective alone ("Russian salad") is not the people
         r"russians\b", r"the russian\b", r"russian " + _PEOPLE,
     ),
@@ -68,7 +74,8 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
     ),
     "chinese": (
         # the people and the slurs; "Китай" the country is not the people in ru
-        r"китайц~", r"китаянк~", r"китаез~", r"кытай(?:лар|ларга|ларды|лардын|лык|лыктар)~",
+        r"китайц~", r"китаец\b", r"китаянк~", r"китаез~",
+        r"кытай(?:лар|ларга|ларды|лардын|лык|лыктар)~",
         r"қытай(?:лар|ларға|ларды|лық)~", r"xitoyl(?:ar|ik)~", r"хитойл(?:ар|ик)~",
         r"the chinese\b", r"chinese " + _PEOPLE,
         r"chinks?\b",
@@ -78,6 +85,8 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
         r"казах(?!стан)~", r"казак(?:тар|тарга|тарды|тардын)~",  # ky plural; ru "казак" is Cossack
         r"қазақ(?!стан)~", r"qozoq(?!iston)~", r"қозоқ(?!истон)~", r"kazakhs?\b",
         r"kazaklar~",
+        # kk cases typed without қ (казакка, казактын): the bare stem is a Cossack in Russian
+        r"казак(?:ка|тын|тан|ты|пен)\b",
     ),
     "muslim": (
         r"мусульман~", r"мусулман~", r"мұсылман~", r"musulmon~", r"мусулмон~",
@@ -88,7 +97,7 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
     ),
     "christian": (
         r"христиан~", r"xristian~", r"christians?\b", r"hristiyan~",
-        r"hıristiyan~", r"церкв~", r"церковь~", r"churche?s?\b", r"kilise~",
+        r"h[ıi]?r[ıi]st[iı]yan~", r"церкв~", r"церковь~", r"churche?s?\b", r"kilise~",
     ),
     "jewish": (
         r"еврей~", r"евре(?:и|я|ю|ев|ям|ями|ях|е)\b", r"жид(?!к)~", r"zhid(?:y|ov)?\b",
@@ -112,9 +121,10 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
         r"eşcinsel~", r"ibne~", r"lezbiyen~", r"gomoseksual~", r"pidor~", r"pidar~",
     ),
     "migrant": (
-        r"мигрант~", r"гастарбайтер~", r"понаехавш~", r"чурк(?:а|и|ам|ами|ах|у|ой)\b",
+        r"мигрант~", r"гастарбайтер~", r"понаехавш~", r"чурк(?:а|и|ам|ами|ах|у|ой)\b", r"чурок\b",
         r"чучмек~", r"churk(?:a|i)\b", r"муҳожир~", r"muhojir~", r"migrant~",
         r"immigrants?\b", r"refugees?\b", r"illegals\b", r"göçmen~", r"mülteci~",
+        r"sığınmacı~", r"suriyeli~",  # tr: Syrians in Turkey are spoken of as the refugees
         r"босқын~",
     ),
     "disabled": (
@@ -126,6 +136,22 @@ TARGET_LEXICON: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Stems not matched in their keyboard-folded spelling: the folded form is another word
+#: (``казак``, a Cossack), or its exclusion no longer keeps out the country's Russian name
+#: (``узбек(?!истон)`` would match ``Узбекистан``; the Russian stems already cover them).
+_NOT_FOLDED = {r"қазақ(?!стан)~", r"қирғиз(?!истон)~", r"ўзбек(?!истон)~"}
+
+
+def _keyboard_variants(patterns: tuple[str, ...]) -> list[str]:
+    """Each pattern plus its keyboard-folded spelling, where that differs."""
+    out = list(patterns)
+    for pattern in patterns:
+        folded = keyboard_fold(pattern)
+        if folded != pattern and pattern not in _NOT_FOLDED and folded not in out:
+            out.append(folded)
+    return out
+
+
 @functools.cache
 def _compiled() -> dict[str, regex.Pattern[str]]:
     missing = set(TARGET_GROUPS) ^ set(TARGET_LEXICON)
@@ -133,7 +159,7 @@ def _compiled() -> dict[str, regex.Pattern[str]]:
         raise RuntimeError(f"target lexicon and TARGET_GROUPS disagree on {sorted(missing)}")
     out = {}
     for group, patterns in TARGET_LEXICON.items():
-        body = "|".join(f"(?:{p.replace('~', _TAIL)})" for p in patterns)
+        body = "|".join(f"(?:{p.replace('~', _TAIL)})" for p in _keyboard_variants(patterns))
         out[group] = regex.compile(rf"(?<![\p{{L}}\p{{M}}'])(?:{body})")
     return out
 

@@ -67,3 +67,26 @@ def test_normalize_handles_a_huge_text() -> None:
 
 def test_fold_lowercases_and_maps_yo_and_dotted_i() -> None:
     assert fold("ЁЛКИ İstanbul ÖZBEK") == "елки istanbul özbek"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "expected"),
+    [
+        ("Өзбектер, дуңгандар, күн", "ky", "Озбектер, дунгандар, кун"),
+        ("Қазақтар әлі ұйықтап жатыр, Һ і ғ", "kk", "Казактар али уйыктап жатыр, Х и г"),
+        ("ўзбек қишлоғи ҳам", "uz", "узбек кишлоги хам"),
+        ("Бүгүн қазақ", None, "Бугун казак"),
+        ("plain text, без букв", "ky", "plain text, без букв"),
+    ],
+)
+def test_keyboard_fold(text: str, lang: str | None, expected: str) -> None:
+    from warning.text.normalize import keyboard_fold
+
+    assert keyboard_fold(text, lang) == expected
+
+
+def test_keyboard_fold_rejects_an_unknown_language() -> None:
+    from warning.text.normalize import keyboard_fold
+
+    with pytest.raises(ValueError, match="no keyboard folding for 'ru'"):
+        keyboard_fold("текст", "ru")
