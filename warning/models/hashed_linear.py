@@ -194,6 +194,8 @@ class HashedLinear:
         branches: The union's branches, in order.
         final_norm: Whether an L2 ``Normalizer`` follows the union.
         intercepts: The heads' intercepts ``[n_labels]``.
+
+    Attributes:
         cache_size: Distinct words (character branch) or n-grams (word branch) kept per
             branch; the cache is emptied when full.
     """
