@@ -1,25 +1,32 @@
-"""Scan throughput against a one-post-at-a-time loop, and the scan's peak memory by feed size.
+"""Scan throughput against the model's own, the Ray engine beside the local one, peak memory.
 
 Usage:
-    python benchmarks/scan_speed.py                         # the full protocol (long)
-    python benchmarks/scan_speed.py --rows 1000 --memory-rows 10000,50000   # a quick check
+    python benchmarks/scan_speed.py                          # the full protocol (long)
+    python benchmarks/scan_speed.py --rows 5000 --models baseline --engines local --memory-rows ''
 
 Protocol:
 
 - Feeds are synthetic: the posts of ``examples/make_feed.py`` (ru, ky, en), drawn with a fixed
-  seed and given fresh ids, times and channels, written as a CSV. No real data is needed.
-- **Throughput** (``--rows``, default 10,000), per model (``--models``: ``baseline`` is
-  ``models/baseline``, ``default`` the shipped default, the transformer ensemble): the model is
-  loaded once and warmed up, then timed twice on the same texts with the same threads
-  (``torch.set_num_threads(--threads)``, default 2):
-  ours, ``warning.scanning.scanner.scan`` of the whole CSV (reading, scoring in batches, writing
-  Parquet), against a loop calling ``Classifier.score([text])`` once per post (scoring only).
-  The two paths' probabilities are compared before anything is written.
-- **Memory** (``--memory-rows``, default 10,000, 100,000 and 1,000,000; ``--memory-model``,
-  default ``baseline``), measured after the throughput: each scan runs alone in a fresh process
-  (``warning scan``), which reports its own peak resident memory (``VmHWM``; a child's
-  ``ru_maxrss`` would also count the parent's pages between fork and exec). Memory must stay
-  flat: the scan holds one chunk (``WARNING_SCAN_CHUNK_ROWS``) at a time.
+  seed and given fresh ids, times and channels, written as a CSV. ``--distinct`` appends a
+  different tag of Greek letters to each post, so that no two posts are the same (the example
+  feed has about 600 posts, so a plain 100,000-row feed repeats each one about 170 times, and
+  whatever works per distinct text in a chunk looks cheaper than on real posts).
+- **Throughput** (``--rows``, default 100,000), per model (``--models``: ``baseline`` is
+  ``models/baseline``, ``default`` the shipped default): *raw*, the model alone
+  (``Classifier.predict_proba`` over the feed's texts in calls of 2,000, the texts already in
+  memory), against *scan*, ``warning.scanning.scanner.scan`` end to end (loading the model,
+  reading the CSV, normalising, language ID, the model, target tagging, writing Parquet).
+  The machine is shared, so the two are interleaved (raw, scan, raw, scan: ``--repeats``) and
+  the 1-minute load average is written beside each pass; the ratio is scan over raw of the
+  same round.
+- **Engines** (``--engines``): ``local``; ``ray2``, the Ray engine on a Ray it starts on this
+  machine with 2 actors of one CPU; ``cluster2``, the Ray engine joining a two-node cluster
+  started with ``ray start`` (head and one more node, one CPU each:
+  ``warning.scanning.ray_cluster``), start-up of the cluster not included.
+- **Profile** (``--profile-rows``, default 20,000; 0 for none): cProfile of one local scan of
+  the baseline, its time summed by stage (the module each function lives in).
+- **Memory** (``--memory-rows``; ``--memory-model``): each scan alone in a fresh process
+  (``warning scan``) reporting its own peak resident memory (``VmHWM``).
 
 Writes ``benchmarks/results/scan_speed.md`` (``--out``), with the machine, date and command.
 """
@@ -27,11 +34,13 @@ Writes ``benchmarks/results/scan_speed.md`` (``--out``), with the machine, date 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import datetime as dt
 import importlib.util
 import os
 import platform
+import pstats
 import random
 import subprocess
 import sys
@@ -39,11 +48,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 MODELS = {"baseline": REPO / "models" / "baseline", "default": None}
+_GREEK = "αβγδεζηθικ"
 
 
 def _example_posts() -> list[dict[str, str]]:
@@ -53,7 +61,7 @@ def _example_posts() -> list[dict[str, str]]:
     return module.make_posts()
 
 
-def write_feed(path: Path, rows: int, seed: int = 0) -> Path:
+def write_feed(path: Path, rows: int, seed: int = 0, distinct: bool = False) -> Path:
     """A CSV of ``rows`` posts drawn from the example feed's, streamed to disk."""
     posts = _example_posts()
     rng = random.Random(seed)
@@ -62,54 +70,127 @@ def write_feed(path: Path, rows: int, seed: int = 0) -> Path:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["id", "date", "channel", "text"])
         for i in range(rows):
-            post = posts[rng.randrange(len(posts))]
+            text = posts[rng.randrange(len(posts))]["text"]
+            if distinct:  # letters of neither script the posts use, so nothing else changes
+                text += " " + "".join(_GREEK[int(c)] for c in str(i))
             moment = start + dt.timedelta(seconds=i * 97)
             writer.writerow([i + 1, moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                             f"channel_{i % 20}", post["text"]])
+                             f"channel_{i % 20}", text])
     return path
 
 
-def _threads(n: int) -> str:
-    try:
-        import torch
-    except ImportError:
-        return "torch not installed"
-    torch.set_num_threads(n)
-    return f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+def _texts(feed: Path) -> list[str]:
+    with open(feed, encoding="utf-8", newline="") as handle:
+        return [row["text"] for row in csv.DictReader(handle)]
 
 
-def throughput(name: str, rows: int, threads: int, folder: Path) -> dict[str, object]:
-    """Scan vs one-at-a-time loop for one model, on the same ``rows`` texts."""
-    import pyarrow.parquet as pq
+def raw_pass(model, texts: list[str]) -> float:
+    """Seconds of ``predict_proba`` over the texts, in calls of 2,000."""
+    started = time.perf_counter()
+    for start in range(0, len(texts), 2000):
+        model.predict_proba(texts[start : start + 2000])
+    return time.perf_counter() - started
 
-    from warning import Classifier
+
+def scan_pass(name: str, feed: Path, out: Path, engine: str, cluster=None) -> float:
+    """Seconds of one scan of the feed, model load included."""
     from warning.scanning.scanner import ScanOptions, scan
 
-    feed = write_feed(folder / f"feed_{rows}.csv", rows)
-    with open(feed, encoding="utf-8", newline="") as handle:
-        texts = [row["text"] for row in csv.DictReader(handle)]
+    options = {"force": True, "authors": "drop"}
+    if engine == "ray2":
+        options.update(engine="ray", ray_actors=2)
+    elif engine == "cluster2":
+        options.update(engine="ray", ray_address=cluster.address, ray_actors=2)
+    started = time.perf_counter()
+    summary = scan(feed, out, ScanOptions(**options), model_path=MODELS[name])
+    seconds = time.perf_counter() - started
+    if summary.rows_scored + summary.rows_rejected != summary.rows_read:
+        raise SystemExit(f"{engine} scan lost rows: {summary}")
+    return seconds
+
+
+def throughput(name: str, feed: Path, folder: Path, engines: list[str], repeats: int,
+               cluster) -> list[dict[str, object]]:
+    """Raw and scan passes, interleaved, for one model."""
+    from warning import Classifier
+
+    texts = _texts(feed)
+    started = time.perf_counter()
     model = Classifier.load(MODELS[name])
-    torch_info = _threads(threads)
-    model.score(texts[:32])  # warm-up: lazy loads, first allocations
-    loads = [os.getloadavg()[0]]
+    load_seconds = time.perf_counter() - started
+    model.predict_proba(texts[:32])  # warm-up: lazy imports, first allocations
+    out = []
+    for round_ in range(repeats):
+        for engine in engines:
+            if engine == "cluster2" and cluster is None:
+                continue
+            load = os.getloadavg()[0]
+            raw = raw_pass(model, texts)
+            load_mid = os.getloadavg()[0]
+            try:
+                seconds = scan_pass(name, feed, folder / f"scored_{name}_{engine}.parquet",
+                                    engine, cluster)
+            except Exception as exc:  # recorded, not fatal: the other engines still run
+                print(f"{name} {engine}: failed: {exc}", flush=True)
+                last = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ""
+                out.append({"model": model.name, "engine": engine, "round": round_ + 1,
+                            "rows": len(texts), "raw": raw,
+                            "failed": f"{type(exc).__name__}: {last}",
+                            "load_seconds": load_seconds,
+                            "loads": (load, load_mid, os.getloadavg()[0])})
+                continue
+            row = {"model": model.name, "name": name, "engine": engine, "round": round_ + 1,
+                   "rows": len(texts), "raw": raw, "scan": seconds, "load_seconds":
+                   load_seconds, "loads": (load, load_mid, os.getloadavg()[0])}
+            print(f"{name} {engine} round {round_ + 1}: raw {len(texts) / raw:.0f} posts/s, "
+                  f"scan {len(texts) / seconds:.0f} posts/s ({raw / seconds:.0%}), load "
+                  f"{row['loads']}", flush=True)
+            out.append(row)
+    return out
+
+
+# (module path, function) whose cumulative time is a stage of the scan; what is left is the
+# scan's own loop (chunking, counting, the rejects).
+_STAGES = [
+    ("loading the model", "warning/models/classifier.py", "load"),
+    ("reading the feed", "warning/scanning/feeds/base.py", "chunks"),
+    ("normalisation", "warning/text/normalize.py", "normalize"),
+    ("language ID", "warning/text/lang.py", "detect_languages"),
+    ("the model (features, heads, calibration)", "warning/models/classifier.py",
+     "predict_proba"),
+    ("target tagging", "warning/text/targets.py", "find_targets_batch"),
+    ("output records", "warning/scanning/scoring.py", "_record"),
+    ("writing the parts and the output", "warning/scanning/output.py", "_write_part"),
+    ("writing the parts and the output", "warning/scanning/output.py", "_merge"),
+]
+
+
+def profile(rows: int, folder: Path, distinct: bool) -> tuple[float, list[tuple[str, float]]]:
+    """cProfile of a local baseline scan; (seconds, [(stage, share of the time)])."""
+    feed = write_feed(folder / f"profile_{rows}.csv", rows, distinct=distinct)
+    from warning.scanning.scanner import ScanOptions, scan
+
+    profiler = cProfile.Profile()
     started = time.perf_counter()
-    out = folder / f"scored_{name}.parquet"
-    summary = scan(feed, out, ScanOptions(force=True), classifier=model)
-    scan_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    loads.append(os.getloadavg()[0])
-    looped = [model.score([text])[0] for text in texts]
-    loop_seconds = time.perf_counter() - started
-    loads.append(os.getloadavg()[0])
-    table = pq.read_table(out, columns=["score_offensive", "score_hate", "score_threat"])
-    ours = np.column_stack([table.column(c).to_numpy(zero_copy_only=False).astype(float)
-                            for c in table.column_names])
-    theirs = np.array([[p.scores[n] if p.scores[n] is not None else np.nan
-                        for n in ("offensive", "hate", "threat")] for p in looped], dtype=float)
-    difference = float(np.nanmax(np.abs(ours - theirs))) if len(texts) else 0.0
-    return {"model": model.name, "name": name, "rows": summary.rows_scored,
-            "scan_seconds": scan_seconds, "loop_seconds": loop_seconds,
-            "difference": difference, "torch": torch_info, "loads": loads}
+    profiler.enable()
+    scan(feed, folder / "profile.parquet", ScanOptions(force=True, authors="drop"),
+         model_path=MODELS["baseline"])
+    profiler.disable()
+    seconds = time.perf_counter() - started
+    stats = pstats.Stats(profiler)
+    totals: dict[str, float] = {}
+    whole = 0.0
+    for (filename, _line, function), (_cc, _nc, _tt, cumtime, _callers) in \
+            stats.stats.items():  # type: ignore[attr-defined]
+        where = filename.replace("\\", "/")
+        if where.endswith("warning/scanning/scanner.py") and function == "scan":
+            whole = cumtime
+        for stage, module, name in _STAGES:
+            if where.endswith(module) and function == name:
+                totals[stage] = totals.get(stage, 0.0) + cumtime
+    whole = whole or seconds
+    totals["the scan's own loop and the rest"] = max(0.0, whole - sum(totals.values()))
+    return seconds, sorted(((k, v / whole) for k, v in totals.items()), key=lambda x: -x[1])
 
 
 # Runs `warning scan` in this fresh process, then reports the process's own peak resident
@@ -153,31 +234,62 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rows", type=int, default=10_000, help="posts for throughput")
+    parser.add_argument("--rows", type=int, default=100_000, help="posts for throughput")
     parser.add_argument("--models", default="baseline,default",
                         help="models to time: baseline, default (comma-separated; '' for none)")
+    parser.add_argument("--engines", default="local,ray2,cluster2",
+                        help="local, ray2, cluster2 (comma-separated)")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--distinct", action="store_true",
+                        help="make every post of the feed different")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--memory-rows", default="10000,100000,1000000",
+    parser.add_argument("--profile-rows", type=int, default=20_000)
+    parser.add_argument("--memory-rows", default="100000",
                         help="feed sizes for peak memory (comma-separated; '' for none)")
     parser.add_argument("--memory-model", default="baseline", choices=sorted(MODELS))
     parser.add_argument("--out", type=Path, default=HERE / "results" / "scan_speed.md")
     args = parser.parse_args()
     models = [m for m in args.models.split(",") if m]
+    engines = [e for e in args.engines.split(",") if e]
     unknown = set(models) - set(MODELS)
-    if unknown:
-        parser.error(f"unknown model(s) {sorted(unknown)}; known: {sorted(MODELS)}")
+    if unknown or set(engines) - {"local", "ray2", "cluster2"}:
+        parser.error(f"unknown model(s) or engine(s): {sorted(unknown)} {engines}")
     sizes = [int(s.replace("_", "")) for s in args.memory_rows.split(",") if s]
-    os.environ.setdefault("WARNING_PSEUDONYM_KEY", "benchmark-key-0123456789")
+    try:
+        import torch
 
-    speed, memory = [], []
+        torch.set_num_threads(args.threads)
+        torch_info = f"torch {torch.__version__}, {args.threads} threads"
+    except ImportError:
+        torch_info = "torch not installed"
+
+    speed, memory, profiled = [], [], None
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="scan-speed-") as tmp:
         folder = Path(tmp)
-        for name in models:
-            result = throughput(name, args.rows, args.threads, folder)
-            print(f"{name}: scan {result['rows'] / result['scan_seconds']:.1f} posts/s, loop "
-                  f"{result['rows'] / result['loop_seconds']:.1f} posts/s", flush=True)
-            speed.append(result)
+        feed = write_feed(folder / f"feed_{args.rows}.csv", args.rows, distinct=args.distinct)
+        cluster = None
+        cluster_error = ""
+        try:
+            if "cluster2" in engines:
+                from warning.scanning.ray_cluster import LocalCluster
+
+                for attempt in (1, 2):  # a busy machine can time a node's start-up out
+                    try:
+                        cluster = LocalCluster(nodes=2, cpus_per_node=1).start()
+                        break
+                    except RuntimeError as exc:
+                        cluster_error = str(exc).strip().splitlines()[-1][:200]
+                        print(f"cluster start {attempt} failed: {cluster_error}", flush=True)
+                if cluster is not None:
+                    os.environ.update(cluster.driver_env)
+            for name in models:
+                speed += throughput(name, feed, folder, engines, args.repeats, cluster)
+        finally:
+            if cluster is not None:
+                cluster.stop()
+        if args.profile_rows:
+            profiled = profile(args.profile_rows, folder, args.distinct)
         for rows in sizes:
             result = peak_memory(rows, args.memory_model, folder)
             print(f"memory: {rows:,} rows, peak {result['peak_mb']:.0f} MB", flush=True)
@@ -191,32 +303,51 @@ def main() -> None:
              f"Command: `{command.strip()}`  ",
              f"Date: {dt.date.today().isoformat()}  ",
              f"Machine: {platform.node() or '?'}, {platform.machine()}, {os.cpu_count()} cores, "
-             f"Python {platform.python_version()}, WARNING_PRECISION={precision()}  ",
+             f"Python {platform.python_version()}, {torch_info}, "
+             f"WARNING_PRECISION={precision()}  ",
              f"Load average (1 min) at the start and the end: {load_before:.1f}, "
-             f"{load_after:.1f} (above the 2 cores: other jobs shared the machine, and the "
-             f"times are slower than on an idle one)  " if max(load_before, load_after) > 2.5
-             else f"Load average (1 min) at the start and the end: {load_before:.1f}, "
-                  f"{load_after:.1f}  ",
-             f"Feeds: synthetic CSV, posts drawn from `examples/make_feed.py` (seed 0); chunks "
-             f"of {os.environ.get('WARNING_SCAN_CHUNK_ROWS', '2000')} rows.", ""]
+             f"{load_after:.1f}  ",
+             f"Feed: {args.rows:,} synthetic posts drawn from `examples/make_feed.py` (seed 0)"
+             + (", each made different by a tag" if args.distinct else
+                ", about 600 distinct posts repeated") + "; chunks of "
+             f"{os.environ.get('WARNING_SCAN_CHUNK_ROWS', '2000')} rows.", "",
+             "This machine is shared with other sessions (a model trains on it): a figure is "
+             "only meaningful against the one measured beside it, in the same round, with the "
+             "load average (1 minute) written beside it; above 2, other jobs shared the 2 cores.",
+             ""]
     if speed:
         rows = []
         for r in speed:
-            scan_rate = r["rows"] / r["scan_seconds"]
-            loop_rate = r["rows"] / r["loop_seconds"]
-            rows.append([f"`{r['model']}`", f"{r['rows']:,}", f"{r['scan_seconds']:.1f}",
-                         f"{scan_rate:.1f}", f"{r['loop_seconds']:.1f}", f"{loop_rate:.1f}",
-                         f"{scan_rate / loop_rate:.1f}x", f"{r['difference']:.1e}",
+            n = r["rows"]
+            if "failed" in r:
+                rows.append([f"`{r['model']}`", r["engine"], str(r["round"]), f"{n:,}",
+                             f"{n / r['raw']:.0f}", f"failed ({r['failed']})", "", "",
+                             " / ".join(f"{x:.1f}" for x in r["loads"])])
+                continue
+            rows.append([f"`{r['model']}`", r["engine"], str(r["round"]), f"{n:,}",
+                         f"{n / r['raw']:.0f}", f"{n / r['scan']:.0f}",
+                         f"{r['raw'] / r['scan']:.0%}", f"{r['load_seconds']:.1f}",
                          " / ".join(f"{x:.1f}" for x in r["loads"])])
-        lines += ["## Throughput: `warning scan` against a loop of `score([text])`", "",
-                  f"Same model object, same texts, {speed[0]['torch']}. The scan's time "
-                  f"includes reading the CSV and writing Parquet; the loop's is scoring only. "
-                  f"Max diff: the largest difference between the two paths' probabilities "
-                  f"(in bfloat16 a post's result depends a little on its batch). Load: the "
-                  f"machine's 1-minute load average before the scan, between the two and after "
-                  f"the loop (above {os.cpu_count()}, other jobs shared the cores).",
-                  "", *_table(["model", "posts", "scan s", "scan posts/s", "loop s",
-                               "loop posts/s", "speed-up", "max diff", "load"], rows), ""]
+        lines += ["## Throughput: `warning scan` end to end against the model alone", "",
+                  "raw: `predict_proba` over the texts in memory; scan: `scan()` of the CSV, "
+                  "model load included (its seconds in the load column are the in-process "
+                  "load before the rounds), reading, normalising, language ID, the model, "
+                  "targets and writing Parquet. Engines: local (this process), ray2 (a Ray "
+                  "started on this machine by the scan, 2 actors of one CPU; its start-up "
+                  "included), cluster2 (joining a two-node `ray start` cluster, one CPU per "
+                  "node). Load: 1-minute load average before the raw pass, between the two, "
+                  "after the scan.", "",
+                  *_table(["model", "engine", "round", "posts", "raw posts/s", "scan posts/s",
+                           "scan / raw", "model load s", "load"], rows), ""]
+        if cluster_error and "cluster2" in engines and not any(
+                r["engine"] == "cluster2" for r in speed):
+            lines += [f"The two-node cluster did not start (twice): {cluster_error}", ""]
+    if profiled:
+        seconds, stages = profiled
+        lines += [f"## Where the time goes: a local baseline scan of {args.profile_rows:,} "
+                  f"posts under cProfile ({seconds:.1f} s with the profiler)", "",
+                  *_table(["stage", "share of the time"],
+                          [[k, f"{v:.0%}"] for k, v in stages if v >= 0.005]), ""]
     if memory:
         rows = [[f"{r['rows']:,}", f"{r['file_mb']:.1f}", f"{r['peak_mb']:.0f}",
                  f"{r['seconds']:.0f}"] for r in memory]

@@ -126,8 +126,10 @@ def main() -> None:
         return naive_proba(transformer, batch)
 
     default_precision = precision()  # what WARNING_PRECISION (default auto) gives here
+    load_start = os.getloadavg()[0]
     ours, ours_s = _timed(transformer.predict_proba, texts, default_precision)
     exact, exact_s = _timed(transformer.predict_proba, texts, "float32")
+    int8, int8_s = _timed(transformer.predict_proba, texts, "int8")
     k = min(args.naive_texts, len(texts))
     naive_out, naive_s = _timed(naive, texts[:k], "float32")
     exact_diff = float(np.nanmax(np.abs(naive_out - exact[:k])))
@@ -137,10 +139,14 @@ def main() -> None:
     thresholds = transformer.threshold_matrix(transformer.languages(texts), len(texts))
     with np.errstate(invalid="ignore"):
         agree = float(((ours >= thresholds) == (exact >= thresholds))[:, :3].mean())
+        int8_agree = float(((int8 >= thresholds) == (exact >= thresholds))[:, :3].mean())
+    int8_diff = float(np.nanmax(np.abs(int8 - exact)))
     rows = [(f"transformer, ours as shipped ({default_precision}: WARNING_PRECISION="
              f"{os.environ.get('WARNING_PRECISION', 'auto')})",
              len(texts), ours_s),
             ("transformer, ours in float32 (WARNING_PRECISION=float32)", len(texts), exact_s),
+            ("transformer, ours in int8 (WARNING_PRECISION=int8: dynamic quantisation)",
+             len(texts), int8_s),
             ("transformer, transformers.pipeline one window at a time (float32)", k, naive_s)]
     bf16_naive_s = None
     if default_precision == "bfloat16":  # the same arithmetic given to the naive loop
@@ -161,6 +167,15 @@ def main() -> None:
         "",
         f"In float32 on both sides: {exact_speedup:.1f}x (probabilities within "
         f"{exact_diff:.1e}).",
+        "",
+        f"int8 (for CPUs without native bfloat16): {exact_s / int8_s:.1f}x the float32 path; "
+        f"its probabilities are within {int8_diff:.4f} of float32's and {int8_agree:.2%} of "
+        "its flag decisions are the same (per-label AUC on the test split: "
+        "`benchmarks/results/precision.md`).",
+        "",
+        f"Load average (1 minute) at the start and the end: {load_start:.1f}, "
+        f"{os.getloadavg()[0]:.1f}. The machine is shared: compare rows of this run with each "
+        "other, not with another run's.",
     ]
     if bf16_naive_s:
         summary += ["", "With bfloat16 on both sides: "

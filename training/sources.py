@@ -6,6 +6,10 @@ columns of :data:`ROW_COLUMNS`; the corpus builder (:mod:`training.corpus`) adds
 Lexicons are registered too, but only as word lists: they never become rows.
 
 A missing or malformed file raises :class:`SourceError`, naming the source and the file.
+
+Over 500 lines because it is the registry: one short reader per source, each applying the
+mapping SOURCES.md decides, beside the table that registers it, so that a source's reading and
+mapping are read and checked in one place (and a user's own file is read the same way).
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ def _read_lines(args: argparse.Namespace, stdin: TextIO) -> Iterable[tuple[int, 
 
 def _cmd_tag(args: argparse.Namespace) -> int:
     from warning.text.lang import detect_language
+    from warning.text.normalize import normalize
     from warning.text.targets import find_targets
 
     stdin: TextIO = sys.stdin
@@ -57,7 +58,9 @@ def _cmd_tag(args: argparse.Namespace) -> int:
         elif not text.strip():
             record = {"line": lineno, "error": "empty text"}
         else:
-            record = {"line": lineno, "lang": detect_language(text), "targets": find_targets(text)}
+            clean = normalize(text)  # once, for both
+            record = {"line": lineno, "lang": detect_language(clean, normalized=True),
+                      "targets": find_targets(clean, normalized=True)}
         stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
     return 0
 

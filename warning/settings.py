@@ -39,7 +39,7 @@ def cache_dir() -> Path:
     return base / "early-warning"
 
 
-PRECISIONS = ("auto", "float32", "bfloat16")
+PRECISIONS = ("auto", "float32", "bfloat16", "int8")
 
 # CPU flags of native bfloat16 arithmetic (AVX512-BF16, AMX); without them bf16 is emulated and
 # slower than float32.
@@ -62,7 +62,7 @@ def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 
 def precision() -> str:
-    """Arithmetic of the transformer on the CPU, ``float32`` or ``bfloat16``, from
+    """Arithmetic of the transformer on the CPU, ``float32``, ``bfloat16`` or ``int8``, from
     ``WARNING_PRECISION``:
 
     - ``auto`` (default): ``bfloat16`` on a CPU with native bf16 (AVX512-BF16 or AMX), about
@@ -70,6 +70,10 @@ def precision() -> str:
       0.01 and 99.97% of flag decisions are the same (``benchmarks/results/speed.md``).
     - ``float32``: exact float32 everywhere (the same scores on every machine).
     - ``bfloat16``: always bf16 (slow on CPUs without native support).
+    - ``int8``: the encoder's linear layers with int8 weights and dynamically quantised
+      activations (torch's dynamic quantisation, fbgemm/oneDNN kernels), for CPUs without
+      native bf16; its effect on every label's AUC and flag decision is measured in
+      ``benchmarks/results/precision.md``.
 
     Raises:
         ValueError: The variable holds another value.
@@ -122,8 +126,10 @@ def scan_chunk_rows() -> int:
 
 
 def scan_batch_size() -> int:
-    """Texts per call to the model inside a chunk: ``WARNING_SCAN_BATCH`` (default 64)."""
-    return _int_setting("WARNING_SCAN_BATCH", 64, 1)
+    """Texts per call to the model inside a chunk: ``WARNING_SCAN_BATCH`` (default 2000, a
+    whole default chunk: the model sorts a call's texts by length and batches them itself, so
+    fewer, larger calls pad less; a call that fails is split in halves down to the post)."""
+    return _int_setting("WARNING_SCAN_BATCH", 2000, 1)
 
 
 def scan_max_chars() -> int:

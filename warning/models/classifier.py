@@ -268,9 +268,11 @@ class Classifier(ABC):
         """``name@version``, as every output reports it."""
         return self.config.model_id
 
-    def windows(self, text: str) -> list[str]:
-        """A normalised text cut into overlapping word windows (one window when short)."""
-        words = normalize(text).split(" ")
+    def windows(self, text: str, *, normalized: bool = False) -> list[str]:
+        """A normalised text cut into overlapping word windows (one window when short).
+        ``normalized``: the text is already :func:`~warning.text.normalize.normalize`'s
+        output (it is not normalised again)."""
+        words = (text if normalized else normalize(text)).split(" ")
         size, stride = self.config.window_words, self.config.window_stride
         if len(words) <= size:
             return [" ".join(words)]
@@ -279,18 +281,19 @@ class Classifier(ABC):
             starts.append(len(words) - size)
         return [" ".join(words[s : s + size]) for s in starts]
 
-    def raw_logits(self, texts: Sequence[str] | str,
-                   langs: Sequence[str] | None = None) -> np.ndarray:
+    def raw_logits(self, texts: Sequence[str] | str, langs: Sequence[str] | None = None, *,
+                   normalized: bool = False) -> np.ndarray:
         """Uncalibrated logits ``[n_texts, n_scored_labels]``, the max over each text's windows
         (what calibration is fitted on, so fitting and scoring aggregate the same way).
         ``langs``, the texts' detected languages when known, is for implementations whose
-        logits depend on the language (an ensemble's per-language stack); others ignore it."""
+        logits depend on the language (an ensemble's per-language stack); others ignore it.
+        ``normalized``: the texts are already normalised (see :meth:`score`)."""
         texts = _as_list(texts)
         if not texts:
             return np.zeros((0, len(self.config.scored_labels)))
         windows, owner = [], []
         for i, text in enumerate(texts):
-            for window in self.windows(text):
+            for window in self.windows(text, normalized=normalized):
                 windows.append(window)
                 owner.append(i)
         logits = np.asarray(self._window_logits(windows), dtype=float)
@@ -298,14 +301,13 @@ class Classifier(ABC):
         np.maximum.at(out, np.asarray(owner), logits)
         return out
 
-    def languages(self, texts: Sequence[str] | str) -> list[str] | None:
+    def languages(self, texts: Sequence[str] | str, *,
+                  normalized: bool = False) -> list[str] | None:
         """The detected language of each text when the model has per-language calibration
         (``config.by_language``), else None (nothing depends on the language)."""
         if not self.config.by_language:
             return None
-        from warning.text.lang import detect_language
-
-        return [detect_language(t) if isinstance(t, str) else "" for t in _as_list(texts)]
+        return _languages(_as_list(texts), normalized)
 
     def thresholds_for(self, lang: str | None) -> dict[str, float]:
         """Thresholds per scored label for a post in ``lang`` (global where not fitted)."""
@@ -329,8 +331,8 @@ class Classifier(ABC):
                 out[rows, LABELS.index(name)] = t
         return out
 
-    def predict_proba(self, texts: Sequence[str] | str,
-                      langs: Sequence[str] | None = None) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str] | str, langs: Sequence[str] | None = None,
+                      *, normalized: bool = False) -> np.ndarray:
         """Calibrated probabilities ``[n_texts, n_labels]``; NaN for labels the model cannot
         score. A single string counts as a list of one: the shape never depends on it.
 
@@ -338,12 +340,15 @@ class Classifier(ABC):
             texts: The posts.
             langs: Their languages when already detected (else detected here when the model
                 calibrates per language).
+            normalized: The posts are already :func:`~warning.text.normalize.normalize`'s
+                output (they are not normalised again).
         """
         texts = _as_list(texts)
         if not texts:
             return np.full((0, len(LABELS)), np.nan)
-        langs = list(langs) if langs is not None else self.languages(texts)
-        return self.calibrate(self.raw_logits(texts, langs), langs)
+        langs = (list(langs) if langs is not None
+                 else self.languages(texts, normalized=normalized))
+        return self.calibrate(self.raw_logits(texts, langs, normalized=normalized), langs)
 
     def calibrate(self, logits: np.ndarray, langs: Sequence[str] | None = None) -> np.ndarray:
         """Probabilities ``[n, n_labels]`` from raw logits ``[n, n_scored_labels]`` (as
@@ -375,42 +380,62 @@ class Classifier(ABC):
 
     def check_text(self, text: object) -> str | None:
         """Why a text cannot be scored, or None when it can."""
+        return self._check(text, normalized=False)[0]
+
+    def _check(self, text: object, normalized: bool) -> tuple[str | None, str]:
+        """(why the text cannot be scored or None, its normalised form)."""
         if not isinstance(text, str):
-            return f"text must be a string, got {type(text).__name__}"
+            return f"text must be a string, got {type(text).__name__}", ""
         if len(text) > self.config.max_chars:
             return (f"text is {len(text):,} characters; the limit is "
-                    f"{self.config.max_chars:,}")
-        if not normalize(text):
-            return "empty text"
-        return None
+                    f"{self.config.max_chars:,}"), ""
+        clean = text if normalized else normalize(text)
+        return (None if clean else "empty text"), clean
 
-    def score(self, texts: Sequence[str] | str, explain: bool = False) -> list[ScoredPost]:
+    def score(self, texts: Sequence[str] | str, explain: bool = False, *,
+              normalized: bool = False) -> list[ScoredPost]:
         """One :class:`ScoredPost` per input, in order. A text that cannot be scored (empty,
-        too long, not a string) gets a record with ``error`` set and every score ``null``."""
-        from warning.text.lang import detect_language
-        from warning.text.targets import find_targets
+        too long, not a string) gets a record with ``error`` set and every score ``null``.
+
+        Each post is normalised once here, and its normalised text goes on to language ID,
+        the model and the target tagger (all three in batches).
+
+        Args:
+            texts: The posts.
+            explain: Add the words that drove each flagged score.
+            normalized: The posts are already :func:`~warning.text.normalize.normalize`'s
+                output (a scan normalises while it checks them): they are not normalised again.
+        """
+        from warning.text.targets import find_targets_batch
 
         texts = _as_list(texts)
-        problems = [self.check_text(t) for t in texts]
+        checked = [self._check(t, normalized) for t in texts]
+        problems = [p for p, _ in checked]
         ok = [i for i, p in enumerate(problems) if p is None]
-        langs = [detect_language(texts[i]) for i in ok]
-        proba = self.predict_proba([texts[i] for i in ok], langs=langs)
+        clean = [checked[i][1] for i in ok]
+        langs = _languages(clean, True)
+        proba = self.predict_proba(clean, langs=langs, normalized=True)
+        found = find_targets_batch(clean, normalized=True)
         results: list[ScoredPost] = [ScoredPost.failed(p, self.name) if p else None  # type: ignore[misc]
                                      for p in problems]
         cfg = self.config
+        # per language once, not per post: the thresholds and bands, as dicts
+        per_lang = {lang: (self.thresholds_for(lang), self.review_bands_for(lang))
+                    for lang in set(langs)}
+        values = proba.tolist()  # Python floats; NaN (v != v) is null
+        name = self.name
         for row, i in enumerate(ok):
-            scores = {name: (None if np.isnan(v) else round(float(v), 4))
-                      for name, v in zip(LABELS, proba[row], strict=True)}
+            scores = {label: (None if v != v else round(v, 4))
+                      for label, v in zip(LABELS, values[row], strict=True)}
             lang = langs[row]
-            thresholds = self.thresholds_for(lang)
+            thresholds, bands = per_lang[lang]
             flagged = [n for n in cfg.scored_labels if scores[n] >= thresholds[n]]
-            targets = find_targets(texts[i])
+            targets = found[row]
             post = ScoredPost(
                 scores=scores, flagged=flagged, lang=lang, targets=targets,
                 risk=risk_level(flagged, scores, targets, cfg.high_hate_threshold).value,
-                review=needs_review(scores, self.review_bands_for(lang), lang,
-                                    cfg.weak_languages),
-                model=self.name,
+                review=needs_review(scores, bands, lang, cfg.weak_languages),
+                model=name,
             )
             if explain:
                 from warning.models.explain import occlusion
@@ -418,6 +443,15 @@ class Classifier(ABC):
                 post.explanation = occlusion(self, texts[i], flagged)
             results[i] = post
         return results
+
+
+def _languages(texts: list[str], normalized: bool) -> list[str]:
+    """Detected languages (``""`` for a value that is not text), in one batch."""
+    from warning.text.lang import detect_languages
+
+    strings = [t for t in texts if isinstance(t, str)]
+    found = iter(detect_languages(strings, normalized=normalized))
+    return [next(found) if isinstance(t, str) else "" for t in texts]
 
 
 def _as_list(texts: Sequence[str] | str) -> list[str]:

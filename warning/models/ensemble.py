@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from warning.models.classifier import Classifier, ModelConfig, ModelLoadError
+from warning.models.classifier import Classifier, ModelConfig, ModelLoadError, _languages
 
 __all__ = ["EnsembleClassifier", "Stack"]
 
@@ -102,30 +102,30 @@ class EnsembleClassifier(Classifier):
                     raise ModelLoadError(f"{STACK_FILE}: {where}/{label} uses unknown "
                                          f"member(s) {sorted(missing)}")
 
-    def windows(self, text: str) -> list[str]:
+    def windows(self, text: str, *, normalized: bool = False) -> list[str]:
         """The post as one piece: each member windows it its own way."""
         return [text]
 
-    def languages(self, texts: Sequence[str] | str) -> list[str] | None:
+    def languages(self, texts: Sequence[str] | str, *,
+                  normalized: bool = False) -> list[str] | None:
         """Detected languages when the stack or the calibration depends on them."""
         if not (self.stack.by_language or self.config.by_language):
             return None
-        from warning.text.lang import detect_language
-
         texts = [texts] if isinstance(texts, str) else list(texts)
-        return [detect_language(t) if isinstance(t, str) else "" for t in texts]
+        return _languages(texts, normalized)
 
-    def raw_logits(self, texts: Sequence[str] | str,
-                   langs: Sequence[str] | None = None) -> np.ndarray:
+    def raw_logits(self, texts: Sequence[str] | str, langs: Sequence[str] | None = None, *,
+                   normalized: bool = False) -> np.ndarray:
         """Combined logits ``[n_texts, n_scored_labels]`` from each member's window-max logits
-        (``langs``: the texts' languages, detected here when not given and needed)."""
+        (``langs``: the texts' languages, detected here when not given and needed;
+        ``normalized``: the texts are already normalised, and the members are told so)."""
         texts = [texts] if isinstance(texts, str) else list(texts)
         if not texts:
             return np.zeros((0, len(self.config.scored_labels)))
         if langs is None and self.stack.by_language:
-            langs = self.languages(texts)
-        return self.combine({name: m.raw_logits(texts) for name, m in self.members.items()},
-                            langs)
+            langs = self.languages(texts, normalized=normalized)
+        return self.combine({name: m.raw_logits(texts, normalized=normalized)
+                             for name, m in self.members.items()}, langs)
 
     def combine(self, raw: dict[str, np.ndarray], langs: Sequence[str] | None) -> np.ndarray:
         """Combined logits from each member's raw logits (``{member: [n, its labels]}``) and

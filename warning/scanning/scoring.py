@@ -241,6 +241,11 @@ class ChunkScorer:
         self.tz = ZoneInfo(timezone)
         self.max_chars = max_chars
         self.batch = batch
+        from warning.models.classifier import Classifier
+
+        # a Classifier takes the texts normalised (they are, by the empty-text check); any
+        # other object with a ``score(texts)`` (a wrapper, a test double) gets them as read
+        self._takes_normalized = isinstance(model, Classifier)
 
     def _reject(self, chunk: _Chunk, row: FeedRow, reason: str, details: str) -> None:
         id_col = self.mapping.id
@@ -268,12 +273,14 @@ class ChunkScorer:
             elif len(text) > self.max_chars:
                 self._reject(chunk, row, "text too long", f"{len(text):,} characters; the "
                              f"limit is {self.max_chars:,} (WARNING_SCAN_MAX_CHARS)")
-            elif not normalize(text):
+            elif not (clean := normalize(text)):
                 self._reject(chunk, row, "empty text", "nothing left to score after "
                                                        "normalisation" if text.strip() else
                              "the text is empty")
             else:
-                good.append((row, text))
+                # the normalised text goes on: the model, language ID and the target tagger
+                # never normalise it again
+                good.append((row, clean if self._takes_normalized else text))
         for start in range(0, len(good), self.batch):
             part = good[start : start + self.batch]
             for (row, _), post in zip(part, self._score(part), strict=True):
@@ -285,15 +292,19 @@ class ChunkScorer:
         return chunk
 
     def _score(self, part: list[tuple[FeedRow, str]]) -> list[Any]:
-        """The batch's ScoredPosts; if the model fails on the batch, each post alone, so one
-        text it cannot take costs that post (an error message instead), not the scan."""
+        """The batch's ScoredPosts (of normalised texts); if the model fails on the batch, each
+        half again, down to single posts, so one text it cannot take costs that post (an error
+        message instead), not the scan, and a whole batch is not rescored one post at a time."""
         try:
+            if self._takes_normalized:
+                return self.model.score([t for _, t in part], normalized=True)
             return self.model.score([t for _, t in part])
         except Exception as exc:  # the model's own failure, whatever it is
             if len(part) == 1:
                 # the type only: a library's message may quote the text, and rejects hold none
                 return [f"the model failed on this text ({type(exc).__name__})"]
-        return [self._score([item])[0] for item in part]
+        half = len(part) // 2
+        return self._score(part[:half]) + self._score(part[half:])
 
     def _record(self, row: FeedRow, post: Any, chunk: _Chunk) -> dict[str, Any]:
         values = row.values or {}

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+from collections.abc import Callable, Sequence
 
 import regex
 
 from warning.text.normalize import fold, keyboard_fold
 
-__all__ = ["LANGS", "detect_language", "language_evidence"]
+__all__ = ["LANGS", "detect_language", "detect_languages", "language_evidence"]
 
 #: The languages :func:`detect_language` returns.
 LANGS: tuple[str, ...] = ("ru", "ky", "kk", "uz", "tr", "en", "other")
@@ -228,6 +229,18 @@ def _fasttext_probs(text: str, k: int = 8) -> dict[str, float]:
     return {label.removeprefix("__label__"): float(p) for label, p in pairs}
 
 
+def _fasttext_probs_batch(texts: list[str], k: int = 8) -> list[dict[str, float]]:
+    """:func:`_fasttext_probs` of many lines (fasttext-predict's multi-line call returns the
+    labels without their probabilities, so each line is its own call)."""
+    predict = _fasttext_model().predict
+    out = []
+    for text in texts:
+        labels, probs = predict(text, k=k)
+        out.append({label.removeprefix("__label__"): float(p)
+                    for label, p in zip(labels, probs, strict=True)})
+    return out
+
+
 def _is_cyrillic(ch: str) -> bool:
     return "\u0400" <= ch <= "\u052f"
 
@@ -307,16 +320,24 @@ def _token_votes(token: str, cyrillic: bool, text_letters: set[str]) -> dict[str
     return votes
 
 
-def language_evidence(text: str) -> dict[str, float]:
+def language_evidence(text: str, *, normalized: bool = False) -> dict[str, float]:
     """The evidence per language behind :func:`detect_language` (for inspection and tests).
 
     Args:
         text: A post, raw or normalised.
+        normalized: True when ``text`` is already :func:`~warning.text.normalize.normalize`'s
+            output (it is then not normalised again).
 
     Returns:
         A score per language in :data:`LANGS`; the highest wins.
     """
-    folded = fold(text)
+    folded = fold(text, normalized=normalized)
+    return _evidence(folded, _fasttext_probs)
+
+
+def _evidence(folded: str, fasttext: Callable[[str], dict[str, float]]) -> dict[str, float]:
+    """The evidence of a folded post; ``fasttext`` gives fastText's probabilities of a line
+    (one call per post, or a lookup into a batch's results)."""
     tokens = _TOKEN.findall(folded)
     letters = [ch for ch in folded if ch.isalpha()]
     scores = dict.fromkeys(LANGS, 0.0)
@@ -333,7 +354,7 @@ def language_evidence(text: str) -> dict[str, float]:
     for token in tokens:
         for lang, vote in _token_votes(token, cyrillic, text_letters).items():
             scores[lang] += vote
-    probs = _fasttext_probs(folded.replace("\n", " "))
+    probs = dict(fasttext(_fasttext_line(folded)))
     if cyrillic:
         # fastText calls short Kyrgyz "Tatar", "Bashkir" or "Mongolian" with low confidence.
         for turkic in ("tt", "ba"):
@@ -348,7 +369,12 @@ def language_evidence(text: str) -> dict[str, float]:
     return scores
 
 
-def detect_language(text: str) -> str:
+def _fasttext_line(folded: str) -> str:
+    """What fastText reads of a folded post: one line."""
+    return folded.replace("\n", " ")
+
+
+def detect_language(text: str, *, normalized: bool = False) -> str:
     """The language of a post: ``ru``, ``ky``, ``kk``, ``uz``, ``tr``, ``en`` or ``other``.
 
     Works offline. Mixed Russian-Kyrgyz posts get the language with more evidence. Empty text
@@ -360,6 +386,48 @@ def detect_language(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"detect_language() takes a str, got {type(text).__name__}")
-    scores = language_evidence(text)
+    return _best(language_evidence(text, normalized=normalized))
+
+
+def _best(scores: dict[str, float]) -> str:
     best = max(LANGS, key=lambda lang: (scores[lang], -LANGS.index(lang)))
     return best if scores[best] > 0 else "other"
+
+
+def detect_languages(texts: Sequence[str], *, normalized: bool = False) -> list[str]:
+    """:func:`detect_language` of many posts at once: the same answers, each distinct post
+    examined once (feeds repeat posts), and the last 50,000 distinct posts' answers kept for
+    the next batches of this process.
+
+    Args:
+        texts: The posts.
+        normalized: True when every text is already
+            :func:`~warning.text.normalize.normalize`'s output (a scan's, the API's): they are
+            then only case-folded, never normalised again.
+
+    Returns:
+        One language per post, in order.
+
+    Example:
+        >>> detect_languages(["Бүгүн жыйын болобу?", "See you tomorrow"])
+        ['ky', 'en']
+    """
+    for text in texts:
+        if not isinstance(text, str):
+            raise TypeError(f"detect_languages() takes strs, got {type(text).__name__}")
+    folded = {text: fold(text, normalized=normalized) for text in texts}
+    found = {text: _SEEN[f] for text, f in folded.items() if f in _SEEN}
+    todo = {text: f for text, f in folded.items() if text not in found}
+    lines = list(dict.fromkeys(_fasttext_line(f) for f in todo.values()))
+    probs = dict(zip(lines, _fasttext_probs_batch(lines), strict=True))
+    if len(_SEEN) + len(todo) > _SEEN_MAX:
+        _SEEN.clear()
+    for text, f in todo.items():
+        found[text] = _SEEN[f] = _best(_evidence(f, probs.__getitem__))
+    return [found[text] for text in texts]
+
+
+# Languages of folded posts already seen by this process (feeds repeat posts: reposts,
+# copy-paste campaigns); emptied when full.
+_SEEN: dict[str, str] = {}
+_SEEN_MAX = 50_000

@@ -60,6 +60,10 @@ _REPEATED_OTHER = regex.compile(r"([^\p{L}\p{N}\s])\1{3,}")
 _SPACE = regex.compile(r"\s+")
 # A "word" for look-alike repair: letters, digits and @ glued together.
 _WORD = regex.compile(r"[\p{L}\p{M}0-9@]+")
+# Repair can only change a word holding a Cyrillic letter and a Latin letter or a glyph digit;
+# a text without both kinds of character is left alone without looking at each word.
+_CYRILLIC = regex.compile(r"[\u0400-\u052f]")
+_LATIN_OR_GLYPH = regex.compile(r"[A-Za-z\u00c0-\u024f0346@]")
 
 
 def _is_cyrillic(ch: str) -> bool:
@@ -97,6 +101,15 @@ def _repair_word(word: str) -> str:
     return word
 
 
+def _repair_match(match: regex.Match[str]) -> str:
+    word = match.group(0)
+    # an ASCII word has no Cyrillic letter, and a word without a Latin letter or a glyph digit
+    # has nothing to repair: both are returned as they are, without a look at each letter
+    if word.isascii() or not _LATIN_OR_GLYPH.search(word):
+        return word
+    return _repair_word(word)
+
+
 def _replace_glyph_digits(word: str) -> str:
     letters = sum(ch.isalpha() for ch in word)
     if letters < 2 or letters < len(word) / 2:
@@ -128,31 +141,48 @@ def normalize(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"normalize() takes a str, got {type(text).__name__}")
     text = unicodedata.normalize("NFKC", text)
-    for _ in range(2):
-        if "&" not in text:
-            break
-        text = html.unescape(text)
-    text = _TAG.sub(" ", text)
+    if "&" in text:
+        for _ in range(2):
+            if "&" not in text:
+                break
+            text = html.unescape(text)
+        # an entity may decode to a compatibility form (``&hellip;`` is ``…``): NFKC again, so
+        # that normalising a normalised text changes nothing (the baseline's features were fitted
+        # on text normalised twice)
+        text = unicodedata.normalize("NFKC", text)
+    # each pattern below runs only when the characters it needs are present (a post is
+    # normalised once per scan, but a scan is millions of posts)
+    if "<" in text:
+        text = _TAG.sub(" ", text)
     text = _INVISIBLE.sub("", text)
     text = _CONTROL.sub(" ", text)
-    text = _RT.sub("", text)
-    text = _URL.sub("http", text)
-    text = _MENTION.sub("@user", text)
+    if "RT" in text:
+        text = _RT.sub("", text)
+    if "/" in text or "www." in text.lower():
+        text = _URL.sub("http", text)
+    if "@" in text:
+        text = _MENTION.sub("@user", text)
     text = _APOSTROPHES.sub("'", text)
-    text = _WORD.sub(lambda m: _repair_word(m.group(0)), text)
+    if _CYRILLIC.search(text) and _LATIN_OR_GLYPH.search(text):
+        text = _WORD.sub(_repair_match, text)
     text = _REPEATED_LETTER.sub(r"\1\1", text)
     text = _REPEATED_OTHER.sub(r"\1\1\1", text)
     return _SPACE.sub(" ", text).strip()
 
 
-def fold(text: str) -> str:
+def fold(text: str, *, normalized: bool = False) -> str:
     """``normalize`` plus case folding for lexicon matching (``ё`` -> ``е``, ``İ`` -> ``i``).
+
+    Args:
+        text: A post.
+        normalized: True when ``text`` is already the output of :func:`normalize` (a scan
+            normalises each post once and hands the result on): only the case folding is done.
 
     Example:
         >>> fold("ЁЛКИ İstanbul")
         'елки istanbul'
     """
-    text = normalize(text).replace("İ", "i")
+    text = (text if normalized else normalize(text)).replace("İ", "i")
     return text.lower().replace("ё", "е")
 
 

@@ -170,3 +170,34 @@ def test_default_model_is_the_shipped_transformer(base_model_dir) -> None:
     assert "hate" in posts[2].flagged or "threat" in posts[2].flagged
     assert posts[3].flagged == [] and posts[4].flagged == []
     assert posts[1].scores["extremism"] is None
+
+
+def test_score_of_normalised_text_equals_score_of_raw_text(tiny_model) -> None:
+    from warning.text.normalize import normalize
+
+    raw = ["RT @bob: you stupid idiot &amp; https://t.co/x", "Өзбектерге жана мигранттарга",
+           "they are vermin parasites!!!!!!", "the market opens at nine", "   "]
+    clean = [normalize(t) for t in raw]
+    one = [p.to_dict() for p in tiny_model.score(raw)]
+    other = [p.to_dict() for p in tiny_model.score(clean, normalized=True)]
+    assert one == other
+    assert one[-1]["error"] == "empty text"
+
+
+def test_score_normalises_each_post_once(tiny_model, monkeypatch) -> None:
+    import importlib
+
+    classifier_module = importlib.import_module("warning.models.classifier")
+    normalize_module = importlib.import_module("warning.text.normalize")
+    calls = []
+    original = normalize_module.normalize
+
+    def counting(text: str) -> str:
+        calls.append(text)
+        return original(text)
+
+    monkeypatch.setattr(normalize_module, "normalize", counting)  # what fold() calls
+    monkeypatch.setattr(classifier_module, "normalize", counting)
+    texts = ["you stupid idiot", "Өзбектерге жана мигранттарга", "the market opens at nine"]
+    tiny_model.score(texts)
+    assert sorted(calls) == sorted(texts)

@@ -1,5 +1,8 @@
 """``warning scan --engine ray`` writes what the local engine writes (on a local Ray, 2 CPUs)."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -102,3 +105,42 @@ def test_scan_options_check_the_engine() -> None:
         ScanOptions(engine="spark")
     with pytest.raises(ValueError, match="ray_actors"):
         ScanOptions(engine="ray", ray_actors=0)
+
+
+@pytest.mark.ray
+@pytest.mark.slow
+def test_scan_on_a_two_node_ray_cluster_equals_the_local_scan(tmp_path, monkeypatch) -> None:
+    """A real cluster: `ray start --head` and a second `ray start --address` node, one CPU
+    each, on free ports, files in a temporary folder; both nodes are stopped, pass or fail."""
+    try:
+        import ray  # noqa: F401
+    except ImportError as exc:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"the 'scale' extra is not installed ({exc})")
+    from warning.scanning.ray_cluster import LocalCluster
+
+    feed = _feed_with_bad_rows(tmp_path)
+    common = {"chunk_rows": 150, "max_chars": 300}
+    scan(feed, tmp_path / "local.parquet", ScanOptions(**common), model_path=BASELINE)
+    cluster = LocalCluster(nodes=2, cpus_per_node=1)
+    # the scan runs as a user runs it: `warning scan` in a process of its own (a driver that
+    # has not started another Ray before, which Ray's per-process state would carry over)
+    command = [sys.executable, "-c", "import sys; from warning.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", "scan", str(feed), "-o",
+               str(tmp_path / "cluster.parquet"), "--engine", "ray", "--max-chars", "300"]
+    env = {**os.environ, "WARNING_SCAN_CHUNK_ROWS": "150"}
+    try:
+        cluster.start()
+        env.update(cluster.driver_env)
+        result = subprocess.run([*command, "--ray-address", cluster.address, "--model",
+                                 str(BASELINE)], env=env, capture_output=True, text=True,
+                                timeout=600, check=False)
+    finally:
+        cluster.stop()
+    assert not cluster.survivors() and not cluster.temp_dir.exists()  # both nodes are gone
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"ray: joined {cluster.address} with 2 CPU(s)" in result.stderr + result.stdout
+    assert "on 2 actor(s)" in result.stderr + result.stdout
+    a, b = pq.read_table(tmp_path / "local.parquet"), pq.read_table(tmp_path / "cluster.parquet")
+    assert a.num_rows == 601 and a.equals(b) and a.schema.metadata == b.schema.metadata

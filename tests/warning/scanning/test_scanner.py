@@ -377,7 +377,7 @@ def test_scan_resume_refused_when_the_arithmetic_or_the_batch_changes(tmp_path, 
         _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True)
     monkeypatch.setenv("WARNING_PRECISION", "float32")
     monkeypatch.setenv("WARNING_SCAN_BATCH", "8")
-    with pytest.raises(ScanError, match="WARNING_SCAN_BATCH was 64, now 8"):
+    with pytest.raises(ScanError, match="WARNING_SCAN_BATCH was 2000, now 8"):
         _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True)
     monkeypatch.delenv("WARNING_SCAN_BATCH")
     assert _scan(tmp_path, tiny_model, source, chunk_rows=10, resume=True).resumed_at_chunk == 1
@@ -520,3 +520,22 @@ def test_scan_options_are_validated() -> None:
     with pytest.raises(ValueError, match="chunk_rows"):
         ScanOptions(chunk_rows=0)
     assert ScanOptions(columns=ColumnOverrides(text="t")).columns.text == "t"
+
+
+def test_scan_normalises_each_post_once(tmp_path, tiny_model, monkeypatch) -> None:
+    import importlib
+
+    calls: list[str] = []
+    module = importlib.import_module("warning.text.normalize")
+    original = module.normalize
+
+    def counting(text: str) -> str:
+        calls.append(text)
+        return original(text)
+
+    for name in ("warning.text.normalize", "warning.models.classifier",
+                 "warning.scanning.scoring", "warning.models.transformer"):
+        monkeypatch.setattr(importlib.import_module(name), "normalize", counting)
+    summary = _scan(tmp_path, tiny_model, authors="drop")
+    assert summary.rows_scored == 30
+    assert len(calls) == 30  # the scan's empty-text check; nothing after it normalises again

@@ -1,0 +1,128 @@
+import numpy as np
+import pytest
+
+from warning import Classifier
+from warning.models.hashed_linear import NotCompilable, compile_pipeline
+from warning.text.normalize import fold
+
+TEXTS = [
+    "you stupid idiot", "they are vermin parasites", "we will kill and burn",
+    "the market opens at nine", "", "   ", "!!! ??? ...", "a", "ab", "abc abcd abcde abcdef",
+    "Ты идиот, ТЫ ИДИОТ", "Бүгүн күн ачык, өзбектер жана кыргыздар", "İstanbul'da hava çok güzel",
+    "Сәлеметсіз бе, бүгін жиналыс бола ма?", "o'zbek tili va qirg'iz tili", "🙂🙂 emoji only 🙂",
+    "word word word word word", "tab\tand\nnewline  and   spaces", "日本語のテキスト",
+    " ".join(f"w{i}" for i in range(300)), "kill " * 40,
+]
+
+
+def _sklearn_decision(features, heads, docs: list[str]) -> np.ndarray:
+    matrix = features.transform(docs)
+    return np.column_stack([head.decision_function(matrix) for head in heads])
+
+
+def test_hashed_linear_equals_the_sklearn_pipeline(tiny_model) -> None:
+    docs = [fold(t) for t in TEXTS]
+    fast = compile_pipeline(tiny_model.features, tiny_model.heads)
+    expected = _sklearn_decision(tiny_model.features, tiny_model.heads, docs)
+    np.testing.assert_allclose(fast.decision(docs), expected, rtol=0, atol=1e-10)
+    # a second pass reads the per-word cache: the same numbers
+    np.testing.assert_allclose(fast.decision(docs[::-1]), expected[::-1], rtol=0, atol=1e-10)
+
+
+def test_hashed_linear_survives_a_full_cache(tiny_model) -> None:
+    fast = compile_pipeline(tiny_model.features, tiny_model.heads)
+    for branch in fast.branches:
+        branch.cache_size = 3
+    docs = [fold(t) for t in TEXTS]
+    expected = _sklearn_decision(tiny_model.features, tiny_model.heads, docs)
+    np.testing.assert_allclose(fast.decision(docs), expected, rtol=0, atol=1e-10)
+
+
+def test_hashed_linear_save_and_load_round_trip(tiny_model, tmp_path) -> None:
+    from warning.models.hashed_linear import HashedLinear
+
+    fast = compile_pipeline(tiny_model.features, tiny_model.heads)
+    fast.save(tmp_path / "compiled")
+    again = HashedLinear.load(tmp_path / "compiled")
+    docs = [fold(t) for t in TEXTS]
+    np.testing.assert_allclose(again.decision(docs), fast.decision(docs), rtol=0, atol=1e-12)
+    (tmp_path / "compiled" / "spec.json").write_text('{"format": 99}', encoding="utf-8")
+    with pytest.raises(NotCompilable, match="format 99"):
+        HashedLinear.load(tmp_path / "compiled")
+
+
+@pytest.mark.parametrize(("step", "setting", "message"), [
+    ("hash", {"analyzer": "char"}, "analyzer='char'"),
+    ("hash", {"alternate_sign": True}, "alternate_sign"),
+    ("hash", {"lowercase": True}, "lowercase"),
+    ("tfidf", {"norm": "l1"}, "tfidf norm='l1'"),
+])
+def test_hashed_linear_refuses_pipelines_it_does_not_reproduce(tiny_model, step, setting,
+                                                               message) -> None:
+    import copy
+
+    features = copy.deepcopy(tiny_model.features)
+    branch = features.named_steps["union"].transformer_list[0][1]
+    branch.named_steps[step].set_params(**setting)
+    with pytest.raises(NotCompilable, match=message):
+        compile_pipeline(features, tiny_model.heads)
+
+
+def test_hashed_linear_refuses_a_head_that_is_not_linear(tiny_model) -> None:
+    from sklearn.tree import DecisionTreeClassifier
+
+    with pytest.raises(NotCompilable, match="DecisionTreeClassifier"):
+        compile_pipeline(tiny_model.features, [DecisionTreeClassifier()] * 3)
+
+
+def test_baseline_loads_from_the_compiled_cache_with_the_same_scores(tiny_model_dir, tmp_path,
+                                                                     monkeypatch) -> None:
+    monkeypatch.setenv("WARNING_CACHE_DIR", str(tmp_path / "cache"))
+    first = Classifier.load(tiny_model_dir)  # through skops; stores the compiled arrays
+    assert first.fast is not None and list((tmp_path / "cache" / "baseline").iterdir())
+    second = Classifier.load(tiny_model_dir)  # from the cache: no skops, no scikit-learn
+    assert second._features is None
+    np.testing.assert_allclose(second.predict_proba(TEXTS), first.predict_proba(TEXTS),
+                               rtol=0, atol=1e-12)
+    # the scikit-learn objects are still there when asked for (read from the folder)
+    assert len(second.heads) == len(second.config.scored_labels)
+    docs = [fold(t) for t in TEXTS]
+    np.testing.assert_allclose(second.fast.decision(docs),
+                               _sklearn_decision(second.features, second.heads, docs),
+                               rtol=0, atol=1e-10)
+
+
+def test_baseline_retrained_in_the_same_folder_does_not_read_the_old_cache(
+        tiny_model, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("WARNING_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tiny_model.save(tmp_path / "model")
+    before = Classifier.load(folder).predict_proba(TEXTS)
+    for head in tiny_model.heads:
+        head.coef_ = head.coef_ * 2.0
+    tiny_model.save(folder)
+    after = Classifier.load(folder).predict_proba(TEXTS)
+    assert not np.allclose(before, after)
+
+
+def test_baseline_scores_through_sklearn_when_the_pipeline_cannot_be_compiled(tiny_model) -> None:
+    import copy
+
+    features = copy.deepcopy(tiny_model.features)
+    branch = features.named_steps["union"].transformer_list[1][1]
+    branch.named_steps["hash"].set_params(binary=True)
+    model = type(tiny_model)(tiny_model.config, features, tiny_model.heads)
+    assert model.fast is None
+    assert model.predict_proba(TEXTS).shape == (len(TEXTS), 4)
+
+
+@pytest.mark.slow
+def test_hashed_linear_equals_sklearn_on_the_shipped_baseline() -> None:
+    from warning.models.baseline import _read_skops
+    from warning.settings import repo_root
+
+    state = _read_skops(repo_root() / "models" / "baseline" / "model.skops")
+    fast = compile_pipeline(state["features"], state["heads"])
+    docs = [fold(t) for t in TEXTS]
+    np.testing.assert_allclose(fast.decision(docs),
+                               _sklearn_decision(state["features"], state["heads"], docs),
+                               rtol=0, atol=1e-9)
