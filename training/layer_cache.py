@@ -27,7 +27,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["LayerCache", "cache_rows", "lower_states", "pooled", "upper_states"]
+__all__ = ["LayerCache", "cache_rows", "lower_states", "pooled", "run_cache",
+           "upper_states"]
 
 log = logging.getLogger(__name__)
 
@@ -203,3 +204,27 @@ def cache_rows(ids: Sequence[str], texts: Sequence[str], cache: LayerCache, toke
     rate = len(todo) / (time.perf_counter() - start)
     log.info("cached the lower %d layers of %d rows at %.1f posts/s", layers, len(todo), rate)
     return len(todo)
+
+
+def run_cache(config, work_dir: Path, base, converted: bool) -> tuple[LayerCache, str]:
+    """The cache a training run with ``config.cached_layers`` uses, and its precision: shared
+    under the cache dir for the converted base encoder (or ``config.layer_cache_dir``), in
+    the run's work folder for any other encoder (tests)."""
+    from warning.models.encoder import E5_PREFIX, E5_SHA256
+    from warning.settings import cache_dir, precision
+
+    mode = precision()
+    layers = config.cached_layers
+    if layers >= base.config.num_hidden_layers:
+        raise ValueError(f"cached_layers={layers}, but the encoder has only "
+                         f"{base.config.num_hidden_layers} layers: at least one must train")
+    meta = {"encoder": f"multilingual-e5-small-q4-{E5_SHA256[:12]}" if converted else "custom",
+            "layers": layers, "max_length": config.max_length, "prefix": E5_PREFIX,
+            "precision": mode, "hidden": base.config.hidden_size}
+    if config.layer_cache_dir:
+        folder = Path(config.layer_cache_dir)
+    elif converted:
+        folder = cache_dir() / "layer_states" / f"e5-q4-L{layers}-{config.max_length}-{mode}"
+    else:
+        folder = work_dir / "layer_states"
+    return LayerCache(folder, meta), mode

@@ -18,7 +18,6 @@ adapters (a few MB), never the encoder.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import math
@@ -38,6 +37,7 @@ from warning.models.transformer import TransformerClassifier, build_head
 
 from .baseline import _sources_with_licences, cap_rows, weak_languages
 from .calibration import fit_label_calibration, fit_language_calibration
+from .sampling import _cap_sources, _length_batches, _sample, balanced_weights
 from .tokens import tokenised_dataset
 
 __all__ = ["TransformerConfig", "balanced_weights", "fit_transformer", "tokenised_dataset",
@@ -179,45 +179,6 @@ class TransformerConfig:
         return cls.from_dict(data)
 
 
-def balanced_weights(rows: pd.DataFrame, power: float,
-                     source_weights: dict[str, float] | None = None) -> np.ndarray:
-    """Sampling weights that balance languages and sources: ``count(lang, source) ** -power``,
-    times ``source_weights[source]`` where given, normalised to sum to 1."""
-    first_source = rows["source"].str.split(";").str[0]
-    cell = rows["lang"].astype(str) + "|" + first_source
-    counts = cell.map(cell.value_counts()).to_numpy(float)
-    weights = counts ** -power
-    if source_weights:
-        weights = weights * first_source.map(source_weights).fillna(1.0).to_numpy(float)
-    return weights / weights.sum()
-
-
-def _sample(rows: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    if not n or len(rows) <= n:
-        return rows
-    return rows.sample(n, random_state=seed).sort_index()
-
-
-def _cap_sources(rows: pd.DataFrame, per_source: int,
-                 uncapped: tuple[str, ...] = ()) -> pd.DataFrame:
-    if not per_source:
-        return rows
-    rank = rows["id"].map(lambda i: hashlib.sha1(f"src:{i}".encode()).hexdigest())
-    first = rows["source"].str.split(";").str[0]
-    keep = (rank.groupby(first).rank(method="first") <= per_source) | first.isin(uncapped)
-    return rows[keep.to_numpy()]
-
-
-def _length_batches(rng: np.random.Generator, weights: np.ndarray, lengths: np.ndarray,
-                    batch_size: int, buckets: int) -> list[np.ndarray]:
-    """``buckets`` batches from one weighted draw, each of posts of similar length, in random
-    order (the draw, and so the sampling balance, is the same as without bucketing)."""
-    draw = rng.choice(len(weights), size=batch_size * buckets, p=weights)
-    draw = draw[np.argsort(lengths[draw], kind="stable")]
-    batches = [draw[i : i + batch_size] for i in range(0, len(draw), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
 def _device():
     import torch
 
@@ -351,35 +312,12 @@ def _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base,
     return mlp.net_, {"dev_loss": min(mlp.history_), "epochs": len(mlp.history_)}
 
 
-def _layer_cache(config, work_dir, base, converted):
-    from warning.models.encoder import E5_PREFIX, E5_SHA256
-    from warning.settings import cache_dir, precision
-
-    from .layer_cache import LayerCache
-
-    mode = precision()
-    layers = config.cached_layers
-    if layers >= base.config.num_hidden_layers:
-        raise ValueError(f"cached_layers={layers}, but the encoder has only "
-                         f"{base.config.num_hidden_layers} layers: at least one must train")
-    meta = {"encoder": f"multilingual-e5-small-q4-{E5_SHA256[:12]}" if converted else "custom",
-            "layers": layers, "max_length": config.max_length, "prefix": E5_PREFIX,
-            "precision": mode, "hidden": base.config.hidden_size}
-    if config.layer_cache_dir:
-        folder = Path(config.layer_cache_dir)
-    elif converted:
-        folder = cache_dir() / "layer_states" / f"e5-q4-L{layers}-{config.max_length}-{mode}"
-    else:
-        folder = work_dir / "layer_states"
-    return LayerCache(folder, meta), mode
-
-
 def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=False):
     import torch
     from peft import LoraConfig, get_peft_model
 
     from .heads import masked_bce
-    from .layer_cache import cache_rows, pooled, upper_states
+    from .layer_cache import cache_rows, pooled, run_cache, upper_states
 
     device = _device()
     column = "text_norm" if "text_norm" in train else "text"
@@ -389,7 +327,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
     extra: dict[str, Any] = {}
     if layers:
         # the lower layers run once, before any adapter exists; only the layers above train
-        cache, mode = _layer_cache(config, work_dir, base, converted)
+        cache, mode = run_cache(config, work_dir, base, converted)
         for ids, rows_texts in ((train_ids, texts), (dev_ids, dev_texts)):
             cache_rows(ids, rows_texts, cache, tokenizer, base, precision=mode)
         extra = {"layers_to_transform": list(range(layers, base.config.num_hidden_layers)),
