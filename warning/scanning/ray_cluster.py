@@ -159,22 +159,37 @@ class LocalCluster:
             found |= children
 
     def stop(self) -> None:
-        """End this cluster's processes (SIGTERM, then SIGKILL after 10 s) and its folder;
-        the processes are listed once, before any ends (an ended parent's children would
-        no longer be found as its descendants)."""
-        pids = self.pids()
+        """End this cluster's processes (SIGTERM, then SIGKILL after 10 s) and its folder.
+
+        Each round lists the processes once, before any ends (an ended parent's children
+        would no longer be found as its descendants); a process the cluster started while
+        the first round was stopping it (a worker, an agent restarting) is found and ended by
+        the next round, until none is left or 60 s have passed.
+        """
+        deadline = time.monotonic() + 60
+        while True:
+            pids = [pid for pid in {*self.pids(), *self._stopped} if _alive(pid)]
+            if not pids or time.monotonic() > deadline:
+                break
+            self._end(pids)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+    def _end(self, pids: list[int]) -> None:
         self._stopped.update(pids)
         for pid in pids:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGTERM)
-        deadline = time.monotonic() + 10
-        while pids and time.monotonic() < deadline:
+        grace = time.monotonic() + 10
+        while pids and time.monotonic() < grace:
             time.sleep(0.2)
             pids = [pid for pid in pids if _alive(pid)]
         for pid in pids:
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(self.temp_dir, ignore_errors=True)
+        settle = time.monotonic() + 5  # a killed process leaves the table a moment later
+        while pids and time.monotonic() < settle:
+            time.sleep(0.1)
+            pids = [pid for pid in pids if _alive(pid)]
 
     def survivors(self) -> list[int]:
         """Processes :meth:`stop` ended that still run, and any new one of this cluster."""
