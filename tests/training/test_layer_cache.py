@@ -10,6 +10,8 @@ torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
+from fixtures.tiny_bert import tiny_bert, tiny_tokenizer  # noqa: E402
+
 from training.layer_cache import (  # noqa: E402
     LayerCache,
     cache_rows,
@@ -19,22 +21,6 @@ from training.layer_cache import (  # noqa: E402
 )
 from training.transformer import TransformerConfig, balanced_weights, fit_transformer  # noqa: E402
 from warning import Classifier  # noqa: E402
-
-
-def _tiny_tokenizer(texts):
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-
-    words = sorted({w for t in texts for w in ("query: " + t.lower()).split()})
-    vocab = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3}
-    for w in words:
-        vocab.setdefault(w, len(vocab))
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
-    return transformers.PreTrainedTokenizerFast(
-        tokenizer_object=tok, bos_token="<s>", eos_token="</s>", pad_token="<pad>",
-        unk_token="<unk>")
 
 
 def _config(**kw) -> TransformerConfig:
@@ -52,12 +38,8 @@ TEXTS = ["you stupid idiot moron", "the market opens at nine",
 
 @pytest.fixture(scope="module")
 def three_layer_encoder(tiny_corpus):
-    tokenizer = _tiny_tokenizer([*list(tiny_corpus["text"]), *TEXTS])
-    config = transformers.BertConfig(vocab_size=len(tokenizer), hidden_size=32,
-                                     num_hidden_layers=3, num_attention_heads=2,
-                                     intermediate_size=64, max_position_embeddings=160)
-    torch.manual_seed(1)
-    return tokenizer, transformers.BertModel(config, add_pooling_layer=False).eval()
+    tokenizer = tiny_tokenizer([*list(tiny_corpus["text"]), *TEXTS])
+    return tokenizer, tiny_bert(len(tokenizer), layers=3, seed=1).eval()
 
 
 def _meta(layers: int = 2) -> dict:
