@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from warning.labels import LABELS, ScoredPost, needs_review, risk_level
+from warning.labels import LABELS, ScoredPost
 from warning.models.calibration import Calibrator
 from warning.settings import repo_root
 from warning.text.normalize import normalize
@@ -406,42 +406,16 @@ class Classifier(ABC):
             normalized: The posts are already :func:`~warning.text.normalize.normalize`'s
                 output (a scan normalises while it checks them): they are not normalised again.
         """
-        from warning.text.targets import find_targets_batch
+        from warning.models.batch import score_columns
 
         texts = _as_list(texts)
-        checked = [self._check(t, normalized) for t in texts]
-        problems = [p for p, _ in checked]
-        ok = [i for i, p in enumerate(problems) if p is None]
-        clean = [checked[i][1] for i in ok]
-        langs = _languages(clean, True)
-        proba = self.predict_proba(clean, langs=langs, normalized=True)
-        found = find_targets_batch(clean, normalized=True)
-        results: list[ScoredPost] = [ScoredPost.failed(p, self.name) if p else None  # type: ignore[misc]
-                                     for p in problems]
-        cfg = self.config
-        # per language once, not per post: the thresholds and bands, as dicts
-        per_lang = {lang: (self.thresholds_for(lang), self.review_bands_for(lang))
-                    for lang in set(langs)}
-        values = proba.tolist()  # Python floats; NaN (v != v) is null
-        name = self.name
-        for row, i in enumerate(ok):
-            scores = {label: (None if v != v else round(v, 4))
-                      for label, v in zip(LABELS, values[row], strict=True)}
-            lang = langs[row]
-            thresholds, bands = per_lang[lang]
-            flagged = [n for n in cfg.scored_labels if scores[n] >= thresholds[n]]
-            targets = found[row]
-            post = ScoredPost(
-                scores=scores, flagged=flagged, lang=lang, targets=targets,
-                risk=risk_level(flagged, scores, targets, cfg.high_hate_threshold).value,
-                review=needs_review(scores, bands, lang, cfg.weak_languages),
-                model=name,
-            )
-            if explain:
-                from warning.models.explain import occlusion
+        results = [*map(score_columns(self, texts, normalized=normalized).post, range(len(texts)))]
+        if explain:
+            from warning.models.explain import occlusion
 
-                post.explanation = occlusion(self, texts[i], flagged)
-            results[i] = post
+            for text, post in zip(texts, results, strict=True):
+                if post.error is None:
+                    post.explanation = occlusion(self, text, post.flagged)
         return results
 
 

@@ -73,17 +73,21 @@ def _write_part(folder: Path, index: int, chunk: _Chunk, schema: pa.Schema, fmt:
         import pyarrow.parquet as pq
 
         sink = pa.BufferOutputStream()
-        pq.write_table(pa.Table.from_pylist(chunk.rows, schema=schema), sink)
+        columns = chunk.columns or {name: [] for name in schema.names}
+        table = pa.Table.from_arrays([pa.array(columns[f.name], type=f.type) for f in schema],
+                                     schema=schema)
+        pq.write_table(table, sink)
         data = sink.getvalue().to_pybytes()
     elif fmt == "csv":
         text = io.StringIO()
         writer = csv_writer(text)  # formulas guarded, a CR or LF in a cell quoted
-        for row in chunk.rows:
-            writer.writerow([_csv_cell(row[name]) for name in schema.names])
+        columns = [chunk.columns[name] for name in schema.names] if chunk.n_rows else []
+        for row in zip(*columns, strict=True):
+            writer.writerow([_csv_cell(value) for value in row])
         data = text.getvalue().encode("utf-8")
     else:
         data = "".join(json_line({k: _json_value(v) for k, v in row.items()}) + "\n"
-                       for row in chunk.rows).encode("utf-8")
+                       for row in chunk.records()).encode("utf-8")
     _atomic_write_bytes(folder / f"part-{index:05d}.{fmt}", data)
     text = io.StringIO()
     csv_writer(text).writerows(chunk.rejects)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from warning.labels import LABELS
+from warning.models.batch import ScoredColumns, score_columns
 from warning.scanning.feeds import ColumnMap, ColumnOverrides, Feed, FeedRow
 from warning.scanning.feeds.columns import show_names
 from warning.scanning.feeds.dates import format_utc, parse_time
@@ -206,16 +207,23 @@ def _safe(text: Any) -> str:
 
 
 class _Chunk:
-    """The scored rows and rejects of one chunk, and its counters."""
+    """The scored rows of one chunk as output columns, its rejects, and its counters."""
 
     def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
+        self.columns: dict[str, list[Any]] = {}
+        self.n_rows = 0
         self.rejects: list[tuple[int, str, str, str]] = []
         self.counts: Counter[str] = Counter()
 
+    def records(self) -> Iterator[dict[str, Any]]:
+        """The scored rows one by one, as ``{column: value}`` in output order."""
+        names = list(self.columns)
+        for values in zip(*self.columns.values(), strict=True):
+            yield dict(zip(names, values, strict=True))
+
 
 class ChunkScorer:
-    """Scores one chunk of feed rows into output records and rejects: the one scoring path of
+    """Scores one chunk of feed rows into output columns and rejects: the one scoring path of
     every engine (the local loop calls it in this process, the Ray engine inside each actor).
 
     Everything it needs is given here, resolved by the process that started the scan, so a
@@ -243,8 +251,9 @@ class ChunkScorer:
         self.batch = batch
         from warning.models.classifier import Classifier
 
-        # a Classifier takes the texts normalised (they are, by the empty-text check); any
-        # other object with a ``score(texts)`` (a wrapper, a test double) gets them as read
+        # a Classifier takes the texts normalised (they are, by the empty-text check) and
+        # scores them as columns; any other object with a ``score(texts)`` (a wrapper, a test
+        # double) gets them as read
         self._takes_normalized = isinstance(model, Classifier)
 
     def _reject(self, chunk: _Chunk, row: FeedRow, reason: str, details: str) -> None:
@@ -256,7 +265,7 @@ class ChunkScorer:
         chunk.counts["lines_unreadable"] += row.lost_lines
 
     def process(self, rows: list[FeedRow]) -> _Chunk:
-        """The chunk's scored records, rejects and counters, in input order."""
+        """The chunk's scored records (as columns), rejects and counters, in input order."""
         chunk = _Chunk()
         text_col = self.mapping.text
         good: list[tuple[FeedRow, str]] = []
@@ -281,64 +290,81 @@ class ChunkScorer:
                 # the normalised text goes on: the model, language ID and the target tagger
                 # never normalise it again
                 good.append((row, clean if self._takes_normalized else text))
+        scored_rows: list[FeedRow] = []
+        parts: list[ScoredColumns] = []
         for start in range(0, len(good), self.batch):
             part = good[start : start + self.batch]
-            for (row, _), post in zip(part, self._score(part), strict=True):
-                if isinstance(post, str) or post.error:
-                    self._reject(chunk, row, "not scored", post if isinstance(post, str)
-                                 else post.error)
-                    continue
-                chunk.rows.append(self._record(row, post, chunk))
+            scored = self._score(part)
+            keep = []
+            for i, ((row, _), error) in enumerate(zip(part, scored.error, strict=True)):
+                if error is not None:
+                    self._reject(chunk, row, "not scored", error)
+                else:
+                    keep.append(i)
+                    scored_rows.append(row)
+            parts.append(scored if len(keep) == len(part) else scored.take(keep))
+        self._records(chunk, scored_rows, sum(parts[1:], parts[0]) if parts else None)
         return chunk
 
-    def _score(self, part: list[tuple[FeedRow, str]]) -> list[Any]:
-        """The batch's ScoredPosts (of normalised texts); if the model fails on the batch, each
-        half again, down to single posts, so one text it cannot take costs that post (an error
+    def _score(self, part: list[tuple[FeedRow, str]]) -> ScoredColumns:
+        """The batch's scores (of normalised texts); if the model fails on the batch, each half
+        again, down to single posts, so one text it cannot take costs that post (an error
         message instead), not the scan, and a whole batch is not rescored one post at a time."""
+        name = getattr(self.model, "name", "")
         try:
             if self._takes_normalized:
-                return self.model.score([t for _, t in part], normalized=True)
-            return self.model.score([t for _, t in part])
+                return score_columns(self.model, [t for _, t in part], normalized=True)
+            return ScoredColumns.from_posts(self.model.score([t for _, t in part]), name)
         except Exception as exc:  # the model's own failure, whatever it is
             if len(part) == 1:
                 # the type only: a library's message may quote the text, and rejects hold none
-                return [f"the model failed on this text ({type(exc).__name__})"]
+                return ScoredColumns.failed(
+                    [f"the model failed on this text ({type(exc).__name__})"], name)
         half = len(part) // 2
         return self._score(part[:half]) + self._score(part[half:])
 
-    def _record(self, row: FeedRow, post: Any, chunk: _Chunk) -> dict[str, Any]:
-        values = row.values or {}
-        layout, policy = self.layout, self.options.authors
-        record: dict[str, Any] = {}
+    def _records(self, chunk: _Chunk, rows: list[FeedRow], scored: ScoredColumns | None
+                 ) -> None:
+        """The output columns of the scored ``rows`` (input columns, then the added ones) and
+        their counters."""
+        layout, policy, key = self.layout, self.options.authors, self.key
+        values = [row.values or {} for row in rows]
+        columns: dict[str, list[Any]] = {}
         for name in layout.input_fields:
-            value = values.get(name)
-            if name in row.private and name not in layout.authors and policy != "keep":
-                # a person's name in a column that is not an author column (the chat of a
-                # Telegram personal chat): pseudonymised, or left out, like an author
-                value = pseudonymise(value, self.key) if self.key and policy == \
-                    "pseudonymise" else None
-            elif name in layout.authors and policy == "pseudonymise":
-                value = pseudonymise(value, self.key or b"")
-            elif name in layout.string_fields:
-                value = _as_text(value)
-            record[layout.rename[name]] = value
-        time_col = self.mapping.time
-        moment = parse_time(values.get(time_col), self.tz, self.options.time_format) \
-            if time_col else None
-        if moment is None:
-            chunk.counts["times_missing"] += 1
-        record["line"] = row.line
-        record["posted_at"] = format_utc(moment)
+            column = [v.get(name) for v in values]
+            if name in layout.authors and policy == "pseudonymise":
+                column = [pseudonymise(v, key or b"") for v in column]
+            elif name in layout.string_fields and not all(
+                    v is None or type(v) is str for v in column):
+                column = [_as_text(v) for v in column]
+            if name not in layout.authors and policy != "keep":
+                for i, row in enumerate(rows):
+                    if name in row.private:
+                        # a person's name in a column that is not an author column (the chat of
+                        # a Telegram personal chat): pseudonymised, or left out, like an author
+                        column[i] = pseudonymise(values[i].get(name), key) if key and \
+                            policy == "pseudonymise" else None
+            columns[layout.rename[name]] = column
+        time_col, fmt, tz = self.mapping.time, self.options.time_format, self.tz
+        moments = ([parse_time(v.get(time_col), tz, fmt) for v in values] if time_col
+                   else [None] * len(rows))
+        columns["line"] = [row.line for row in rows]
+        columns["posted_at"] = [format_utc(m) for m in moments]
+        n = len(rows)
+        if scored is None:
+            scored = ScoredColumns.failed([], "")
         for name in LABELS:
-            record[f"score_{name}"] = post.scores[name]
-        record.update(flagged=list(post.flagged), lang=post.lang, targets=list(post.targets),
-                      risk=post.risk, review=bool(post.review), model=post.model)
-        chunk.counts["read"] += 1
-        chunk.counts["scored"] += 1
-        chunk.counts.update(f"flagged:{n}" for n in post.flagged)
-        chunk.counts[f"risk:{post.risk}"] += 1
-        chunk.counts["review"] += bool(post.review)
-        return record
+            columns[f"score_{name}"] = scored.scores[name]
+        columns.update(flagged=scored.flagged, lang=scored.lang, targets=scored.targets,
+                       risk=scored.risk, review=scored.review, model=[scored.model] * n)
+        chunk.columns, chunk.n_rows = columns, n
+        counts = chunk.counts
+        counts["times_missing"] += sum(m is None for m in moments)
+        counts["read"] += n
+        counts["scored"] += n
+        counts.update(f"flagged:{label}" for flags in scored.flagged for label in flags)
+        counts.update(f"risk:{risk}" for risk in scored.risk)
+        counts["review"] += sum(scored.review)
 
 
 # ---- writing ------------------------------------------------------------------------------------

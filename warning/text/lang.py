@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 import regex
@@ -266,10 +267,28 @@ def _folded_votes(token: str) -> dict[str, float]:
     return votes
 
 
-def _token_votes(token: str, cyrillic: bool, text_letters: set[str]) -> dict[str, float]:
+# What ``_token_votes`` needs to know of the whole post, beside the token: (cyrillic, folded,
+# і present, a letter Uzbek lacks present, a Kazakh sign present); a Latin post needs none.
+_Flags = tuple[bool, bool, bool, bool, bool]
+_LATIN_FLAGS: _Flags = (False, False, False, False, False)
+_KK_SIGNS = _KK_ONLY | _KY_KK_LETTERS | {"ғ", "қ"}
+_UZ_LATIN_APOSTROPHE = regex.compile(r"[og]'\p{L}")
+
+
+def _text_flags(cyrillic: bool, text_letters: set[str] | frozenset[str]) -> _Flags:
+    """The facts of a post that its tokens' votes depend on (see :func:`_token_votes`)."""
+    if not cyrillic:
+        return _LATIN_FLAGS
+    kazakh = bool(text_letters & _KK_SIGNS) or {"ы", "и"} <= text_letters
+    return (True, not text_letters & _KY_KK_ALL, "і" in text_letters,
+            bool(text_letters & _KK_NOT_UZ), kazakh)
+
+
+def _token_votes(token: str, flags: _Flags) -> dict[str, float]:
+    """A token's votes, given the facts of its post (:func:`_text_flags`)."""
+    cyrillic, folded, has_i, not_uz, kazakh = flags
     letters = set(token)
     votes: dict[str, float] = {}
-    folded = cyrillic and not text_letters & _KY_KK_ALL
     if folded:
         votes.update(_folded_votes(token))
     if cyrillic:
@@ -277,22 +296,20 @@ def _token_votes(token: str, cyrillic: bool, text_letters: set[str]) -> dict[str
             votes["other"] = 1.0
         elif letters & _UZ_CYR_LETTERS:
             # Belarusian has ў too, but also і, which Uzbek does not.
-            votes["other" if "і" in text_letters else "uz"] = 1.0
+            votes["other" if has_i else "uz"] = 1.0
         elif letters & _KK_ONLY:
             votes["kk"] = 1.0
         elif letters & {"ғ", "қ"}:
             # Kazakh and Uzbek Cyrillic share these; Uzbek has no ы і ә ү ө ң.
-            votes["kk" if text_letters & _KK_NOT_UZ else "uz"] = 1.0
+            votes["kk" if not_uz else "uz"] = 1.0
         elif "і" in letters:
             # Kazakh і, or Ukrainian/Belarusian і when no other Kazakh letter is present;
             # Kazakh writes ы and и beside і, Ukrainian has no ы and Belarusian no и.
-            kazakh = text_letters & (_KK_ONLY | _KY_KK_LETTERS | {"ғ", "қ"}) or \
-                {"ы", "и"} <= text_letters
             votes["kk" if kazakh else "other"] = 1.0
         elif letters & _KY_KK_LETTERS:
             votes["ky"] = 1.0
             votes["kk"] = 0.5
-        elif not text_letters & _KK_NOT_UZ and _UZ_CYR_HARMONY.search(token):
+        elif not not_uz and _UZ_CYR_HARMONY.search(token):
             votes["uz"] = 0.5  # weak: Russian has "уходи", "ради"
         elif len(token) > 5 and _KY_CYR_SUFFIX.search(token):
             if folded:  # without its letters, Kazakh writes the same plural and case endings
@@ -305,7 +322,7 @@ def _token_votes(token: str, cyrillic: bool, text_letters: set[str]) -> dict[str
             votes["tr"] = 1.0
         if letters & _KK_LATIN:
             votes["kk"] = 1.5  # Kazakh Latin (2021): q, ş, ğ too, but ä ñ ū are its own
-        elif regex.search(r"[og]'\p{L}", token) or (letters & {"q", "x"} and len(token) > 3):
+        elif _UZ_LATIN_APOSTROPHE.search(token) or (letters & {"q", "x"} and len(token) > 3):
             votes["uz"] = votes.get("uz", 0.0) + 1.0
         elif not letters & _TR_LETTERS and _UZ_HARMONY.search(token):
             votes["uz"] = votes.get("uz", 0.0) + 1.0
@@ -318,6 +335,23 @@ def _token_votes(token: str, cyrillic: bool, text_letters: set[str]) -> dict[str
         if token in words and not (folded and lang in ("ky", "kk")):  # counted by _folded_votes
             votes[lang] = votes.get(lang, 0.0) + 1.0
     return votes
+
+
+def _cached_votes(token: str, flags: _Flags) -> tuple[tuple[str, float], ...]:
+    """:func:`_token_votes` as pairs, kept per (token, flags): posts share most of their words,
+    so a scan works out each word's votes once, not once per post."""
+    key = (token, flags)
+    found = _VOTES.get(key)
+    if found is None:
+        if len(_VOTES) >= _VOTES_MAX:
+            _VOTES.clear()
+        found = _VOTES[key] = tuple(_token_votes(token, flags).items())
+    return found
+
+
+# Votes of the tokens seen by this process, per (token, flags); emptied when full.
+_VOTES: dict[tuple[str, _Flags], tuple[tuple[str, float], ...]] = {}
+_VOTES_MAX = 200_000
 
 
 def language_evidence(text: str, *, normalized: bool = False) -> dict[str, float]:
@@ -338,23 +372,45 @@ def language_evidence(text: str, *, normalized: bool = False) -> dict[str, float
 def _evidence(folded: str, fasttext: Callable[[str], dict[str, float]]) -> dict[str, float]:
     """The evidence of a folded post; ``fasttext`` gives fastText's probabilities of a line
     (one call per post, or a lookup into a batch's results)."""
-    tokens = _TOKEN.findall(folded)
-    letters = [ch for ch in folded if ch.isalpha()]
+    words = _word_evidence(folded)
+    if isinstance(words, dict):
+        return words
+    return _with_fasttext(words, fasttext(_fasttext_line(folded)))
+
+
+# The words' evidence of a post, with what fastText's part needs: (scores, cyrillic, letters).
+_Words = tuple[dict[str, float], bool, set[str]]
+
+
+def _word_evidence(folded: str) -> _Words | dict[str, float]:
+    """The evidence of a post's words alone; a dict when that is already the whole evidence
+    (no letters, or a script none of our languages use), which fastText does not change."""
+    # letters counted per distinct character (a C loop), not one Python step per character
+    letter_counts = [(ch, n) for ch, n in Counter(folded).items() if ch.isalpha()]
     scores = dict.fromkeys(LANGS, 0.0)
-    if not letters:
+    if not letter_counts:
         return scores
-    n_cyr = sum(_is_cyrillic(ch) for ch in letters)
-    n_lat = sum(ch.isascii() or "\u00c0" <= ch <= "\u024f" for ch in letters)
-    if n_cyr + n_lat < len(letters) / 2:
+    n_letters = sum(n for _, n in letter_counts)
+    n_cyr = sum(n for ch, n in letter_counts if _is_cyrillic(ch))
+    n_lat = sum(n for ch, n in letter_counts if ch.isascii() or "\u00c0" <= ch <= "\u024f")
+    if n_cyr + n_lat < n_letters / 2:
         # Arabic, CJK, Georgian... scripts none of our languages use day to day.
         scores["other"] = 1.0
         return scores
     cyrillic = n_cyr >= n_lat
-    text_letters = set(letters)
-    for token in tokens:
-        for lang, vote in _token_votes(token, cyrillic, text_letters).items():
+    text_letters = {ch for ch, _ in letter_counts}
+    flags = _text_flags(cyrillic, text_letters)
+    for token in _TOKEN.findall(folded):
+        for lang, vote in _cached_votes(token, flags):
             scores[lang] += vote
-    probs = dict(fasttext(_fasttext_line(folded)))
+    return scores, cyrillic, text_letters
+
+
+def _with_fasttext(words: _Words, fasttext_probs: dict[str, float]) -> dict[str, float]:
+    """The words' evidence plus fastText's vote (its probabilities of the post's line)."""
+    scores, cyrillic, text_letters = words
+    scores = dict(scores)
+    probs = dict(fasttext_probs)
     if cyrillic:
         # fastText calls short Kyrgyz "Tatar", "Bashkir" or "Mongolian" with low confidence.
         for turkic in ("tt", "ba"):
@@ -367,6 +423,14 @@ def _evidence(folded: str, fasttext: Callable[[str], dict[str, float]]) -> dict[
     for lang, p in probs.items():
         scores[lang if lang in _OURS else "other"] += _FASTTEXT_WEIGHT * p
     return scores
+
+
+def _decided_by_words(scores: dict[str, float]) -> bool:
+    """True when fastText cannot change the winner: its probabilities sum to at most 1, so it
+    adds at most ``_FASTTEXT_WEIGHT`` to any language (with a margin for rounding), and the
+    words' leader is further ahead than that (so the fastText call is skipped)."""
+    first, second = sorted(scores.values(), reverse=True)[:2]
+    return first - second > _FASTTEXT_WEIGHT * 1.01
 
 
 def _fasttext_line(folded: str) -> str:
@@ -397,7 +461,8 @@ def _best(scores: dict[str, float]) -> str:
 def detect_languages(texts: Sequence[str], *, normalized: bool = False) -> list[str]:
     """:func:`detect_language` of many posts at once: the same answers, each distinct post
     examined once (feeds repeat posts), and the last 50,000 distinct posts' answers kept for
-    the next batches of this process.
+    the next batches of this process. fastText is asked only about posts whose words leave
+    the answer open (its vote can move a language by at most ``_FASTTEXT_WEIGHT``).
 
     Args:
         texts: The posts.
@@ -415,16 +480,26 @@ def detect_languages(texts: Sequence[str], *, normalized: bool = False) -> list[
     for text in texts:
         if not isinstance(text, str):
             raise TypeError(f"detect_languages() takes strs, got {type(text).__name__}")
-    folded = {text: fold(text, normalized=normalized) for text in texts}
-    found = {text: _SEEN[f] for text, f in folded.items() if f in _SEEN}
-    todo = {text: f for text, f in folded.items() if text not in found}
-    lines = list(dict.fromkeys(_fasttext_line(f) for f in todo.values()))
-    probs = dict(zip(lines, _fasttext_probs_batch(lines), strict=True))
+    folded = [fold(text, normalized=normalized) for text in texts]
+    found = {f: _SEEN[f] for f in folded if f in _SEEN}
+    todo = [f for f in dict.fromkeys(folded) if f not in found]
     if len(_SEEN) + len(todo) > _SEEN_MAX:
         _SEEN.clear()
-    for text, f in todo.items():
-        found[text] = _SEEN[f] = _best(_evidence(f, probs.__getitem__))
-    return [found[text] for text in texts]
+    words: dict[str, _Words] = {}
+    for f in todo:
+        evidence = _word_evidence(f)
+        if isinstance(evidence, dict):
+            found[f] = _best(evidence)
+        elif _decided_by_words(evidence[0]):
+            found[f] = _best(evidence[0])  # fastText could not change it: not asked
+        else:
+            words[f] = evidence
+    lines = list(dict.fromkeys(_fasttext_line(f) for f in words))
+    probs = dict(zip(lines, _fasttext_probs_batch(lines), strict=True))
+    for f, evidence in words.items():
+        found[f] = _best(_with_fasttext(evidence, probs[_fasttext_line(f)]))
+    _SEEN.update((f, found[f]) for f in todo)
+    return [found[f] for f in folded]
 
 
 # Languages of folded posts already seen by this process (feeds repeat posts: reposts,
