@@ -23,7 +23,7 @@ Protocol:
   machine with 2 actors of one CPU; ``cluster2``, the Ray engine joining a two-node cluster
   started with ``ray start`` (head and one more node, one CPU each:
   ``warning.scanning.ray_cluster``), start-up of the cluster not included.
-- **Profile** (``--profile-rows``, default 20,000; 0 for none): cProfile of one local scan of
+- **Profile** (``--profile-rows``, default 20,000; 0 for none): cProfile of one local scan (in a fresh process) of
   the baseline, its time summed by stage (the module each function lives in).
 - **Memory** (``--memory-rows``; ``--memory-model``): each scan alone in a fresh process
   (``warning scan``) reporting its own peak resident memory (``VmHWM``).
@@ -38,6 +38,7 @@ import cProfile
 import csv
 import datetime as dt
 import importlib.util
+import json
 import os
 import platform
 import pstats
@@ -92,9 +93,21 @@ def raw_pass(model, texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
+def fresh_caches() -> None:
+    """Empty what this process keeps between calls (language ID's answers and word votes), so
+    each scan pass starts as `warning scan` does, in a new process (the model is loaded anew by
+    the scan itself)."""
+    from warning.text import lang
+
+    lang._SEEN.clear()
+    lang._VOTES.clear()
+
+
 def scan_pass(name: str, feed: Path, out: Path, engine: str, cluster=None) -> float:
-    """Seconds of one scan of the feed, model load included."""
+    """Seconds of one scan of the feed, model load included, from cold caches."""
     from warning.scanning.scanner import ScanOptions, scan
+
+    fresh_caches()
 
     options = {"force": True, "authors": "drop"}
     if engine == "ray2":
@@ -159,21 +172,33 @@ _STAGES = [
     ("the model (features, heads, calibration)", "warning/models/classifier.py",
      "predict_proba"),
     ("target tagging", "warning/text/targets.py", "find_targets_batch"),
-    ("output records", "warning/scanning/scoring.py", "_record"),
+    ("flags, risk and review", "warning/models/batch.py", "_decisions"),
+    ("output records (columns)", "warning/scanning/scoring.py", "_records"),
     ("writing the parts and the output", "warning/scanning/output.py", "_write_part"),
     ("writing the parts and the output", "warning/scanning/output.py", "_merge"),
 ]
 
 
 def profile(rows: int, folder: Path, distinct: bool) -> tuple[float, list[tuple[str, float]]]:
-    """cProfile of a local baseline scan; (seconds, [(stage, share of the time)])."""
+    """cProfile of a local baseline scan in a fresh process (nothing cached from the passes
+    before it); (seconds, [(stage, share of the time)])."""
     feed = write_feed(folder / f"profile_{rows}.csv", rows, distinct=distinct)
+    result = subprocess.run([sys.executable, __file__, "--profile-child", str(feed)],
+                            capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"the profiled scan failed: {result.stderr[-2000:]}")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    return data["seconds"], [tuple(x) for x in data["stages"]]
+
+
+def _profile_child(feed: Path) -> None:
+    """The profiled scan of :func:`profile`, printed as one JSON line."""
     from warning.scanning.scanner import ScanOptions, scan
 
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    scan(feed, folder / "profile.parquet", ScanOptions(force=True, authors="drop"),
+    scan(feed, feed.with_suffix(".parquet"), ScanOptions(force=True, authors="drop"),
          model_path=MODELS["baseline"])
     profiler.disable()
     seconds = time.perf_counter() - started
@@ -190,7 +215,8 @@ def profile(rows: int, folder: Path, distinct: bool) -> tuple[float, list[tuple[
                 totals[stage] = totals.get(stage, 0.0) + cumtime
     whole = whole or seconds
     totals["the scan's own loop and the rest"] = max(0.0, whole - sum(totals.values()))
-    return seconds, sorted(((k, v / whole) for k, v in totals.items()), key=lambda x: -x[1])
+    stages = sorted(((k, v / whole) for k, v in totals.items()), key=lambda x: -x[1])
+    print(json.dumps({"seconds": seconds, "stages": stages}))
 
 
 # Runs `warning scan` in this fresh process, then reports the process's own peak resident
@@ -248,7 +274,11 @@ def main() -> None:
                         help="feed sizes for peak memory (comma-separated; '' for none)")
     parser.add_argument("--memory-model", default="baseline", choices=sorted(MODELS))
     parser.add_argument("--out", type=Path, default=HERE / "results" / "scan_speed.md")
+    parser.add_argument("--profile-child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.profile_child:
+        _profile_child(args.profile_child)
+        return
     models = [m for m in args.models.split(",") if m]
     engines = [e for e in args.engines.split(",") if e]
     unknown = set(models) - set(MODELS)

@@ -34,6 +34,7 @@ import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -325,24 +326,38 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
     if done:
         say(f"resuming after {done} finished chunk(s) ({counts['read']:,} records)")
 
+    def write(index: int, chunk: _Chunk, counted: dict[str, int]) -> None:
+        """A chunk's part, then the state that records it as done (in the writer thread)."""
+        _write_part(folder, index, chunk, layout.schema, fmt)
+        state.update(chunks_done=index + 1, counts=counted)
+        _write_state(folder, state)
+
     delay = settings.scan_chunk_delay()
     bar = None
     index = -1
+    # Chunks are written (encoded, written, synced to disk) by one thread while the next chunk
+    # is scored; one at a time and in order, so the state never records a chunk whose part is
+    # not on disk, and a failed write stops the scan before the next chunk is handed over.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="scan-writer")
+    pending: Future[None] | None = None
     try:
         engine.start(done)
         bar = progress(engine.position()[1], engine.progress_unit) if progress else None
         for index, chunk in engine.chunks(done):
             if chunk is None:  # finished before an interruption
                 continue
-            _write_part(folder, index, chunk, layout.schema, fmt)
             counts.update(chunk.counts)
-            state.update(chunks_done=index + 1, counts=dict(counts))
-            _write_state(folder, state)
+            if pending is not None:
+                pending.result()
+            pending = writer.submit(write, index, chunk, dict(counts))
             if bar is not None:
                 bar.update(engine.position()[0], counts["read"] - read_before)
             if delay:
                 time.sleep(delay)
+        if pending is not None:
+            pending.result()
     finally:
+        writer.shutdown(wait=True)  # a chunk being written is finished, never left half done
         if bar is not None:
             bar.close()
         engine.close()

@@ -337,21 +337,34 @@ def _token_votes(token: str, flags: _Flags) -> dict[str, float]:
     return votes
 
 
-def _cached_votes(token: str, flags: _Flags) -> tuple[tuple[str, float], ...]:
-    """:func:`_token_votes` as pairs, kept per (token, flags): posts share most of their words,
-    so a scan works out each word's votes once, not once per post."""
-    key = (token, flags)
-    found = _VOTES.get(key)
-    if found is None:
-        if len(_VOTES) >= _VOTES_MAX:
+def _votes_table(flags: _Flags) -> dict[str, tuple[tuple[str, float], ...]]:
+    """The votes of tokens already seen in posts with these ``flags`` (:func:`_token_votes` as
+    pairs): posts share most of their words, so a scan works out each word's votes once, not
+    once per post. All tables are emptied together when they hold ``_VOTES_MAX`` tokens."""
+    table = _VOTES.get(flags)
+    if table is None:
+        if sum(map(len, _VOTES.values())) >= _VOTES_MAX:
             _VOTES.clear()
-        found = _VOTES[key] = tuple(_token_votes(token, flags).items())
-    return found
+        table = _VOTES[flags] = {}
+    elif len(table) >= _VOTES_MAX:
+        table.clear()
+    return table
 
 
-# Votes of the tokens seen by this process, per (token, flags); emptied when full.
-_VOTES: dict[tuple[str, _Flags], tuple[tuple[str, float], ...]] = {}
+# Votes of the tokens seen by this process, per post flags, then per token.
+_VOTES: dict[_Flags, dict[str, tuple[tuple[str, float], ...]]] = {}
 _VOTES_MAX = 200_000
+
+# Per character seen: 0 not a letter, 1 a Cyrillic letter, 2 a Latin one, 3 another letter.
+_KINDS: dict[str, int] = {}
+
+
+def _kind(ch: str) -> int:
+    if not ch.isalpha():
+        return 0
+    if _is_cyrillic(ch):
+        return 1
+    return 2 if ch.isascii() or "\u00c0" <= ch <= "\u024f" else 3
 
 
 def language_evidence(text: str, *, normalized: bool = False) -> dict[str, float]:
@@ -386,22 +399,35 @@ def _word_evidence(folded: str) -> _Words | dict[str, float]:
     """The evidence of a post's words alone; a dict when that is already the whole evidence
     (no letters, or a script none of our languages use), which fastText does not change."""
     # letters counted per distinct character (a C loop), not one Python step per character
-    letter_counts = [(ch, n) for ch, n in Counter(folded).items() if ch.isalpha()]
+    n_letters = n_cyr = n_lat = 0
+    text_letters = set()
+    kinds = _KINDS
+    for ch, n in Counter(folded).items():
+        kind = kinds.get(ch)
+        if kind is None:
+            kind = kinds[ch] = _kind(ch)  # letters are few: this table stays small
+        if kind:
+            n_letters += n
+            text_letters.add(ch)
+            if kind == 1:
+                n_cyr += n
+            elif kind == 2:
+                n_lat += n
     scores = dict.fromkeys(LANGS, 0.0)
-    if not letter_counts:
+    if not n_letters:
         return scores
-    n_letters = sum(n for _, n in letter_counts)
-    n_cyr = sum(n for ch, n in letter_counts if _is_cyrillic(ch))
-    n_lat = sum(n for ch, n in letter_counts if ch.isascii() or "\u00c0" <= ch <= "\u024f")
     if n_cyr + n_lat < n_letters / 2:
         # Arabic, CJK, Georgian... scripts none of our languages use day to day.
         scores["other"] = 1.0
         return scores
     cyrillic = n_cyr >= n_lat
-    text_letters = {ch for ch, _ in letter_counts}
     flags = _text_flags(cyrillic, text_letters)
+    table = _votes_table(flags)
     for token in _TOKEN.findall(folded):
-        for lang, vote in _cached_votes(token, flags):
+        votes = table.get(token)
+        if votes is None:
+            votes = table[token] = tuple(_token_votes(token, flags).items())
+        for lang, vote in votes:
             scores[lang] += vote
     return scores, cyrillic, text_letters
 
