@@ -73,3 +73,23 @@ def test_normalize_of_normalised_text_changes_nothing(text: str) -> None:
     # normalises once: the two must agree
     once = normalize(text)
     assert normalize(once) == once
+
+
+def test_detect_languages_asks_fasttext_only_when_the_words_leave_it_open(monkeypatch) -> None:
+    from warning.text import lang
+
+    decided = ["что это как нет все уже еще только когда где кто почему",  # many ru markers
+               "the and is are to of in it you this that what was were for with"]
+    posts = [*decided, "Бүгүн жыйын болобу?", "ok"]
+    asked: list[str] = []
+    real = lang._fasttext_probs_batch
+
+    def counting(lines: list[str]) -> list[dict[str, float]]:
+        asked.extend(lines)
+        return real(lines)
+
+    monkeypatch.setattr(lang, "_fasttext_probs_batch", counting)
+    lang._SEEN.clear()
+    assert lang.detect_languages(posts) == [detect_language(p) for p in posts]
+    assert not {lang._fasttext_line(lang.fold(p)) for p in decided} & set(asked)
+    assert lang._fasttext_line(lang.fold("ok")) in asked
