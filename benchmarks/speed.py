@@ -20,7 +20,11 @@ Fixed protocol (issue "The default model"):
 - where the shipped path runs in bfloat16, the naive loop is also timed under bfloat16 autocast,
   so the gain from the arithmetic and the gain from the code are told apart;
 - when the default is an ensemble, the whole ensemble (transformer, baseline, language ID and
-  stacking) is timed as well, on the same texts.
+  stacking) is timed as well, on the same texts;
+- with ``--profile-texts N``, one more pass of the shipped path over the first N texts under
+  cProfile, its time split into cutting the windows (normalisation and the tokeniser's offsets),
+  the forward pass of the encoder and head (torch), the rest of the embedding (tokenising the
+  batches, padding, pooling) and the rest (sorting, window max, calibration).
 
 Writes ``benchmarks/results/speed.md``.
 """
@@ -98,6 +102,50 @@ def _timed(fn, texts: list[str], value: str):
             os.environ["WARNING_PRECISION"] = before
 
 
+def _profile(transformer, texts: list[str], arithmetic: str
+             ) -> tuple[float, list[tuple[str, float]]]:
+    """cProfile of ``transformer.predict_proba`` over ``texts`` in ``arithmetic``: (seconds,
+    [(stage, share of the time)])."""
+    import cProfile
+    import pstats
+
+    previous = os.environ.get("WARNING_PRECISION")
+    os.environ["WARNING_PRECISION"] = arithmetic
+    transformer.predict_proba(texts[:32])  # warm-up
+    profiler = cProfile.Profile()
+    started = time.perf_counter()
+    try:
+        profiler.enable()
+        transformer.predict_proba(texts)
+        profiler.disable()
+    finally:
+        if previous is None:
+            os.environ.pop("WARNING_PRECISION", None)
+        else:
+            os.environ["WARNING_PRECISION"] = previous
+    seconds = time.perf_counter() - started
+    found: dict[str, float] = {}
+    wanted = {("warning/models/transformer.py", "windows"): "windows",
+              ("warning/models/encoder.py", "embed"): "embed",
+              ("warning/models/classifier.py", "predict_proba"): "total",
+              ("torch/nn/modules/module.py", "_call_impl"): "forward"}
+    for (filename, _line, function), row in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
+        for (module, name), key in wanted.items():
+            if filename.replace("\\", "/").endswith(module) and function == name:
+                found[key] = found.get(key, 0.0) + row[3]  # cumulative seconds
+    total = found.get("total") or seconds
+    forward = found.get("forward", 0.0)
+    stages = [("the forward pass of the encoder and head (torch)", forward),
+              ("cutting the windows (normalisation, the tokeniser's offsets)",
+               found.get("windows", 0.0)),
+              ("the rest of the embedding (tokenising the batches, padding, pooling)",
+               max(0.0, found.get("embed", 0.0) - forward)),
+              ("the rest (sorting, window max, calibration)",
+               max(0.0, total - found.get("windows", 0.0) - max(found.get("embed", 0.0),
+                                                                forward)))]
+    return seconds, [(name, value / total) for name, value in stages]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", type=Path, default=None)
@@ -106,6 +154,8 @@ def main() -> None:
     parser.add_argument("--naive-texts", type=int, default=2000,
                         help="texts for the naive loop (fewer to save time; the rate is per "
                              "post either way)")
+    parser.add_argument("--profile-texts", type=int, default=0,
+                        help="texts for a profile of the shipped path (0: none)")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "speed.md")
     args = parser.parse_args()
 
@@ -183,13 +233,22 @@ def main() -> None:
                     "splits into the code (batching, length sorting, dynamic padding: the "
                     "speed-ups with the same arithmetic on both sides) and the arithmetic "
                     f"(bfloat16 makes our path {exact_s / ours_s:.1f}x faster than float32)."]
+    profiled = (_profile(transformer, texts[:args.profile_texts], default_precision)
+                if args.profile_texts else None)
+    if profiled:
+        seconds, stages = profiled
+        summary += ["", f"Where the shipped path's time goes ({default_precision}, "
+                    f"{min(args.profile_texts, len(texts))} texts under cProfile, {seconds:.1f} s "
+                    "with the profiler):", "", "| stage | share of the time |", "|---|---:|",
+                    *[f"| {name} | {share:.0%} |" for name, share in stages]]
     edges = [0, 16, 32, 64, 128, 256, 512, 10**9]
     hist = np.histogram(lengths, bins=edges)[0]
     lines = [
         "# Scoring speed: the default model against a naive pipeline loop",
         "",
         f"Command: `python benchmarks/speed.py{' --model ' + str(args.model) if args.model else ''}"
-        f" --texts {args.texts} --naive-texts {args.naive_texts}`  ",
+        f" --corpus {args.corpus} --texts {args.texts} --naive-texts {args.naive_texts}"
+        f"{f' --profile-texts {args.profile_texts}' if args.profile_texts else ''}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, {os.cpu_count()} "
         f"cores, torch threads 2, Python {platform.python_version()}, torch "

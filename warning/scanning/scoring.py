@@ -329,6 +329,7 @@ class ChunkScorer:
         their counters."""
         layout, policy, key = self.layout, self.options.authors, self.key
         values = [row.values or {} for row in rows]
+        private = [i for i, row in enumerate(rows) if row.private]  # Telegram personal chats
         columns: dict[str, list[Any]] = {}
         for name in layout.input_fields:
             column = [v.get(name) for v in values]
@@ -338,8 +339,8 @@ class ChunkScorer:
                     v is None or type(v) is str for v in column):
                 column = [_as_text(v) for v in column]
             if name not in layout.authors and policy != "keep":
-                for i, row in enumerate(rows):
-                    if name in row.private:
+                for i in private:
+                    if name in rows[i].private:
                         # a person's name in a column that is not an author column (the chat of
                         # a Telegram personal chat): pseudonymised, or left out, like an author
                         column[i] = pseudonymise(values[i].get(name), key) if key and \
