@@ -178,7 +178,7 @@ def _install_ops(app: FastAPI, settings: ServeSettings, own_model: bool) -> None
                                settings.queue_max_posts, limiter=app.state.model_limiter,
                                on_batch=on_batch, in_flight=in_flight,
                                max_units=settings.batch_max_units, cost=text_units,
-                               lanes=lanes)
+                               lanes=lanes, bulk_max_units=settings.model_process_max_units)
         app.state.batcher = batcher
         metrics.track_queue(lambda: batcher.depth)
 

@@ -6,19 +6,23 @@ units (a text's units come from ``cost``; one text is never split), queued under
 (``owner``). Model calls run in *lanes* (:mod:`serve.lanes`): a thread of the server process,
 and optionally model processes. Each lane has a worker task that builds its next call from the
 keys in turn (round robin): a pass takes the next piece of every key that has one, the key
-served last going to the back, until the call holds ``max_posts`` posts or ``max_units`` units,
-or the first piece has waited ``max_wait_ms`` (it does not wait when every request under way is
-already here). A key is *light* when its only request waiting is one piece of at most
-``max_units`` units and nothing of it is being scored (a moderator's one-text request), else
-*heavy* (a backlog, a request of several pieces, or one long text). A light key's pieces are never batched with a heavy key's: its call is as short
-as its own work. While a model process is ready, heavy keys are scored there only and the
-thread lane keeps for light ones, so a one-text request is scored at once, beside another key's
-flood, not after the call in flight; without one, a flood of long texts from one key delays
-another key's one-text request by at most one call (one piece). Each request gets its results
-back in its own order once all its pieces are scored. If a batched call raises, each piece of it
-is scored again on its own, so a text the model fails on fails only its own request. When
-``max_queue`` posts are already waiting, a new request is refused at once (:class:`QueueFull`,
-answered 503 with ``Retry-After``) instead of growing the queue.
+served last going to the back, until the call holds ``max_posts`` posts or ``max_units`` units
+(``bulk_max_units`` in a model process), or the first piece has waited ``max_wait_ms`` (it does
+not wait when every request under way is already here).
+
+A key is *light* when its only request waiting is one piece of at most ``max_units`` units and
+nothing of it is being scored (a moderator's one-text request), else *heavy* (a backlog, a
+request of several pieces, or one long text). A light key's pieces are never batched with a
+heavy key's: its call is as short as its own work. While a model process is ready, heavy keys
+are scored there only and the thread keeps for light keys, so a one-text request is scored at
+once, beside another key's flood, not after the call in flight; without one, a flood of long
+texts from one key delays another key's one-text request by at most one call (one piece).
+
+Each request gets its results back in its own order once all its pieces are scored. If a
+batched call raises, each piece of it is scored again on its own, so a text the model fails on
+fails only its own request. When ``max_queue`` posts are already waiting, a new request is
+refused at once (:class:`QueueFull`, answered 503 with ``Retry-After``) instead of growing the
+queue.
 
 Example:
     >>> import asyncio
@@ -130,6 +134,9 @@ class MicroBatcher:
         lanes: Where model calls run (default: one :class:`~serve.lanes.ThreadLane` through
             ``limiter``). With a bulk lane (a model process) ready, heavy keys are scored
             only there, and the other lanes take light keys only.
+        bulk_max_units: Most work units in one call of a bulk lane (None: ``max_units``).
+            Its calls never delay a light key, so they may be larger (less overhead per
+            unit); the keys still take turns, piece by piece, within a call.
     """
 
     def __init__(self, max_posts: int, max_wait_ms: float, max_queue: int, *,
@@ -138,9 +145,12 @@ class MicroBatcher:
                  in_flight: Callable[[], int] | None = None,
                  max_units: float | None = None,
                  cost: Callable[[str], float] | None = None,
-                 lanes: Sequence[Lane] | None = None) -> None:
+                 lanes: Sequence[Lane] | None = None,
+                 bulk_max_units: float | None = None) -> None:
         self.max_posts = max_posts
         self.max_units = max_units if max_units is not None else math.inf
+        self.bulk_max_units = max(self.max_units, bulk_max_units if bulk_max_units is not None
+                                  else self.max_units)
         self.cost = cost or (lambda _text: 1.0)
         self.max_wait = max_wait_ms / 1000.0
         self.max_queue = max_queue
@@ -335,10 +345,12 @@ class MicroBatcher:
 
     def _fill(self, batch: list[_Piece], light: dict[str, bool], lane: Lane) -> bool:
         """Add pieces that ``lane`` may score to ``batch``, from the keys in turn (one per key
-        per pass) while they fit; True when the batch is full. ``light`` holds each key's class
+        per pass) while they fit (``bulk_max_units`` on a bulk lane, else ``max_units``);
+        True when the batch is full. ``light`` holds each key's class
         as it was when the key was first seen by this batch."""
         posts = sum(len(p.texts) for p in batch)
         units = sum(p.units for p in batch)
+        max_units = self.bulk_max_units if lane.bulk else self.max_units
         while True:
             took = False
             for owner in list(self._turns):
@@ -352,7 +364,7 @@ class MicroBatcher:
                 queue = self._queues[owner]
                 if batch:
                     full = (posts + len(piece.texts) > self.max_posts
-                            or units + piece.units > self.max_units)
+                            or units + piece.units > max_units)
                     if (full or piece.job.key() != batch[0].job.key()
                             or is_light != light[batch[0].job.owner]):
                         continue
@@ -368,7 +380,7 @@ class MicroBatcher:
                     self._turns.append(owner)  # served: to the back of the turns
                 else:
                     del self._queues[owner]
-                if posts >= self.max_posts or units >= self.max_units:
+                if posts >= self.max_posts or units >= max_units:
                     return True
             if not took:
                 return False

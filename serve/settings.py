@@ -60,6 +60,10 @@ class ServeSettings(BaseSettings):
             neither the CPU time of the server's event loop nor its GIL, and the thread keeps
             for light requests. 0: every call in the thread. Only for a model the server loads
             itself (``WARNING_MODEL``), with batching on.
+        model_process_max_units: Most work units in one call of a model process: its calls
+            never delay a light request, so they are larger than ``batch_max_units`` (less
+            work for the server per unit scored); the heavy keys still take turns, piece by
+            piece, within a call.
         queue_max_posts: Most posts waiting for the model; past it a request is answered 503
             with ``Retry-After`` instead of queueing (back-pressure). Keep it at least
             ``max_texts``: a larger request is let in only when the queue is empty.
@@ -105,6 +109,7 @@ class ServeSettings(BaseSettings):
     batch_max_units: float = Field(2.0, gt=0, allow_inf_nan=False)
     batch_max_wait_ms: float = Field(2.0, ge=0, allow_inf_nan=False)
     model_processes: int = Field(1, ge=0, le=64)
+    model_process_max_units: float = Field(16.0, gt=0, allow_inf_nan=False)
     queue_max_posts: int = Field(256, ge=1)
     load_in_background: bool = False
     metrics_public: bool = False

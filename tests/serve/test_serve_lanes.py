@@ -175,6 +175,39 @@ def test_lanes_one_long_text_is_heavy_even_alone() -> None:
     assert calls == [("process", ["y" * 5000])]
 
 
+def test_lanes_a_process_call_is_larger_and_shared_between_heavy_keys_in_turn() -> None:
+    """A model process's calls hold up to ``bulk_max_units`` (they never delay a light key),
+    taken from the heavy keys in turn, piece by piece."""
+    calls: list[tuple[str, list[str]]] = []
+    thread, process = FakeLane("thread", calls, bulk=False), FakeLane("process", calls, bulk=True)
+    a = [f"a{i}-" + "x" * 1995 for i in range(4)]
+    c = [f"c{i}-" + "x" * 1995 for i in range(4)]
+
+    async def main() -> None:
+        scheduler = MicroBatcher(max_posts=32, max_wait_ms=60_000, max_queue=1000, max_units=2,
+                                 cost=text_units, lanes=[thread, process],
+                                 in_flight=lambda: 0, bulk_max_units=8)
+        await scheduler.start()
+        try:
+            first = asyncio.create_task(scheduler.submit(Model(), ["x" * 5000], owner="X"))
+            await until(lambda: len(calls) == 1)  # the process is busy with X's long text
+            model = Model()  # one model: calls may hold several keys' pieces
+            heavy = [asyncio.create_task(scheduler.submit(model, texts, owner=key))
+                     for texts, key in ((a, "A"), (c, "C"))]
+            await until(lambda: scheduler.depth == 8)
+            for n in range(1, 4):
+                await process.release(n)
+            await asyncio.wait_for(asyncio.gather(first, *heavy), LIMIT)
+        finally:
+            await scheduler.stop()
+
+    asyncio.run(main())
+    # four pieces of 2 units (8 units) a call, the keys alternating, the one that arrived
+    # last taking the first turn; nothing of theirs in the thread lane
+    assert calls[1:] == [("process", [c[0], a[0], c[1], a[1]]),
+                         ("process", [c[2], a[2], c[3], a[3]])]
+
+
 def test_lanes_the_thread_lane_scores_in_a_thread() -> None:
     class Upper:
         def score(self, texts, explain=False):
