@@ -223,7 +223,8 @@ class ProcessLane:
         if conn is not None:
             with contextlib.suppress(OSError):
                 conn.send(None)  # the process ends after its current call
-        await anyio.to_thread.run_sync(process.join, timeout)
+        # idle by now (the batcher's calls are answered or abandoned): it ends at once
+        await anyio.to_thread.run_sync(process.join, min(timeout, 5.0))
         self._end(kill=True)
         self.state = "idle"
 
@@ -233,8 +234,11 @@ def _serve_model(conn: Connection, path: str | None) -> None:
     ``None`` or the end of the pipe. Replies ``("ready", model name)`` or ``("failed", exception
     type)`` once, then ``("ok", results)`` or ``("error", exception)`` per call. It logs nothing
     (an exception's message could quote a text: it goes back over the pipe only)."""
-    # Ctrl-C in a terminal reaches the whole process group: the server ends this process
+    # Ctrl-C in a terminal, and a service manager's SIGTERM, reach the whole process group:
+    # the server ends this process itself once the calls in flight are answered (or the pipe
+    # closes when the server is gone)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     try:
         from warning.models.classifier import Classifier
 

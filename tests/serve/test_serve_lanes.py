@@ -294,3 +294,57 @@ def test_lanes_a_dead_model_process_fails_its_requests_not_the_server(baseline) 
         assert lane.state == "idle" and lane._process is None
 
     asyncio.run(main())
+
+
+# ---- the app -------------------------------------------------------------------------------
+
+
+def test_lanes_the_app_adds_model_processes_only_for_a_model_it_loads(key, fake_classifier
+                                                                      ) -> None:
+    from serve.app import create_app
+    from serve.settings import ServeSettings
+
+    def lanes(app) -> list[str]:
+        return [type(lane).__name__ for lane in app.state.batcher.lanes]
+
+    assert lanes(create_app(ServeSettings(api_keys=key, model_processes=2))) == [
+        "ThreadLane", "ProcessLane", "ProcessLane"]
+    assert lanes(create_app(ServeSettings(api_keys=key))) == ["ThreadLane", "ProcessLane"]
+    assert lanes(create_app(ServeSettings(api_keys=key, model_processes=0))) == ["ThreadLane"]
+    # a model object handed in: no folder a process could load it from
+    assert lanes(create_app(ServeSettings(api_keys=key), classifier=fake_classifier)) == [
+        "ThreadLane"]
+
+
+@pytest.mark.slow
+def test_lanes_the_api_scores_heavy_work_in_its_model_process(key) -> None:
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from serve.app import create_app
+    from serve.settings import ServeSettings
+
+    app = create_app(ServeSettings(api_keys=key, model=ROOT / "models" / "baseline"))
+    texts = [TEXTS[3][:4000], *TEXTS[:3]]  # 4.3 units: heavy
+    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as client:
+        lane = app.state.batcher.lanes[1]
+        in_process = client.post("/v1/score", json={"texts": texts})  # starts the process
+        deadline = time.monotonic() + 120
+        while lane.state != "ready":
+            assert lane.state == "starting" and time.monotonic() < deadline
+            time.sleep(0.05)
+        calls = []
+        score = lane.score
+
+        async def counted(model, batch, explain):
+            calls.append(len(batch))
+            return await score(model, batch, explain)
+
+        lane.score = counted
+        in_child = client.post("/v1/score", json={"texts": texts})
+        light = client.post("/v1/score", json={"texts": ["Ты тупой идиот"]})
+    assert in_process.status_code == in_child.status_code == light.status_code == 200
+    assert in_child.json()["results"] == in_process.json()["results"]
+    assert sum(calls) == len(texts)  # the heavy request in the process, the light one not
+    assert lane.state == "idle"  # the process ended with the app
