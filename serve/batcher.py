@@ -50,68 +50,16 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 
+from .jobs import BatcherClosed, Job, ModelFailed, Piece, QueueFull, split
 from .lanes import Lane, ThreadLane, WorkerDied
 
 __all__ = ["BatcherClosed", "MicroBatcher", "ModelFailed", "QueueFull"]
 
 log = logging.getLogger("serve")
-
-
-class QueueFull(Exception):
-    """Too many posts are waiting for the model; retry after ``retry_after`` seconds."""
-
-    def __init__(self, waiting: int, retry_after: int) -> None:
-        super().__init__(f"{waiting} posts are waiting for the model")
-        self.waiting = waiting
-        self.retry_after = retry_after
-
-
-class BatcherClosed(Exception):
-    """The batcher has stopped (the server is shutting down)."""
-
-
-class ModelFailed(Exception):
-    """The model raised on this request's texts, scored on their own. The original exception is
-    the ``__cause__``; its message is never logged (it could quote a text)."""
-
-
-@dataclass(eq=False)
-class _Job:
-    """One request: its texts, the results as its pieces are scored, and its future."""
-
-    model: Any
-    texts: list[str]
-    explain: bool
-    future: asyncio.Future[list[Any]]
-    owner: str = "-"
-    queued_at: float = field(default_factory=time.monotonic)
-    results: list[Any] = field(default_factory=list)
-    pending: int = 0
-    #: pieces the request was split into
-    pieces: int = 0
-
-    def key(self) -> tuple[int, bool]:
-        """Jobs with the same key may share a model call."""
-        return id(self.model), self.explain
-
-
-@dataclass(eq=False)
-class _Piece:
-    """Consecutive texts of one job, scored in one call: ``job.texts[start:start+len]``."""
-
-    job: _Job
-    start: int
-    texts: list[str]
-    units: float
-
-    @property
-    def live(self) -> bool:
-        return not self.job.future.done()
 
 
 class MicroBatcher:
@@ -159,7 +107,7 @@ class MicroBatcher:
         self.in_flight = in_flight
         self.lanes: list[Lane] = list(lanes) if lanes else [ThreadLane(limiter)]
         #: pieces waiting, per key, and the keys in their turn order (next first)
-        self._queues: dict[str, collections.deque[_Piece]] = {}
+        self._queues: dict[str, collections.deque[Piece]] = {}
         self._turns: collections.deque[str] = collections.deque()
         #: pieces of each key taken into a model call and not yet answered
         self._busy: dict[str, int] = {}
@@ -222,22 +170,6 @@ class MicroBatcher:
         for event in self._wakeups:
             event.set()
 
-    def _split(self, job: _Job) -> list[_Piece]:
-        pieces: list[_Piece] = []
-        current: list[str] = []
-        units = 0.0
-        start = 0
-        for i, text in enumerate(job.texts):
-            cost = float(self.cost(text))
-            if current and (len(current) >= self.max_posts or units + cost > self.max_units):
-                pieces.append(_Piece(job, start, current, units))
-                current, units, start = [], 0.0, i
-            current.append(text)
-            units += cost
-        if current:
-            pieces.append(_Piece(job, start, current, units))
-        return pieces
-
     async def submit(self, model: Any, texts: Sequence[str], explain: bool = False,
                      owner: str = "-") -> list[Any]:
         """Score ``texts`` with ``model`` in shared calls; their results, in their order.
@@ -258,10 +190,10 @@ class MicroBatcher:
         texts = list(texts)
         if self._depth and self._depth + len(texts) > self.max_queue:
             raise QueueFull(self._depth, self.retry_after())
-        job = _Job(model, texts, explain, asyncio.get_running_loop().create_future(), owner)
+        job = Job(model, texts, explain, asyncio.get_running_loop().create_future(), owner)
         if not texts:
             return []
-        pieces = self._split(job)
+        pieces = split(job, self.max_posts, self.max_units, self.cost)
         job.results = [None] * len(texts)
         job.pending = job.pieces = len(pieces)
         queue = self._queues.get(owner)
@@ -297,7 +229,7 @@ class MicroBatcher:
             return False
         return queue[0].job.pieces == 1 and queue[0].units <= self.max_units
 
-    def _drop(self, job: _Job) -> None:
+    def _drop(self, job: Job) -> None:
         queue = self._queues.get(job.owner)
         if queue is None:
             return
@@ -319,7 +251,7 @@ class MicroBatcher:
         """Seconds until the queue has likely drained (at least 1)."""
         return max(1, math.ceil(self._depth * self._per_post))
 
-    def _head(self, owner: str) -> _Piece | None:
+    def _head(self, owner: str) -> Piece | None:
         """The owner's next live piece (dead ones dropped), or None."""
         queue = self._queues.get(owner)
         while queue:
@@ -328,7 +260,7 @@ class MicroBatcher:
             self._depth -= len(queue.popleft().texts)
         return None
 
-    def _may(self, lane: Lane, piece: _Piece, light: bool) -> bool:
+    def _may(self, lane: Lane, piece: Piece, light: bool) -> bool:
         """Whether ``lane`` may score ``piece`` (of a key that was ``light``) now. A bulk
         lane (a model process) takes any heavy piece of a model it is ready for, and a light
         one only while every other lane that could take it is occupied; another lane takes a
@@ -343,7 +275,7 @@ class MicroBatcher:
             return True
         return not any(other.bulk and other.ready_for(model) for other in self.lanes)
 
-    def _fill(self, batch: list[_Piece], light: dict[str, bool], lane: Lane) -> bool:
+    def _fill(self, batch: list[Piece], light: dict[str, bool], lane: Lane) -> bool:
         """Add pieces that ``lane`` may score to ``batch``, from the keys in turn (one per key
         per pass) while they fit (``bulk_max_units`` on a bulk lane, else ``max_units``);
         True when the batch is full. ``light`` holds each key's class
@@ -388,7 +320,7 @@ class MicroBatcher:
     async def _work(self, index: int) -> None:
         lane, wakeup = self.lanes[index], self._wakeups[index]
         while not self._closed:
-            batch: list[_Piece] = []
+            batch: list[Piece] = []
             light: dict[str, bool] = {}
             full = self._fill(batch, light, lane)
             if not batch:
@@ -405,7 +337,7 @@ class MicroBatcher:
                 self._notify()  # the lane is free
         self._fail_waiting()
 
-    async def _gather(self, batch: list[_Piece], light: dict[str, bool], lane: Lane,
+    async def _gather(self, batch: list[Piece], light: dict[str, bool], lane: Lane,
                       wakeup: asyncio.Event) -> None:
         """Let more pieces join ``batch`` until it is full or its first piece has waited
         ``max_wait``; no wait when every request under way is here already."""
@@ -441,7 +373,7 @@ class MicroBatcher:
         self._per_post = 0.8 * self._per_post + 0.2 * seconds / max(1, len(texts))
         return results
 
-    async def _run(self, batch: list[_Piece], lane: Lane) -> None:
+    async def _run(self, batch: list[Piece], lane: Lane) -> None:
         try:
             await self._run_batch(batch, lane)
         except asyncio.CancelledError:
@@ -461,7 +393,7 @@ class MicroBatcher:
             self._notify()  # keys may be light again
 
     @staticmethod
-    def _done(piece: _Piece, results: list[Any]) -> None:
+    def _done(piece: Piece, results: list[Any]) -> None:
         job = piece.job
         if job.future.done():
             return
@@ -470,7 +402,7 @@ class MicroBatcher:
         if job.pending == 0:
             job.future.set_result(job.results)
 
-    async def _run_batch(self, batch: list[_Piece], lane: Lane) -> None:
+    async def _run_batch(self, batch: list[Piece], lane: Lane) -> None:
         texts = [text for piece in batch for text in piece.texts]
         start = time.perf_counter()
         try:
@@ -502,7 +434,7 @@ class MicroBatcher:
                     # the worker must live on: a dead worker leaves every queued request hanging
                     log.error("the batch callback failed (%s)", type(exc).__name__)
 
-    async def _run_alone(self, piece: _Piece, lane: Lane) -> None:
+    async def _run_alone(self, piece: Piece, lane: Lane) -> None:
         if not piece.live:
             return
         try:
@@ -513,7 +445,7 @@ class MicroBatcher:
             self._done(piece, results)
 
     @staticmethod
-    def _fail(job: _Job, exc: Exception) -> None:
+    def _fail(job: Job, exc: Exception) -> None:
         if not job.future.done():
             error = ModelFailed(f"the model failed on this request's texts "
                                 f"({type(exc).__name__})")
