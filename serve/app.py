@@ -172,7 +172,8 @@ def _install_ops(app: FastAPI, settings: ServeSettings, own_model: bool) -> None
 
         lanes: list[Lane] = [ThreadLane(app.state.model_limiter)]
         if own_model:
-            lanes += [ProcessLane(settings.model, mirrors=lambda: app.state.classifier)
+            lanes += [ProcessLane(settings.model, mirrors=lambda: app.state.classifier,
+                                  nice=settings.model_process_nice)
                       for _ in range(settings.model_processes)]
         batcher = MicroBatcher(settings.batch_max_posts, settings.batch_max_wait_ms,
                                settings.queue_max_posts, limiter=app.state.model_limiter,

@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection
@@ -107,13 +108,18 @@ class ProcessLane:
             only that model's work (a model swapped in by a test, or another object, stays in
             the thread lane), and only once its process has loaded a model of the same name.
         start_timeout: Seconds the process may take to load the model.
+        nice: How much lower than the server's the process's CPU priority is (``nice``
+            steps, 0-19): on a busy machine the server's handling of requests, light ones
+            scored in its thread included, runs first, and the heavy work takes the CPU time
+            left; on an otherwise idle machine it takes all of it.
     """
 
     bulk = True
 
     def __init__(self, path: str | Path | None, mirrors: Callable[[], object | None],
-                 start_timeout: float = 600.0) -> None:
+                 start_timeout: float = 600.0, nice: int = 0) -> None:
         self.path = str(path) if path is not None else None
+        self.nice = nice
         self.mirrors = mirrors
         self.start_timeout = start_timeout
         #: idle (no process), starting, ready, off (could not load the model: not retried)
@@ -135,7 +141,7 @@ class ProcessLane:
     async def _start(self, notify: Callable[[], None]) -> None:
         context = multiprocessing.get_context("spawn")  # no fork of a threaded server
         parent, child = context.Pipe()
-        process = context.Process(target=_serve_model, args=(child, self.path),
+        process = context.Process(target=_serve_model, args=(child, self.path, self.nice),
                                   name="warning-model", daemon=True)
         try:
             await anyio.to_thread.run_sync(process.start)
@@ -229,7 +235,7 @@ class ProcessLane:
         self.state = "idle"
 
 
-def _serve_model(conn: Connection, path: str | None) -> None:
+def _serve_model(conn: Connection, path: str | None, nice: int = 0) -> None:
     """The model process: load the model, then score each ``(texts, explain)`` received, until
     ``None`` or the end of the pipe. Replies ``("ready", model name)`` or ``("failed", exception
     type)`` once, then ``("ok", results)`` or ``("error", exception)`` per call. It logs nothing
@@ -239,6 +245,8 @@ def _serve_model(conn: Connection, path: str | None) -> None:
     # closes when the server is gone)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if nice > 0:
+        os.nice(nice)  # heavy work yields the CPU to the server's handling of requests
     try:
         from warning.models.classifier import Classifier
 

@@ -235,7 +235,9 @@ TEXTS = ["Ты тупой идиот", "Бүгүн Ошко барам", "you ar
 
 @pytest.mark.slow
 def test_lanes_the_model_process_scores_as_the_server_model_restarts_and_ends(baseline) -> None:
-    lane = ProcessLane(ROOT / "models" / "baseline", mirrors=lambda: baseline)
+    import os
+
+    lane = ProcessLane(ROOT / "models" / "baseline", mirrors=lambda: baseline, nice=3)
 
     async def main() -> None:
         woken = asyncio.Event()
@@ -245,6 +247,9 @@ def test_lanes_the_model_process_scores_as_the_server_model_restarts_and_ends(ba
         lane.wants(baseline, woken.set)
         await asyncio.wait_for(woken.wait(), 120)
         assert lane.ready_for(baseline) and not lane.ready_for(Model())
+        # a lower CPU priority than the server's
+        assert os.getpriority(os.PRIO_PROCESS, lane._process.pid) == \
+            min(19, os.getpriority(os.PRIO_PROCESS, 0) + 3)
         remote = await lane.score(baseline, TEXTS, False)
         local = baseline.score(TEXTS)
         assert [p.to_dict() for p in remote] == [p.to_dict() for p in local]
