@@ -279,8 +279,9 @@ def main(argv: list[str] | None = None) -> int:
     lines += ["", "A's units scored per second count the requests of A answered within the "
               "measurement (a request still being scored at its end counts nothing), so they "
               "understate A's share when each of its requests takes longer than the window.",
-              "'before' is the serve package of an earlier commit (one queue, first come first "
-              "served, a request scored whole in one call), given with `--before`."]
+              "'before' is the serve package of an earlier commit, given with `--before` (run "
+              "with its own defaults; it has neither WARNING_BATCH_MAX_UNITS nor "
+              "WARNING_MODEL_PROCESSES where it predates them)."]
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
