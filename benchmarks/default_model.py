@@ -18,8 +18,9 @@ and shared by the variants):
   whose calib rows fit their own stack; everywhere else the transformer alone decides.
 
 Dev decides: the variant that meets the most of the issue's required targets on dev (each
-language's macro-F1 above the baseline's, at least 80% of hateful and of non-hateful cases on
-each functional suite, at most 2% of clean ky/kk/uz rows flagged), then the one that flags
+language's macro-F1 above the baseline's, at least 85% of hateful and of non-hateful cases on
+each functional suite, at most 2% of clean ky/kk/uz rows flagged, and on each real labelled
+source's dev rows, all of them kept, a ``hate`` F1 at least the baseline's), then the one that flags
 ``hate`` on at most 5% of the neutral group-mention sentences of ``neutral_mentions.py`` in
 the most languages (a model that alerts on every mention of a group is worse than the recall
 it buys), ties broken by the mean macro-F1 over languages. The test split is then read once
@@ -112,11 +113,23 @@ def targets_met(report: dict, baseline: dict) -> tuple[int, int]:
     checks = [report["macro_f1_by_language"].get(lang, 0.0) > value
               for lang, value in baseline["macro_f1_by_language"].items()]
     for suite in report["functional"].values():
-        checks += [suite["hateful"]["accuracy"] >= 0.8, suite["non_hateful"]["accuracy"] >= 0.8]
+        checks += [suite["hateful"]["accuracy"] >= SUITE_MIN,
+                   suite["non_hateful"]["accuracy"] >= SUITE_MIN]
+    hate = report.get("by_source", {}).get("hate", {})
+    reference = baseline.get("by_source", {}).get("hate", {})
+    checks += [hate[source]["f1"] >= reference[source]["f1"]
+               for source in REAL_SOURCES if source in hate and source in reference]
     checks += [block["any_label_flag_rate"] <= 0.02
                for block in report["clean_languages"].values()]
     return sum(checks), len(checks)
 
+
+#: Share of each functional suite's hateful and non-hateful cases a variant must get right.
+SUITE_MIN = 0.85
+
+#: The real labelled sources (issue 16): every one of their dev rows is kept in the decision,
+#: and a variant must match the baseline's `hate` F1 on each.
+REAL_SOURCES = ("ky_youtube_hate", "kk_hate_speech", "tr_hate_tweets", "ru_ethnohate")
 
 #: The most neutral group-mention sentences a variant may flag as hate, per language.
 NEUTRAL_MAX = 0.05
@@ -166,7 +179,10 @@ def main() -> None:
     corpus = load_corpus(args.corpus)
     dev_rows = corpus[corpus["split"] == "dev"]
     if args.dev_rows and len(dev_rows) > args.dev_rows:
-        drop = dev_rows.index.difference(dev_rows.sample(args.dev_rows, random_state=0).index)
+        # the real sources' dev rows are few (87 Kyrgyz comments): all of them are kept
+        real = dev_rows["source"].str.split(";").map(lambda ss: bool(set(ss) & set(REAL_SOURCES)))
+        keep = dev_rows[~real].sample(max(args.dev_rows - int(real.sum()), 0), random_state=0)
+        drop = dev_rows.index.difference(keep.index.union(dev_rows[real].index))
         corpus = corpus.drop(index=drop)
     transformer, baseline = Classifier.load(args.transformer), Classifier.load(args.baseline)
     tag = precision()

@@ -36,6 +36,7 @@ from .deps import (  # re-exported: these names were defined here before serve/d
     score_texts,
 )
 from .errors import PERSPECTIVE_PREFIX, install_error_handlers
+from .lanes import Lane, ProcessLane, ThreadLane
 from .limits import RateLimiter, WorkLimiter, text_units
 from .metrics import ApiMetrics
 from .middleware import PUBLIC_PATHS, ApiMiddleware, InFlight
@@ -124,7 +125,7 @@ def create_app(settings: ServeSettings | None = None,
     app.state.classifier = classifier
     app.state.model_limiter = anyio.CapacityLimiter(1)
     app.state.work_limiter = WorkLimiter(settings.work_per_minute, settings.work_burst)
-    _install_ops(app, settings)
+    _install_ops(app, settings, own_model=classifier is None)
     app.add_middleware(ApiMiddleware,
                        keys=None if settings.open_access else KeyStore(
                            entries, settings.default_key_role),
@@ -152,8 +153,10 @@ def create_app(settings: ServeSettings | None = None,
     return app
 
 
-def _install_ops(app: FastAPI, settings: ServeSettings) -> None:
-    """The metrics, the micro-batcher (started in ``lifespan``) and the readiness state."""
+def _install_ops(app: FastAPI, settings: ServeSettings, own_model: bool) -> None:
+    """The metrics, the micro-batcher (started in ``lifespan``) and the readiness state.
+    ``own_model``: the app loads its model itself (from ``settings.model``), so model
+    processes can load the same one."""
     metrics = ApiMetrics()
     app.state.metrics = metrics
     in_flight = app.state.in_flight = InFlight()
@@ -167,10 +170,16 @@ def _install_ops(app: FastAPI, settings: ServeSettings) -> None:
             metrics.batch_requests.observe(requests)
             metrics.model_seconds.observe(seconds)
 
+        lanes: list[Lane] = [ThreadLane(app.state.model_limiter)]
+        if own_model:
+            lanes += [ProcessLane(settings.model, mirrors=lambda: app.state.classifier,
+                                  nice=settings.model_process_nice)
+                      for _ in range(settings.model_processes)]
         batcher = MicroBatcher(settings.batch_max_posts, settings.batch_max_wait_ms,
                                settings.queue_max_posts, limiter=app.state.model_limiter,
                                on_batch=on_batch, in_flight=in_flight,
-                               max_units=settings.batch_max_units, cost=text_units)
+                               max_units=settings.batch_max_units, cost=text_units,
+                               lanes=lanes, bulk_max_units=settings.model_process_max_units)
         app.state.batcher = batcher
         metrics.track_queue(lambda: batcher.depth)
 

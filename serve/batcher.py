@@ -3,17 +3,26 @@ calls, and no key can starve another.
 
 Each request is split into *pieces* of at most ``max_posts`` texts and ``max_units`` work
 units (a text's units come from ``cost``; one text is never split), queued under its key
-(``owner``). One worker task builds each model call from the keys in turn (round robin): a
-pass takes the next piece of every key that has one, the key served last going to the back,
-until the call holds ``max_posts`` posts or ``max_units`` units, or the first piece has waited
-``max_wait_ms``. A key with a single piece waiting (a light request) is never batched with
-the pieces of a key that has a backlog (a heavy one): its call is as short as its own work, and
-a flood of long texts from one key delays another key's one-text request by at most one call
-of ``max_units`` units. The call runs in a worker thread (the event loop never blocks); each
-request gets its results back in its own order once all its pieces are scored. If a batched
-call raises, each piece of it is scored again on its own, so a text the model fails on fails
-only its own request. When ``max_queue`` posts are already waiting, a new request is refused
-at once (:class:`QueueFull`, answered 503 with ``Retry-After``) instead of growing the queue.
+(``owner``). Model calls run in *lanes* (:mod:`serve.lanes`): a thread of the server process,
+and optionally model processes. Each lane has a worker task that builds its next call from the
+keys in turn (round robin): a pass takes the next piece of every key that has one, the key
+served last going to the back, until the call holds ``max_posts`` posts or ``max_units`` units
+(``bulk_max_units`` in a model process), or the first piece has waited ``max_wait_ms`` (it does
+not wait when every request under way is already here).
+
+A key is *light* when its only request waiting is one piece of at most ``max_units`` units and
+nothing of it is being scored (a moderator's one-text request), else *heavy* (a backlog, a
+request of several pieces, or one long text). A light key's pieces are never batched with a
+heavy key's: its call is as short as its own work. While a model process is ready, heavy keys
+are scored there only and the thread keeps for light keys, so a one-text request is scored at
+once, beside another key's flood, not after the call in flight; without one, a flood of long
+texts from one key delays another key's one-text request by at most one call (one piece).
+
+Each request gets its results back in its own order once all its pieces are scored. If a
+batched call raises, each piece of it is scored again on its own, so a text the model fails on
+fails only its own request. When ``max_queue`` posts are already waiting, a new request is
+refused at once (:class:`QueueFull`, answered 503 with ``Retry-After``) instead of growing the
+queue.
 
 Example:
     >>> import asyncio
@@ -36,72 +45,21 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
+
+from .jobs import BatcherClosed, Job, ModelFailed, Piece, QueueFull, split
+from .lanes import Lane, ThreadLane, WorkerDied
 
 __all__ = ["BatcherClosed", "MicroBatcher", "ModelFailed", "QueueFull"]
 
 log = logging.getLogger("serve")
-
-
-class QueueFull(Exception):
-    """Too many posts are waiting for the model; retry after ``retry_after`` seconds."""
-
-    def __init__(self, waiting: int, retry_after: int) -> None:
-        super().__init__(f"{waiting} posts are waiting for the model")
-        self.waiting = waiting
-        self.retry_after = retry_after
-
-
-class BatcherClosed(Exception):
-    """The batcher has stopped (the server is shutting down)."""
-
-
-class ModelFailed(Exception):
-    """The model raised on this request's texts, scored on their own. The original exception is
-    the ``__cause__``; its message is never logged (it could quote a text)."""
-
-
-class Scorer(Protocol):
-    def score(self, texts: Sequence[str], explain: bool = False) -> Sequence[Any]: ...
-
-
-@dataclass(eq=False)
-class _Job:
-    """One request: its texts, the results as its pieces are scored, and its future."""
-
-    model: Scorer
-    texts: list[str]
-    explain: bool
-    future: asyncio.Future[list[Any]]
-    owner: str = "-"
-    queued_at: float = field(default_factory=time.monotonic)
-    results: list[Any] = field(default_factory=list)
-    pending: int = 0
-
-    def key(self) -> tuple[int, bool]:
-        """Jobs with the same key may share a model call."""
-        return id(self.model), self.explain
-
-
-@dataclass(eq=False)
-class _Piece:
-    """Consecutive texts of one job, scored in one call: ``job.texts[start:start+len]``."""
-
-    job: _Job
-    start: int
-    texts: list[str]
-    units: float
-
-    @property
-    def live(self) -> bool:
-        return not self.job.future.done()
 
 
 class MicroBatcher:
@@ -112,14 +70,21 @@ class MicroBatcher:
         max_wait_ms: How long the first request of a batch waits for others.
         max_queue: Most posts waiting; a request that would pass it is refused, unless the
             queue is empty (so a large request is never refused for ever).
-        limiter: Bounds concurrent model calls in worker threads (shared with the app).
+        limiter: Bounds concurrent model calls in worker threads (shared with the app); used
+            by the default thread lane.
         on_batch: Called after each model call with (posts, requests, seconds).
-        in_flight: The number of requests the server is handling now, those in the batch
-            included; when no other is under way the batch goes at once instead of waiting
-            ``max_wait_ms`` for requests that are not coming (one client sending one request
-            at a time). None: always wait.
+        in_flight: The number of requests the server is handling now; while some of them
+            have not reached the batcher yet, a batch waits up to ``max_wait_ms`` for them,
+            else it goes at once (one client sending one request at a time is not made to
+            wait for requests that are not coming). None: always wait.
         max_units: Most work units in one model call (None: no bound but ``max_posts``).
         cost: A text's work units (default: 1 per text).
+        lanes: Where model calls run (default: one :class:`~serve.lanes.ThreadLane` through
+            ``limiter``). With a bulk lane (a model process) ready, heavy keys are scored
+            only there, and the other lanes take light keys only.
+        bulk_max_units: Most work units in one call of a bulk lane (None: ``max_units``).
+            Its calls never delay a light key, so they may be larger (less overhead per
+            unit); the keys still take turns, piece by piece, within a call.
     """
 
     def __init__(self, max_posts: int, max_wait_ms: float, max_queue: int, *,
@@ -127,81 +92,90 @@ class MicroBatcher:
                  on_batch: Callable[[int, int, float], None] | None = None,
                  in_flight: Callable[[], int] | None = None,
                  max_units: float | None = None,
-                 cost: Callable[[str], float] | None = None) -> None:
+                 cost: Callable[[str], float] | None = None,
+                 lanes: Sequence[Lane] | None = None,
+                 bulk_max_units: float | None = None) -> None:
         self.max_posts = max_posts
         self.max_units = max_units if max_units is not None else math.inf
+        self.bulk_max_units = max(self.max_units, bulk_max_units if bulk_max_units is not None
+                                  else self.max_units)
         self.cost = cost or (lambda _text: 1.0)
         self.max_wait = max_wait_ms / 1000.0
         self.max_queue = max_queue
         self.limiter = limiter
         self.on_batch = on_batch
         self.in_flight = in_flight
+        self.lanes: list[Lane] = list(lanes) if lanes else [ThreadLane(limiter)]
         #: pieces waiting, per key, and the keys in their turn order (next first)
-        self._queues: dict[str, collections.deque[_Piece]] = {}
+        self._queues: dict[str, collections.deque[Piece]] = {}
         self._turns: collections.deque[str] = collections.deque()
+        #: pieces of each key taken into a model call and not yet answered
+        self._busy: dict[str, int] = {}
+        #: requests submitted and not yet answered
+        self._jobs = 0
         self._depth = 0
-        self._wakeup: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._wakeups: list[asyncio.Event] = []
+        #: lanes holding a batch (being filled or scored)
+        self._occupied: set[int] = set()
+        self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
         #: seconds per post, smoothed over recent calls (for Retry-After)
         self._per_post = 0.05
 
     @property
     def depth(self) -> int:
-        """Posts waiting for the model (not counting the batch being scored)."""
+        """Posts waiting for the model (not counting the batches being scored)."""
         return self._depth
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done() and not self._closed
+        return bool(self._tasks) and not any(t.done() for t in self._tasks) \
+            and not self._closed
 
     @property
     def closed(self) -> bool:
         return self._closed
 
     async def start(self) -> None:
-        """Start the worker in the running event loop."""
-        if self._task is not None:
+        """Start a worker per lane in the running event loop."""
+        if self._tasks:
             raise RuntimeError("the batcher is already started")
-        self._wakeup = asyncio.Event()
-        self._task = asyncio.create_task(self._work(), name="micro-batcher")
+        self._wakeups = [asyncio.Event() for _ in self.lanes]
+        self._tasks = [asyncio.create_task(self._work(i), name=f"micro-batcher-{i}")
+                       for i in range(len(self.lanes))]
 
     async def stop(self, timeout: float = 30.0) -> None:
         """Refuse new requests, fail the waiting ones with :class:`BatcherClosed`, let the
-        batch being scored finish (up to ``timeout`` s) and stop the worker."""
+        batches being scored finish (up to ``timeout`` s), stop the workers and the lanes."""
         self._closed = True
         self._fail_waiting()
-        if self._wakeup is not None:
-            self._wakeup.set()
-        if self._task is not None:
+        self._notify()
+        if self._tasks:
+            workers = asyncio.gather(*self._tasks, return_exceptions=True)
             try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout)
+                await asyncio.wait_for(asyncio.shield(workers), timeout)
             except TimeoutError:
-                self._task.cancel()
-                log.warning("the batcher's model call did not end within %.0f s", timeout)
+                for task in self._tasks:
+                    task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await workers
+                log.warning("the batcher's model calls did not end within %.0f s", timeout)
+        for lane in self.lanes:
+            try:
+                await lane.close(timeout)
+            except Exception as exc:
+                log.error("a model lane did not close cleanly (%s)", type(exc).__name__)
 
-    def _split(self, job: _Job) -> list[_Piece]:
-        pieces: list[_Piece] = []
-        current: list[str] = []
-        units = 0.0
-        start = 0
-        for i, text in enumerate(job.texts):
-            cost = float(self.cost(text))
-            if current and (len(current) >= self.max_posts or units + cost > self.max_units):
-                pieces.append(_Piece(job, start, current, units))
-                current, units, start = [], 0.0, i
-            current.append(text)
-            units += cost
-        if current:
-            pieces.append(_Piece(job, start, current, units))
-        return pieces
+    def _notify(self) -> None:
+        for event in self._wakeups:
+            event.set()
 
-    async def submit(self, model: Scorer, texts: Sequence[str], explain: bool = False,
+    async def submit(self, model: Any, texts: Sequence[str], explain: bool = False,
                      owner: str = "-") -> list[Any]:
         """Score ``texts`` with ``model`` in shared calls; their results, in their order.
 
         Args:
-            model: The scorer.
+            model: The scorer (an object with ``score(texts, explain)``).
             texts: The request's texts.
             explain: Ask for explanations.
             owner: Whose request it is (the key id): calls are shared fairly between owners.
@@ -211,17 +185,17 @@ class MicroBatcher:
             BatcherClosed: The batcher is stopped or stops before the texts are scored.
             ModelFailed: The model raised on these texts.
         """
-        if self._closed or self._wakeup is None:
+        if self._closed or not self._tasks:
             raise BatcherClosed("the batcher is not running")
         texts = list(texts)
         if self._depth and self._depth + len(texts) > self.max_queue:
             raise QueueFull(self._depth, self.retry_after())
-        job = _Job(model, texts, explain, asyncio.get_running_loop().create_future(), owner)
+        job = Job(model, texts, explain, asyncio.get_running_loop().create_future(), owner)
         if not texts:
             return []
-        pieces = self._split(job)
+        pieces = split(job, self.max_posts, self.max_units, self.cost)
         job.results = [None] * len(texts)
-        job.pending = len(pieces)
+        job.pending = job.pieces = len(pieces)
         queue = self._queues.get(owner)
         if queue is None:
             # a key with nothing waiting takes the next turn: the others have been served
@@ -230,7 +204,12 @@ class MicroBatcher:
             self._turns.appendleft(owner)
         queue.extend(pieces)
         self._depth += len(texts)
-        self._wakeup.set()
+        self._jobs += 1
+        job.future.add_done_callback(self._answered)
+        if not self._is_light(owner):
+            for lane in self.lanes:  # a model process that starts on first need starts now
+                lane.wants(model, self._notify)
+        self._notify()
         try:
             return await job.future
         except asyncio.CancelledError:
@@ -239,7 +218,18 @@ class MicroBatcher:
             self._drop(job)
             raise
 
-    def _drop(self, job: _Job) -> None:
+    def _answered(self, _future: asyncio.Future[list[Any]]) -> None:
+        self._jobs -= 1
+
+    def _is_light(self, owner: str) -> bool:
+        """A request of one piece of at most ``max_units`` waiting, and nothing else of the
+        key's waiting or being scored (the last piece of a large request is not light)."""
+        queue = self._queues.get(owner)
+        if not queue or len(queue) != 1 or self._busy.get(owner):
+            return False
+        return queue[0].job.pieces == 1 and queue[0].units <= self.max_units
+
+    def _drop(self, job: Job) -> None:
         queue = self._queues.get(job.owner)
         if queue is None:
             return
@@ -248,6 +238,7 @@ class MicroBatcher:
             self._depth -= len(piece.texts)
         if not queue:
             self._forget(job.owner)
+        self._notify()  # the key may be light again
 
     def _forget(self, owner: str) -> None:
         self._queues.pop(owner, None)
@@ -260,7 +251,7 @@ class MicroBatcher:
         """Seconds until the queue has likely drained (at least 1)."""
         return max(1, math.ceil(self._depth * self._per_post))
 
-    def _head(self, owner: str) -> _Piece | None:
+    def _head(self, owner: str) -> Piece | None:
         """The owner's next live piece (dead ones dropped), or None."""
         queue = self._queues.get(owner)
         while queue:
@@ -269,14 +260,29 @@ class MicroBatcher:
             self._depth -= len(queue.popleft().texts)
         return None
 
-    def _fill(self, batch: list[_Piece], light: dict[str, bool]) -> bool:
-        """Add pieces to ``batch`` from the keys in turn (one per key per pass) while they fit;
-        True when the batch is full. ``light`` holds each key's class (one piece waiting, or
-        more) as it was when the key's first piece joined the batch."""
+    def _may(self, lane: Lane, piece: Piece, light: bool) -> bool:
+        """Whether ``lane`` may score ``piece`` (of a key that was ``light``) now. A bulk
+        lane (a model process) takes any heavy piece of a model it is ready for, and a light
+        one only while every other lane that could take it is occupied; another lane takes a
+        light piece, and a heavy one only while no bulk lane is ready for its model."""
+        model = piece.job.model
+        if not lane.ready_for(model):
+            return False
+        if lane.bulk:
+            return not light or all(i in self._occupied for i, other in enumerate(self.lanes)
+                                    if not other.bulk and other.ready_for(model))
+        if light:
+            return True
+        return not any(other.bulk and other.ready_for(model) for other in self.lanes)
+
+    def _fill(self, batch: list[Piece], light: dict[str, bool], lane: Lane) -> bool:
+        """Add pieces that ``lane`` may score to ``batch``, from the keys in turn (one per key
+        per pass) while they fit (``bulk_max_units`` on a bulk lane, else ``max_units``);
+        True when the batch is full. ``light`` holds each key's class
+        as it was when the key was first seen by this batch."""
         posts = sum(len(p.texts) for p in batch)
         units = sum(p.units for p in batch)
-        for owner in self._turns:
-            light.setdefault(owner, len(self._queues[owner]) == 1)
+        max_units = self.bulk_max_units if lane.bulk else self.max_units
         while True:
             took = False
             for owner in list(self._turns):
@@ -284,15 +290,19 @@ class MicroBatcher:
                 if piece is None:
                     self._forget(owner)
                     continue
+                is_light = light.setdefault(owner, self._is_light(owner))
+                if not self._may(lane, piece, is_light):
+                    continue
                 queue = self._queues[owner]
                 if batch:
                     full = (posts + len(piece.texts) > self.max_posts
-                            or units + piece.units > self.max_units)
+                            or units + piece.units > max_units)
                     if (full or piece.job.key() != batch[0].job.key()
-                            or light[owner] != light[batch[0].job.owner]):
+                            or is_light != light[batch[0].job.owner]):
                         continue
                 queue.popleft()
                 self._depth -= len(piece.texts)
+                self._busy[owner] = self._busy.get(owner, 0) + 1
                 batch.append(piece)
                 posts += len(piece.texts)
                 units += piece.units
@@ -302,37 +312,47 @@ class MicroBatcher:
                     self._turns.append(owner)  # served: to the back of the turns
                 else:
                     del self._queues[owner]
-                if posts >= self.max_posts or units >= self.max_units:
+                if posts >= self.max_posts or units >= max_units:
                     return True
             if not took:
                 return False
 
-    async def _work(self) -> None:
-        assert self._wakeup is not None
+    async def _work(self, index: int) -> None:
+        lane, wakeup = self.lanes[index], self._wakeups[index]
         while not self._closed:
-            batch: list[_Piece] = []
+            batch: list[Piece] = []
             light: dict[str, bool] = {}
-            if self._fill(batch, light) or not batch:
-                if not batch:
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
-                    continue
-            else:
-                deadline = batch[0].job.queued_at + self.max_wait
-                while not self._closed:
-                    left = deadline - time.monotonic()
-                    jobs = len({id(p.job) for p in batch})
-                    if left <= 0 or (self.in_flight is not None and self.in_flight() <= jobs):
-                        break
-                    self._wakeup.clear()
-                    try:
-                        await asyncio.wait_for(self._wakeup.wait(), left)
-                    except TimeoutError:
-                        break
-                    if self._fill(batch, light):
-                        break
-            await self._run(batch)
+            full = self._fill(batch, light, lane)
+            if not batch:
+                wakeup.clear()
+                await wakeup.wait()
+                continue
+            self._occupied.add(index)
+            try:
+                if not full:
+                    await self._gather(batch, light, lane, wakeup)
+                await self._run(batch, lane)
+            finally:
+                self._occupied.discard(index)
+                self._notify()  # the lane is free
         self._fail_waiting()
+
+    async def _gather(self, batch: list[Piece], light: dict[str, bool], lane: Lane,
+                      wakeup: asyncio.Event) -> None:
+        """Let more pieces join ``batch`` until it is full or its first piece has waited
+        ``max_wait``; no wait when every request under way is here already."""
+        deadline = batch[0].job.queued_at + self.max_wait
+        while not self._closed:
+            left = deadline - time.monotonic()
+            if left <= 0 or (self.in_flight is not None and self.in_flight() <= self._jobs):
+                return
+            wakeup.clear()
+            try:
+                await asyncio.wait_for(wakeup.wait(), left)
+            except TimeoutError:
+                return
+            if self._fill(batch, light, lane):
+                return
 
     def _fail_waiting(self) -> None:
         for queue in self._queues.values():
@@ -343,19 +363,19 @@ class MicroBatcher:
         self._turns.clear()
         self._depth = 0
 
-    async def _call(self, model: Scorer, texts: list[str], explain: bool) -> list[Any]:
+    async def _call(self, lane: Lane, model: Any, texts: list[str],
+                    explain: bool) -> list[Any]:
         start = time.perf_counter()
-        results = list(await anyio.to_thread.run_sync(model.score, texts, explain,
-                                                      limiter=self.limiter))
+        results = await lane.score(model, texts, explain)
         seconds = time.perf_counter() - start
         if len(results) != len(texts):
             raise RuntimeError(f"the model gave {len(results)} results for {len(texts)} texts")
         self._per_post = 0.8 * self._per_post + 0.2 * seconds / max(1, len(texts))
         return results
 
-    async def _run(self, batch: list[_Piece]) -> None:
+    async def _run(self, batch: list[Piece], lane: Lane) -> None:
         try:
-            await self._run_batch(batch)
+            await self._run_batch(batch, lane)
         except asyncio.CancelledError:
             # stop() gave up waiting for this batch (in its shared call, or while its pieces
             # were scored one by one after a failure): none of its requests may hang
@@ -363,9 +383,17 @@ class MicroBatcher:
                 if piece.live:
                     piece.job.future.set_exception(BatcherClosed("the server is shutting down"))
             raise
+        finally:
+            for piece in batch:
+                left = self._busy.get(piece.job.owner, 0) - 1
+                if left > 0:
+                    self._busy[piece.job.owner] = left
+                else:
+                    self._busy.pop(piece.job.owner, None)
+            self._notify()  # keys may be light again
 
     @staticmethod
-    def _done(piece: _Piece, results: list[Any]) -> None:
+    def _done(piece: Piece, results: list[Any]) -> None:
         job = piece.job
         if job.future.done():
             return
@@ -374,11 +402,15 @@ class MicroBatcher:
         if job.pending == 0:
             job.future.set_result(job.results)
 
-    async def _run_batch(self, batch: list[_Piece]) -> None:
+    async def _run_batch(self, batch: list[Piece], lane: Lane) -> None:
         texts = [text for piece in batch for text in piece.texts]
         start = time.perf_counter()
         try:
-            results = await self._call(batch[0].job.model, texts, batch[0].job.explain)
+            results = await self._call(lane, batch[0].job.model, texts, batch[0].job.explain)
+        except WorkerDied as exc:
+            # not scored again: a text that ended the model process must not end the server
+            for piece in batch:
+                self._fail(piece.job, exc)
         except Exception as exc:
             if len(batch) == 1:
                 self._fail(batch[0].job, exc)
@@ -387,7 +419,7 @@ class MicroBatcher:
                 log.warning("a batch of %d requests failed (%s); scoring each on its own",
                             len(batch), type(exc).__name__)
                 for piece in batch:
-                    await self._run_alone(piece)
+                    await self._run_alone(piece, lane)
         else:
             at = 0
             for piece in batch:
@@ -402,18 +434,18 @@ class MicroBatcher:
                     # the worker must live on: a dead worker leaves every queued request hanging
                     log.error("the batch callback failed (%s)", type(exc).__name__)
 
-    async def _run_alone(self, piece: _Piece) -> None:
+    async def _run_alone(self, piece: Piece, lane: Lane) -> None:
         if not piece.live:
             return
         try:
-            results = await self._call(piece.job.model, piece.texts, piece.job.explain)
+            results = await self._call(lane, piece.job.model, piece.texts, piece.job.explain)
         except Exception as exc:
             self._fail(piece.job, exc)
         else:
             self._done(piece, results)
 
     @staticmethod
-    def _fail(job: _Job, exc: Exception) -> None:
+    def _fail(job: Job, exc: Exception) -> None:
         if not job.future.done():
             error = ModelFailed(f"the model failed on this request's texts "
                                 f"({type(exc).__name__})")

@@ -54,6 +54,19 @@ class ServeSettings(BaseSettings):
         batch_max_units: Most work units (see ``work_per_minute``) in one batched model call:
             a large request is scored in several calls, each shared fairly between keys.
         batch_max_wait_ms: How long the first post of a batch waits for others to join it.
+        model_processes: Model processes beside the server's own thread (each loads its own
+            copy of the model, on the first heavy request): heavy work (a key with a backlog,
+            or a text longer than ``batch_max_units``) is scored there, so that it shares
+            neither the CPU time of the server's event loop nor its GIL, and the thread keeps
+            for light requests. 0: every call in the thread. Only for a model the server loads
+            itself (``WARNING_MODEL``), with batching on.
+        model_process_max_units: Most work units in one call of a model process: its calls
+            never delay a light request, so they are larger than ``batch_max_units`` (less
+            work for the server per unit scored); the heavy keys still take turns, piece by
+            piece, within a call.
+        model_process_nice: How much lower the model processes' CPU priority is than the
+            server's (``nice`` steps, 0-19): on a busy machine the handling of requests, light
+            ones included, runs first and heavy work takes the CPU time left; 0: the same.
         queue_max_posts: Most posts waiting for the model; past it a request is answered 503
             with ``Retry-After`` instead of queueing (back-pressure). Keep it at least
             ``max_texts``: a larger request is let in only when the queue is empty.
@@ -98,6 +111,9 @@ class ServeSettings(BaseSettings):
     batch_max_posts: int = Field(32, ge=1)
     batch_max_units: float = Field(2.0, gt=0, allow_inf_nan=False)
     batch_max_wait_ms: float = Field(2.0, ge=0, allow_inf_nan=False)
+    model_processes: int = Field(1, ge=0, le=64)
+    model_process_max_units: float = Field(16.0, gt=0, allow_inf_nan=False)
+    model_process_nice: int = Field(10, ge=0, le=19)
     queue_max_posts: int = Field(256, ge=1)
     load_in_background: bool = False
     metrics_public: bool = False
