@@ -23,8 +23,10 @@ Protocol:
   machine with 2 actors of one CPU; ``cluster2``, the Ray engine joining a two-node cluster
   started with ``ray start`` (head and one more node, one CPU each:
   ``warning.scanning.ray_cluster``), start-up of the cluster not included.
-- **Profile** (``--profile-rows``, default 20,000; 0 for none): cProfile of one local scan (in a fresh process) of
-  the baseline, its time summed by stage (the module each function lives in).
+- **Profile** (``--profile-rows``, default 20,000; 0 for none): cProfile of one local scan of
+  the baseline in a fresh process (nothing cached by the passes before it), its time summed
+  by stage (the module each function lives in; the main thread only: the writer thread that
+  encodes and syncs the chunks while the next is scored is not in it).
 - **Memory** (``--memory-rows``; ``--memory-model``): each scan alone in a fresh process
   (``warning scan``) reporting its own peak resident memory (``VmHWM``).
 

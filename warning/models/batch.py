@@ -18,14 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from warning.labels import LABELS, Risk, ScoredPost
-
-if TYPE_CHECKING:
-    from warning.models.classifier import Classifier
 
 __all__ = ["ScoredColumns", "score_columns"]
 
@@ -103,6 +100,25 @@ class ScoredColumns:
             targets=self.targets + other.targets, risk=self.risk + other.risk,
             review=self.review + other.review, error=self.error + other.error,
             model=self.model if scored_any else other.model)
+
+
+class Classifier(Protocol):
+    """What scoring as columns uses of a :class:`warning.models.classifier.Classifier` (named
+    here, not imported: the classifier imports this module)."""
+
+    config: Any
+
+    @property
+    def name(self) -> str: ...
+
+    def _check(self, text: object, normalized: bool) -> tuple[str | None, str]: ...
+
+    def predict_proba(self, texts: Sequence[str], langs: Sequence[str] | None = None, *,
+                      normalized: bool = False) -> np.ndarray: ...
+
+    def thresholds_for(self, lang: str | None) -> dict[str, float]: ...
+
+    def review_bands_for(self, lang: str | None) -> dict[str, list[float]]: ...
 
 
 def score_columns(model: Classifier, texts: Sequence[str], *,

@@ -30,6 +30,10 @@ from collections.abc import Callable, Sequence
 
 import regex
 
+from warning.text.lang_words import KK_MORE as _KK_MORE
+from warning.text.lang_words import KY_MORE as _KY_MORE
+from warning.text.lang_words import MARKERS as _MARKERS
+from warning.text.lang_words import TRANSLIT as _TRANSLIT
 from warning.text.normalize import fold, keyboard_fold
 
 __all__ = ["LANGS", "detect_language", "detect_languages", "language_evidence"]
@@ -39,78 +43,6 @@ LANGS: tuple[str, ...] = ("ru", "ky", "kk", "uz", "tr", "en", "other")
 
 _FASTTEXT_WEIGHT = 2.0
 _TOKEN = regex.compile(r"[\p{L}']+")
-
-# Frequent words that mark a language; each list avoids words shared with the others listed for
-# the same script (Kyrgyz and Kazakh share many, which the letters then separate).
-_MARKERS: dict[str, frozenset[str]] = {
-    "ru": frozenset(
-        """
-        что это как нет все уже еще только когда где кто почему сегодня очень просто
-        вообще короче если или мне меня тебя тебе его был была было будет есть можно
-        нужно надо вот тут там сейчас потом ничего тоже даже хорошо спасибо привет
-        пожалуйста ребята кто-то какой какая какие который которые чем чтобы вас нас нам
-        они она оно мы вы со мной подскажите знает знаю сколько опять лучше
-        """.split()
-    ),
-    "ky": frozenset(
-        """
-        бул мына ушул ошол жана менен деп эмне эмес жок экен эле го болот болду болуп
-        болсо болсун кандай кайсы качан кайда азыр абдан жакшы жаман бүгүн эртең кечээ
-        үчүн дагы бирок анан тууралуу боюнча жерде элдин кыргыз балдар жатат келет барат
-        айтты деди кылып берет алып келип баары бардыгы биздин силер силерди бизди эч
-        кимдир керекпи саламатсызбы рахмат ыраазымын канча кимде бирөө жатам жатабыз
-        жатасың жатышат албай болбой келбей барбай билбейм билем акча балам кандайсың
-        эмнеге эмнени ушундай ошондой кийин мурун бардык бергиле келгиле барайын келдим
-        бардым айтып көрүп берип кылам чейин сыяктуу
-        """.split()
-    ),
-    "kk": frozenset(
-        """
-        бұл және менен деп емес жоқ екен болды болып болса қандай қайда қашан қазір өте
-        жақсы жаман бүгін ертең кеше үшін тағы бірақ сосын туралы бойынша жерде біздің
-        сіздер рахмет бугин ертен калай канша жаксы коп кешке ма ме ба па пе сагат али
-        барамын келемин болады келеди барады кореди жане ушин жасайды айтады
-        неге жатыр отыр олар осы
-        """.split()
-    ),
-    "uz": frozenset(
-        """
-        va bu uchun emas bilan yaxshi juda kerak qanday nima hali ham bor yo'q edi ekan
-        bo'ldi bo'lsin bo'ladi hozir bugun ertaga kecha rahmat assalomu alaykum qachon
-        qayerda nega men sen biz siz ular lekin ammo yana hamma ҳам ва учун билан жуда
-        яхши қандай нима ҳали йўқ эди бўлди ҳозир эртага раҳмат ассалому керак эмас экан
-        яна бозор нархи нима кеча
-        """.split()
-    ),
-    "tr": frozenset(
-        """
-        ve bir bu için çok ne ama daha gibi değil var yok mı mi mu mü ben sen biz siz
-        onlar olsun oldu olan ile kadar şey nasıl neden niye şimdi bugün yarın dün
-        teşekkürler merhaba abi kardeşim artık hala acaba
-        """.split()
-    ),
-    "en": frozenset(
-        """
-        the and is are to of in it you this that what was were for with have has not but
-        my your they we he she be can will just so do does don't i'm it's there their
-        about would should who why when where how thanks please
-        """.split()
-    ),
-}
-# More Kyrgyz and Kazakh words, written properly; their keyboard-folded forms are what matters.
-_KY_MORE = """
-    үчүн бирок алар ушул ошол мындай ушундай баары эми азыр эртең бүгүн кийин чейин анан
-    эмнеге эмне качан жакшы көп болот келет барат айтат жатат отурат жүрөт керек гана мага
-    сага ага алардын силердин сенин менин көрүп күтүп бүгүнкү өтө көрдүм көрдүк жүрөт
-    мен сен биз сиз сиздин силер жумуш жумушка
-    """.split()
-_KK_MORE = """
-    және үшін бірақ олар осы мынау сол барлық емес екен еді ертең бүгін кейін дейін сосын
-    тағы енді қалай қашан неге неше жақсы көп әлі сондай сияқты болады келеді барады айтады
-    жатыр отыр тұр жүр бәрі ғой ғана қазір маған саған оған олардың біздің сіздің сенің
-    менің көрдім көрдік жатырмын барамын келемін жаңа мына керек кімде бар жоқ мен сен
-    ет етті етіп екі ел жұмыс жұмысқа балалар балаларды балаларға
-    """.split()
 
 
 def _folded_markers() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
@@ -126,36 +58,6 @@ def _folded_markers() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
             frozenset(shared - ru))
 
 
-# Latin transliterations of Russian and Kyrgyz as people type them.
-_TRANSLIT: dict[str, frozenset[str]] = {
-    "ru": frozenset(
-        """
-        privet kak dela chto cho shto eto ne net da ya ty tebya menya mne tebe kogda gde
-        kto pochemu segodnya zavtra vchera ochen prosto voobshe vobshe koroche esli ili
-        budet est mozhno nuzhno nado vot tut tam seychas potom nichego tozhe dazhe
-        horosho khorosho spasibo pozhaluysta rebyata znayu znaet skazat uzhas blya blyat
-        suka nahuy nahui pizdec konechno bolshoe vse vsem idem kupit kakoy pomoshch
-        normalno tolko opyat skolko hochu chas zdes vsegda nikogda bolshe mnogo luchshe
-        zachem davay davayte poka kstati ladno ponyal ponyatno rabota kakaya
-        """.split()
-    ),
-    "ky": frozenset(
-        """
-        salam kandaysyn kandaisyn jakshy jakshi jaman emne emnege bul men sen biz siler
-        alar jok bar eken ele bolot boldu bolup bolso bolsun kerek menen jana dep azyr
-        abdan bugun ertec erteng kechee uchun dagy birok anan kyrgyz kyrgyzdar eli
-        baaryna jerde jatat jatam keldi barat baram rahmat raxmat kalgyla jurosunbu
-        jurosun kyzyk tynchtyk tynchtykty kaalayt balam baldar kudai jakynda kimde baryp
-        kelip kelgile bergile jatam jatabyz toigo emes
-        """.split()
-    ),
-    "kk": frozenset(
-        """
-        salem salemetsiz salemetsizbe rahmet qalaisyn qalaysyn jaqsy bugin emes joq
-        qazaq qazaqstan kazakh qazir jane barady keledi boldy jigitter qalai oryn ma
-        """.split()
-    ),
-}
 # Turkish suffixes follow vowel harmony (yazdı, geldi); Uzbek ones do not (yozdi, keldi). A back
 # vowel followed by a suffix with "i" is Uzbek, not Turkish.
 # Kyrgyz plurals after a consonant start with d/t (kiyimder, baldar); Turkish uses l (-ler/-lar).
