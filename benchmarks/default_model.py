@@ -72,18 +72,19 @@ def memoise(model: Classifier, store: Path | None = None) -> None:
     def key(text: str) -> str:
         return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
-    def raw_logits(texts, langs=None):  # the members ignore langs
+    def raw_logits(texts, langs=None, normalized=False):  # the members ignore langs
+        # normalising is idempotent, so a text's logits are the same either way
         texts = [texts] if isinstance(texts, str) else list(texts)
         todo = list(dict.fromkeys(t for t in texts if key(t) not in memo))
         if todo:
-            for text, row in zip(todo, original(todo), strict=True):
+            for text, row in zip(todo, original(todo, normalized=normalized), strict=True):
                 memo[key(text)] = row
             if store:
                 tmp = store.with_suffix(".tmp.npz")
                 np.savez(tmp, keys=np.array(list(memo)), logits=np.stack(list(memo.values())))
                 tmp.replace(store)
         if not texts:
-            return original(texts)
+            return original(texts, normalized=normalized)
         return np.stack([memo[key(t)] for t in texts])
 
     model.raw_logits = raw_logits  # type: ignore[method-assign]
@@ -108,6 +109,12 @@ def mean_macro(report: dict) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
+def _f1(block: dict) -> float:
+    """A metrics block's F1 (a bootstrapped entry or a bare figure; 0 without positives)."""
+    entry = block.get("f1", 0.0)
+    return float(entry["value"] if isinstance(entry, dict) else entry)
+
+
 def targets_met(report: dict, baseline: dict) -> tuple[int, int]:
     """(targets met, targets) of the issue's required ones measurable on this split."""
     checks = [report["macro_f1_by_language"].get(lang, 0.0) > value
@@ -117,7 +124,7 @@ def targets_met(report: dict, baseline: dict) -> tuple[int, int]:
                    suite["non_hateful"]["accuracy"] >= SUITE_MIN]
     hate = report.get("by_source", {}).get("hate", {})
     reference = baseline.get("by_source", {}).get("hate", {})
-    checks += [hate[source]["f1"] >= reference[source]["f1"]
+    checks += [_f1(hate[source]) >= _f1(reference[source])
                for source in REAL_SOURCES if source in hate and source in reference]
     checks += [block["any_label_flag_rate"] <= 0.02
                for block in report["clean_languages"].values()]
@@ -167,6 +174,8 @@ def main() -> None:
     parser.add_argument("--reports", type=Path, default=Path("/tmp/default_model_reports"))
     parser.add_argument("--out", type=Path, default=HERE / "results" / "default_model.md")
     parser.add_argument("--bootstrap", type=int, default=0)
+    parser.add_argument("--skip-test", action="store_true",
+                        help="decide on dev and save without reading test (the card reads it)")
     parser.add_argument("--reproduce", action="append", default=[], metavar="COMMAND",
                         help="commands that made the members (shown in the saved model's card)")
     parser.add_argument("--dev-rows", type=int, default=8000,
@@ -215,7 +224,7 @@ def main() -> None:
              for name, rates in neutral.items()}
     candidates = [n for n in models if not n.startswith("baseline")]
     chosen = max(candidates, key=lambda n: (met[n][0], quiet[n], score[n]))
-    test = evaluate(models, corpus, "test", n_boot=args.bootstrap)
+    test = {} if args.skip_test else evaluate(models, corpus, "test", n_boot=args.bootstrap)
     args.reports.mkdir(parents=True, exist_ok=True)
     for split, reports in (("dev", dev), ("test", test)):
         for name, report in reports.items():
@@ -229,7 +238,7 @@ def main() -> None:
         "",
         f"Command: `python benchmarks/default_model.py --transformer {args.transformer} "
         f"--baseline {args.baseline} --reference {args.reference} --corpus {args.corpus} "
-        f"--dev-rows {args.dev_rows} "
+        f"--dev-rows {args.dev_rows}{' --skip-test' if args.skip_test else ''} "
         f"--calib-rows {args.calib_rows}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, Python "
@@ -256,14 +265,16 @@ def main() -> None:
         lines.append(f"| {name} | {met[name][0]} of {met[name][1]} | {rates} | "
                      f"{score[name]:.3f} | {suites} |")
     test_met = {name: targets_met(r, test["baseline"]) for name, r in test.items()}
+    on_test = ("On test, required targets met: " + ", ".join(
+        f"{n} {a} of {b}" for n, (a, b) in test_met.items() if not n.startswith("baseline"))
+        + ".") if test else ("Test not read here (`--skip-test`): the chosen model's card "
+                             "(`warning eval`) reads it once.")
     lines += ["", f"Chosen: **{chosen}** (the most required targets met on dev, then the "
               f"fewest languages with more than {NEUTRAL_MAX:.0%} of neutral group mentions "
-              "flagged hate, then the higher mean macro-F1). On test, required targets met: "
-              + ", ".join(
-                  f"{n} {a} of {b}" for n, (a, b) in test_met.items()
-                  if not n.startswith("baseline")) +
-              ".", "",
-              "# Dev split", "", compare(dev), "", "# Test split", "", compare(test), ""]
+              "flagged hate, then the higher mean macro-F1). " + on_test, "",
+              "# Dev split", "", compare(dev), ""]
+    if test:
+        lines += ["# Test split", "", compare(test), ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
