@@ -12,9 +12,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from fixtures.outputs import read_back
 
 from warning.alerts import AlertConfig, find_alerts
-from warning.alerts.source import _chunks, _columns
 from warning.cli import main
 from warning.scanning.feeds import open_feed
 from warning.scanning.scanner import ScanError, ScanOptions, scan, scan_paths
@@ -35,38 +35,6 @@ def _settings(monkeypatch):
                  "WARNING_SCAN_BATCH", "WARNING_SCAN_CHUNK_DELAY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("WARNING_PSEUDONYM_KEY", KEY)
-
-
-def canonical(value: object) -> str:
-    """A cell as text, whatever the format's types: what must be equal across formats."""
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    if isinstance(value, list):
-        return ";".join(map(str, value))
-    text = str(value)
-    try:  # a CSV cell holding a number
-        return repr(float(text)) if "." in text or "e" in text.lower() else text
-    except ValueError:
-        return text
-
-
-def read_back(path: Path) -> list[dict[str, str]]:
-    """The rows of a scan output as `warning alerts` reads them (all columns)."""
-    fmt = path.suffix.lstrip(".")
-    columns = _columns(path, fmt)
-    rows = []
-    for frame in _chunks(path, fmt, columns):
-        for record in frame.to_dict("records"):
-            rows.append({k: canonical(v) for k, v in record.items()})
-    return rows
 
 
 def hostile_feed(path: Path) -> Path:
