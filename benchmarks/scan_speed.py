@@ -19,14 +19,17 @@ Protocol:
   The machine is shared, so the two are interleaved (raw, scan, raw, scan: ``--repeats``) and
   the 1-minute load average is written beside each pass; the ratio is scan over raw of the
   same round.
-- **Engines** (``--engines``): ``local``; ``ray2``, the Ray engine on a Ray it starts on this
-  machine with 2 actors of one CPU; ``cluster2``, the Ray engine joining a two-node cluster
-  started with ``ray start`` (head and one more node, one CPU each:
+- **Engines** (``--engines``): ``local``, as ``warning scan`` runs by default (worker
+  processes ``auto``: one per core for the baseline, one for the default); ``local1``, the
+  local engine in one process (``--workers 1``); ``ray2``, the Ray engine on a Ray it starts
+  on this machine with 2 actors of one CPU; ``cluster2``, the Ray engine joining a two-node
+  cluster started with ``ray start`` (head and one more node, one CPU each:
   ``warning.scanning.ray_cluster``), start-up of the cluster not included.
-- **Profile** (``--profile-rows``, default 20,000; 0 for none): cProfile of one local scan of
-  the baseline in a fresh process (nothing cached by the passes before it), its time summed
-  by stage (the module each function lives in; the main thread only: the writer thread that
-  encodes and syncs the chunks while the next is scored is not in it).
+- **Profile** (``--profile-rows``, default 20,000; 0 for none): cProfile of one local scan
+  (one process, ``--workers 1``) of the baseline in a fresh process (nothing cached by the
+  passes before it), its time summed by stage (the module each function lives in; the main
+  thread only: the writer thread that encodes and syncs the chunks while the next is scored
+  is not in it).
 - **Memory** (``--memory-rows``; ``--memory-model``): each scan alone in a fresh process
   (``warning scan``) reporting its own peak resident memory (``VmHWM``).
 
@@ -112,7 +115,9 @@ def scan_pass(name: str, feed: Path, out: Path, engine: str, cluster=None) -> fl
     fresh_caches()
 
     options = {"force": True, "authors": "drop"}
-    if engine == "ray2":
+    if engine == "local1":
+        options.update(workers=1)
+    elif engine == "ray2":
         options.update(engine="ray", ray_actors=2)
     elif engine == "cluster2":
         options.update(engine="ray", ray_address=cluster.address, ray_actors=2)
@@ -200,7 +205,7 @@ def _profile_child(feed: Path) -> None:
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
-    scan(feed, feed.with_suffix(".parquet"), ScanOptions(force=True, authors="drop"),
+    scan(feed, feed.with_suffix(".parquet"), ScanOptions(force=True, authors="drop", workers=1),
          model_path=MODELS["baseline"])
     profiler.disable()
     seconds = time.perf_counter() - started
@@ -266,7 +271,8 @@ def main() -> None:
     parser.add_argument("--models", default="baseline,default",
                         help="models to time: baseline, default (comma-separated; '' for none)")
     parser.add_argument("--engines", default="local,ray2,cluster2",
-                        help="local, ray2, cluster2 (comma-separated)")
+                        help="local (worker processes: auto, as `warning scan`), local1 (one "
+                             "process), ray2, cluster2 (comma-separated)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--distinct", action="store_true",
                         help="make every post of the feed different")
@@ -284,7 +290,7 @@ def main() -> None:
     models = [m for m in args.models.split(",") if m]
     engines = [e for e in args.engines.split(",") if e]
     unknown = set(models) - set(MODELS)
-    if unknown or set(engines) - {"local", "ray2", "cluster2"}:
+    if unknown or set(engines) - {"local", "local1", "ray2", "cluster2"}:
         parser.error(f"unknown model(s) or engine(s): {sorted(unknown)} {engines}")
     sizes = [int(s.replace("_", "")) for s in args.memory_rows.split(",") if s]
     try:
@@ -364,7 +370,9 @@ def main() -> None:
                   "raw: `predict_proba` over the texts in memory; scan: `scan()` of the CSV, "
                   "model load included (its seconds in the load column are the in-process "
                   "load before the rounds), reading, normalising, language ID, the model, "
-                  "targets and writing Parquet. Engines: local (this process), ray2 (a Ray "
+                  "targets and writing Parquet. Engines: local (as `warning scan` runs by "
+                  "default: worker processes auto, one per core for the baseline, one for a "
+                  "transformer), local1 (one process), ray2 (a Ray "
                   "started on this machine by the scan, 2 actors of one CPU; its start-up "
                   "included), cluster2 (joining a two-node `ray start` cluster, one CPU per "
                   "node). Load: 1-minute load average before the raw pass, between the two, "

@@ -20,6 +20,9 @@ sys.path.insert(0, str(Path(__file__).parent))  # for tests/fixtures/source_file
 # Exact float32 arithmetic unless a test asks for another: the same scores on every machine.
 # (The default, ``auto``, picks bfloat16 on CPUs with native support; tests of that set it.)
 os.environ.setdefault("WARNING_PRECISION", "float32")
+# Scans in one process unless a test asks for workers: many tests patch or count calls in this
+# process. tests/warning/scanning/test_pool_engine.py scans with worker processes (and auto).
+os.environ.setdefault("WARNING_SCAN_WORKERS", "1")
 
 
 def _under_ci() -> bool:

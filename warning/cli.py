@@ -161,7 +161,7 @@ def _cmd_scan(args: argparse.Namespace) -> int:
             authors="keep" if args.keep_authors else "drop" if args.drop_authors
             else "pseudonymise",
             keep_text=not args.no_text, chunk_rows=args.chunk_size, max_chars=args.max_chars,
-            resume=args.resume, force=args.force, engine=args.engine,
+            resume=args.resume, force=args.force, engine=args.engine, workers=args.workers,
             ray_address=args.ray_address, ray_actors=args.ray_actors,
             ray_cpus_per_actor=args.ray_cpus_per_actor)
         # with --report on this machine, one model scores the feed and explains its posts
@@ -324,6 +324,10 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
     engine.add_argument("--engine", choices=("local", "ray"), default="local",
                         help="where posts are scored: this process (default) or Ray Data "
                              "actors (needs the 'scale' extra)")
+    engine.add_argument("--workers", type=int,
+                        help="with the local engine: processes that score chunks (default: "
+                             "WARNING_SCAN_WORKERS, auto: one per core for a baseline, one for "
+                             "a model with a transformer, which uses every core already)")
     engine.add_argument("--ray-address",
                         help="Ray cluster to join, e.g. auto or ray://HEAD:10001 (default: "
                              "RAY_ADDRESS, else a Ray started on this machine)")

@@ -125,6 +125,16 @@ def scan_chunk_rows() -> int:
     return _int_setting("WARNING_SCAN_CHUNK_ROWS", 2000, 1)
 
 
+def scan_workers() -> int | None:
+    """Processes that score a local scan's chunks: ``WARNING_SCAN_WORKERS``, a number or
+    ``auto`` (default, None here: one per core for a model that scores on one core, the
+    baseline; one for a model with a transformer, whose torch threads use every core)."""
+    value = os.environ.get("WARNING_SCAN_WORKERS", "").strip().lower()
+    if value in ("", "auto"):
+        return None
+    return _int_setting("WARNING_SCAN_WORKERS", 1, 1)
+
+
 def scan_batch_size() -> int:
     """Texts per call to the model inside a chunk: ``WARNING_SCAN_BATCH`` (default 2000, a
     whole default chunk: the model sorts a call's texts by length and batches them itself, so

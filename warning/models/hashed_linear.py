@@ -60,27 +60,33 @@ class _BranchSpec:
 
 def _hash_index(feature: str, n_features: int) -> int:
     """scikit-learn's ``FeatureHasher`` column of a string feature (``_hashing_fast.pyx``)."""
+    return int(_hash_columns([feature], n_features)[0])
+
+
+def _hash_columns(features: list[str], n_features: int) -> np.ndarray:
+    """:func:`_hash_index` of many features at once: one C call per feature (``mmh3.hash``,
+    seed 0, signed), the rest in numpy."""
     import mmh3
 
-    h = mmh3.hash(feature, 0, True)
-    if h == -2147483648:
-        return (2147483647 - (n_features - 1)) % n_features
-    return abs(h) % n_features
+    h = np.fromiter(map(mmh3.hash, features), dtype=np.int64, count=len(features))
+    columns = np.abs(h) % n_features
+    columns[h == -2147483648] = (2147483647 - (n_features - 1)) % n_features
+    return columns.astype(np.int32)
 
 
 def _char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
-    """scikit-learn's ``_char_wb_ngrams`` of one word (the same loop, the same order)."""
+    """scikit-learn's ``_char_wb_ngrams`` of one word: the same n-grams, the same counts (in
+    another order, which a sum does not see).
+
+    scikit-learn pads the word with a space on each side and takes every n-gram for each n
+    below the padded length; the first n at or past that length adds the padded word itself,
+    once, and ends the loop."""
     w = " " + word + " "
     w_len = len(w)
-    out = []
-    for n in range(min_n, max_n + 1):
-        offset = 0
-        out.append(w[offset : offset + n])
-        while offset + n < w_len:
-            offset += 1
-            out.append(w[offset : offset + n])
-        if offset == 0:  # a short word counts once
-            break
+    out = [w[i : i + n] for n in range(min_n, min(max_n, w_len - 1) + 1)
+           for i in range(w_len - n + 1)]
+    if max_n >= w_len:
+        out.append(w)
     return out
 
 
@@ -107,58 +113,56 @@ class _Branch:
         self.weights = np.ascontiguousarray(weights * idf[:, None] if idf is not None
                                             else weights)
         self.cache_size = cache_size
-        self._cache: dict[str, np.ndarray | int] = {}
+        # character branch: word -> its n-grams' columns (with repeats); word branch:
+        # n-gram -> its column
+        self._cache: dict[str, Any] = {}
         self._tokens = re.compile(spec.token_pattern) if spec.analyzer == "word" else None
 
-    def _columns_of_word(self, word: str) -> np.ndarray:
-        """Hashed columns (with repeats) of one word's character n-grams, cached."""
-        found = self._cache.get(word)
-        if found is None:
-            if len(self._cache) >= self.cache_size:
-                self._cache.clear()
-            n = self.spec.n_features
-            found = np.fromiter((_hash_index(g, n) for g in _char_wb_ngrams(
-                word, *self.spec.ngram_range)), dtype=np.int32)
-            self._cache[word] = found
-        return found  # type: ignore[return-value]
-
-    def _column_of_feature(self, feature: str) -> int:
-        found = self._cache.get(feature)
-        if found is None:
-            if len(self._cache) >= self.cache_size:
-                self._cache.clear()
-            found = _hash_index(feature, self.spec.n_features)
-            self._cache[feature] = found
-        return found  # type: ignore[return-value]
+    def _learn(self, keys: set[str]) -> None:
+        """Put every key of one batch into the cache, hashing the new ones together (the cache
+        is emptied first when they would not fit, so the whole batch is always there)."""
+        cache = self._cache
+        new = [k for k in keys if k not in cache]
+        if not new:
+            return
+        if len(cache) + len(new) > self.cache_size:
+            cache.clear()
+            new = list(keys)
+        n = self.spec.n_features
+        if self.spec.analyzer == "word":
+            cache.update(zip(new, _hash_columns(new, n).tolist(), strict=True))
+            return
+        min_n, max_n = self.spec.ngram_range
+        grams_of = [_char_wb_ngrams(w, min_n, max_n) for w in new]
+        columns = _hash_columns([g for grams in grams_of for g in grams], n)
+        ends = np.cumsum([len(grams) for grams in grams_of])
+        cache.update(zip(new, np.split(columns, ends[:-1]), strict=True))
 
     def counts(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(columns of the docs' n-grams with repeats, docs in turn; n-grams per doc)."""
-        lengths = np.zeros(len(docs), dtype=np.int64)
-        parts: list[np.ndarray] = []
         if self.spec.analyzer == "char_wb":
-            for i, doc in enumerate(docs):
-                words = [self._columns_of_word(w) for w in doc.split()]
-                if words:
-                    part = np.concatenate(words) if len(words) > 1 else words[0]
-                    parts.append(part)
-                    lengths[i] = len(part)
+            units = [doc.split() for doc in docs]
         else:
             assert self._tokens is not None
-            column, known = self._column_of_feature, self._cache.get
-            min_n, max_n = self.spec.ngram_range
             findall = self._tokens.findall
-            for i, doc in enumerate(docs):
-                grams = _word_ngrams(findall(doc), min_n, max_n)
-                if grams:
-                    # a dict lookup per n-gram; the hash only for n-grams not seen before
-                    cols = [known(g) for g in grams]
-                    if None in cols:
-                        cols = [c if c is not None else column(g)
-                                for c, g in zip(cols, grams, strict=True)]
-                    parts.append(np.array(cols, dtype=np.int32))
-                    lengths[i] = len(grams)
-        columns = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
-        return columns, lengths
+            min_n, max_n = self.spec.ngram_range
+            units = [_word_ngrams(findall(doc), min_n, max_n) for doc in docs]
+        self._learn(set().union(*units) if units else set())
+        cache = self._cache
+        per_doc = np.fromiter(map(len, units), dtype=np.int64, count=len(units))
+        if self.spec.analyzer == "word":
+            flat = [cache[g] for grams in units for g in grams]
+            return np.array(flat, dtype=np.int32), per_doc
+        arrays = [cache[w] for words in units for w in words]
+        if not arrays:
+            return np.zeros(0, dtype=np.int32), np.zeros(len(docs), dtype=np.int64)
+        # n-grams per word, summed per doc (a doc's words are consecutive in ``arrays``)
+        per_word = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+        before = np.zeros(len(arrays) + 1, dtype=np.int64)
+        np.cumsum(per_word, out=before[1:])
+        word_ends = np.cumsum(per_doc)
+        lengths = before[word_ends] - before[word_ends - per_doc]
+        return np.concatenate(arrays), lengths
 
     def scores(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(head scores ``[n, n_labels]`` of the branch's TF-IDF rows, squared row norms)."""

@@ -1,7 +1,8 @@
 """``warning scan``: score a whole feed in chunks, with rejects, resume and pseudonymised authors.
 
 The input is read in chunks of ``WARNING_SCAN_CHUNK_ROWS`` records (memory holds one chunk,
-whatever the file's size). Each chunk is scored with ``Classifier.score`` in batches and
+whatever the file's size; with ``--workers N`` above 1, up to ``2N`` chunks in flight, see
+:mod:`warning.scanning.pool_engine`). Each chunk is scored with ``Classifier.score`` in batches and
 written to a part file next to the output (``OUT.partial/part-00000.parquet``) before a small
 state file records it as done; both are written to a temporary name and renamed, so a scan
 killed at any moment leaves only finished chunks behind. ``--resume`` checks that the input
@@ -30,6 +31,7 @@ Example:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import time
 from collections import Counter
@@ -202,6 +204,14 @@ class _LocalEngine(_Engine):
         return self.feed.position()
 
 
+def _cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
 # ---- the scan -----------------------------------------------------------------------------------
 
 
@@ -308,7 +318,16 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
             from warning.models.classifier import Classifier
 
             classifier = Classifier.load(model_path)
-        engine = _LocalEngine(feed, chunk_rows, ChunkScorer(model=classifier, **scorer_args))
+        from warning.scanning.pool_engine import PoolEngine, workers_for
+
+        scorer = ChunkScorer(model=classifier, **scorer_args)
+        asked = options.workers if options.workers is not None else settings.scan_workers()
+        workers = workers_for(classifier, asked, _cores())
+        if workers > 1:
+            engine = PoolEngine(feed, chunk_rows, scorer, workers)
+            say(f"scoring with {workers} worker processes")
+        else:
+            engine = _LocalEngine(feed, chunk_rows, scorer)
     model_name = engine.model_name
     fingerprint["model"] = model_name
     if state is not None and state["fingerprint"].get("model") != model_name:

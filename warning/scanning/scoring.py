@@ -69,8 +69,11 @@ class ScanOptions:
         max_chars: Longest text scored; None: ``WARNING_SCAN_MAX_CHARS``.
         resume: Continue an interrupted scan of the same input with the same options.
         force: Overwrite an existing output and discard an interrupted scan.
-        engine: ``local`` (this process) or ``ray`` (Ray Data actors, each loading the model
+        engine: ``local`` (this machine) or ``ray`` (Ray Data actors, each loading the model
             once; see :mod:`warning.scanning.ray_engine`). Both write the same output.
+        workers: With ``engine="local"``: processes that score chunks (see
+            :mod:`warning.scanning.pool_engine`); None: ``WARNING_SCAN_WORKERS`` (``auto``: one
+            per core for a baseline, one for a model with a transformer).
         ray_address: With ``engine="ray"``: the cluster to join (``auto``, ``ray://host:10001``);
             None: ``RAY_ADDRESS`` when set, else a Ray started on this machine.
         ray_actors: With ``engine="ray"``: scoring actors; None: one per CPU of the cluster.
@@ -91,6 +94,7 @@ class ScanOptions:
     resume: bool = False
     force: bool = False
     engine: str = "local"
+    workers: int | None = None
     ray_address: str | None = None
     ray_actors: int | None = None
     ray_cpus_per_actor: float = 1.0
@@ -98,6 +102,8 @@ class ScanOptions:
     def __post_init__(self) -> None:
         if self.engine not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, got {self.engine!r}")
+        if self.workers is not None and self.workers < 1:
+            raise ValueError(f"workers must be at least 1, got {self.workers}")
         if self.ray_actors is not None and self.ray_actors < 1:
             raise ValueError(f"ray_actors must be at least 1, got {self.ray_actors}")
         if self.ray_cpus_per_actor <= 0:

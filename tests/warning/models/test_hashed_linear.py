@@ -126,3 +126,23 @@ def test_hashed_linear_equals_sklearn_on_the_shipped_baseline() -> None:
     np.testing.assert_allclose(fast.decision(docs),
                                _sklearn_decision(state["features"], state["heads"], docs),
                                rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (2, 5), (3, 3), (1, 8), (4, 6)])
+def test_char_wb_ngrams_are_scikit_learns_and_hash_to_its_columns(ngram_range) -> None:
+    from collections import Counter
+
+    from sklearn.feature_extraction import FeatureHasher
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from warning.models.hashed_linear import _char_wb_ngrams, _hash_columns
+
+    analyzer = HashingVectorizer(analyzer="char_wb", ngram_range=ngram_range,
+                                 lowercase=False).build_analyzer()
+    words = ["a", "ab", "abc", "abcd", "абвгдеёж", "ğüşiöç", "🙂x", "x" * 12]
+    for word in words:
+        assert Counter(_char_wb_ngrams(word, *ngram_range)) == Counter(analyzer(word)), word
+    grams = [g for w in words for g in _char_wb_ngrams(w, *ngram_range)]
+    hasher = FeatureHasher(n_features=2**10, input_type="string", alternate_sign=False)
+    expected = hasher.transform([[g] for g in grams]).indices
+    assert _hash_columns(grams, 2**10).tolist() == expected.tolist()

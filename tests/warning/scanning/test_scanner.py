@@ -37,11 +37,8 @@ _TEXTS = ["you stupid idiot", "the market opens at nine", "they are vermin paras
 
 
 @pytest.fixture(autouse=True)
-def _settings(monkeypatch):
-    for name in ("WARNING_PSEUDONYM_KEY", "WARNING_SCAN_CHUNK_ROWS", "WARNING_SCAN_MAX_CHARS",
-                 "WARNING_SCAN_CHUNK_DELAY", "WARNING_TIMEZONE", "WARNING_SCAN_BATCH"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("WARNING_PSEUDONYM_KEY", KEY)
+def _settings(scan_env):
+    """See ``scan_env`` (conftest.py)."""
 
 
 def _feed_csv(path: Path, n: int = 30, bad: bool = False) -> Path:
