@@ -11,7 +11,9 @@ skops' discovery of every scikit-learn estimator (seconds) before the file is ev
 
 - a word's character n-grams never reach past the word, so the hashed columns of each distinct
   word are computed once and kept (:attr:`HashedLinear.cache_size` words); a post's counts are
-  the sum of its words';
+  the sum of its words'; the words a batch brings that are not kept yet are hashed together,
+  on arrays (the n-grams are spans of the words' UTF-8 bytes, and MurmurHash3 runs as numpy
+  steps per 4-byte block over all of them), not one Python string per n-gram;
 - TF-IDF, the branch and union normalisations and all the heads are one sparse product with a
   ``[n_features, n_labels]`` matrix per branch, and a division by the row norms;
 - the hash is scikit-learn's (MurmurHash3 x86 32-bit, seed 0, through ``mmh3``), so the columns
@@ -65,13 +67,92 @@ def _hash_index(feature: str, n_features: int) -> int:
 
 def _hash_columns(features: list[str], n_features: int) -> np.ndarray:
     """:func:`_hash_index` of many features at once: one C call per feature (``mmh3.hash``,
-    seed 0, signed), the rest in numpy."""
+    seed 0, signed), the rest in numpy. A lone surrogate (which ``normalize`` replaces, and
+    which ``mmh3`` cannot take: it crashes the process) is hashed as U+FFFD."""
     import mmh3
 
-    h = np.fromiter(map(mmh3.hash, features), dtype=np.int64, count=len(features))
+    try:
+        "".join(features).encode("utf-8")
+    except UnicodeEncodeError:
+        from warning.text.normalize import replace_surrogates
+
+        features = [replace_surrogates(f) for f in features]
+
+    return _columns_of_hashes(
+        np.fromiter(map(mmh3.hash, features), dtype=np.int64, count=len(features)), n_features)
+
+
+_C1, _C2 = np.uint32(0xCC9E2D51), np.uint32(0x1B873593)
+
+
+def _mix(k: np.ndarray) -> np.ndarray:
+    """MurmurHash3's scrambling of a 4-byte block (``k * c1``, rotate left 15, ``* c2``)."""
+    k = k * _C1
+    k = (k << np.uint32(15)) | (k >> np.uint32(17))
+    return k * _C2
+
+
+def _murmur3_spans(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """MurmurHash3 x86 32-bit, seed 0, signed (``mmh3.hash``) of each byte span
+    ``buf[start:start + length]``, all spans at once: numpy steps per 4-byte block, not per
+    span."""
+    padded = np.zeros(len(buf) + 4, dtype=np.uint32)
+    padded[: len(buf)] = buf
+    # the little-endian 4 bytes that begin at each offset
+    words = padded[:-3] | (padded[1:-2] << 8) | (padded[2:-1] << 16) | (padded[3:] << 24)
+    blocks = length >> 2
+    h = np.zeros(len(start), dtype=np.uint32)
+    for j in range(int(blocks.max(initial=0))):
+        idx = np.nonzero(blocks > j)[0]
+        hj = h[idx] ^ _mix(words[start[idx] + 4 * j])
+        hj = (hj << np.uint32(13)) | (hj >> np.uint32(19))
+        h[idx] = hj * np.uint32(5) + np.uint32(0xE6546B64)
+    tail = (length & 3).astype(np.uint32)
+    idx = np.nonzero(tail)[0]
+    if len(idx):
+        k = words[start[idx] + (blocks[idx] << 2)]
+        k &= (np.uint32(1) << (tail[idx] << np.uint32(3))) - np.uint32(1)
+        h[idx] ^= _mix(k)
+    h ^= length.astype(np.uint32)
+    h ^= h >> np.uint32(16)
+    h *= np.uint32(0x85EBCA6B)
+    h ^= h >> np.uint32(13)
+    h *= np.uint32(0xC2B2AE35)
+    h ^= h >> np.uint32(16)
+    return h.view(np.int32)
+
+
+def _columns_of_hashes(h: np.ndarray, n_features: int) -> np.ndarray:
+    """scikit-learn's column of each signed 32-bit hash."""
+    h = h.astype(np.int64)
     columns = np.abs(h) % n_features
     columns[h == -2147483648] = (2147483647 - (n_features - 1)) % n_features
     return columns.astype(np.int32)
+
+
+def _char_wb_columns(words: list[str], min_n: int, max_n: int, n_features: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """The columns of every word's :func:`_char_wb_ngrams` (word after word) and how many each
+    word has, computed on arrays: the padded words' UTF-8 bytes, one span per n-gram, hashed by
+    :func:`_murmur3_spans`. Needs ``min_n <= 3`` (a padded word has at least 3 characters, so
+    every word has an n-gram of each n up to its padded length) and no lone surrogates (which
+    UTF-8 cannot encode; :meth:`_Branch._learn` then takes the per-string path)."""
+    joined = " " + "  ".join(words) + " "
+    buf = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words)) + 2
+    nbytes = (1 + (points >= 0x80).astype(np.int64) + (points >= 0x800)
+              + (points >= 0x10000))
+    offset = np.zeros(len(points) + 1, dtype=np.int64)  # byte offset of each character
+    np.cumsum(nbytes, out=offset[1:])
+    owner = np.repeat(np.arange(len(words)), lengths)
+    room = np.cumsum(lengths)[owner] - np.arange(len(points))  # characters to the word's end
+    ns = np.arange(min_n, max_n + 1)
+    at, which = np.nonzero(room[:, None] >= ns[None, :])  # in word order
+    start = offset[at]
+    hashes = _murmur3_spans(buf, start, offset[at + ns[which]] - start)
+    return (_columns_of_hashes(hashes, n_features),
+            np.bincount(owner[at], minlength=len(words)))
 
 
 def _char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
@@ -122,7 +203,7 @@ class _Branch:
         """Put every key of one batch into the cache, hashing the new ones together (the cache
         is emptied first when they would not fit, so the whole batch is always there)."""
         cache = self._cache
-        new = [k for k in keys if k not in cache]
+        new = list(keys.difference(cache))  # a C loop over the keys, looked up in the dict
         if not new:
             return
         if len(cache) + len(new) > self.cache_size:
@@ -133,10 +214,15 @@ class _Branch:
             cache.update(zip(new, _hash_columns(new, n).tolist(), strict=True))
             return
         min_n, max_n = self.spec.ngram_range
-        grams_of = [_char_wb_ngrams(w, min_n, max_n) for w in new]
-        columns = _hash_columns([g for grams in grams_of for g in grams], n)
-        ends = np.cumsum([len(grams) for grams in grams_of])
-        cache.update(zip(new, np.split(columns, ends[:-1]), strict=True))
+        try:
+            if min_n > 3:
+                raise ValueError("n-grams longer than the shortest padded word")
+            columns, per_word = _char_wb_columns(new, min_n, max_n, n)
+        except (UnicodeEncodeError, ValueError):
+            grams_of = [_char_wb_ngrams(w, min_n, max_n) for w in new]
+            columns = _hash_columns([g for grams in grams_of for g in grams], n)
+            per_word = np.fromiter(map(len, grams_of), dtype=np.int64, count=len(new))
+        cache.update(zip(new, np.split(columns, np.cumsum(per_word)[:-1]), strict=True))
 
     def counts(self, docs: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(columns of the docs' n-grams with repeats, docs in turn; n-grams per doc)."""

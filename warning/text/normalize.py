@@ -3,6 +3,8 @@
 ``normalize`` is applied to every text before a model sees it, at training and at scoring time,
 so the two can never drift. It
 
+- replaces lone UTF-16 surrogates (half an emoji from a JSON escape such as ``"\\ud83d"``)
+  with U+FFFD, so that every later step, and the models, get text UTF-8 can encode;
 - applies Unicode NFKC (full-width letters, ligatures, compatibility forms);
 - decodes HTML entities (twice: scraped tweets are often escaped twice) and drops common tags;
 - removes zero-width and control characters that split words to dodge filters;
@@ -26,7 +28,7 @@ import unicodedata
 
 import regex
 
-__all__ = ["KEYBOARD_FOLDS", "fold", "keyboard_fold", "normalize"]
+__all__ = ["KEYBOARD_FOLDS", "fold", "keyboard_fold", "normalize", "replace_surrogates"]
 
 # Latin letters (and digits) that stand in for Cyrillic ones, and the reverse. Only shapes that
 # are the same glyph in common fonts; Kyrgyz/Kazakh letters (ң ө ү ұ һ і ә) are deliberately
@@ -51,6 +53,7 @@ _RT = regex.compile(r"(?:^|(?<=\s))RT\s+@\w+\s*:?\s*")
 _MENTION = regex.compile(r"(?<![\w@])@\w{1,40}")
 _TAG = regex.compile(r"</?(?:br|p|div|span|a|b|i|u|em|strong|img)\b[^<>]{0,200}>", regex.IGNORECASE)
 # Zero-width characters, soft hyphen, BOM, bidi controls: invisible, used to split words.
+_SURROGATE = regex.compile(r"[\ud800-\udfff]")
 _INVISIBLE = regex.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u180e]")
 _CONTROL = regex.compile(r"[\p{Cc}--[\t\n\r]]", flags=regex.V1)
 _APOSTROPHES = regex.compile(r"[‘’`´ʻʼ′ʹ]")
@@ -58,6 +61,11 @@ _REPEATED_LETTER = regex.compile(r"(\p{L})\1{2,}")
 # Punctuation and emoji keep three ("...", "!!!"); digits are never touched ("1000").
 _REPEATED_OTHER = regex.compile(r"([^\p{L}\p{N}\s])\1{3,}")
 _SPACE = regex.compile(r"\s+")
+# Any of the characters _INVISIBLE and _CONTROL remove or replace (\p{Cc} holds \t \n \r too,
+# which then cost the full path): one search for a text that needs neither.
+_HIDDEN = regex.compile(r"[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff\u180e\p{Cc}]")
+# A run of three or more of one character: where the two shortening patterns can apply.
+_RUN = regex.compile(r"(.)\1{2,}", flags=regex.DOTALL)
 # A "word" for look-alike repair: letters, digits and @ glued together.
 _WORD = regex.compile(r"[\p{L}\p{M}0-9@]+")
 # Repair can only change a word holding a Cyrillic letter and a Latin letter or a glyph digit;
@@ -125,6 +133,12 @@ def _replace_glyph_digits(word: str) -> str:
     return "".join(chars)
 
 
+def replace_surrogates(text: str) -> str:
+    """``text`` with each lone UTF-16 surrogate replaced by U+FFFD (the text unchanged, not
+    copied, when it has none)."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
 def normalize(text: str) -> str:
     """Normalise one post for a model (see the module docstring for every step).
 
@@ -140,6 +154,7 @@ def normalize(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"normalize() takes a str, got {type(text).__name__}")
+    text = replace_surrogates(text)
     text = unicodedata.normalize("NFKC", text)
     if "&" in text:
         for _ in range(2):
@@ -154,20 +169,24 @@ def normalize(text: str) -> str:
     # normalised once per scan, but a scan is millions of posts)
     if "<" in text:
         text = _TAG.sub(" ", text)
-    text = _INVISIBLE.sub("", text)
-    text = _CONTROL.sub(" ", text)
+    if _HIDDEN.search(text):
+        text = _INVISIBLE.sub("", text)
+        text = _CONTROL.sub(" ", text)
     if "RT" in text:
         text = _RT.sub("", text)
     if "/" in text or "www." in text.lower():
         text = _URL.sub("http", text)
     if "@" in text:
         text = _MENTION.sub("@user", text)
-    text = _APOSTROPHES.sub("'", text)
+    text = _APOSTROPHES.sub("'", text)  # after the mentions: ʹ is a letter of a user name
     if _CYRILLIC.search(text) and _LATIN_OR_GLYPH.search(text):
         text = _WORD.sub(_repair_match, text)
-    text = _REPEATED_LETTER.sub(r"\1\1", text)
-    text = _REPEATED_OTHER.sub(r"\1\1\1", text)
-    return _SPACE.sub(" ", text).strip()
+    if _RUN.search(text):
+        text = _REPEATED_LETTER.sub(r"\1\1", text)
+        text = _REPEATED_OTHER.sub(r"\1\1\1", text)
+    # whitespace runs to one space (``\s`` and ``str.split`` agree once control characters
+    # are gone, which the step above made sure of)
+    return " ".join(text.split())
 
 
 def fold(text: str, *, normalized: bool = False) -> str:

@@ -146,3 +146,31 @@ def test_char_wb_ngrams_are_scikit_learns_and_hash_to_its_columns(ngram_range) -
     hasher = FeatureHasher(n_features=2**10, input_type="string", alternate_sign=False)
     expected = hasher.transform([[g] for g in grams]).indices
     assert _hash_columns(grams, 2**10).tolist() == expected.tolist()
+
+
+def test_a_lone_surrogate_scores_as_a_replacement_character(tiny_model) -> None:
+    """mmh3 crashes the process on a lone surrogate (half an emoji from a JSON escape):
+    ``normalize`` replaces it, and the compiled path hashes it as U+FFFD if one gets through."""
+    from warning.models.hashed_linear import _char_wb_columns, _hash_columns
+
+    fast = compile_pipeline(tiny_model.features, tiny_model.heads)
+    broken, fixed = "ok \ud83d kill zz\udc00 them", "ok \ufffd kill zz\ufffd them"
+    np.testing.assert_allclose(fast.decision([broken]), fast.decision([fixed]), atol=1e-12)
+    assert _hash_columns(["a\ud800"], 2**10).tolist() == _hash_columns(["a\ufffd"], 2**10).tolist()
+    with pytest.raises(UnicodeEncodeError):
+        _char_wb_columns(["a\ud800"], 2, 5, 2**10)  # the array path refuses; _learn falls back
+    proba = tiny_model.predict_proba([broken])
+    assert np.isfinite(proba[:, :3]).all()
+
+
+def test_char_wb_columns_on_arrays_equal_the_per_string_path() -> None:
+    from warning.models.hashed_linear import _char_wb_columns, _char_wb_ngrams, _hash_columns
+
+    words = ["a", "ab", "абвгдеёж", "ğüşiöç", "🙂x", "x" * 40, "中文字", "o'zbek", "ﬁ", "ß"]
+    for ngram_range in [(1, 1), (2, 5), (3, 3), (1, 8), (2, 2)]:
+        columns, per_word = _char_wb_columns(words, *ngram_range, 2**18)
+        ends = np.cumsum(per_word)
+        for i, word in enumerate(words):
+            mine = sorted(columns[ends[i] - per_word[i]:ends[i]].tolist())
+            expected = sorted(_hash_columns(_char_wb_ngrams(word, *ngram_range), 2**18).tolist())
+            assert mine == expected, (word, ngram_range)

@@ -90,3 +90,12 @@ def test_keyboard_fold_rejects_an_unknown_language() -> None:
 
     with pytest.raises(ValueError, match="no keyboard folding for 'ru'"):
         keyboard_fold("текст", "ru")
+
+
+def test_lone_surrogates_become_replacement_characters() -> None:
+    from warning.text.normalize import replace_surrogates
+
+    assert normalize("ok \ud83d x") == "ok \ufffd x"
+    assert normalize("a\udc80b") == "a\ufffdb"
+    text = "no surrogate here 🙂"
+    assert replace_surrogates(text) is text
