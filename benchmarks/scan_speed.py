@@ -10,7 +10,9 @@ Protocol:
   seed and given fresh ids, times and channels, written as a CSV. ``--distinct`` appends a
   different tag of Greek letters to each post, so that no two posts are the same (the example
   feed has about 600 posts, so a plain 100,000-row feed repeats each one about 170 times, and
-  whatever works per distinct text in a chunk looks cheaper than on real posts).
+  whatever works per distinct text in a chunk looks cheaper than on real posts). ``--corpus
+  corpus/corpus.parquet`` takes ``--rows`` real posts of the corpus instead (every split and
+  language, a random sample, seed 0): different posts with the vocabulary of real feeds.
 - **Throughput** (``--rows``, default 100,000), per model (``--models``: ``baseline`` is
   ``models/baseline``, ``default`` the shipped default): *raw*, the model alone
   (``Classifier.predict_proba`` over the feed's texts in calls of 2,000, the texts already in
@@ -67,17 +69,30 @@ def _example_posts() -> list[dict[str, str]]:
     return module.make_posts()
 
 
-def write_feed(path: Path, rows: int, seed: int = 0, distinct: bool = False) -> Path:
-    """A CSV of ``rows`` posts drawn from the example feed's, streamed to disk."""
-    posts = _example_posts()
+def _corpus_posts(corpus: Path, rows: int) -> list[dict[str, str]]:
+    """``rows`` real posts of the corpus (every split and language), a random sample, seed 0."""
+    import pandas as pd
+
+    texts = pd.read_parquet(corpus, columns=["text"])["text"]
+    if rows > len(texts):
+        raise SystemExit(f"{corpus} has {len(texts):,} posts, fewer than --rows {rows:,}")
+    return [{"text": t} for t in texts.sample(rows, random_state=0)]
+
+
+def write_feed(path: Path, rows: int, seed: int = 0, distinct: bool = False,
+               corpus: Path | None = None) -> Path:
+    """A CSV of ``rows`` posts drawn from the example feed's (or, with ``corpus``, that many
+    different real posts in a random order), streamed to disk."""
+    posts = _example_posts() if corpus is None else _corpus_posts(corpus, rows)
     rng = random.Random(seed)
     start = dt.datetime(2025, 1, 1)
     with open(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(["id", "date", "channel", "text"])
         for i in range(rows):
-            text = posts[rng.randrange(len(posts))]["text"]
-            if distinct:  # letters of neither script the posts use, so nothing else changes
+            text = posts[rng.randrange(len(posts)) if corpus is None else i]["text"]
+            # a tag in letters of neither script the posts use, so nothing else changes
+            if distinct and corpus is None:
                 text += " " + "".join(_GREEK[int(c)] for c in str(i))
             moment = start + dt.timedelta(seconds=i * 97)
             writer.writerow([i + 1, moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -186,10 +201,11 @@ _STAGES = [
 ]
 
 
-def profile(rows: int, folder: Path, distinct: bool) -> tuple[float, list[tuple[str, float]]]:
+def profile(rows: int, folder: Path, distinct: bool, corpus: Path | None = None
+            ) -> tuple[float, list[tuple[str, float]]]:
     """cProfile of a local baseline scan in a fresh process (nothing cached from the passes
     before it); (seconds, [(stage, share of the time)])."""
-    feed = write_feed(folder / f"profile_{rows}.csv", rows, distinct=distinct)
+    feed = write_feed(folder / f"profile_{rows}.csv", rows, distinct=distinct, corpus=corpus)
     result = subprocess.run([sys.executable, __file__, "--profile-child", str(feed)],
                             capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -276,6 +292,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--distinct", action="store_true",
                         help="make every post of the feed different")
+    parser.add_argument("--corpus", type=Path,
+                        help="a corpus Parquet (`warning corpus`): the feed is --rows of its real "
+                             "posts instead of the example feed's")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--profile-rows", type=int, default=20_000)
     parser.add_argument("--memory-rows", default="100000",
@@ -305,7 +324,8 @@ def main() -> None:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="scan-speed-") as tmp:
         folder = Path(tmp)
-        feed = write_feed(folder / f"feed_{args.rows}.csv", args.rows, distinct=args.distinct)
+        feed = write_feed(folder / f"feed_{args.rows}.csv", args.rows, distinct=args.distinct,
+                          corpus=args.corpus)
         cluster = None
         cluster_error = ""
         try:
@@ -327,7 +347,7 @@ def main() -> None:
             if cluster is not None:
                 cluster.stop()
         if args.profile_rows:
-            profiled = profile(args.profile_rows, folder, args.distinct)
+            profiled = profile(args.profile_rows, folder, args.distinct, args.corpus)
         for rows in sizes:
             result = peak_memory(rows, args.memory_model, folder)
             print(f"memory: {rows:,} rows, peak {result['peak_mb']:.0f} MB", flush=True)
@@ -345,9 +365,11 @@ def main() -> None:
              f"WARNING_PRECISION={precision()}  ",
              f"Load average (1 min) at the start and the end: {load_before:.1f}, "
              f"{load_after:.1f}  ",
-             f"Feed: {args.rows:,} synthetic posts drawn from `examples/make_feed.py` (seed 0)"
-             + (", each made different by a tag" if args.distinct else
-                ", about 600 distinct posts repeated") + "; chunks of "
+             (f"Feed: {args.rows:,} real posts of `{args.corpus}` (a random sample, seed 0, of "
+              "every split and language; the posts differ)" if args.corpus else
+              f"Feed: {args.rows:,} synthetic posts drawn from `examples/make_feed.py` (seed 0)"
+              + (", each made different by a tag" if args.distinct else
+                 ", about 600 distinct posts repeated")) + "; chunks of "
              f"{os.environ.get('WARNING_SCAN_CHUNK_ROWS', '2000')} rows.", "",
              "This machine is shared with other sessions (a model trains on it): a figure is "
              "only meaningful against the one measured beside it, in the same round, with the "

@@ -14,10 +14,12 @@ skops' discovery of every scikit-learn estimator (seconds) before the file is ev
   the sum of its words'; the words a batch brings that are not kept yet are hashed together,
   on arrays (the n-grams are spans of the words' UTF-8 bytes, and MurmurHash3 runs as numpy
   steps per 4-byte block over all of them), not one Python string per n-gram;
+- word n-grams are hashed as they come, one ``mmh3`` call each (keeping them cost more than
+  hashing them: a feed brings new word pairs all the time);
 - TF-IDF, the branch and union normalisations and all the heads are one sparse product with a
   ``[n_features, n_labels]`` matrix per branch, and a division by the row norms;
-- the hash is scikit-learn's (MurmurHash3 x86 32-bit, seed 0, through ``mmh3``), so the columns
-  are the same.
+- the hash is scikit-learn's (MurmurHash3 x86 32-bit, seed 0, through ``mmh3`` or its numpy
+  form), so the columns are the same.
 
 It is built from the fitted scikit-learn objects of any folder ``warning train baseline`` wrote
 (:func:`compile_pipeline`); a pipeline of another shape is refused with the reason, and the
@@ -36,6 +38,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -172,14 +175,15 @@ def _char_wb_ngrams(word: str, min_n: int, max_n: int) -> list[str]:
 
 
 def _word_ngrams(tokens: list[str], min_n: int, max_n: int) -> list[str]:
-    """scikit-learn's ``_word_ngrams`` (no stop words)."""
+    """scikit-learn's ``_word_ngrams`` (no stop words): the same n-grams, in another order."""
     if max_n == 1:
         return tokens
     out = list(tokens) if min_n == 1 else []
-    start = max(min_n, 2)
-    for n in range(start, min(max_n + 1, len(tokens) + 1)):
-        for i in range(len(tokens) - n + 1):
-            out.append(" ".join(tokens[i : i + n]))
+    for n in range(max(min_n, 2), min(max_n + 1, len(tokens) + 1)):
+        if n == 2:
+            out += [a + " " + b for a, b in pairwise(tokens)]
+        else:
+            out += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
     return out
 
 
@@ -194,8 +198,7 @@ class _Branch:
         self.weights = np.ascontiguousarray(weights * idf[:, None] if idf is not None
                                             else weights)
         self.cache_size = cache_size
-        # character branch: word -> its n-grams' columns (with repeats); word branch:
-        # n-gram -> its column
+        # character branch: word -> its n-grams' columns (with repeats)
         self._cache: dict[str, Any] = {}
         self._tokens = re.compile(spec.token_pattern) if spec.analyzer == "word" else None
 
@@ -210,9 +213,6 @@ class _Branch:
             cache.clear()
             new = list(keys)
         n = self.spec.n_features
-        if self.spec.analyzer == "word":
-            cache.update(zip(new, _hash_columns(new, n).tolist(), strict=True))
-            return
         min_n, max_n = self.spec.ngram_range
         try:
             if min_n > 3:
@@ -233,12 +233,14 @@ class _Branch:
             findall = self._tokens.findall
             min_n, max_n = self.spec.ngram_range
             units = [_word_ngrams(findall(doc), min_n, max_n) for doc in docs]
+            per_doc = np.fromiter(map(len, units), dtype=np.int64, count=len(units))
+            # word n-grams repeat less than words: hashing each (one C call) is cheaper than
+            # keeping them
+            return _hash_columns([g for grams in units for g in grams], self.spec.n_features), \
+                per_doc
         self._learn(set().union(*units) if units else set())
         cache = self._cache
         per_doc = np.fromiter(map(len, units), dtype=np.int64, count=len(units))
-        if self.spec.analyzer == "word":
-            flat = [cache[g] for grams in units for g in grams]
-            return np.array(flat, dtype=np.int32), per_doc
         arrays = [cache[w] for words in units for w in words]
         if not arrays:
             return np.zeros(0, dtype=np.int32), np.zeros(len(docs), dtype=np.int64)
@@ -286,8 +288,9 @@ class HashedLinear:
         intercepts: The heads' intercepts ``[n_labels]``.
 
     Attributes:
-        cache_size: Distinct words (character branch) or n-grams (word branch) kept per
-            branch; the cache is emptied when full.
+        cache_size: Distinct words whose character n-grams' columns are kept (per character
+            branch); the cache is emptied when full. The word branch keeps nothing: its n-grams
+            repeat less than words, and hashing each is cheaper than keeping them.
     """
 
     cache_size = 100_000

@@ -174,3 +174,18 @@ def test_char_wb_columns_on_arrays_equal_the_per_string_path() -> None:
             mine = sorted(columns[ends[i] - per_word[i]:ends[i]].tolist())
             expected = sorted(_hash_columns(_char_wb_ngrams(word, *ngram_range), 2**18).tolist())
             assert mine == expected, (word, ngram_range)
+
+
+@pytest.mark.parametrize("ngram_range", [(1, 1), (1, 2), (1, 3), (2, 3), (3, 3)])
+def test_word_ngrams_are_scikit_learns(ngram_range) -> None:
+    from collections import Counter
+
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    from warning.models.hashed_linear import _word_ngrams
+
+    analyzer = HashingVectorizer(analyzer="word", ngram_range=ngram_range, lowercase=False,
+                                 token_pattern=r"(?u)\b\w+\b").build_analyzer()
+    for text in ["", "one", "one two", "a b c d e", "кыргыз жана өзбек жана кыргыз", "x x x x"]:
+        tokens = text.split()
+        assert Counter(_word_ngrams(tokens, *ngram_range)) == Counter(analyzer(text)), text
