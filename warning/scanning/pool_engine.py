@@ -54,9 +54,11 @@ __all__ = ["PoolEngine", "single_core_model", "workers_for"]
 _SCORER: ChunkScorer | None = None
 
 
-def _end_with_parent(parent: int) -> None:
+def _end_with_parent(parent: int | None) -> None:
     """Have the kernel send this process SIGTERM when its parent ends (Linux's
-    ``PR_SET_PDEATHSIG``); elsewhere nothing (the pool's own shutdown still ends the workers)."""
+    ``PR_SET_PDEATHSIG``); elsewhere nothing (the pool's own shutdown still ends the workers).
+    ``parent``: the scan's process id when it forked this one (checked, in case it ended
+    before the request); None when a fork server did (which ends with the scan)."""
     if not sys.platform.startswith("linux"):
         return
     try:
@@ -64,11 +66,11 @@ def _end_with_parent(parent: int) -> None:
         libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:  # the parent ended before the request was made
+    if parent is not None and os.getppid() != parent:  # it ended before the request
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-def _init_worker(scorer: ChunkScorer, parent: int) -> None:
+def _init_worker(scorer: ChunkScorer, parent: int | None) -> None:
     global _SCORER
     _end_with_parent(parent)
     _SCORER = scorer
@@ -123,7 +125,8 @@ class PoolEngine(_Engine):
         context = multiprocessing.get_context(self.start_method)
         self._pool = ProcessPoolExecutor(self.workers, mp_context=context,
                                          initializer=_init_worker,
-                                         initargs=(self.scorer, os.getpid()))
+                                         initargs=(self.scorer, os.getpid() if
+                                                   self.start_method == "fork" else None))
         # start the processes now, while this process has no writer thread yet
         for future in [self._pool.submit(int, 0) for _ in range(self.workers)]:
             self._result(future)
@@ -133,8 +136,8 @@ class PoolEngine(_Engine):
             return future.result()
         except BrokenProcessPool as exc:
             raise ScanError(f"a scan worker process stopped unexpectedly (killed, or out of "
-                            f"memory?): {exc}. The chunks written so far are kept: rerun with "
-                            f"--resume, with fewer --workers or a smaller "
+                            f"memory?): {str(exc).rstrip('.')}. The chunks written so far are "
+                            f"kept: rerun with --resume, with fewer --workers or a smaller "
                             f"WARNING_SCAN_CHUNK_ROWS if memory is short") from exc
 
     def chunks(self, done: int) -> Iterator[tuple[int, _Chunk | None]]:
