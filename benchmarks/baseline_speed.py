@@ -19,6 +19,10 @@ Protocol:
   (old, new, old, new, ...: ``--repeats`` rounds) with the 1-minute load average beside each
   pass, because the machine is shared; the probabilities of the two are compared (largest
   absolute difference);
+- a stream (``--stream N``, default 100,000; 0 for none): N posts of the whole corpus (every
+  split and language, a random order, seed 1) scored in calls of 2,000 by a freshly loaded
+  model, from an empty per-word cache: what a long real feed costs, new words, the cache
+  filling and emptying included (the compiled path only);
 - load: ``Classifier.load`` of the folder in a fresh process, with an empty
   ``WARNING_CACHE_DIR`` (the first load: skops, then the compiled arrays are cached) and again
   with that cache (every later load), each timed inside the process after ``import warning``.
@@ -43,6 +47,21 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+
+_STREAM = """
+import sys, time
+import pandas as pd
+from warning import Classifier
+texts = pd.read_parquet(sys.argv[2], columns=["text"])["text"]
+texts = list(texts.sample(min(int(sys.argv[3]), len(texts)), random_state=1))
+model = Classifier.load(sys.argv[1])
+model.predict_proba(["warm-up of the imports"])
+model.fast.branches[0]._cache.clear()
+started = time.perf_counter()
+for s in range(0, len(texts), 2000):
+    model.predict_proba(texts[s : s + 2000])
+print(len(texts), f"{time.perf_counter() - started:.3f}")
+"""
 
 _LOAD = """
 import sys, time
@@ -107,6 +126,7 @@ def main() -> None:
                         default=Path("corpus/corpus.parquet"))
     parser.add_argument("--texts", type=int, default=20_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--stream", type=int, default=100_000)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "baseline_speed.md")
     args = parser.parse_args()
 
@@ -135,6 +155,14 @@ def main() -> None:
         rows.append((round_ + 1, old_s, old_load, new_s, new_load))
         print(f"round {round_ + 1}: previous {len(texts) / old_s:.0f} posts/s, compiled "
               f"{len(texts) / new_s:.0f} posts/s", file=sys.stderr, flush=True)
+    stream = None
+    if args.stream and args.corpus.is_file():
+        load = os.getloadavg()[0]
+        done = subprocess.run([sys.executable, "-c", _STREAM, str(args.model), str(args.corpus),
+                               str(args.stream)], capture_output=True, text=True, check=True)
+        posts, seconds = done.stdout.split()[-2:]
+        stream = (int(posts), float(seconds), load)
+        print(f"stream: {int(posts) / float(seconds):.0f} posts/s", file=sys.stderr, flush=True)
     with tempfile.TemporaryDirectory(prefix="baseline-load-") as tmp:
         first = _load_seconds(args.model, Path(tmp))
         later = [_load_seconds(args.model, Path(tmp)) for _ in range(3)]
@@ -150,7 +178,7 @@ def main() -> None:
         f"Model: `{model.name}` ({args.model})  ",
         f"Texts: {described}, scored in calls of 2,000.",
         "",
-        "The machine is shared with other sessions (one trains a model): each round times the "
+        "The machine may be shared with other sessions: each round times the "
         "previous path and the compiled one back to back, with the 1-minute load average "
         "before each pass; compare within a round. Both run in this one process on one core "
         "(the arithmetic is single-threaded).",
@@ -164,6 +192,10 @@ def main() -> None:
         "rounding; `tests/warning/models/test_hashed_linear.py` checks the decision values "
         "against scikit-learn's to 1e-9).",
         "",
+        *([f"A stream of {stream[0]:,} posts of the whole corpus (every split and language, a "
+           f"random order), scored in calls of 2,000 by a freshly loaded model from an empty "
+           f"per-word cache, in a fresh process: {stream[0] / stream[1]:,.0f} posts/s "
+           f"({stream[1]:.1f} s, load {stream[2]:.1f}).", ""] if stream else []),
         "Load (`Classifier.load` in a fresh process, after `import warning`): first load "
         f"{first:.2f} s (skops, then the compiled arrays are written to the cache); later "
         f"loads {', '.join(f'{x:.2f}' for x in later)} s (the compiled arrays, no skops, no "

@@ -247,12 +247,13 @@ def _profile_child(feed: Path) -> None:
 # counts the parent's pages it held between fork and exec: with a model loaded in the parent,
 # that is the parent's size, not the scan's.
 _CHILD = """
-import sys
+import resource, sys
 from warning.cli import main
 code = main(sys.argv[1:])
 with open("/proc/self/status") as status:
     peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
 print("VmHWM_kB", peak, file=sys.stderr)
+print("children_kB", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
 sys.exit(code)
 """
 
@@ -271,8 +272,9 @@ def peak_memory(rows: int, model: str, folder: Path) -> dict[str, object]:
     if result.returncode != 0 or "VmHWM_kB" not in result.stderr:
         raise SystemExit(f"scan of {rows:,} rows failed: {result.stderr[-2000:]}")
     peak_kb = int(result.stderr.split("VmHWM_kB", 1)[1].split()[0])
+    worker_kb = int(result.stderr.split("children_kB", 1)[1].split()[0])
     return {"rows": rows, "file_mb": feed.stat().st_size / 2**20, "peak_mb": peak_kb / 1024,
-            "seconds": seconds}
+            "worker_mb": worker_kb / 1024, "seconds": seconds}
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -350,7 +352,8 @@ def main() -> None:
             profiled = profile(args.profile_rows, folder, args.distinct, args.corpus)
         for rows in sizes:
             result = peak_memory(rows, args.memory_model, folder)
-            print(f"memory: {rows:,} rows, peak {result['peak_mb']:.0f} MB", flush=True)
+            print(f"memory: {rows:,} rows, peak {result['peak_mb']:.0f} MB, worker "
+                  f"{result['worker_mb']:.0f} MB", flush=True)
             memory.append(result)
     load_after = os.getloadavg()[0]
 
@@ -412,11 +415,16 @@ def main() -> None:
                           [[k, f"{v:.0%}"] for k, v in stages if v >= 0.005]), ""]
     if memory:
         rows = [[f"{r['rows']:,}", f"{r['file_mb']:.1f}", f"{r['peak_mb']:.0f}",
-                 f"{r['seconds']:.0f}"] for r in memory]
+                 f"{r['worker_mb']:.0f}", f"{r['seconds']:.0f}"] for r in memory]
         lines += [f"## Peak memory of `warning scan` ({args.memory_model} model)", "",
-                  "Each scan (`warning scan`) alone in a fresh process; its peak resident "
-                  "memory (`VmHWM`), start-up and model included.", "",
-                  *_table(["posts", "CSV MB", "peak MB", "seconds"], rows), ""]
+                  "Each scan (`warning scan`, worker processes auto) alone in a fresh process: "
+                  "its peak resident memory (`VmHWM`), start-up and model included, and the "
+                  "largest peak of its worker processes (`RUSAGE_CHILDREN`; 0 without workers). "
+                  "A forked worker shares the scan's pages until it writes to them, and each "
+                  "process's figure counts the shared pages, so the sum of the two columns "
+                  "(times the workers) is an upper bound.", "",
+                  *_table(["posts", "CSV MB", "scan peak MB", "worker peak MB", "seconds"],
+                          rows), ""]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print(f"wrote {args.out}")

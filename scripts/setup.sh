@@ -94,4 +94,11 @@ case ",$extras," in
       fi
     fi ;;
 esac
+# The shipped baseline's first load reads its skops file with scikit-learn (2 to 4 s) and keeps
+# the compiled arrays in WARNING_CACHE_DIR; do it now, so that every load after set-up takes
+# a tenth of a second (benchmarks/results/baseline_speed.md).
+if [ -f models/baseline/model.skops ]; then
+  .venv/bin/python -c "from warning import Classifier; Classifier.load('models/baseline')" \
+    || echo "note: the baseline could not be prepared; its first load will be slower" >&2
+fi
 echo "environment ready: .venv (extras: ${extras:-none})"
