@@ -12,16 +12,13 @@ from warning.scanning.scanner import ScanError, ScanOptions, scan, scan_paths
 
 REPO = Path(__file__).resolve().parents[3]
 BASELINE = REPO / "models" / "baseline"
-KEY = "test-key-0123456789abcdef"
 
 
 @pytest.fixture(autouse=True)
-def _settings(monkeypatch):
-    for name in ("WARNING_SCAN_CHUNK_ROWS", "WARNING_SCAN_MAX_CHARS", "WARNING_SCAN_CHUNK_DELAY",
-                 "WARNING_SCAN_BATCH", "RAY_ADDRESS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("WARNING_PSEUDONYM_KEY", KEY)
-    monkeypatch.setenv("WARNING_TIMEZONE", "Asia/Bishkek")
+def _settings(scan_env):
+    """See ``scan_env`` (conftest.py); no Ray address, and a time zone of our users."""
+    scan_env.delenv("RAY_ADDRESS", raising=False)
+    scan_env.setenv("WARNING_TIMEZONE", "Asia/Bishkek")
 
 
 def _feed_with_bad_rows(tmp_path: Path) -> Path:

@@ -19,7 +19,6 @@ from warning.scanning.scanner import ScanOptions, scan, scan_paths
 from warning.scanning.scoring import pseudonymise
 from warning.text.normalize import normalize
 
-KEY = "test-key-0123456789abcdef"
 ROWS = [
     "id;date;user;message",
     '1;2025-02-01 10:00;a;"привет, как дела"',
@@ -46,11 +45,8 @@ ROWS = [
 
 
 @pytest.fixture(autouse=True)
-def _settings(monkeypatch):
-    for name in ("WARNING_SCAN_CHUNK_ROWS", "WARNING_SCAN_MAX_CHARS", "WARNING_TIMEZONE",
-                 "WARNING_SCAN_BATCH", "WARNING_SCAN_CHUNK_DELAY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("WARNING_PSEUDONYM_KEY", KEY)
+def _settings(scan_env):
+    """See ``scan_env`` (conftest.py)."""
 
 
 def _expected(source, model) -> tuple[list[dict], set[int]]:

@@ -19,7 +19,6 @@ from warning.cli import main
 from warning.scanning.feeds import open_feed
 from warning.scanning.scanner import ScanError, ScanOptions, scan, scan_paths
 
-KEY = "test-key-0123456789abcdef"
 BASELINE = Path(__file__).resolve().parents[3] / "models" / "baseline"
 HOSTILE = ["bare\rcarriage return", "two\nlines", "crlf\r\nend", 'say "hi", then go',
            "nul\x00byte", "line\u2028separator", "para\u2029graph", "next\x85line",
@@ -30,11 +29,8 @@ FORMATS = ("parquet", "csv", "jsonl")
 
 
 @pytest.fixture(autouse=True)
-def _settings(monkeypatch):
-    for name in ("WARNING_SCAN_CHUNK_ROWS", "WARNING_SCAN_MAX_CHARS", "WARNING_TIMEZONE",
-                 "WARNING_SCAN_BATCH", "WARNING_SCAN_CHUNK_DELAY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("WARNING_PSEUDONYM_KEY", KEY)
+def _settings(scan_env):
+    """See ``scan_env`` (conftest.py)."""
 
 
 def hostile_feed(path: Path) -> Path:
