@@ -9,10 +9,10 @@ each chunk to a pool of worker processes, each running the same
 - this process reads the feed, sends each chunk to the pool and writes the scored chunks in
   input order (so the output, the rejects and ``--resume`` are those of the local engine);
 - at most ``2 * workers`` chunks are in flight, so memory holds that many chunks, not the feed;
-- the workers are forked from this process after the model is loaded, so they share its pages
-  and start at once; from a process that already runs other threads (a notebook, a server),
-  where a fork may copy a held lock, they are started by a fork server instead and receive the
-  model by pickle;
+- on Linux the workers are forked from this process after the model is loaded, so they share
+  its pages and start at once; from a process that already runs other threads (a notebook, a
+  server), where a fork may copy a held lock, and on other systems, they are started by a fork
+  server (or spawned, on Windows) and receive the model by pickle;
 - a worker that dies (killed, out of memory) stops the scan with :class:`ScanError`; the chunks
   written before it stay, and ``--resume`` continues after them;
 - on Linux each worker asks the kernel to end it when this process ends, so a scan that is
@@ -108,6 +108,16 @@ def workers_for(model: Classifier, asked: int | None, cores: int) -> int:
     return asked
 
 
+def _start_method() -> str:
+    """``fork`` on Linux from a process without other threads; else a fork server where there
+    is one (Unix), else ``spawn`` (Windows). Fork is not used on macOS, where system libraries
+    are not safe to fork."""
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and threading.active_count() == 1 and "fork" in methods:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 class PoolEngine(_Engine):
     """Chunks scored by ``workers`` processes, yielded in input order (see the module
     docstring)."""
@@ -118,7 +128,7 @@ class PoolEngine(_Engine):
         self.feed, self.chunk_rows, self.scorer, self.workers = feed, chunk_rows, scorer, workers
         self.model_name = scorer.model.name
         self.progress_unit = feed.progress_unit
-        self.start_method = "fork" if threading.active_count() == 1 else "forkserver"
+        self.start_method = _start_method()
         self._pool: ProcessPoolExecutor | None = None
 
     def start(self, done: int) -> None:

@@ -325,7 +325,8 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
         workers = workers_for(classifier, asked, _cores())
         if workers > 1:
             engine = PoolEngine(feed, chunk_rows, scorer, workers)
-            how = "forked" if engine.start_method == "fork" else "started by a fork server"
+            how = {"fork": "forked", "forkserver": "started by a fork server"}.get(
+                engine.start_method, "spawned")
             say(f"scoring with {workers} worker processes ({how})")
         else:
             engine = _LocalEngine(feed, chunk_rows, scorer)
