@@ -69,6 +69,18 @@ def batcher(*lanes: FakeLane, in_flight=lambda: 0) -> MicroBatcher:
                         cost=text_units, lanes=list(lanes), in_flight=in_flight)
 
 
+def drive(scheduler: MicroBatcher, body) -> None:
+    """Run ``await body(scheduler)`` on the started scheduler, and stop it after."""
+    async def main() -> None:
+        await scheduler.start()
+        try:
+            await body(scheduler)
+        finally:
+            await scheduler.stop()
+
+    asyncio.run(main())
+
+
 HEAVY = [f"a{i}-" + "x" * 1995 for i in range(4)]  # 2 units each: a piece per text
 
 
@@ -78,24 +90,19 @@ def test_lanes_a_light_key_is_scored_beside_a_heavy_backlog_on_the_free_lane() -
 
     under_way = [1]  # the server's requests in flight (A's, then B's too)
 
-    async def main() -> None:
-        scheduler = batcher(thread, process, in_flight=lambda: under_way[0])
-        await scheduler.start()
-        try:
-            heavy = asyncio.create_task(scheduler.submit(Model(), HEAVY, owner="A"))
-            await until(lambda: len(calls) == 1)  # A's first piece is in the process
-            opener = asyncio.create_task(thread.release(1))
-            under_way[0] += 1
-            light = await asyncio.wait_for(scheduler.submit(Model(), ["b"], owner="B"), LIMIT)
-            assert light == ["B"] and opener.done()
-            under_way[0] -= 1
-            for n in range(1, len(HEAVY) + 1):
-                await process.release(n)
-            assert await asyncio.wait_for(heavy, LIMIT) == [t.upper() for t in HEAVY]
-        finally:
-            await scheduler.stop()
+    async def body(scheduler: MicroBatcher) -> None:
+        heavy = asyncio.create_task(scheduler.submit(Model(), HEAVY, owner="A"))
+        await until(lambda: len(calls) == 1)  # A's first piece is in the process
+        opener = asyncio.create_task(thread.release(1))
+        under_way[0] += 1
+        light = await asyncio.wait_for(scheduler.submit(Model(), ["b"], owner="B"), LIMIT)
+        assert light == ["B"] and opener.done()
+        under_way[0] -= 1
+        for n in range(1, len(HEAVY) + 1):
+            await process.release(n)
+        assert await asyncio.wait_for(heavy, LIMIT) == [t.upper() for t in HEAVY]
 
-    asyncio.run(main())
+    drive(batcher(thread, process, in_flight=lambda: under_way[0]), body)
     # B's call went to the thread lane while A's first piece was still being scored, before
     # A's three other pieces; A's pieces never took the lane kept for light work
     assert calls[0] == ("process", [HEAVY[0]]) and calls[1] == ("thread", ["b"])
@@ -111,22 +118,17 @@ def test_lanes_with_one_lane_a_light_key_waits_for_one_piece_not_the_backlog() -
     thread = FakeLane("thread", calls, bulk=False)
     starting = FakeLane("process", calls, bulk=True, ready=False)
 
-    async def main() -> None:
-        scheduler = batcher(thread, starting)
-        await scheduler.start()
-        try:
-            heavy = asyncio.create_task(scheduler.submit(Model(), HEAVY, owner="A"))
-            await until(lambda: len(calls) == 1)
-            light = asyncio.create_task(scheduler.submit(Model(), ["b"], owner="B"))
-            await until(lambda: scheduler.depth == len(HEAVY))  # A's 3 pieces and B's
-            for n in range(1, len(HEAVY) + 2):
-                await thread.release(n)
-            assert await asyncio.wait_for(light, LIMIT) == ["B"]
-            assert await asyncio.wait_for(heavy, LIMIT) == [t.upper() for t in HEAVY]
-        finally:
-            await scheduler.stop()
+    async def body(scheduler: MicroBatcher) -> None:
+        heavy = asyncio.create_task(scheduler.submit(Model(), HEAVY, owner="A"))
+        await until(lambda: len(calls) == 1)
+        light = asyncio.create_task(scheduler.submit(Model(), ["b"], owner="B"))
+        await until(lambda: scheduler.depth == len(HEAVY))  # A's 3 pieces and B's
+        for n in range(1, len(HEAVY) + 2):
+            await thread.release(n)
+        assert await asyncio.wait_for(light, LIMIT) == ["B"]
+        assert await asyncio.wait_for(heavy, LIMIT) == [t.upper() for t in HEAVY]
 
-    asyncio.run(main())
+    drive(batcher(thread, starting), body)
     assert [texts for _, texts in calls] == [[HEAVY[0]], ["b"], *[[t] for t in HEAVY[1:]]]
     assert {name for name, _ in calls} == {"thread"} and starting.wanted >= 1
 
@@ -136,21 +138,16 @@ def test_lanes_a_key_is_light_again_once_its_backlog_is_scored() -> None:
     calls: list[tuple[str, list[str]]] = []
     thread, process = FakeLane("thread", calls, bulk=False), FakeLane("process", calls, bulk=True)
 
-    async def main() -> None:
-        scheduler = batcher(thread, process)
-        await scheduler.start()
-        try:
-            heavy = asyncio.create_task(scheduler.submit(Model(), HEAVY[:2], owner="A"))
-            for n in (1, 2):
-                await process.release(n)
-            await asyncio.wait_for(heavy, LIMIT)
-            later = asyncio.create_task(scheduler.submit(Model(), ["a-short"], owner="A"))
-            await thread.release(1)
-            assert await asyncio.wait_for(later, LIMIT) == ["A-SHORT"]
-        finally:
-            await scheduler.stop()
+    async def body(scheduler: MicroBatcher) -> None:
+        heavy = asyncio.create_task(scheduler.submit(Model(), HEAVY[:2], owner="A"))
+        for n in (1, 2):
+            await process.release(n)
+        await asyncio.wait_for(heavy, LIMIT)
+        later = asyncio.create_task(scheduler.submit(Model(), ["a-short"], owner="A"))
+        await thread.release(1)
+        assert await asyncio.wait_for(later, LIMIT) == ["A-SHORT"]
 
-    asyncio.run(main())
+    drive(batcher(thread, process), body)
     assert calls[-1] == ("thread", ["a-short"])
     assert [name for name, _ in calls[:2]] == ["process", "process"]
 
@@ -161,17 +158,12 @@ def test_lanes_one_long_text_is_heavy_even_alone() -> None:
     calls: list[tuple[str, list[str]]] = []
     thread, process = FakeLane("thread", calls, bulk=False), FakeLane("process", calls, bulk=True)
 
-    async def main() -> None:
-        scheduler = batcher(thread, process)
-        await scheduler.start()
-        try:
-            long = asyncio.create_task(scheduler.submit(Model(), ["y" * 5000], owner="C"))
-            await process.release(1)
-            await asyncio.wait_for(long, LIMIT)
-        finally:
-            await scheduler.stop()
+    async def body(scheduler: MicroBatcher) -> None:
+        long = asyncio.create_task(scheduler.submit(Model(), ["y" * 5000], owner="C"))
+        await process.release(1)
+        await asyncio.wait_for(long, LIMIT)
 
-    asyncio.run(main())
+    drive(batcher(thread, process), body)
     assert calls == [("process", ["y" * 5000])]
 
 
@@ -183,25 +175,20 @@ def test_lanes_a_process_call_is_larger_and_shared_between_heavy_keys_in_turn() 
     a = [f"a{i}-" + "x" * 1995 for i in range(4)]
     c = [f"c{i}-" + "x" * 1995 for i in range(4)]
 
-    async def main() -> None:
-        scheduler = MicroBatcher(max_posts=32, max_wait_ms=60_000, max_queue=1000, max_units=2,
-                                 cost=text_units, lanes=[thread, process],
-                                 in_flight=lambda: 0, bulk_max_units=8)
-        await scheduler.start()
-        try:
-            first = asyncio.create_task(scheduler.submit(Model(), ["x" * 5000], owner="X"))
-            await until(lambda: len(calls) == 1)  # the process is busy with X's long text
-            model = Model()  # one model: calls may hold several keys' pieces
-            heavy = [asyncio.create_task(scheduler.submit(model, texts, owner=key))
-                     for texts, key in ((a, "A"), (c, "C"))]
-            await until(lambda: scheduler.depth == 8)
-            for n in range(1, 4):
-                await process.release(n)
-            await asyncio.wait_for(asyncio.gather(first, *heavy), LIMIT)
-        finally:
-            await scheduler.stop()
+    async def body(scheduler: MicroBatcher) -> None:
+        first = asyncio.create_task(scheduler.submit(Model(), ["x" * 5000], owner="X"))
+        await until(lambda: len(calls) == 1)  # the process is busy with X's long text
+        model = Model()  # one model: calls may hold several keys' pieces
+        heavy = [asyncio.create_task(scheduler.submit(model, texts, owner=key))
+                 for texts, key in ((a, "A"), (c, "C"))]
+        await until(lambda: scheduler.depth == 8)
+        for n in range(1, 4):
+            await process.release(n)
+        await asyncio.wait_for(asyncio.gather(first, *heavy), LIMIT)
 
-    asyncio.run(main())
+    drive(MicroBatcher(max_posts=32, max_wait_ms=60_000, max_queue=1000, max_units=2,
+                       cost=text_units, lanes=[thread, process], in_flight=lambda: 0,
+                       bulk_max_units=8), body)
     # four pieces of 2 units (8 units) a call, the keys alternating, the one that arrived
     # last taking the first turn; nothing of theirs in the thread lane
     assert calls[1:] == [("process", [c[0], a[0], c[1], a[1]]),

@@ -63,14 +63,9 @@ class _BranchSpec:
     norm: str | None  # the TF-IDF's row norm: "l2" or None
 
 
-def _hash_index(feature: str, n_features: int) -> int:
-    """scikit-learn's ``FeatureHasher`` column of a string feature (``_hashing_fast.pyx``)."""
-    return int(_hash_columns([feature], n_features)[0])
-
-
 def _hash_columns(features: list[str], n_features: int) -> np.ndarray:
-    """:func:`_hash_index` of many features at once: one C call per feature (``mmh3.hash``,
-    seed 0, signed), the rest in numpy. A lone surrogate (which ``normalize`` replaces, and
+    """scikit-learn's ``FeatureHasher`` column of each string feature (``_hashing_fast.pyx``):
+    one C call per feature (``mmh3.hash``, seed 0, signed), the rest in numpy. A lone surrogate (which ``normalize`` replaces, and
     which ``mmh3`` cannot take: it crashes the process) is hashed as U+FFFD."""
     import mmh3
 
