@@ -65,8 +65,9 @@ class _BranchSpec:
 
 def _hash_columns(features: list[str], n_features: int) -> np.ndarray:
     """scikit-learn's ``FeatureHasher`` column of each string feature (``_hashing_fast.pyx``):
-    one C call per feature (``mmh3.hash``, seed 0, signed), the rest in numpy. A lone surrogate (which ``normalize`` replaces, and
-    which ``mmh3`` cannot take: it crashes the process) is hashed as U+FFFD."""
+    one C call per feature (``mmh3.hash``, seed 0, signed), the rest in numpy. A lone
+    surrogate (which ``normalize`` replaces, and which ``mmh3`` cannot take: it crashes the
+    process) is hashed as U+FFFD."""
     import mmh3
 
     try:
