@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
@@ -118,6 +119,18 @@ def _start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+@contextlib.contextmanager
+def _worker_failure() -> Iterator[None]:
+    """A broken pool (a worker died) as the :class:`ScanError` that says what to do."""
+    try:
+        yield
+    except BrokenProcessPool as exc:
+        raise ScanError(f"a scan worker process stopped unexpectedly (killed, or out of "
+                        f"memory?): {str(exc).rstrip('.')}. The chunks written so far are "
+                        f"kept: rerun with --resume, with fewer --workers or a smaller "
+                        f"WARNING_SCAN_CHUNK_ROWS if memory is short") from exc
+
+
 class PoolEngine(_Engine):
     """Chunks scored by ``workers`` processes, yielded in input order (see the module
     docstring)."""
@@ -138,34 +151,28 @@ class PoolEngine(_Engine):
                                          initargs=(self.scorer, os.getpid() if
                                                    self.start_method == "fork" else None))
         # start the processes now, while this process has no writer thread yet
-        for future in [self._pool.submit(int, 0) for _ in range(self.workers)]:
-            self._result(future)
-
-    def _result(self, future: Future) -> Any:
-        try:
-            return future.result()
-        except BrokenProcessPool as exc:
-            raise ScanError(f"a scan worker process stopped unexpectedly (killed, or out of "
-                            f"memory?): {str(exc).rstrip('.')}. The chunks written so far are "
-                            f"kept: rerun with --resume, with fewer --workers or a smaller "
-                            f"WARNING_SCAN_CHUNK_ROWS if memory is short") from exc
+        with _worker_failure():
+            for future in [self._pool.submit(int, 0) for _ in range(self.workers)]:
+                future.result()
 
     def chunks(self, done: int) -> Iterator[tuple[int, _Chunk | None]]:
         if self._pool is None:
             self.start(done)
         assert self._pool is not None
         pending: deque[tuple[int, Future]] = deque()
-        for index, rows in enumerate(self.feed.chunks(self.chunk_rows)):
-            if index < done:
-                yield index, None
-                continue
-            pending.append((index, self._pool.submit(_score, rows)))
-            if len(pending) >= 2 * self.workers:
+        # a dead worker breaks the pool: it shows in a result, or in the next submission
+        with _worker_failure():
+            for index, rows in enumerate(self.feed.chunks(self.chunk_rows)):
+                if index < done:
+                    yield index, None
+                    continue
+                pending.append((index, self._pool.submit(_score, rows)))
+                if len(pending) >= 2 * self.workers:
+                    first, future = pending.popleft()
+                    yield first, future.result()
+            while pending:
                 first, future = pending.popleft()
-                yield first, self._result(future)
-        while pending:
-            first, future = pending.popleft()
-            yield first, self._result(future)
+                yield first, future.result()
 
     def position(self) -> tuple[int, int | None]:
         return self.feed.position()
