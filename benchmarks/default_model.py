@@ -15,7 +15,11 @@ and shared by the variants):
 - ``ensemble``: transformer + baseline stacked, per language where calib allows;
 - ``ensemble, global only``: the same stack and calibration without the per-language parts;
 - ``ensemble, transformer fallback``: the baseline joins only in the languages and labels
-  whose calib rows fit their own stack; everywhere else the transformer alone decides.
+  whose calib rows fit their own stack; everywhere else the transformer alone decides;
+- with ``--specialist FOLDER`` (language specialists: baselines trained on some languages
+  only, ``languages`` in their settings), ``ensemble + specialists`` and ``ensemble +
+  specialists, transformer fallback``: the same two stacks where each specialist also votes
+  in its own languages' stacks.
 
 Dev decides: the variant that meets the most of the issue's required targets on dev (each
 language's macro-F1 above the baseline's, at least 85% of hateful and of non-hateful cases on
@@ -167,6 +171,8 @@ def main() -> None:
     parser.add_argument("--reference", type=Path, default=Path("models/baseline"),
                         help="the baseline whose macro-F1 the targets compare with (the shipped "
                              "one); scored as its own row when it differs from --baseline")
+    parser.add_argument("--specialist", type=Path, action="append", default=[],
+                        metavar="FOLDER", help="a language specialist (repeatable)")
     parser.add_argument("--logits-cache", type=Path, default=None,
                         help="folder keeping each member's logits between runs")
     parser.add_argument("--corpus", type=Path, default=Path("corpus/corpus.parquet"))
@@ -194,8 +200,16 @@ def main() -> None:
         drop = dev_rows.index.difference(keep.index.union(dev_rows[real].index))
         corpus = corpus.drop(index=drop)
     transformer, baseline = Classifier.load(args.transformer), Classifier.load(args.baseline)
+    specialists = {}
+    for folder in args.specialist:
+        model = Classifier.load(folder)
+        langs = (model.config.training or {}).get("languages")
+        if not langs:
+            parser.error(f"--specialist {folder}: not a language specialist (no languages)")
+        specialists["baseline_" + "_".join(langs)] = (model, folder)
     tag = precision()
-    for model, path in ((transformer, args.transformer), (baseline, args.baseline)):
+    for model, path in ((transformer, args.transformer), (baseline, args.baseline),
+                        *specialists.values()):
         store = None
         if args.logits_cache:
             args.logits_cache.mkdir(parents=True, exist_ok=True)
@@ -216,6 +230,14 @@ def main() -> None:
               "transformer, global calibration": without_languages(transformer),
               "ensemble": ensemble, "ensemble, global only": without_languages(ensemble),
               "ensemble, transformer fallback": fallback}
+    if specialists:
+        voters = {"transformer": transformer, "baseline": baseline,
+                  **{name: model for name, (model, _) in specialists.items()}}
+        models["ensemble + specialists"] = fit_ensemble(
+            voters, corpus, EnsembleConfig(calib_rows=args.calib_rows))
+        models["ensemble + specialists, transformer fallback"] = fit_ensemble(
+            voters, corpus, EnsembleConfig(calib_rows=args.calib_rows,
+                                           global_members=("transformer",)))
     dev = evaluate(models, corpus, "dev", n_boot=0)
     score = {name: mean_macro(r) for name, r in dev.items()}
     met = {name: targets_met(r, dev["baseline"]) for name, r in dev.items()}
@@ -238,6 +260,7 @@ def main() -> None:
         "",
         f"Command: `python benchmarks/default_model.py --transformer {args.transformer} "
         f"--baseline {args.baseline} --reference {args.reference} --corpus {args.corpus} "
+        + "".join(f"--specialist {folder} " for _, folder in specialists.values()) +
         f"--dev-rows {args.dev_rows}{' --skip-test' if args.skip_test else ''} "
         f"--calib-rows {args.calib_rows}`  ",
         f"Date: {dt.date.today().isoformat()}  ",
@@ -282,8 +305,10 @@ def main() -> None:
         model = models[chosen]
         if model.config.kind == "ensemble":
             # the same model as `warning train ensemble` with these arguments (seeded sampling)
+            extra = "".join(f"--member {name}={folder} " for name, (_, folder)
+                            in specialists.items() if name in model.members)
             equivalent = (f"warning train ensemble --member transformer={args.transformer} "
-                          f"--member baseline={args.baseline} --corpus {args.corpus} "
+                          f"--member baseline={args.baseline} {extra}--corpus {args.corpus} "
                           f"--calib-rows {args.calib_rows} --out {args.save}")
             if model.stack.weights[next(iter(model.stack.weights))]["members"] == \
                     ["transformer"]:

@@ -9,7 +9,8 @@ the corpus:
   and on the source's own classes where it has three (Kyrgyz non_hate / offensive / hate,
   Turkish hiçbiri / saldırgan / nefret: macro-F1 over the three, the papers' metric);
 - each model given with ``--model NAME=FOLDER`` (default: ``models/baseline``), on the same
-  test rows: per label at its stored thresholds, and on the three classes by its flags (hate
+  test rows: per label at its stored thresholds (each post's language's, as `predict` flags
+  it), and on the three classes by its flags (hate
   flagged -> hate, else offensive flagged -> offensive, else neither).
 
 Only real posts are scored here (keyboard variants and our synthetic sources never are).
@@ -119,22 +120,25 @@ def model_figures(model, corpus: pd.DataFrame, source: str) -> dict:
     test = _rows(corpus, source, "test")
     texts = list(test["text"])
     start = time.perf_counter()
-    probs = model.predict_proba(texts)
+    langs = model.languages(texts)
+    probs = model.predict_proba(texts, langs=langs)
     seconds = time.perf_counter() - start
-    thresholds = model.config.thresholds
+    # each post's own language's thresholds, as a user's posts are flagged (``predict``)
+    thresholds = model.threshold_matrix(langs, len(texts))
+    scored = set(model.config.thresholds)
     out: dict = {"labels": {}, "seconds": round(seconds, 1)}
     for j, label in enumerate(model.labels):
         known = test[label].notna().to_numpy()
         y = test.loc[known, label].to_numpy(int)
         p = probs[known, j]
-        if label not in thresholds or np.isnan(p).all() or len(np.unique(y)) < 2:
+        if label not in scored or np.isnan(p).all() or len(np.unique(y)) < 2:
             continue
-        out["labels"][label] = _binary(y, p, p >= thresholds[label])
-    if source in THREE_CLASSES and {"offensive", "hate"} <= set(thresholds):
+        out["labels"][label] = _binary(y, p, p >= thresholds[known, j])
+    if source in THREE_CLASSES and {"offensive", "hate"} <= scored:
         none, offensive, hate = THREE_CLASSES[source]
         i_off, i_hate = model.labels.index("offensive"), model.labels.index("hate")
-        pred = np.where(probs[:, i_hate] >= thresholds["hate"], hate,
-                        np.where(probs[:, i_off] >= thresholds["offensive"], offensive, none))
+        pred = np.where(probs[:, i_hate] >= thresholds[:, i_hate], hate,
+                        np.where(probs[:, i_off] >= thresholds[:, i_off], offensive, none))
         out["three_class_macro_f1"] = float(f1_score(test["meta_label"], pred,
                                                      labels=[none, offensive, hate],
                                                      average="macro", zero_division=0))
@@ -161,7 +165,8 @@ def _markdown(results: dict, models: list[str], machine: str) -> str:
         "synthetic rows), per label where the source has both classes. *reference*: character "
         "2-5-gram TF-IDF logistic regression trained on that source's train split alone (C "
         "chosen on its dev split, threshold 0.5): the in-domain yardstick. Model columns: the "
-        "model folder's stored thresholds. F1 of the positive class; ROC-AUC in brackets. "
+        "model folder's stored thresholds, each post's own language's where the model has "
+        "them (as a user's posts are flagged). F1 of the positive class; ROC-AUC in brackets. "
         "*3-class*: macro-F1 over the source's own three classes (none / offensive / hate), "
         "a model's classes read from its flags (hate, else offensive, else none).",
         "",

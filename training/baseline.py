@@ -59,6 +59,9 @@ class BaselineConfig:
             positives does not look "always clean" by sheer volume. Languages with real
             positives (Kyrgyz and Kazakh since their hate sets) are not capped.
         max_train_rows: Cap on training rows (0 = all), for quick runs and tests.
+        languages: When given, a *language specialist*: only rows whose ``lang`` is one of
+            these are used (train, dev and calib alike), and an ensemble lets it vote only on
+            posts detected in them (``training.ensemble``). Empty: every language.
         calibration: ``platt`` or ``temperature``.
         review_recall, review_precision: Review band targets (``fit_review_band``).
         window_words, window_stride: Windows for long texts.
@@ -76,6 +79,7 @@ class BaselineConfig:
     min_positives: int = 200
     capped_rows_per_language: int = 1000
     max_train_rows: int = 0
+    languages: tuple[str, ...] = ()
     calibration: str = "platt"
     review_recall: float = 0.9
     review_precision: float = 0.9
@@ -87,6 +91,11 @@ class BaselineConfig:
         self.word_ngrams = tuple(self.word_ngrams)  # type: ignore[assignment]
         self.c_grid = tuple(float(c) for c in self.c_grid)
         self.labels = tuple(self.labels)
+        self.languages = tuple(self.languages)
+        strange = set(self.languages) - set(LANGUAGES)
+        if strange:
+            raise ValueError(f"unknown language(s) {sorted(strange)}; languages are "
+                             f"{list(LANGUAGES)}")
         unknown = set(self.labels) - set(LABELS)
         if unknown:
             raise ValueError(f"unknown label(s) {sorted(unknown)}; labels are {list(LABELS)}")
@@ -100,7 +109,7 @@ class BaselineConfig:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
-        for key in ("char_ngrams", "word_ngrams", "c_grid", "labels"):
+        for key in ("char_ngrams", "word_ngrams", "c_grid", "labels", "languages"):
             out[key] = list(out[key])
         return out
 
@@ -207,9 +216,12 @@ def fit_baseline(corpus: pd.DataFrame, config: BaselineConfig | None = None
         ValueError: A split is missing or no label has enough positives.
     """
     config = config or BaselineConfig()
+    if config.languages:
+        corpus = corpus[corpus["lang"].isin(config.languages)]
     for split in ("train", "dev", "calib"):
         if not (corpus["split"] == split).any():
-            raise ValueError(f"the corpus has no {split!r} rows")
+            where = f" in {', '.join(config.languages)}" if config.languages else ""
+            raise ValueError(f"the corpus has no {split!r} rows{where}")
     train = cap_rows(corpus[corpus["split"] == "train"], config.capped_rows_per_language,
                      config.max_train_rows)
     dev = corpus[corpus["split"] == "dev"]

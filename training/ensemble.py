@@ -5,12 +5,15 @@ The members' raw (window-max) logits on the calib split feed one logistic regres
 positives and as many negatives for that label); the combined logit is then calibrated, with
 thresholds and review bands, exactly like a single model's (globally and per language). The
 stacker has one weight per member and a bias, so the calib split that fits it also fits the
-calibration without much optimism; the dev split decides whether the ensemble is shipped
-(``benchmarks/results``), and test is read only for the card.
+calibration without much optimism. A member trained for some languages only (a *language
+specialist*: a baseline with ``languages`` set) votes only in those languages' own stacks,
+never in the global one, and is scored only on posts detected in them; the dev split decides
+whether the ensemble is shipped (``benchmarks/results``), and test is read only for the card.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from dataclasses import asdict, dataclass, field
@@ -46,6 +49,9 @@ class EnsembleConfig:
             a member that never saw a language (the character n-gram baseline has no Kyrgyz,
             Kazakh or Uzbek positives, and no Russian hate or threat) from voting there: it
             joins only where calib shows how much to trust it.
+        member_languages: ``{member: languages}`` for language specialists, which join only
+            those languages' own stacks. ``fit_ensemble`` fills it from each member's
+            training settings (``languages``) for members not named here.
         calibration: ``platt`` or ``temperature`` on the combined logit.
         seed: Sampling seed.
     """
@@ -56,12 +62,17 @@ class EnsembleConfig:
     c: float = 1.0
     min_language_positives: int = 30
     global_members: tuple[str, ...] | None = None
+    member_languages: dict[str, tuple[str, ...]] = field(default_factory=dict)
     calibration: str = "platt"
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.global_members is not None:
             self.global_members = tuple(self.global_members)
+        self.member_languages = {n: tuple(v) for n, v in self.member_languages.items()}
+        clash = set(self.global_members or ()) & set(self.member_languages)
+        if clash:
+            raise ValueError(f"language specialist(s) {sorted(clash)} cannot be global members")
 
 
 def _lr(x: np.ndarray, y: np.ndarray, c: float) -> tuple[list[float], float]:
@@ -86,17 +97,26 @@ def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, lis
     weights: dict[str, dict[str, Any]] = {}
     by_language: dict[str, dict[str, dict[str, Any]]] = {}
     langs_arr = np.asarray(langs, dtype=object)
-    unknown = set(config.global_members or ()) - set(member_logits)
+    unknown = (set(config.global_members or ()) | set(config.member_languages)) - \
+        set(member_logits)
     if unknown:
-        raise ValueError(f"global_members {sorted(unknown)} are not members")
+        raise ValueError(f"member(s) {sorted(unknown)} named in the settings are not members")
+    special = config.member_languages
+    if special and not set(member_logits) - set(special):
+        raise ValueError(f"every member ({', '.join(sorted(special))}) is a language "
+                         "specialist: an ensemble needs one that votes in every language")
     for label in labels:
         names = [n for n in member_logits if label in member_labels[n]]
         x = np.column_stack([member_logits[n][:, member_labels[n].index(label)] for n in names])
-        y = calib[label].to_numpy(float)
-        known = ~np.isnan(y) & np.isfinite(x).all(axis=1)
-        glob = [i for i, n in enumerate(names)
-                if config.global_members is None or n in config.global_members] or \
-            list(range(len(names)))
+        y = calib[label].to_numpy(float, copy=True)
+        y[~np.isfinite(x[:, [i for i, n in enumerate(names) if n not in special]]).all(
+            axis=1)] = np.nan
+        known = ~np.isnan(y)
+        glob = [i for i, n in enumerate(names) if n not in special and
+                (config.global_members is None or n in config.global_members)] or \
+            [i for i, n in enumerate(names) if n not in special]
+        if not glob:
+            continue
         coef, bias = _lr(x[known][:, glob], y[known], config.c)
         weights[label] = {"members": [names[i] for i in glob], "coef": coef, "bias": bias}
         for lang in sorted(set(langs)):
@@ -105,9 +125,11 @@ def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, lis
             if pos < config.min_language_positives or \
                     rows.sum() - pos < config.min_language_positives:
                 continue
-            coef, bias = _lr(x[rows], y[rows], config.c)
-            by_language.setdefault(lang, {})[label] = {"members": names, "coef": coef,
-                                                       "bias": bias}
+            mine = [i for i, n in enumerate(names) if lang in special.get(n, (lang,))]
+            rows &= np.isfinite(x[:, mine]).all(axis=1)
+            coef, bias = _lr(x[rows][:, mine], y[rows], config.c)
+            by_language.setdefault(lang, {})[label] = {"members": [names[i] for i in mine],
+                                                       "coef": coef, "bias": bias}
         log.info("%s: global weights %s", label, dict(zip(weights[label]["members"],
                                                           weights[label]["coef"], strict=True)))
     return Stack(weights, by_language)
@@ -122,15 +144,23 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
     """
     from warning.text.lang import detect_language
 
-    config = config or EnsembleConfig()
+    config = copy.deepcopy(config) if config else EnsembleConfig()
     if not members:
         raise ValueError("an ensemble needs at least one member")
+    for name, member in members.items():
+        own = tuple((member.config.training or {}).get("languages") or ())
+        if own and name not in config.member_languages:
+            config.member_languages[name] = own
     calib = corpus[corpus["split"] == "calib"]
     if calib.empty:
         raise ValueError("the corpus has no 'calib' rows")
     if config.calib_rows and len(calib) > config.calib_rows:
         calib = calib.sample(config.calib_rows, random_state=config.seed).sort_index()
-    labels = [n for n in LABELS if any(n in m.config.scored_labels for m in members.values())]
+    voters = [m for n, m in members.items() if n not in config.member_languages]
+    if not voters:
+        raise ValueError(f"every member ({', '.join(sorted(members))}) is a language "
+                         "specialist: an ensemble needs one that votes in every language")
+    labels = [n for n in LABELS if any(n in m.config.scored_labels for m in voters)]
     if not labels:
         raise ValueError("no member scores any label")
     texts = list(calib["text"])

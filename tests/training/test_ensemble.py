@@ -90,3 +90,54 @@ def test_global_members_restrict_the_fallback_entry(members, tiny_corpus, tmp_pa
     np.testing.assert_allclose(loaded.predict_proba(texts), model.predict_proba(texts))
     with pytest.raises(ValueError, match="not members"):
         fit_ensemble(members, tiny_corpus, EnsembleConfig(global_members=("gone",)))
+
+
+def test_a_language_specialist_votes_only_in_its_language(members, tiny_corpus, tmp_path,
+                                                          monkeypatch) -> None:
+    specialist = fit_baseline(tiny_corpus, BaselineConfig(
+        char_features=2**10, word_features=2**8, c_grid=(4.0,), min_positives=5,
+        capped_rows_per_language=100, version="test", name="ru-only", languages=("ru",)))
+    ru_train = ((tiny_corpus["split"] == "train") & (tiny_corpus["lang"] == "ru")).sum()
+    assert specialist.config.training["train_rows"] == ru_train
+    assert specialist.config.training["languages"] == ["ru"]
+    model = fit_ensemble({**members, "ru_only": specialist}, tiny_corpus,
+                         EnsembleConfig(version="test", min_language_positives=5))
+    # never in the global entry (the fallback for every language), only in Russian's stack
+    for entry in model.stack.weights.values():
+        assert "ru_only" not in entry["members"]
+    assert "ru_only" in model.stack.by_language["ru"]["offensive"]["members"]
+    for lang, table in model.stack.by_language.items():
+        if lang != "ru":
+            assert all("ru_only" not in e["members"] for e in table.values())
+    # scored only on the posts detected as Russian
+    seen: list[str] = []
+    original = specialist.raw_logits
+
+    def spy(texts, langs=None, *, normalized=False):
+        seen.extend(texts)
+        return original(texts, normalized=normalized)
+
+    monkeypatch.setattr(specialist, "raw_logits", spy)
+    texts = ["you idiot go away", "ты идиот уходи отсюда", "bugün hava güzel"]
+    langs = model.languages(texts)
+    assert langs == ["en", "ru", "tr"]
+    proba = model.predict_proba(texts)
+    assert seen == ["ты идиот уходи отсюда"]
+    raw = {n: m.raw_logits(texts) for n, m in members.items()} | {
+        "ru_only": original(texts)}
+    assert np.allclose(model.raw_logits(texts), model.combine(raw, langs))
+    assert not np.isnan(proba[:, LABELS.index("offensive")]).any()
+    loaded = Classifier.load(model.save(tmp_path / "with-specialist"))
+    assert loaded.member_languages() == {"ru_only": {"ru"}}
+    np.testing.assert_allclose(loaded.predict_proba(texts), proba)
+    with pytest.raises(ValueError, match="cannot be global members"):
+        EnsembleConfig(global_members=("ru_only",), member_languages={"ru_only": ("ru",)})
+    with pytest.raises(ValueError, match="needs one that votes in every language"):
+        fit_ensemble({"ru_only": specialist}, tiny_corpus)
+
+
+def test_a_specialist_config_names_known_languages(tiny_corpus) -> None:
+    with pytest.raises(ValueError, match=r"unknown language\(s\) \['xx'\]"):
+        BaselineConfig(languages=("xx",))
+    with pytest.raises(ValueError, match="no 'train' rows in uz"):
+        fit_baseline(tiny_corpus, BaselineConfig(languages=("uz",)))

@@ -8,7 +8,9 @@ model elsewhere never changes it). For each label the combined logit is
 
 where ``z_k`` is member ``k``'s raw (window-max) logit for that label; the weights are a
 logistic regression fitted on the calib split (``training.ensemble``), globally and, where calib
-held enough positives in a detected language, for that language. Calibration, thresholds, review
+held enough positives in a detected language, for that language. A member that appears only in
+some languages' entries (a language specialist) is scored only on posts detected in those
+languages. Calibration, thresholds, review
 bands, risk and everything else are the shared :class:`~warning.models.classifier.Classifier`
 path, on the combined logit. A member that does not score a label does not take part in it.
 
@@ -92,6 +94,7 @@ class EnsembleClassifier(Classifier):
             raise ModelLoadError("an ensemble needs at least one member")
         self.members = members
         self.stack = stack
+        self._member_languages: dict[str, set[str]] | None = None
         for label in config.scored_labels:
             if label not in stack.weights:
                 raise ModelLoadError(f"{STACK_FILE} has no weights for scored label {label!r}")
@@ -124,8 +127,30 @@ class EnsembleClassifier(Classifier):
             return np.zeros((0, len(self.config.scored_labels)))
         if langs is None and self.stack.by_language:
             langs = self.languages(texts, normalized=normalized)
-        return self.combine({name: m.raw_logits(texts, normalized=normalized)
-                             for name, m in self.members.items()}, langs)
+        raw = {}
+        for name, member in self.members.items():
+            where = self.member_languages().get(name)
+            if where is None:
+                raw[name] = member.raw_logits(texts, normalized=normalized)
+                continue
+            # a language specialist: only its languages' posts (the others never read it)
+            raw[name] = np.full((len(texts), len(member.config.scored_labels)), np.nan)
+            rows = np.flatnonzero([lang in where for lang in langs or ()])
+            if len(rows):
+                raw[name][rows] = member.raw_logits([texts[i] for i in rows],
+                                                    normalized=normalized)
+        return self.combine(raw, langs)
+
+    def member_languages(self) -> dict[str, set[str]]:
+        """``{member: languages}`` for members that only some languages' stacks use (the
+        others, used by the global stack, are scored on every post)."""
+        if self._member_languages is None:
+            everywhere = {n for e in self.stack.weights.values() for n in e["members"]}
+            self._member_languages = {
+                name: {lang for lang, table in self.stack.by_language.items()
+                       if any(name in e["members"] for e in table.values())}
+                for name in self.members if name not in everywhere}
+        return self._member_languages
 
     def combine(self, raw: dict[str, np.ndarray], langs: Sequence[str] | None) -> np.ndarray:
         """Combined logits from each member's raw logits (``{member: [n, its labels]}``) and
