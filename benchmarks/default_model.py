@@ -2,8 +2,9 @@
 
 Usage:
     python benchmarks/default_model.py --transformer DIR [--baseline models/baseline]
-        [--reference models/baseline] [--logits-cache DIR]
-        [--corpus corpus/corpus.parquet] [--save models/default] [--out FILE.md]
+        [--reference models/baseline] [--specialist DIR ...] [--logits-cache DIR]
+        [--name NAME] [--version VERSION] [--corpus corpus/corpus.parquet]
+        [--save models/default] [--out FILE.md]
 
 Loads the trained transformer and the baseline, stacks them on the calib split
 (``training.ensemble``), and scores every variant once (each member's logits are computed once
@@ -173,6 +174,8 @@ def main() -> None:
                              "one); scored as its own row when it differs from --baseline")
     parser.add_argument("--specialist", type=Path, action="append", default=[],
                         metavar="FOLDER", help="a language specialist (repeatable)")
+    parser.add_argument("--name", help="the stacked variants' name (default: the stacker's)")
+    parser.add_argument("--version", help="their version (default: today's date)")
     parser.add_argument("--logits-cache", type=Path, default=None,
                         help="folder keeping each member's logits between runs")
     parser.add_argument("--corpus", type=Path, default=Path("corpus/corpus.parquet"))
@@ -216,13 +219,14 @@ def main() -> None:
             digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
             store = args.logits_cache / f"{model.name}-{digest}-{tag}.npz"
         memoise(model, store)
+    named = {k: v for k, v in (("name", args.name), ("version", args.version)) if v}
     reference = baseline
     if args.reference.resolve() != args.baseline.resolve():
         reference = Classifier.load(args.reference)
     ensemble = fit_ensemble({"transformer": transformer, "baseline": baseline}, corpus,
-                            EnsembleConfig(calib_rows=args.calib_rows))
+                            EnsembleConfig(**named, calib_rows=args.calib_rows))
     fallback = fit_ensemble({"transformer": transformer, "baseline": baseline}, corpus,
-                            EnsembleConfig(calib_rows=args.calib_rows,
+                            EnsembleConfig(**named, calib_rows=args.calib_rows,
                                            global_members=("transformer",)))
     models = {"baseline": reference, **({"baseline member": baseline}
                                         if reference is not baseline else {}),
@@ -234,9 +238,9 @@ def main() -> None:
         voters = {"transformer": transformer, "baseline": baseline,
                   **{name: model for name, (model, _) in specialists.items()}}
         models["ensemble + specialists"] = fit_ensemble(
-            voters, corpus, EnsembleConfig(calib_rows=args.calib_rows))
+            voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows))
         models["ensemble + specialists, transformer fallback"] = fit_ensemble(
-            voters, corpus, EnsembleConfig(calib_rows=args.calib_rows,
+            voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
                                            global_members=("transformer",)))
     dev = evaluate(models, corpus, "dev", n_boot=0)
     score = {name: mean_macro(r) for name, r in dev.items()}
@@ -262,7 +266,8 @@ def main() -> None:
         f"--baseline {args.baseline} --reference {args.reference} --corpus {args.corpus} "
         + "".join(f"--specialist {folder} " for _, folder in specialists.values()) +
         f"--dev-rows {args.dev_rows}{' --skip-test' if args.skip_test else ''} "
-        f"--calib-rows {args.calib_rows}`  ",
+        f"--calib-rows {args.calib_rows}"
+        + "".join(f" --{k} {v}" for k, v in named.items()) + "`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, Python "
         f"{platform.python_version()}  ",
@@ -309,7 +314,8 @@ def main() -> None:
                             in specialists.items() if name in model.members)
             equivalent = (f"warning train ensemble --member transformer={args.transformer} "
                           f"--member baseline={args.baseline} {extra}--corpus {args.corpus} "
-                          f"--calib-rows {args.calib_rows} --out {args.save}")
+                          f"--calib-rows {args.calib_rows} --out {args.save}"
+                          + "".join(f" --{k} {v}" for k, v in named.items()))
             if model.stack.weights[next(iter(model.stack.weights))]["members"] == \
                     ["transformer"]:
                 equivalent += " --global-member transformer"

@@ -246,7 +246,8 @@ def render_card(config: ModelConfig, report: dict[str, Any],
            "(`WARNING_PRECISION`; bfloat16 and float32 scores differ by at most about 0.01)."]
           if report.get("precision") else []),
         *(["Members: " + ", ".join(
-            f"`{name}` = `{model_id}`" for name, model_id in training["members"].items()) + "."]
+            f"`{name}` = `{model_id}`" + _specialist(training, name)
+            for name, model_id in training["members"].items()) + "."]
           if isinstance(training.get("members"), dict) else []),
         "",
         "## What it is for",
@@ -366,3 +367,9 @@ def write_card(folder: Path, config: ModelConfig, report: dict[str, Any],
                     encoding="utf-8")
     (folder / "card.md").unlink(missing_ok=True)
     return path
+
+
+def _specialist(training: dict, member: str) -> str:
+    """`` (votes only on posts in ky)`` for an ensemble's language specialist, else ``""``."""
+    langs = ((training.get("ensemble") or {}).get("member_languages") or {}).get(member)
+    return f" (votes only on posts in {', '.join(langs)})" if langs else ""

@@ -129,6 +129,11 @@ def test_a_language_specialist_votes_only_in_its_language(members, tiny_corpus, 
     assert not np.isnan(proba[:, LABELS.index("offensive")]).any()
     loaded = Classifier.load(model.save(tmp_path / "with-specialist"))
     assert loaded.member_languages() == {"ru_only": {"ru"}}
+    # the card says so beside the member
+    from training.card import _specialist
+
+    assert _specialist(loaded.config.training, "ru_only") == " (votes only on posts in ru)"
+    assert _specialist(loaded.config.training, "chars") == ""
     np.testing.assert_allclose(loaded.predict_proba(texts), proba)
     with pytest.raises(ValueError, match="cannot be global members"):
         EnsembleConfig(global_members=("ru_only",), member_languages={"ru_only": ("ru",)})
