@@ -94,11 +94,14 @@ case ",$extras," in
       fi
     fi ;;
 esac
-# The shipped baseline's first load reads its skops file with scikit-learn (2 to 4 s) and keeps
-# the compiled arrays in WARNING_CACHE_DIR; do it now, so that every load after set-up takes
-# a tenth of a second (benchmarks/results/baseline_speed.md).
-if [ -f models/baseline/model.skops ]; then
-  .venv/bin/python -c "from warning import Classifier; Classifier.load('models/baseline')" \
-    || echo "note: the baseline could not be prepared; its first load will be slower" >&2
-fi
+# A baseline's first load (the shipped one, and the default's baseline members) reads its skops
+# file with scikit-learn (1 to 4 s each) and keeps the compiled arrays in WARNING_CACHE_DIR; do
+# it now, so that every load after set-up takes a tenth of a second
+# (benchmarks/results/baseline_speed.md).
+for folder in models/baseline models/default/members/*; do
+  if [ -f "$folder/model.skops" ]; then
+    .venv/bin/python -c "import sys; from warning import Classifier; Classifier.load(sys.argv[1])" \
+      "$folder" || echo "note: $folder could not be prepared; its first load will be slower" >&2
+  fi
+done
 echo "environment ready: .venv (extras: ${extras:-none})"
