@@ -62,6 +62,8 @@ class BaselineConfig:
         languages: When given, a *language specialist*: only rows whose ``lang`` is one of
             these are used (train, dev and calib alike), and an ensemble lets it vote only on
             posts detected in them (``training.ensemble``). Empty: every language.
+        synthetic: Train on our own written sentences (the synthetic sources) too; False
+            keeps only collected rows in training (dev and calib are unchanged).
         calibration: ``platt`` or ``temperature``.
         review_recall, review_precision: Review band targets (``fit_review_band``).
         window_words, window_stride: Windows for long texts.
@@ -80,6 +82,7 @@ class BaselineConfig:
     capped_rows_per_language: int = 1000
     max_train_rows: int = 0
     languages: tuple[str, ...] = ()
+    synthetic: bool = True
     calibration: str = "platt"
     review_recall: float = 0.9
     review_precision: float = 0.9
@@ -222,8 +225,11 @@ def fit_baseline(corpus: pd.DataFrame, config: BaselineConfig | None = None
         if not (corpus["split"] == split).any():
             where = f" in {', '.join(config.languages)}" if config.languages else ""
             raise ValueError(f"the corpus has no {split!r} rows{where}")
-    train = cap_rows(corpus[corpus["split"] == "train"], config.capped_rows_per_language,
-                     config.max_train_rows)
+    train = corpus[corpus["split"] == "train"]
+    if not config.synthetic:
+        ours = {name for name, src in SOURCES.items() if src.synthetic}
+        train = train[~train["source"].str.split(";").map(lambda names: set(names) <= ours)]
+    train = cap_rows(train, config.capped_rows_per_language, config.max_train_rows)
     dev = corpus[corpus["split"] == "dev"]
     calib = corpus[corpus["split"] == "calib"]
     start = time.perf_counter()

@@ -146,3 +146,17 @@ def test_a_specialist_config_names_known_languages(tiny_corpus) -> None:
         BaselineConfig(languages=("xx",))
     with pytest.raises(ValueError, match="no 'train' rows in uz"):
         fit_baseline(tiny_corpus, BaselineConfig(languages=("uz",)))
+
+
+def test_a_baseline_without_our_sentences_trains_on_collected_rows_only(tiny_corpus) -> None:
+    corpus = tiny_corpus.copy()
+    train = corpus.index[corpus["split"] == "train"]
+    ours = train[::3]  # a third of the training rows, marked as our own written sentences
+    corpus.loc[ours, "source"] = "synthetic_ru"
+    settings = {"char_features": 2**10, "word_features": 2**8, "c_grid": (4.0,),
+                "min_positives": 5, "capped_rows_per_language": 1000, "version": "test"}
+    with_ours = fit_baseline(corpus, BaselineConfig(**settings))
+    without = fit_baseline(corpus, BaselineConfig(**settings, synthetic=False))
+    assert with_ours.config.training["train_rows"] == len(train)
+    assert without.config.training["train_rows"] == len(train) - len(ours)
+    assert without.config.training["synthetic"] is False
