@@ -151,6 +151,9 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
         own = tuple((member.config.training or {}).get("languages") or ())
         if own and name not in config.member_languages:
             config.member_languages[name] = own
+    for name, langs in config.member_languages.items():
+        log.info("%s: language specialist, votes only in the stacks of %s", name,
+                 ", ".join(langs))
     calib = corpus[corpus["split"] == "calib"]
     if calib.empty:
         raise ValueError("the corpus has no 'calib' rows")
