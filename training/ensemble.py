@@ -82,6 +82,12 @@ def _lr(x: np.ndarray, y: np.ndarray, c: float) -> tuple[list[float], float]:
     return [round(float(v), 6) for v in fit.coef_[0]], round(float(fit.intercept_[0]), 6)
 
 
+def _check_voters(members: Any, specialists: dict[str, tuple[str, ...]]) -> None:
+    if not set(members) - set(specialists):
+        raise ValueError(f"every member ({', '.join(sorted(members))}) is a language "
+                         "specialist: an ensemble needs one that votes in every language")
+
+
 def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, list[str]],
               calib: pd.DataFrame, labels: list[str], langs: list[str],
               config: EnsembleConfig) -> Stack:
@@ -102,9 +108,7 @@ def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, lis
     if unknown:
         raise ValueError(f"member(s) {sorted(unknown)} named in the settings are not members")
     special = config.member_languages
-    if special and not set(member_logits) - set(special):
-        raise ValueError(f"every member ({', '.join(sorted(special))}) is a language "
-                         "specialist: an ensemble needs one that votes in every language")
+    _check_voters(member_logits, special)
     for label in labels:
         names = [n for n in member_logits if label in member_labels[n]]
         x = np.column_stack([member_logits[n][:, member_labels[n].index(label)] for n in names])
@@ -159,10 +163,8 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
         raise ValueError("the corpus has no 'calib' rows")
     if config.calib_rows and len(calib) > config.calib_rows:
         calib = calib.sample(config.calib_rows, random_state=config.seed).sort_index()
+    _check_voters(members, config.member_languages)
     voters = [m for n, m in members.items() if n not in config.member_languages]
-    if not voters:
-        raise ValueError(f"every member ({', '.join(sorted(members))}) is a language "
-                         "specialist: an ensemble needs one that votes in every language")
     labels = [n for n in LABELS if any(n in m.config.scored_labels for m in voters)]
     if not labels:
         raise ValueError("no member scores any label")

@@ -10,9 +10,9 @@ where ``z_k`` is member ``k``'s raw (window-max) logit for that label; the weigh
 logistic regression fitted on the calib split (``training.ensemble``), globally and, where calib
 held enough positives in a detected language, for that language. A member that appears only in
 some languages' entries (a language specialist) is scored only on posts detected in those
-languages. Calibration, thresholds, review
-bands, risk and everything else are the shared :class:`~warning.models.classifier.Classifier`
-path, on the combined logit. A member that does not score a label does not take part in it.
+languages. Calibration, thresholds, review bands, risk and everything else are the shared
+:class:`~warning.models.classifier.Classifier` path, on the combined logit. A member that does
+not score a label does not take part in it.
 
 Example:
     >>> model = Classifier.load("models/default")             # doctest: +SKIP
