@@ -20,7 +20,9 @@ and shared by the variants):
 - with ``--specialist FOLDER`` (language specialists: baselines trained on some languages
   only, ``languages`` in their settings), ``ensemble + specialists`` and ``ensemble +
   specialists, transformer fallback``: the same two stacks where each specialist also votes
-  in its own languages' stacks.
+  in its own languages' stacks; and ``ensemble + specialists, thresholds from collected
+  posts``, the first of them with each label's thresholds fitted on collected calib posts only
+  where they hold enough positives (``EnsembleConfig.thresholds_from``).
 
 Dev decides: the variant that meets the most of the issue's required targets on dev (each
 language's macro-F1 above the baseline's, at least 85% of hateful and of non-hateful cases on
@@ -242,6 +244,9 @@ def main() -> None:
         models["ensemble + specialists, transformer fallback"] = fit_ensemble(
             voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
                                            global_members=("transformer",)))
+        models["ensemble + specialists, thresholds from collected posts"] = fit_ensemble(
+            voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
+                                           thresholds_from="collected"))
     dev = evaluate(models, corpus, "dev", n_boot=0)
     score = {name: mean_macro(r) for name, r in dev.items()}
     met = {name: targets_met(r, dev["baseline"]) for name, r in dev.items()}
@@ -319,6 +324,9 @@ def main() -> None:
             if model.stack.weights[next(iter(model.stack.weights))]["members"] == \
                     ["transformer"]:
                 equivalent += " --global-member transformer"
+            if model.config.training["ensemble"]["thresholds_from"] != "all":
+                equivalent += " --thresholds-from " + \
+                    model.config.training["ensemble"]["thresholds_from"]
             model.config.training["commands"] = [*args.reproduce, equivalent]
         model.save(args.save)
         print(f"saved {model.name} to {args.save}")

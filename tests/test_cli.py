@@ -136,8 +136,10 @@ def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None
                      "hateful\nident_neutral_nh,the market opens,non-hateful\n")
     out = tmp_path / "model"
     code, stdout, _ = _run(["train", "baseline", "--corpus", str(corpus_path), "--config",
-                            str(config), "--out", str(out), "--bootstrap", "20"], capsys)
+                            str(config), "--out", str(out), "--bootstrap", "20",
+                            "--version", "2026.01.02.5"], capsys)
     assert code == 0 and (out / "README.md").is_file() and (out / "eval" / "report.md").is_file()
+    assert json.loads((out / "config.json").read_text())["version"] == "2026.01.02.5"
     assert "macro-F1 per language" in stdout
     code, stdout, _ = _run(["eval", "--model", str(out), "--corpus", str(corpus_path),
                             "--suite", str(suite), "--bootstrap", "20", "--out",
@@ -148,13 +150,15 @@ def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None
     stacked = tmp_path / "stacked"
     code, stdout, err = _run(["train", "ensemble", "--member", f"a={out}", "--member",
                               f"b={out}", "--corpus", str(corpus_path), "--out", str(stacked),
-                              "--version", "2026.01.02.2",
+                              "--version", "2026.01.02.2", "--thresholds-from", "collected",
                               "--reproduce", "warning train baseline", "--skip-eval"], capsys)
     assert code == 0, err
     assert (stacked / "members" / "a" / "config.json").is_file()
     stacked_config = json.loads((stacked / "config.json").read_text())
     assert stacked_config["version"] == "2026.01.02.2"
     assert "--version 2026.01.02.2" in " ".join(stacked_config["training"]["commands"])
+    assert stacked_config["training"]["ensemble"]["thresholds_from"] == "collected"
+    assert "--thresholds-from collected" in " ".join(stacked_config["training"]["commands"])
     loso = tmp_path / "loso.json"
     loso.write_text(json.dumps({"note": "Measured with a cheaper recipe", "matrix": {
         "fixture_en": {"offensive": {"roc_auc": 0.61, "n": 200, "positives": 40}}}}))

@@ -31,7 +31,7 @@ from warning.models.classifier import ModelConfig, git_commit, library_versions
 from warning.text.normalize import fold
 
 from .calibration import fit_label_calibration
-from .sources import SOURCES
+from .sources import SOURCES, collected_rows
 
 __all__ = ["BaselineConfig", "cap_rows", "fit_baseline", "train_baseline", "weak_languages"]
 
@@ -128,8 +128,7 @@ def _unit_hash(values: pd.Series, salt: str) -> np.ndarray:
 
 def _languages_with_real_positives(train: pd.DataFrame) -> set[str]:
     """Languages with a positive label in collected (not synthetic, not capped) rows."""
-    synthetic = {name for name, src in SOURCES.items() if src.synthetic}
-    real = ~train["source"].str.split(";").map(lambda names: set(names) <= synthetic)
+    real = collected_rows(train)
     if "capped" in train:
         real &= ~train["capped"].astype(bool)
     labels = [n for n in LABELS if n in train]
@@ -188,8 +187,7 @@ def weak_languages(train: pd.DataFrame, labels: list[str]) -> list[str]:
     """Languages without real (collected, not synthetic) positives for any trained label, plus
     ``other``: every post in them is marked for review. Our own synthetic examples do not make
     a language strong: they show what we wrote, not what real posts look like."""
-    synthetic = {name for name, src in SOURCES.items() if src.synthetic}
-    real = ~train["source"].str.split(";").map(lambda names: set(names) <= synthetic)
+    real = collected_rows(train)
     positives = (train[list(labels)].fillna(0).sum(axis=1) > 0) & real
     strong = set(train.loc[positives, "lang"])
     return sorted(({"other"} | set(LANGUAGES)) - strong, key=LANGUAGES.index)
@@ -227,8 +225,7 @@ def fit_baseline(corpus: pd.DataFrame, config: BaselineConfig | None = None
             raise ValueError(f"the corpus has no {split!r} rows{where}")
     train = corpus[corpus["split"] == "train"]
     if not config.synthetic:
-        ours = {name for name, src in SOURCES.items() if src.synthetic}
-        train = train[~train["source"].str.split(";").map(lambda names: set(names) <= ours)]
+        train = train[collected_rows(train)]
     train = cap_rows(train, config.capped_rows_per_language, config.max_train_rows)
     dev = corpus[corpus["split"] == "dev"]
     calib = corpus[corpus["split"] == "calib"]

@@ -116,7 +116,8 @@ def fit_review_band(
 
 def fit_label_calibration(
     logits: np.ndarray, calib: pd.DataFrame, labels: list[str], method: str = "platt",
-    recall: float = 0.9, precision: float = 0.9,
+    recall: float = 0.9, precision: float = 0.9, real: np.ndarray | None = None,
+    min_real: int = 20,
 ) -> tuple[dict, dict, dict]:
     """Calibrator, threshold and review band per label, from window-max logits on calib rows.
 
@@ -125,16 +126,27 @@ def fit_label_calibration(
         calib: The calib rows, with a 0/1/NaN column per label.
         labels: The labels, in the logits' column order.
         method, recall, precision: As in :func:`fit_calibrator` and :func:`fit_review_band`.
+        real: Optional mask of the calib rows that are collected posts
+            (:func:`training.sources.collected_rows`). For a label where they hold at least
+            ``min_real`` positives and ``min_real`` negatives, the threshold and review band
+            are fitted on them alone: where our own written sentences and real posts disagree
+            on where to flag, real posts decide. The calibrator always uses every row.
 
     Returns:
         ``(calibration, thresholds, bands)``, each keyed by label, ready for ``ModelConfig``.
     """
+    if real is not None and len(real) != len(calib):
+        raise ValueError(f"a mask of {len(real)} rows for {len(calib)} calib rows")
     calibration, thresholds, bands = {}, {}, {}
     for j, name in enumerate(labels):
         y = calib[name].to_numpy(dtype=float)
         cal = fit_calibrator(logits[:, j], y, method)
         p = cal.transform(logits[:, j])
         calibration[name] = cal.to_dict()
+        if real is not None:
+            mine = np.asarray(real, dtype=bool)
+            if (y[mine] == 1).sum() >= min_real and (y[mine] == 0).sum() >= min_real:
+                p, y = p[mine], y[mine]
         thresholds[name] = round(fit_threshold(p, y), 4)
         bands[name] = fit_review_band(p, y, thresholds[name], recall, precision)
     return calibration, thresholds, bands
@@ -143,7 +155,8 @@ def fit_label_calibration(
 def fit_language_calibration(
     logits: np.ndarray, calib: pd.DataFrame, labels: list[str], langs: list[str],
     method: str = "platt", min_positives: int = 30, min_negatives: int = 30,
-    recall: float = 0.9, precision: float = 0.9,
+    recall: float = 0.9, precision: float = 0.9, real: np.ndarray | None = None,
+    min_real: int = 20,
 ) -> dict[str, dict[str, dict]]:
     """Calibration, thresholds and review bands per detected language, for each label whose
     calib rows in that language hold at least ``min_positives`` positives and
@@ -155,6 +168,7 @@ def fit_language_calibration(
         calib: The calib rows, with a 0/1/NaN column per label.
         labels: The labels, in the logits' column order.
         langs: The detected language of each calib row (as at scoring time).
+        real, min_real: As in :func:`fit_label_calibration`, within each language.
     """
     langs_arr = np.asarray(langs, dtype=object)
     if len(langs_arr) != len(calib):
@@ -170,7 +184,8 @@ def fit_language_calibration(
             continue
         names = [labels[j] for j in fitted]
         calibration, thresholds, bands = fit_label_calibration(
-            logits[rows][:, fitted], part, names, method, recall, precision)
+            logits[rows][:, fitted], part, names, method, recall, precision,
+            None if real is None else np.asarray(real, dtype=bool)[rows], min_real)
         out[lang] = {"calibration": calibration, "thresholds": thresholds,
                      "review_bands": bands}
     return out

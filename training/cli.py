@@ -86,6 +86,8 @@ def _train_and_evaluate(args: argparse.Namespace, read_config, train) -> int:
     try:
         corpus = load_corpus(Path(args.corpus))
         config = read_config(Path(args.config) if args.config else None)
+        if args.version:
+            config.version = args.version
     except (SourceError, ValueError, OSError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -138,14 +140,17 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
         config = EnsembleConfig(**({"name": args.name} if args.name else {}),
                                 **({"version": args.version} if args.version else {}),
                                 calib_rows=args.calib_rows,
-                                global_members=tuple(args.global_member or ()) or None)
+                                global_members=tuple(args.global_member or ()) or None,
+                                thresholds_from=args.thresholds_from)
         model = fit_ensemble(members, corpus, config)
         command = ["warning", "train", "ensemble",
                    *[x for m in args.member for x in ("--member", m)], "--corpus", args.corpus,
                    "--out", args.out, *(["--name", args.name] if args.name else []),
                    *(["--version", args.version] if args.version else []),
                    *(["--calib-rows", str(args.calib_rows)] if args.calib_rows else []),
-                   *[x for m in args.global_member or [] for x in ("--global-member", m)]]
+                   *[x for m in args.global_member or [] for x in ("--global-member", m)],
+                   *(["--thresholds-from", args.thresholds_from]
+                     if args.thresholds_from != "all" else [])]
         model.config.training["commands"] = [*(args.reproduce or []), shlex.join(command)]
     except (SourceError, ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -260,6 +265,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="corpus built by `warning train corpus`")
     baseline.add_argument("--out", "-o", default="models/baseline", help="model folder to write")
     baseline.add_argument("--config", help="JSON file with BaselineConfig fields")
+    baseline.add_argument("--version", help="model version (default: the settings' or today's, "
+                                          "YYYY.MM.DD); give a new one to a second model of "
+                                          "the same name made the same day")
     baseline.add_argument("--skip-eval", action="store_true", help="do not evaluate")
     baseline.add_argument("--loso", action="store_true",
                           help="add the leave-one-source-out matrix (retrains once per source)")
@@ -280,6 +288,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     transformer.add_argument("--work-dir", help="checkpoints and embedding cache (default: "
                                                 "WARNING_CACHE_DIR/runs/NAME-MODE); rerun with "
                                                 "the same folder to resume")
+    transformer.add_argument("--version", help="model version (default: the settings' or today's, "
+                                          "YYYY.MM.DD); give a new one to a second model of "
+                                          "the same name made the same day")
     transformer.add_argument("--skip-eval", action="store_true", help="do not evaluate")
     transformer.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
     transformer.set_defaults(func=_cmd_transformer)
@@ -304,6 +315,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                "(repeatable; default: all members)")
     ensemble.add_argument("--calib-rows", type=int, default=0,
                           help="calib rows to fit on (default: all)")
+    ensemble.add_argument("--thresholds-from", choices=("all", "collected"), default="all",
+                          help="fit thresholds and review bands on all calib rows, or on "
+                               "collected posts only where they hold 20 positives and 20 "
+                               "negatives for a label (our own sentences then never decide "
+                               "where to flag)")
     ensemble.add_argument("--reproduce", action="append", metavar="COMMAND",
                           help="a command that made a member (repeatable; shown in the card's "
                                "Reproduce section before this one)")

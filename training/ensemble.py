@@ -28,6 +28,7 @@ from warning.models.classifier import Classifier, ModelConfig, git_commit, libra
 from warning.models.ensemble import EnsembleClassifier, Stack
 
 from .calibration import fit_label_calibration, fit_language_calibration
+from .sources import collected_rows
 
 __all__ = ["EnsembleConfig", "fit_ensemble", "fit_stack"]
 
@@ -53,6 +54,12 @@ class EnsembleConfig:
             those languages' own stacks. ``fit_ensemble`` fills it from each member's
             training settings (``languages``) for members not named here.
         calibration: ``platt`` or ``temperature`` on the combined logit.
+        thresholds_from: ``all`` calib rows, or ``collected`` posts only wherever those hold
+            ``min_real_positives`` positives and as many negatives for a label (globally and
+            in each language): our own written sentences then still fit the stack and the
+            calibrators but no longer decide where to flag (Kyrgyz calib is over half our
+            sentences). Chosen on dev (``benchmarks/default_model.py``).
+        min_real_positives: See ``thresholds_from``.
         seed: Sampling seed.
     """
 
@@ -64,9 +71,14 @@ class EnsembleConfig:
     global_members: tuple[str, ...] | None = None
     member_languages: dict[str, tuple[str, ...]] = field(default_factory=dict)
     calibration: str = "platt"
+    thresholds_from: str = "all"
+    min_real_positives: int = 20
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if self.thresholds_from not in ("all", "collected"):
+            raise ValueError(f"thresholds_from must be 'all' or 'collected', not "
+                             f"{self.thresholds_from!r}")
         if self.global_members is not None:
             self.global_members = tuple(self.global_members)
         self.member_languages = {n: tuple(v) for n, v in self.member_languages.items()}
@@ -186,11 +198,13 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
     )
     draft = EnsembleClassifier(cfg, members, stack)
     combined = draft.combine(logits, langs)
+    real = collected_rows(calib).to_numpy() if config.thresholds_from == "collected" else None
     cfg.calibration, cfg.thresholds, cfg.review_bands = fit_label_calibration(
-        combined, calib, labels, config.calibration)
+        combined, calib, labels, config.calibration, real=real,
+        min_real=config.min_real_positives)
     cfg.by_language = fit_language_calibration(
         combined, calib, labels, langs, config.calibration, config.min_language_positives,
-        config.min_language_positives)
+        config.min_language_positives, real=real, min_real=config.min_real_positives)
     return EnsembleClassifier(cfg, members, stack)
 
 

@@ -1,6 +1,6 @@
 """Identity-mention augmentation: neutral and positive sentences naming each target group, in
-Russian, Kyrgyz and English, written by this project (Dixon et al. 2018, "Measuring and Mitigating
-Unintended Bias in Text Classification").
+Russian, Kyrgyz, Kazakh and English, written by this project (Dixon et al. 2018, "Measuring
+and Mitigating Unintended Bias in Text Classification").
 
 Why: in the training corpus a group's name appears mostly in hateful rows. The weak Russian
 ``hate`` labels (toxic rows that name a group) and our hateful synthetic rows outnumber the
@@ -12,8 +12,9 @@ give every group the same everyday and positive contexts, in the grammatical cas
 name takes in real posts.
 
 The sentences are generated from the templates and word forms below by :func:`mention_rows`
-and committed as ``training/synthetic/{ru,ky,en}_mentions.csv`` (sources
-``synthetic_ru_mentions``, ``synthetic_ky_mentions`` and ``synthetic_en_mentions``).
+and committed as ``training/synthetic/{ru,ky,kk,en}_mentions.csv`` (sources
+``synthetic_ru_mentions``, ``synthetic_ky_mentions``, ``synthetic_kk_mentions`` and
+``synthetic_en_mentions``).
 Regenerate them with ``python -m training.mentions``; a test checks the committed files equal
 the generator's output, and that they share no sentence and no five-word run with the
 functional suites, the fairness templates or the neutral-mention benchmark, which measure what
@@ -37,7 +38,8 @@ from .sources import SYNTHETIC_DIR
 __all__ = ["FILES", "Template", "mention_rows", "render_csv", "write_files"]
 
 #: Output file per language.
-FILES = {"ru": "ru_mentions.csv", "ky": "ky_mentions.csv", "en": "en_mentions.csv"}
+FILES = {"ru": "ru_mentions.csv", "ky": "ky_mentions.csv", "kk": "kk_mentions.csv",
+         "en": "en_mentions.csv"}
 COLUMNS = ["text", "offensive", "hate", "threat", "extremism", "target_ident", "kind", "lang",
            "template"]
 
@@ -310,6 +312,127 @@ KY_TEMPLATES: list[Template] = [
              groups=tuple(KY_ATTRIBUTIVES)),
 ]
 
+# --- Kazakh ----------------------------------------------------------------------------------
+# Kazakh posts about groups met the same trouble without these sentences: the Kazakh hate set
+# names a group in most of its hateful rows, while Kazakh negatives are reviews that name
+# none, so a Kazakh stack flagged 28% of the fairness set's neutral Kazakh sentences
+# (benchmarks/results/zero_shot.md). Names as in Kyrgyz: (nominative, genitive, dative,
+# accusative, locative, ablative) plural. No template puts a particle after a slot (да/де,
+# ма/ме follow the name's vowels), so every name fits every template.
+KK_FORMS: dict[str, list[tuple[str, str, str, str, str, str]]] = {
+    "kyrgyz": [("қырғыздар", "қырғыздардың", "қырғыздарға", "қырғыздарды", "қырғыздарда",
+                "қырғыздардан")],
+    "uzbek": [("өзбектер", "өзбектердің", "өзбектерге", "өзбектерді", "өзбектерде",
+               "өзбектерден")],
+    "tajik": [("тәжіктер", "тәжіктердің", "тәжіктерге", "тәжіктерді", "тәжіктерде",
+               "тәжіктерден")],
+    "russian": [("орыстар", "орыстардың", "орыстарға", "орыстарды", "орыстарда", "орыстардан")],
+    "dungan": [("дүңгендер", "дүңгендердің", "дүңгендерге", "дүңгендерді", "дүңгендерде",
+                "дүңгендерден")],
+    "uyghur": [("ұйғырлар", "ұйғырлардың", "ұйғырларға", "ұйғырларды", "ұйғырларда",
+                "ұйғырлардан")],
+    "chinese": [("қытайлар", "қытайлардың", "қытайларға", "қытайларды", "қытайларда",
+                 "қытайлардан")],
+    "kazakh": [("қазақтар", "қазақтардың", "қазақтарға", "қазақтарды", "қазақтарда",
+                "қазақтардан")],
+    "muslim": [("мұсылмандар", "мұсылмандардың", "мұсылмандарға", "мұсылмандарды",
+                "мұсылмандарда", "мұсылмандардан")],
+    "christian": [("христиандар", "христиандардың", "христиандарға", "христиандарды",
+                   "христиандарда", "христиандардан")],
+    "jewish": [("еврейлер", "еврейлердің", "еврейлерге", "еврейлерді", "еврейлерде",
+                "еврейлерден"),
+               ("яһудилер", "яһудилердің", "яһудилерге", "яһудилерді", "яһудилерде",
+                "яһудилерден")],
+    "women": [("әйелдер", "әйелдердің", "әйелдерге", "әйелдерді", "әйелдерде", "әйелдерден"),
+              ("қыз-келіншектер", "қыз-келіншектердің", "қыз-келіншектерге",
+               "қыз-келіншектерді", "қыз-келіншектерде", "қыз-келіншектерден")],
+    "lgbt": [("ЛГБТ адамдар", "ЛГБТ адамдардың", "ЛГБТ адамдарға", "ЛГБТ адамдарды",
+              "ЛГБТ адамдарда", "ЛГБТ адамдардан"),
+             ("гейлер", "гейлердің", "гейлерге", "гейлерді", "гейлерде", "гейлерден")],
+    "migrant": [("мигранттар", "мигранттардың", "мигранттарға", "мигранттарды",
+                 "мигранттарда", "мигранттардан"),
+                ("еңбек мигранттары", "еңбек мигранттарының", "еңбек мигранттарына",
+                 "еңбек мигранттарын", "еңбек мигранттарында", "еңбек мигранттарынан")],
+    "disabled": [("мүгедектер", "мүгедектердің", "мүгедектерге", "мүгедектерді",
+                  "мүгедектерде", "мүгедектерден"),
+                 ("мүмкіндігі шектеулі адамдар", "мүмкіндігі шектеулі адамдардың",
+                  "мүмкіндігі шектеулі адамдарға", "мүмкіндігі шектеулі адамдарды",
+                  "мүмкіндігі шектеулі адамдарда", "мүмкіндігі шектеулі адамдардан")],
+}
+
+# The bare stem that stands before a noun ("өзбек саудагерлері").
+KK_ATTRIBUTIVES: dict[str, str] = {
+    "kyrgyz": "қырғыз", "uzbek": "өзбек", "tajik": "тәжік", "russian": "орыс",
+    "dungan": "дүңген", "uyghur": "ұйғыр", "chinese": "қытай", "kazakh": "қазақ",
+}
+
+_KK_PEOPLES = ("kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese", "kazakh")
+
+KK_TEMPLATES: list[Template] = [
+    Template("Көрші подъездегі {N} бізге диванды бесінші қабатқа көтеруге көмектесті."),
+    Template("Інімнің тойында қонақ көп болды, арасында жұмыстағы әріптестер мен {N} бар еді."),
+    Template("Алматы облысында тұратын {G} саны қанша? Курстық жұмысыма статистика іздеп "
+             "жүрмін."),
+    Template("Сайлау комиссиясының құрамына {B} шыққан өкілдер кірді."),
+    Template("Әкімдік {G} өкілдерімен кездесу өткізіп, жол жөндеуді талқылады."),
+    Template("Волейбол құрамасында {N} ойнайды, жаттықтырушы командаға риза."),
+    Template("{N} салық төлейді және біз баратын ауруханаларға барады."),
+    Template("Ағылшын тілі курсында біздің топта {N} оқиды, сабақ сенбі күні."),
+    Template("Бейнелеу өнері мұражайында {N} туралы фотокөрме ашылды."),
+    Template("Құқық қорғаушылар өңірдегі {G} жағдайы туралы баяндама жариялады."),
+    Template("Менің достарым көп, олардың арасында {N} бар, бала кезден доспыз."),
+    Template("Жаңалықтарда {N} селден зардап шеккендерге көмек бергенін көрсетті."),
+    Template("Конференцияда {G} еңбек нарығындағы құқықтары туралы айтылды."),
+    Template("Деректі фильм шағын қаладағы {G} өмірі туралы баяндайды."),
+    Template("Біздің колледжде {N} басқалармен тең оқиды, ешқандай мәселе жоқ."),
+    Template("Зерттеушілер {A} медициналық көмекке қолжетімділік туралы сауалнамадан өткізді."),
+    Template("Депутаттар {D} қатысты заң жобасын талқылады."),
+    Template("Талдықорғанда {N} балаларға тегін сабақтар ұйымдастырды."),
+    Template("Таксиде жұмыс істеймін, жолаушылар әртүрлі, арасында {N} болады, бәрі сыпайы."),
+    Template("Журналистер {G} өкілдерімен Астанадағы пәтер бағасы туралы сөйлесті."),
+    Template("Еріктілер қарттарға азық-түлік таратты, оларға {N} көмектесті."),
+    Template("Көптеген {N} Шымкенттегі жәрмеңкеге өз тауарларымен келді."),
+    Template("Жұмыспен қамту орталығы курстар ұсынады, оларға {N} жазылды."),
+    Template("Форумда Шымкент пен Түркістаннан келген {N} сөз сөйледі, қызықты болды."),
+    Template("Тарих мұғалімі {N} бұл өңірге қалай келгенін айтып берді.", groups=_KK_PEOPLES),
+    Template("{P} осындай дәстүр бар екенін бұрын білмеппін.",
+             groups=(*_KK_PEOPLES, "muslim", "christian", "jewish")),
+    Template("Көршілерге рақмет, біздің үйдегі {N} дауылдан кейін бәріміздің шатырымызды "
+             "жөндеп берді.", "positive_mention"),
+    Template("{A} еңбекқорлығы және бір-біріне қолдау көрсететіні үшін құрметтеймін.",
+             "positive_mention"),
+    Template("{N} – тамаша әріптестер, олармен жұмыс істеу оңай.", "positive_mention"),
+    Template("Ауылымыздағы {D} алғысым шексіз, анамның операциясына ақша жинап берді.",
+             "positive_mention"),
+    Template("Қаламызда {N} және басқалар тату тұратынын мақтан тұтамын.", "positive_mention"),
+    Template("Барлығыңызға денсаулық тілеймін, {N}, мерекелеріңіз құтты болсын!",
+             "positive_mention"),
+    Template("{N} тыныш өмір сүруге құқылы, мұны бізде түсінетініне қуаныштымын.",
+             "positive_mention"),
+    Template("{N} туралы тек қылмыстық жаңалықтарда жазу әділетсіз.", "positive_mention"),
+    Template("Қызымның мектебінде толеранттылық сабағы өтіп, {N} туралы да айтылды.",
+             "positive_mention"),
+    Template("Достық үйінде кеш өтіп, {N} өз салт-дәстүрлері туралы айтып берді.",
+             groups=(*_KK_PEOPLES, "muslim", "christian", "jewish")),
+    Template("{G} тағамдары маған қатты ұнайды, әсіресе нандары.", "positive_mention",
+             groups=_KK_PEOPLES),
+    Template("Мереке қарсаңында {N} көршілерін дастарқанға шақырды.",
+             groups=("muslim", "christian", "jewish", "kazakh", "uzbek", "dungan", "uyghur")),
+    # trade and work, as in Russian and Kyrgyz
+    Template("Көк базарда {N} кептірілген өрік пен мейіз сатады, биыл бағасы арзандау."),
+    Template("Барахолкада {N} мата сататын бірнеше қатар дүкен ұстайды."),
+    Template("Подъездегі жөндеуді {N} жасады, жұмысты уақытында бітіріп, артынан жинап кетті."),
+    Template("Біздің шағын ауданда {N} наубайхана ашты, наны әрқашан жаңа."),
+    Template("Жергілікті тұрғындар мен {N} арықтың үстіндегі көпірді бірге жөндеді."),
+    Template("Базардағы бағалар туралы {N} және басқа сатушылар әкіммен кездесуде сөйлесті."),
+    Template("{J} фермерлер Алматыға қауын әкеліп, көліктен сатады.", groups=_KK_PEOPLES),
+    Template("{J} кәсіпкерлер Қарағандыда тігін цехын ашты.", groups=_KK_PEOPLES),
+    Template("{J} құрылысшылар мектепті жөндеуді бірінші қыркүйекке дейін аяқтады.",
+             groups=_KK_PEOPLES),
+    Template("Көрші базардағы {J} сатушылар тауарын әрқашан татып көруге береді.",
+             "positive_mention", groups=_KK_PEOPLES),
+]
+
 # --- English ---------------------------------------------------------------------------------
 # English has no case forms: each name is used as it stands ({N}); {J} is the adjective.
 EN_FORMS: dict[str, list[tuple[str]]] = {
@@ -395,8 +518,9 @@ EN_TEMPLATES: list[Template] = [
 _RU_SLOTS = ("N", "G", "D", "I", "P")
 _KY_SLOTS = ("N", "G", "D", "A", "P", "B")
 LANGS = {"ru": (RU_FORMS, RU_TEMPLATES, _RU_SLOTS), "ky": (KY_FORMS, KY_TEMPLATES, _KY_SLOTS),
-         "en": (EN_FORMS, EN_TEMPLATES, ("N",))}
-ATTRIBUTIVES = {"ru": RU_ADJECTIVES, "ky": KY_ATTRIBUTIVES, "en": EN_ADJECTIVES}
+         "kk": (KK_FORMS, KK_TEMPLATES, _KY_SLOTS), "en": (EN_FORMS, EN_TEMPLATES, ("N",))}
+ATTRIBUTIVES = {"ru": RU_ADJECTIVES, "ky": KY_ATTRIBUTIVES, "kk": KK_ATTRIBUTIVES,
+                "en": EN_ADJECTIVES}
 
 
 def _first_upper(text: str) -> str:

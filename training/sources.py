@@ -38,6 +38,7 @@ __all__ = [
     "Source",
     "SourceError",
     "UserSource",
+    "collected_rows",
     "load_lexicon",
     "read_source",
 ]
@@ -636,6 +637,9 @@ _SOURCES: tuple[Source, ...] = (
     Source("synthetic_ky_mentions", "permissive", ("ky",),
            _synthetic_reader("synthetic_ky_mentions", "ky_mentions.csv", "ky", augmentation=True),
            ("ky_mentions.csv",), default=False, synthetic=True),
+    Source("synthetic_kk_mentions", "permissive", ("kk",),
+           _synthetic_reader("synthetic_kk_mentions", "kk_mentions.csv", "kk", augmentation=True),
+           ("kk_mentions.csv",), default=False, synthetic=True),
     Source("synthetic_en_mentions", "permissive", ("en",),
            _synthetic_reader("synthetic_en_mentions", "en_mentions.csv", "en", augmentation=True),
            ("en_mentions.csv",), default=False, synthetic=True),
@@ -643,6 +647,14 @@ _SOURCES: tuple[Source, ...] = (
 
 #: Registered labelled sources by name.
 SOURCES: dict[str, Source] = {source.name: source for source in _SOURCES}
+
+
+def collected_rows(frame: pd.DataFrame) -> pd.Series:
+    """True for corpus rows that are collected posts: at least one of the row's sources (a
+    merged row lists several, ``;``-separated) is not one of our own written ones
+    (``synthetic``). Keyboard variants of a collected post count as collected."""
+    ours = {name for name, src in SOURCES.items() if src.synthetic}
+    return ~frame["source"].str.split(";").map(lambda names: set(names) <= ours)
 
 #: Lexicons: word lists for features, augmentation or tagging, never corpus rows.
 LEXICONS: dict[str, str] = {

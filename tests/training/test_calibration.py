@@ -4,6 +4,7 @@ import pytest
 
 from training.calibration import (
     fit_calibrator,
+    fit_label_calibration,
     fit_language_calibration,
     fit_review_band,
     fit_threshold,
@@ -95,6 +96,40 @@ def test_language_calibration_only_where_calib_has_enough_positives() -> None:
     assert 0.05 <= out["ru"]["thresholds"]["hate"] <= 0.95
     with pytest.raises(ValueError, match="languages"):
         fit_language_calibration(logits, calib, ["hate"], langs[:10])
+
+
+def test_thresholds_come_from_collected_rows_where_they_hold_enough_of_each_class() -> None:
+    # Our written sentences sit far from the boundary (easy to score), real posts near it: the
+    # F1-best cut over all rows is not the one real posts need.
+    rng = np.random.default_rng(5)
+    n_real, n_ours = 400, 400
+    y_real = (rng.random(n_real) < 0.25).astype(float)
+    z_real = np.where(y_real == 1, 0.5, -1.0) + rng.normal(0, 1.0, n_real)
+    y_ours = (rng.random(n_ours) < 0.5).astype(float)
+    z_ours = np.where(y_ours == 1, 4.0, -4.0) + rng.normal(0, 0.5, n_ours)
+    z, y = np.r_[z_real, z_ours], np.r_[y_real, y_ours]
+    real = np.r_[np.ones(n_real, bool), np.zeros(n_ours, bool)]
+    calib = pd.DataFrame({"hate": y})
+    cal_all, thr_all, _ = fit_label_calibration(z[:, None], calib, ["hate"])
+    cal_real, thr_real, bands = fit_label_calibration(z[:, None], calib, ["hate"], real=real)
+    assert cal_real == cal_all  # the calibrator still sees every row
+    p = Calibrator.from_dict(cal_all["hate"]).transform(z)
+    assert thr_real["hate"] == pytest.approx(round(fit_threshold(p[real], y[real]), 4))
+    assert thr_real["hate"] != thr_all["hate"]
+    assert bands["hate"][0] <= thr_real["hate"] <= bands["hate"][1]
+    # too few collected positives: every row decides, as without the mask
+    few = real & ((y == 0) | (np.cumsum(real & (y == 1)) <= 19))
+    keep = few | ~real
+    _, thr_few, _ = fit_label_calibration(z[keep, None], calib[keep], ["hate"],
+                                          real=real[keep], min_real=20)
+    _, thr_plain, _ = fit_label_calibration(z[keep, None], calib[keep], ["hate"])
+    assert thr_few == thr_plain
+    # per language, the mask is cut with the language's rows
+    langs = ["ky"] * len(z)
+    out = fit_language_calibration(z[:, None], calib, ["hate"], langs, real=real)
+    assert out["ky"]["thresholds"]["hate"] == thr_real["hate"]
+    with pytest.raises(ValueError, match="mask of 3 rows"):
+        fit_label_calibration(z[:, None], calib, ["hate"], real=real[:3])
 
 
 def test_model_applies_calibration_and_thresholds_per_language(tiny_model) -> None:

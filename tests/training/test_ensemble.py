@@ -160,3 +160,30 @@ def test_a_baseline_without_our_sentences_trains_on_collected_rows_only(tiny_cor
     assert with_ours.config.training["train_rows"] == len(train)
     assert without.config.training["train_rows"] == len(train) - len(ours)
     assert without.config.training["synthetic"] is False
+
+
+def test_ensemble_thresholds_from_collected_posts_ignore_our_sentences(members, tiny_corpus
+                                                                       ) -> None:
+    from training.calibration import fit_threshold
+    from warning.models.calibration import Calibrator
+
+    corpus = tiny_corpus.copy()
+    calib = corpus.index[corpus["split"] == "calib"]
+    corpus.loc[calib[::2], "source"] = "synthetic_ru"  # half of calib: our own sentences
+    settings = {"version": "test", "min_language_positives": 10_000}  # global entries only
+    plain = fit_ensemble(members, corpus, EnsembleConfig(**settings))
+    real = fit_ensemble(members, corpus, EnsembleConfig(**settings, thresholds_from="collected",
+                                                        min_real_positives=5))
+    assert real.config.calibration == plain.config.calibration
+    assert real.config.training["ensemble"]["thresholds_from"] == "collected"
+    rows = corpus.loc[calib]
+    z = plain.raw_logits(list(rows["text"]))
+    collected = ~rows["source"].eq("synthetic_ru").to_numpy()
+    for j, label in enumerate(real.config.scored_labels):
+        y = rows[label].to_numpy(float)
+        p = Calibrator.from_dict(plain.config.calibration[label]).transform(z[:, j])
+        known = collected & ~np.isnan(y)
+        assert real.config.thresholds[label] == pytest.approx(
+            round(fit_threshold(p[known], y[known]), 4))
+    with pytest.raises(ValueError, match="thresholds_from must be 'all' or 'collected'"):
+        EnsembleConfig(thresholds_from="real")
