@@ -22,15 +22,18 @@ and shared by the variants):
   specialists, transformer fallback``: the same two stacks where each specialist also votes
   in its own languages' stacks; and ``ensemble + specialists, thresholds from collected
   posts``, the first of them with each label's thresholds fitted on collected calib posts only
-  where they hold enough positives (``EnsembleConfig.thresholds_from``).
+  where they hold enough positives (``EnsembleConfig.thresholds_from``), and the same with
+  the transformer alone deciding Uzbek labels that have no stack of their own
+  (``EnsembleConfig.zero_shot_languages``: no Uzbek post is labelled, so dev can only check
+  that clean Uzbek rows stay quiet; ``zero_shot.py`` measures the reach).
 
 Dev decides: the variant that meets the most of the issue's required targets on dev (each
 language's macro-F1 above the baseline's, at least 85% of hateful and of non-hateful cases on
 each functional suite, at most 2% of clean ky/kk/uz rows flagged, and on each real labelled
-source's dev rows, all of them kept, a ``hate`` F1 at least the baseline's), then the one that flags
-``hate`` on at most 5% of the neutral group-mention sentences of ``neutral_mentions.py`` in
-the most languages (a model that alerts on every mention of a group is worse than the recall
-it buys), ties broken by the mean macro-F1 over languages. The test split is then read once
+source's dev rows, all of them kept, a ``hate`` F1 at least the baseline's, and in each
+language of ``neutral_mentions.py`` (ru, ky, kk) at most 5% of its neutral group-mention
+sentences flagged ``hate``: a model that alerts on every mention of a group is worse than the
+recall it buys), ties broken by the mean macro-F1 over languages. The test split is then read once
 per variant for the table written to ``--out``. The chosen model is saved to ``--save`` (its
 card is then written by ``warning eval``).
 """
@@ -247,14 +250,22 @@ def main() -> None:
         models["ensemble + specialists, thresholds from collected posts"] = fit_ensemble(
             voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
                                            thresholds_from="collected"))
+        models["ensemble + specialists, thresholds from collected posts, transformer alone "
+               "in uz"] = fit_ensemble(
+            voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
+                                           thresholds_from="collected",
+                                           zero_shot_languages=("uz",)))
     dev = evaluate(models, corpus, "dev", n_boot=0)
     score = {name: mean_macro(r) for name, r in dev.items()}
     met = {name: targets_met(r, dev["baseline"]) for name, r in dev.items()}
     neutral = {name: neutral_hate_rates(model) for name, model in models.items()}
+    # the issue's neutral-mention targets count as required ones: a model that alerts on every
+    # mention of a group is worse than the recall it buys
     quiet = {name: sum(rate <= NEUTRAL_MAX for rate in rates.values())
              for name, rates in neutral.items()}
+    met = {name: (a + quiet[name], b + len(neutral[name])) for name, (a, b) in met.items()}
     candidates = [n for n in models if not n.startswith("baseline")]
-    chosen = max(candidates, key=lambda n: (met[n][0], quiet[n], score[n]))
+    chosen = max(candidates, key=lambda n: (met[n][0], score[n]))
     test = {} if args.skip_test else evaluate(models, corpus, "test", n_boot=args.bootstrap)
     args.reports.mkdir(parents=True, exist_ok=True)
     for split, reports in (("dev", dev), ("test", test)):
@@ -297,14 +308,16 @@ def main() -> None:
         rates = " / ".join(f"{rate:.0%}" for rate in neutral[name].values())
         lines.append(f"| {name} | {met[name][0]} of {met[name][1]} | {rates} | "
                      f"{score[name]:.3f} | {suites} |")
-    test_met = {name: targets_met(r, test["baseline"]) for name, r in test.items()}
+    test_met = {name: (a + quiet[name], b + len(neutral[name]))
+                for name, (a, b) in ((n, targets_met(r, test["baseline"]))
+                                     for n, r in test.items())}
     on_test = ("On test, required targets met: " + ", ".join(
         f"{n} {a} of {b}" for n, (a, b) in test_met.items() if not n.startswith("baseline"))
         + ".") if test else ("Test not read here (`--skip-test`): the chosen model's card "
                              "(`warning eval`) reads it once.")
-    lines += ["", f"Chosen: **{chosen}** (the most required targets met on dev, then the "
-              f"fewest languages with more than {NEUTRAL_MAX:.0%} of neutral group mentions "
-              "flagged hate, then the higher mean macro-F1). " + on_test, "",
+    lines += ["", f"Chosen: **{chosen}** (the most required targets met on dev, the "
+              f"neutral-mention ones, at most {NEUTRAL_MAX:.0%} flagged hate per language, "
+              "included; then the higher mean macro-F1). " + on_test, "",
               "# Dev split", "", compare(dev), ""]
     if test:
         lines += ["# Test split", "", compare(test), ""]
@@ -324,9 +337,12 @@ def main() -> None:
             if model.stack.weights[next(iter(model.stack.weights))]["members"] == \
                     ["transformer"]:
                 equivalent += " --global-member transformer"
-            if model.config.training["ensemble"]["thresholds_from"] != "all":
-                equivalent += " --thresholds-from " + \
-                    model.config.training["ensemble"]["thresholds_from"]
+            settings = model.config.training["ensemble"]
+            if settings["thresholds_from"] != "all":
+                equivalent += " --thresholds-from " + settings["thresholds_from"]
+            if settings["zero_shot_languages"]:
+                equivalent += "".join(f" --zero-shot-language {lang}"
+                                      for lang in settings["zero_shot_languages"])
             model.config.training["commands"] = [*args.reproduce, equivalent]
         model.save(args.save)
         print(f"saved {model.name} to {args.save}")

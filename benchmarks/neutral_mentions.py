@@ -1,5 +1,5 @@
 """False alarms on neutral mentions of ethnic groups: the same everyday sentences with each group
-swapped in, in Russian and Kyrgyz, scored by each model given.
+swapped in, in Russian, Kyrgyz and Kazakh, scored by each model given.
 
 Usage:
     python benchmarks/neutral_mentions.py [--model NAME=FOLDER ...] [--out FILE.md]
@@ -44,6 +44,12 @@ KY_NOUN = ["Базарда {n} жаңы жемиш сатып жатышат.",
            "Биздин айылда {n} көп жылдан бери жашайт.",
            "Майрамда {n} өз ырларын ырдашты.",
            "Кечээ {n} менен бирге паркты тазаладык."]
+KK_GROUPS = ["тәжіктер", "өзбектер", "қырғыздар", "орыстар", "дүңгендер", "ұйғырлар", "қытайлар",
+             "қазақтар"]
+KK_NOUN = ["Базарда {n} жаңа піскен жеміс сатып тұр.",
+           "Біздің ауылда {n} көп жылдан бері тұрады.",
+           "Мерекеде {n} өз әндерін орындады.",
+           "Кеше {n} және жергілікті тұрғындар бірге саябақты тазалады."]
 
 
 def sentences() -> dict[str, list[str]]:
@@ -53,7 +59,8 @@ def sentences() -> dict[str, list[str]]:
 
     ru = [first_upper(t.format(a=a)) for a in RU_GROUPS for t in RU_ADJECTIVE]
     ru += [t.format(n=n) for n in RU_GROUPS.values() for t in RU_NOUN]
-    return {"ru": ru, "ky": [t.format(n=n) for n in KY_GROUPS for t in KY_NOUN]}
+    return {"ru": ru, "ky": [t.format(n=n) for n in KY_GROUPS for t in KY_NOUN],
+            "kk": [t.format(n=n) for n in KK_GROUPS for t in KK_NOUN]}
 
 
 def main() -> None:
@@ -91,8 +98,8 @@ def main() -> None:
         "Sentences: " + ", ".join(f"{lang} {len(t)}" for lang, t in sets.items()) +
         " neutral sentences (8 groups in each template); every flag is a false alarm.",
         "",
-        "| model | ru: hate / any label flagged | ky: hate / any label flagged |",
-        "|---|---:|---:|",
+        "| model | " + " | ".join(f"{lang}: hate / any label flagged" for lang in sets) + " |",
+        "|---|" + "---:|" * len(sets),
         *rows,
         "",
         "## The fairness identity-swap sets",

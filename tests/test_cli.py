@@ -151,6 +151,7 @@ def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None
     code, stdout, err = _run(["train", "ensemble", "--member", f"a={out}", "--member",
                               f"b={out}", "--corpus", str(corpus_path), "--out", str(stacked),
                               "--version", "2026.01.02.2", "--thresholds-from", "collected",
+                              "--zero-shot-language", "tr", "--zero-shot-member", "a",
                               "--reproduce", "warning train baseline", "--skip-eval"], capsys)
     assert code == 0, err
     assert (stacked / "members" / "a" / "config.json").is_file()
@@ -159,6 +160,9 @@ def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None
     assert "--version 2026.01.02.2" in " ".join(stacked_config["training"]["commands"])
     assert stacked_config["training"]["ensemble"]["thresholds_from"] == "collected"
     assert "--thresholds-from collected" in " ".join(stacked_config["training"]["commands"])
+    assert stacked_config["training"]["ensemble"]["zero_shot_languages"] == ["tr"]
+    assert "--zero-shot-language tr --zero-shot-member a" in " ".join(
+        stacked_config["training"]["commands"])
     loso = tmp_path / "loso.json"
     loso.write_text(json.dumps({"note": "Measured with a cheaper recipe", "matrix": {
         "fixture_en": {"offensive": {"roc_auc": 0.61, "n": 200, "positives": 40}}}}))

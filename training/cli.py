@@ -141,7 +141,10 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
                                 **({"version": args.version} if args.version else {}),
                                 calib_rows=args.calib_rows,
                                 global_members=tuple(args.global_member or ()) or None,
-                                thresholds_from=args.thresholds_from)
+                                thresholds_from=args.thresholds_from,
+                                zero_shot_languages=tuple(args.zero_shot_language or ()),
+                                **({"zero_shot_members": tuple(args.zero_shot_member)}
+                                   if args.zero_shot_member else {}))
         model = fit_ensemble(members, corpus, config)
         command = ["warning", "train", "ensemble",
                    *[x for m in args.member for x in ("--member", m)], "--corpus", args.corpus,
@@ -150,7 +153,9 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
                    *(["--calib-rows", str(args.calib_rows)] if args.calib_rows else []),
                    *[x for m in args.global_member or [] for x in ("--global-member", m)],
                    *(["--thresholds-from", args.thresholds_from]
-                     if args.thresholds_from != "all" else [])]
+                     if args.thresholds_from != "all" else []),
+                   *[x for v in args.zero_shot_language or [] for x in ("--zero-shot-language", v)],
+                   *[x for v in args.zero_shot_member or [] for x in ("--zero-shot-member", v)]]
         model.config.training["commands"] = [*(args.reproduce or []), shlex.join(command)]
     except (SourceError, ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -320,6 +325,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                                "collected posts only where they hold 20 positives and 20 "
                                "negatives for a label (our own sentences then never decide "
                                "where to flag)")
+    ensemble.add_argument("--zero-shot-language", action="append", metavar="LANG",
+                          help="a language without labelled posts for some labels (uz): there "
+                               "those labels are decided by the --zero-shot-member(s) alone "
+                               "(repeatable)")
+    ensemble.add_argument("--zero-shot-member", action="append", metavar="NAME",
+                          help="member(s) deciding in the zero-shot languages (repeatable; "
+                               "default: transformer)")
     ensemble.add_argument("--reproduce", action="append", metavar="COMMAND",
                           help="a command that made a member (repeatable; shown in the card's "
                                "Reproduce section before this one)")

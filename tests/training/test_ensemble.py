@@ -187,3 +187,31 @@ def test_ensemble_thresholds_from_collected_posts_ignore_our_sentences(members, 
             round(fit_threshold(p[known], y[known]), 4))
     with pytest.raises(ValueError, match="thresholds_from must be 'all' or 'collected'"):
         EnsembleConfig(thresholds_from="real")
+
+
+def test_zero_shot_languages_are_decided_by_the_named_members_alone(members, tiny_corpus
+                                                                    ) -> None:
+    settings = {"version": "test", "min_language_positives": 10_000}  # no language stacks
+    model = fit_ensemble(members, tiny_corpus, EnsembleConfig(
+        **settings, zero_shot_languages=("tr",), zero_shot_members=("chars",)))
+    plain = fit_ensemble(members, tiny_corpus, EnsembleConfig(**settings))
+    assert set(model.stack.by_language) == {"tr"}
+    for label in model.config.scored_labels:
+        entry = model.stack.by_language["tr"][label]
+        assert entry["members"] == ["chars"] and len(entry["coef"]) == 1
+        assert model.stack.weights[label] == plain.stack.weights[label]  # global unchanged
+    texts = ["sen aptalsın defol", "you idiot go away"]
+    langs = ["tr", "en"]
+    raw = {n: m.raw_logits(texts) for n, m in members.items()}
+    combined = model.combine(raw, langs)
+    for j, label in enumerate(model.config.scored_labels):
+        entry = model.stack.by_language["tr"][label]
+        column = members["chars"].config.scored_labels.index(label)
+        assert combined[0, j] == pytest.approx(entry["coef"][0] * raw["chars"][0, column]
+                                               + entry["bias"], rel=1e-5)
+    assert np.allclose(combined[1], plain.combine(raw, langs)[1])  # English: the global entry
+    with pytest.raises(ValueError, match=r"member\(s\) \['xlm'\] named in the settings"):
+        fit_ensemble(members, tiny_corpus, EnsembleConfig(
+            **settings, zero_shot_languages=("tr",), zero_shot_members=("xlm",)))
+    with pytest.raises(ValueError, match="needs at least one zero_shot_members"):
+        EnsembleConfig(zero_shot_languages=("uz",), zero_shot_members=())
