@@ -20,6 +20,9 @@ the generator's output, and that they share no sentence and no five-word run wit
 functional suites, the fairness templates or the neutral-mention benchmark, which measure what
 this augmentation is meant to fix.
 
+Over 500 lines because the word forms and templates of four languages are data, kept beside
+the generator that renders them (a test compares the committed files with its output).
+
 The rows are augmentation, not posts: the corpus puts them in train or calib only (never in dev
 or test), so test figures stay measured on the same rows as before.
 """
