@@ -175,11 +175,6 @@ _Flags = tuple[bool, bool, bool, bool, bool]
 _LATIN_FLAGS: _Flags = (False, False, False, False, False)
 _KK_SIGNS = _KK_ONLY | _KY_KK_LETTERS | {"ғ", "қ"}
 _UZ_LATIN_APOSTROPHE = regex.compile(r"[og]'\p{L}")
-# French spellings with q and x, which the Uzbek q/x vote below would otherwise count: qu before
-# a vowel or an elision (que, quand, qu'il), the plurals -eux, -aux, -oux, -oix, the prefix ex-.
-# Uzbek writes qu before a consonant or y (qush, quyosh, qurilish) and x after a vowel inside or
-# at the end of a stem (xalq, tarix).
-_FRENCH_QX = regex.compile(r"qu(?:[aeioué]|')|(?:[aeo]u|oi)x$|(?:^|')ex")
 
 
 def _text_flags(cyrillic: bool, text_letters: set[str] | frozenset[str]) -> _Flags:
@@ -229,8 +224,7 @@ def _token_votes(token: str, flags: _Flags) -> dict[str, float]:
             votes["tr"] = 1.0
         if letters & _KK_LATIN:
             votes["kk"] = 1.5  # Kazakh Latin (2021): q, ş, ğ too, but ä ñ ū are its own
-        elif _UZ_LATIN_APOSTROPHE.search(token) or (letters & {"q", "x"} and len(token) > 3
-                                                     and not _FRENCH_QX.search(token)):
+        elif _UZ_LATIN_APOSTROPHE.search(token) or (letters & {"q", "x"} and len(token) > 3):
             votes["uz"] = votes.get("uz", 0.0) + 1.0
         elif not letters & _TR_LETTERS and _UZ_HARMONY.search(token):
             votes["uz"] = votes.get("uz", 0.0) + 1.0
