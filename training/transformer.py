@@ -93,6 +93,11 @@ class TransformerConfig:
             detected language where calib has at least ``min_language_positives`` positives
             (and as many negatives) for a label; the rest stays global.
         threads: torch CPU threads.
+        init_checkpoint: LoRA mode: a checkpoint folder of an earlier run with the same
+            adapter settings (its ``best_adapter.safetensors`` and ``best_head.safetensors``)
+            to start from, with a fresh optimizer at this run's learning rates: a second phase
+            at a lower rate after early stopping. Ignored once this run's work folder has a
+            checkpoint of its own (the run then resumes from it).
         seed: Seed of sampling, initialisation and dropout.
     """
 
@@ -132,6 +137,7 @@ class TransformerConfig:
     per_language_calibration: bool = True
     min_language_positives: int = 30
     threads: int = 2
+    init_checkpoint: str | None = None
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -395,6 +401,10 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
 
     ckpt = work_dir / "checkpoint"
     state = {"step": 0, "best": math.inf, "waited": 0, "history": []}
+    if config.init_checkpoint and not (ckpt / "state.json").is_file():
+        _load_start(model, head, Path(config.init_checkpoint))
+        log.info("starting from %s (a fresh optimizer, encoder lr %g, head lr %g)",
+                 config.init_checkpoint, config.lr_encoder, config.lr_head)
     if (ckpt / "state.json").is_file():
         from safetensors.torch import load_file
 
@@ -472,6 +482,25 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
     head = head.cpu()
     return model, head, {"steps": state["step"], "best_dev_loss": state["best"],
                          "stop": stop_reason, "dev_history": state["history"]}
+
+
+def _load_start(model, head, folder: Path) -> None:
+    """Load an earlier run's best adapter and head into ``model`` and ``head``, refusing one
+    whose adapter does not match this run's (other rank, layers or target modules): a partial
+    load would silently train from a half-initialised model."""
+    from safetensors.torch import load_file
+
+    files = [folder / "best_adapter.safetensors", folder / "best_head.safetensors"]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise ValueError(f"init_checkpoint: {', '.join(missing)} not found")
+    adapter = load_file(str(files[0]))
+    own = {k: v for k, v in model.state_dict().items() if "lora_" in k}
+    if set(adapter) != set(own) or any(adapter[k].shape != own[k].shape for k in own):
+        raise ValueError(f"init_checkpoint {folder}: its adapter does not match this run's "
+                         "LoRA settings (rank, cached layers or target modules)")
+    model.load_state_dict(adapter, strict=False)
+    head.load_state_dict(load_file(str(files[1])))
 
 
 def train_transformer(corpus: pd.DataFrame, config: TransformerConfig | None, output_dir: Path,

@@ -139,6 +139,33 @@ def test_lora_mode_trains_checkpoints_and_resumes(tiny_corpus, tiny_encoder, tmp
                                rtol=1e-4, atol=1e-5)
 
 
+def test_lora_starts_from_an_earlier_runs_best_checkpoint(tiny_corpus, tiny_encoder,
+                                                           tmp_path) -> None:
+    import copy
+
+    settings = {"mode": "lora", "eval_every": 2, "batch_size": 8}
+    first = fit_transformer(tiny_corpus, _config(**settings, max_steps=4), tmp_path / "a",
+                            encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    start = str(tmp_path / "a" / "checkpoint")
+    # learning rates of 0: one step changes nothing, so the second run scores like the first
+    second = fit_transformer(tiny_corpus, _config(**settings, max_steps=1, init_checkpoint=start,
+                                                  lr_encoder=0.0, lr_head=0.0),
+                             tmp_path / "b",
+                             encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    text = ["you stupid idiot moron", "the market opens at nine"]
+    np.testing.assert_allclose(second.raw_logits(text), first.raw_logits(text), rtol=1e-5,
+                               atol=1e-6)
+    assert second.config.training["steps"] == 1  # counted from 0: a new phase, not a resume
+    with pytest.raises(ValueError, match="does not match this run's LoRA settings"):
+        fit_transformer(tiny_corpus, _config(**settings, max_steps=1, init_checkpoint=start,
+                                             lora_r=4), tmp_path / "c",
+                        encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    with pytest.raises(ValueError, match=r"best_adapter\.safetensors, .*best_head\.safetensors"):
+        fit_transformer(tiny_corpus, _config(**settings, max_steps=1,
+                                             init_checkpoint=str(tmp_path)), tmp_path / "d",
+                        encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+
+
 def test_lora_stops_at_its_time_budget(tiny_corpus, tiny_encoder, tmp_path) -> None:
     import copy
 
