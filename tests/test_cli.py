@@ -178,6 +178,9 @@ def test_train_baseline_and_eval_commands(tiny_corpus, tmp_path, capsys) -> None
     code, _, err = _run(["train", "ensemble", "--member", "oops", "--corpus", str(corpus_path)],
                         capsys)
     assert code == 2 and "NAME=FOLDER" in err
+    code, _, err = _run(["train", "ensemble", "--member", f"a={out}", "--corpus",
+                         str(corpus_path), "--zero-shot-member", "a"], capsys)
+    assert code == 2 and "--zero-shot-member needs --zero-shot-language" in err
 
 
 def test_train_baseline_reports_a_missing_corpus(tmp_path, capsys) -> None:

@@ -136,6 +136,8 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
             if not sep or not name.isidentifier() or not folder:
                 raise ValueError(f"--member takes NAME=FOLDER (NAME a plain word), got {value!r}")
             members[name] = Classifier.load(Path(folder))
+        if args.zero_shot_member and not args.zero_shot_language:
+            raise ValueError("--zero-shot-member needs --zero-shot-language")
         corpus = load_corpus(Path(args.corpus))
         config = EnsembleConfig(**({"name": args.name} if args.name else {}),
                                 **({"version": args.version} if args.version else {}),

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from warning.labels import LABELS
+from warning.labels import LABELS, LANGUAGES
 from warning.models.calibration import Calibrator
 from warning.models.classifier import Classifier, ModelConfig, git_commit, library_versions
 from warning.models.ensemble import EnsembleClassifier, Stack
@@ -94,6 +94,10 @@ class EnsembleConfig:
         self.zero_shot_members = tuple(self.zero_shot_members)
         if self.zero_shot_languages and not self.zero_shot_members:
             raise ValueError("zero_shot_languages needs at least one zero_shot_members")
+        strange = set(self.zero_shot_languages) - set(LANGUAGES)
+        if strange:
+            raise ValueError(f"unknown zero-shot language(s) {sorted(strange)}; languages are "
+                             f"{list(LANGUAGES)}")
         clash = set(self.global_members or ()) & set(self.member_languages)
         if clash:
             raise ValueError(f"language specialist(s) {sorted(clash)} cannot be global members")

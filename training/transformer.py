@@ -10,6 +10,9 @@ Two modes behind one configuration:
   interrupted run resumes where it stopped. CUDA when present, the CPU otherwise, with a wall
   time budget.
 
+Over 500 lines because both modes share one configuration, sampling, calibration and saving,
+and the LoRA loop (cache, checkpoints, resume, a second phase) reads best as one piece.
+
 Either way the result is calibrated on the calib split with window-max logits (as scored),
 thresholds and review bands are fitted there, and the folder saved holds only the head and the
 adapters (a few MB), never the encoder.
@@ -96,8 +99,10 @@ class TransformerConfig:
         init_checkpoint: LoRA mode: a checkpoint folder of an earlier run with the same
             adapter settings (its ``best_adapter.safetensors`` and ``best_head.safetensors``)
             to start from, with a fresh optimizer at this run's learning rates: a second phase
-            at a lower rate after early stopping. Ignored once this run's work folder has a
-            checkpoint of its own (the run then resumes from it).
+            at a lower rate after early stopping. The start's own dev loss is the first to
+            beat, so a worse second phase keeps the start. Ignored once this run's work folder
+            has a checkpoint of its own (the run then resumes from it); it must be another
+            run's folder.
         seed: Seed of sampling, initialisation and dropout.
     """
 
@@ -146,6 +151,9 @@ class TransformerConfig:
         self.uncapped_sources = tuple(self.uncapped_sources)
         if self.mode not in ("frozen", "lora"):
             raise ValueError(f"mode must be 'frozen' or 'lora', got {self.mode!r}")
+        if self.init_checkpoint and self.mode != "lora":
+            raise ValueError("init_checkpoint starts LoRA training; mode is "
+                             f"{self.mode!r}")
         unknown = set(self.labels) - set(LABELS)
         if unknown:
             raise ValueError(f"unknown label(s) {sorted(unknown)}; labels are {list(LABELS)}")
@@ -268,6 +276,15 @@ def fit_transformer(corpus: pd.DataFrame, config: TransformerConfig | None = Non
     labels = _trainable_labels(train, config)
     work_dir = Path(work_dir) if work_dir else cache_dir() / "runs" / f"{config.name}-{config.mode}"
     work_dir.mkdir(parents=True, exist_ok=True)
+    if config.init_checkpoint:
+        start_folder = Path(config.init_checkpoint)
+        if start_folder.resolve() == (work_dir / "checkpoint").resolve():
+            raise ValueError("init_checkpoint is this run's own checkpoint folder: give the "
+                             "second phase a new --work-dir")
+        missing = [name for name in ("best_adapter.safetensors", "best_head.safetensors")
+                   if not (start_folder / name).is_file()]
+        if missing:
+            raise ValueError(f"init_checkpoint {start_folder}: {', '.join(missing)} not found")
     converted = encoder is None
     if encoder is None:
         from warning.models.encoder import load_encoder
@@ -401,7 +418,8 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
 
     ckpt = work_dir / "checkpoint"
     state = {"step": 0, "best": math.inf, "waited": 0, "history": []}
-    if config.init_checkpoint and not (ckpt / "state.json").is_file():
+    start_from = config.init_checkpoint and not (ckpt / "state.json").is_file()
+    if start_from:
         _load_start(model, head, Path(config.init_checkpoint))
         log.info("starting from %s (a fresh optimizer, encoder lr %g, head lr %g)",
                  config.init_checkpoint, config.lr_encoder, config.lr_head)
@@ -431,6 +449,12 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
                       str(ckpt / "best_head.safetensors"))
         (ckpt / "state.json").write_text(json.dumps(state))
 
+    if start_from:
+        # the model it starts from is the one to beat: a worse second phase keeps it
+        state["best"] = dev_loss()
+        state["history"].append([0, state["best"]])
+        save_checkpoint(True)
+        log.info("step 0 (the start): dev loss %.4f", state["best"])
     start = time.perf_counter()
     first_step = state["step"]  # a resumed run's rate counts only its own steps
     budget = config.time_budget_minutes * 60
@@ -491,9 +515,6 @@ def _load_start(model, head, folder: Path) -> None:
     from safetensors.torch import load_file
 
     files = [folder / "best_adapter.safetensors", folder / "best_head.safetensors"]
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing:
-        raise ValueError(f"init_checkpoint: {', '.join(missing)} not found")
     adapter = load_file(str(files[0]))
     own = {k: v for k, v in model.state_dict().items() if "lora_" in k}
     if set(adapter) != set(own) or any(adapter[k].shape != own[k].shape for k in own):

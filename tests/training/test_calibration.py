@@ -124,10 +124,18 @@ def test_thresholds_come_from_collected_rows_where_they_hold_enough_of_each_clas
                                           real=real[keep], min_real=20)
     _, thr_plain, _ = fit_label_calibration(z[keep, None], calib[keep], ["hate"])
     assert thr_few == thr_plain
-    # per language, the mask is cut with the language's rows
-    langs = ["ky"] * len(z)
-    out = fit_language_calibration(z[:, None], calib, ["hate"], langs, real=real)
-    assert out["ky"]["thresholds"]["hate"] == thr_real["hate"]
+    # per language, the mask is cut with the language's rows: interleave a second language
+    # whose rows are all ours, so an uncut mask would pick the wrong rows
+    langs2 = np.array(["ky", "ru"] * len(z), dtype=object)
+    z2, y2 = np.repeat(z, 2), np.repeat(y, 2)
+    z2[1::2], y2[1::2] = z_ours.repeat(2)[: len(z)], y_ours.repeat(2)[: len(z)]
+    real2 = np.repeat(real, 2)
+    real2[1::2] = False
+    out = fit_language_calibration(z2[:, None], pd.DataFrame({"hate": y2}), ["hate"],
+                                   list(langs2), real=real2)
+    ky = Calibrator.from_dict(out["ky"]["calibration"]["hate"]).transform(z)
+    assert out["ky"]["thresholds"]["hate"] == pytest.approx(
+        round(fit_threshold(ky[real], y[real]), 4))
     with pytest.raises(ValueError, match="mask of 3 rows"):
         fit_label_calibration(z[:, None], calib, ["hate"], real=real[:3])
 

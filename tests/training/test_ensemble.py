@@ -215,3 +215,5 @@ def test_zero_shot_languages_are_decided_by_the_named_members_alone(members, tin
             **settings, zero_shot_languages=("tr",), zero_shot_members=("xlm",)))
     with pytest.raises(ValueError, match="needs at least one zero_shot_members"):
         EnsembleConfig(zero_shot_languages=("uz",), zero_shot_members=())
+    with pytest.raises(ValueError, match=r"unknown zero-shot language\(s\) \['uzbek'\]"):
+        EnsembleConfig(zero_shot_languages=("uzbek",))

@@ -160,6 +160,12 @@ def test_lora_starts_from_an_earlier_runs_best_checkpoint(tiny_corpus, tiny_enco
         fit_transformer(tiny_corpus, _config(**settings, max_steps=1, init_checkpoint=start,
                                              lora_r=4), tmp_path / "c",
                         encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    assert second.config.training["dev_history"][0][0] == 0  # the start's own dev loss
+    with pytest.raises(ValueError, match="this run's own checkpoint folder"):
+        fit_transformer(tiny_corpus, _config(**settings, max_steps=1, init_checkpoint=start),
+                        tmp_path / "a")
+    with pytest.raises(ValueError, match="init_checkpoint starts LoRA training"):
+        _config(mode="frozen", init_checkpoint=start)
     with pytest.raises(ValueError, match=r"best_adapter\.safetensors, .*best_head\.safetensors"):
         fit_transformer(tiny_corpus, _config(**settings, max_steps=1,
                                              init_checkpoint=str(tmp_path)), tmp_path / "d",
