@@ -319,9 +319,9 @@ KY_TEMPLATES: list[Template] = [
 # Kazakh posts about groups met the same trouble without these sentences: the Kazakh hate set
 # names a group in most of its hateful rows, while Kazakh negatives are reviews that name
 # none, so a Kazakh stack flagged 28% of the fairness set's neutral Kazakh sentences
-# (benchmarks/results/zero_shot.md). Names as in Kyrgyz: (nominative, genitive, dative,
-# accusative, locative, ablative) plural. No template puts a particle after a slot (да/де,
-# ма/ме follow the name's vowels), so every name fits every template.
+# (benchmarks/results/zero_shot_default_2026-12-02.2.md). Names as in Kyrgyz: (nominative,
+# genitive, dative, accusative, locative, ablative) plural. No template puts a particle after
+# a slot (да/де, ма/ме follow the name's vowels), so every name fits every template.
 KK_FORMS: dict[str, list[tuple[str, str, str, str, str, str]]] = {
     "kyrgyz": [("қырғыздар", "қырғыздардың", "қырғыздарға", "қырғыздарды", "қырғыздарда",
                 "қырғыздардан")],
