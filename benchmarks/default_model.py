@@ -47,6 +47,7 @@ import hashlib
 import json
 import logging
 import platform
+import shlex
 import sys
 from pathlib import Path
 
@@ -257,13 +258,16 @@ def main() -> None:
                                            zero_shot_languages=("uz",)))
     dev = evaluate(models, corpus, "dev", n_boot=0)
     score = {name: mean_macro(r) for name, r in dev.items()}
-    met = {name: targets_met(r, dev["baseline"]) for name, r in dev.items()}
     neutral = {name: neutral_hate_rates(model) for name, model in models.items()}
-    # the neutral-mention targets count as required ones: a model that alerts on every
-    # mention of a group is worse than the recall it buys
-    quiet = {name: sum(rate <= NEUTRAL_MAX for rate in rates.values())
-             for name, rates in neutral.items()}
-    met = {name: (a + quiet[name], b + len(neutral[name])) for name, (a, b) in met.items()}
+
+    def required(name: str, report: dict, reference: dict) -> tuple[int, int]:
+        # the neutral-mention targets count as required ones: a model that alerts on
+        # every mention of a group is worse than the recall it buys
+        met, total = targets_met(report, reference)
+        return (met + sum(rate <= NEUTRAL_MAX for rate in neutral[name].values()),
+                total + len(neutral[name]))
+
+    met = {name: required(name, r, dev["baseline"]) for name, r in dev.items()}
     candidates = [n for n in models if not n.startswith("baseline")]
     chosen = max(candidates, key=lambda n: (met[n][0], score[n]))
     test = {} if args.skip_test else evaluate(models, corpus, "test", n_boot=args.bootstrap)
@@ -308,9 +312,7 @@ def main() -> None:
         rates = " / ".join(f"{rate:.0%}" for rate in neutral[name].values())
         lines.append(f"| {name} | {met[name][0]} of {met[name][1]} | {rates} | "
                      f"{score[name]:.3f} | {suites} |")
-    test_met = {name: (a + quiet[name], b + len(neutral[name]))
-                for name, (a, b) in ((n, targets_met(r, test["baseline"]))
-                                     for n, r in test.items())}
+    test_met = {name: required(name, r, test["baseline"]) for name, r in test.items()}
     on_test = ("On test, required targets met: " + ", ".join(
         f"{n} {a} of {b}" for n, (a, b) in test_met.items() if not n.startswith("baseline"))
         + ".") if test else ("Test not read here (`--skip-test`): the chosen model's card "
@@ -330,19 +332,10 @@ def main() -> None:
             # the same model as `warning train ensemble` with these arguments (seeded sampling)
             extra = "".join(f"--member {name}={folder} " for name, (_, folder)
                             in specialists.items() if name in model.members)
+            settings = EnsembleConfig(**model.config.training["ensemble"])
             equivalent = (f"warning train ensemble --member transformer={args.transformer} "
                           f"--member baseline={args.baseline} {extra}--corpus {args.corpus} "
-                          f"--calib-rows {args.calib_rows} --out {args.save}"
-                          + "".join(f" --{k} {v}" for k, v in named.items()))
-            if model.stack.weights[next(iter(model.stack.weights))]["members"] == \
-                    ["transformer"]:
-                equivalent += " --global-member transformer"
-            settings = model.config.training["ensemble"]
-            if settings["thresholds_from"] != "all":
-                equivalent += " --thresholds-from " + settings["thresholds_from"]
-            if settings["zero_shot_languages"]:
-                equivalent += "".join(f" --zero-shot-language {lang}"
-                                      for lang in settings["zero_shot_languages"])
+                          f"--out {args.save} " + shlex.join(settings.flags()))
             model.config.training["commands"] = [*args.reproduce, equivalent]
         model.save(args.save)
         print(f"saved {model.name} to {args.save}")

@@ -137,14 +137,14 @@ def fit_label_calibration(
     """
     if real is not None and len(real) != len(calib):
         raise ValueError(f"a mask of {len(real)} rows for {len(calib)} calib rows")
+    mine = None if real is None else np.asarray(real, dtype=bool)
     calibration, thresholds, bands = {}, {}, {}
     for j, name in enumerate(labels):
         y = calib[name].to_numpy(dtype=float)
         cal = fit_calibrator(logits[:, j], y, method)
         p = cal.transform(logits[:, j])
         calibration[name] = cal.to_dict()
-        if real is not None:
-            mine = np.asarray(real, dtype=bool)
+        if mine is not None:
             if (y[mine] == 1).sum() >= min_real and (y[mine] == 0).sum() >= min_real:
                 p, y = p[mine], y[mine]
         thresholds[name] = round(fit_threshold(p, y), 4)

@@ -150,14 +150,7 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
         model = fit_ensemble(members, corpus, config)
         command = ["warning", "train", "ensemble",
                    *[x for m in args.member for x in ("--member", m)], "--corpus", args.corpus,
-                   "--out", args.out, *(["--name", args.name] if args.name else []),
-                   *(["--version", args.version] if args.version else []),
-                   *(["--calib-rows", str(args.calib_rows)] if args.calib_rows else []),
-                   *[x for m in args.global_member or [] for x in ("--global-member", m)],
-                   *(["--thresholds-from", args.thresholds_from]
-                     if args.thresholds_from != "all" else []),
-                   *[x for v in args.zero_shot_language or [] for x in ("--zero-shot-language", v)],
-                   *[x for v in args.zero_shot_member or [] for x in ("--zero-shot-member", v)]]
+                   "--out", args.out, *config.flags()]
         model.config.training["commands"] = [*(args.reproduce or []), shlex.join(command)]
     except (SourceError, ModelLoadError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -217,6 +210,10 @@ def _cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+VERSION_HELP = ("model version (default: the settings' or today's, YYYY.MM.DD); give a new one "
+                "to a second model of the same name made the same day")
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``train`` and its sub-commands to the ``warning`` parser."""
     train = sub.add_parser("train", help="build the corpus and train models")
@@ -272,9 +269,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="corpus built by `warning train corpus`")
     baseline.add_argument("--out", "-o", default="models/baseline", help="model folder to write")
     baseline.add_argument("--config", help="JSON file with BaselineConfig fields")
-    baseline.add_argument("--version", help="model version (default: the settings' or today's, "
-                                          "YYYY.MM.DD); give a new one to a second model of "
-                                          "the same name made the same day")
+    baseline.add_argument("--version", help=VERSION_HELP)
     baseline.add_argument("--skip-eval", action="store_true", help="do not evaluate")
     baseline.add_argument("--loso", action="store_true",
                           help="add the leave-one-source-out matrix (retrains once per source)")
@@ -295,9 +290,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     transformer.add_argument("--work-dir", help="checkpoints and embedding cache (default: "
                                                 "WARNING_CACHE_DIR/runs/NAME-MODE); rerun with "
                                                 "the same folder to resume")
-    transformer.add_argument("--version", help="model version (default: the settings' or today's, "
-                                          "YYYY.MM.DD); give a new one to a second model of "
-                                          "the same name made the same day")
+    transformer.add_argument("--version", help=VERSION_HELP)
     transformer.add_argument("--skip-eval", action="store_true", help="do not evaluate")
     transformer.add_argument("--bootstrap", type=int, default=1000, help="bootstrap replicates")
     transformer.set_defaults(func=_cmd_transformer)

@@ -102,6 +102,23 @@ class EnsembleConfig:
         if clash:
             raise ValueError(f"language specialist(s) {sorted(clash)} cannot be global members")
 
+    def flags(self) -> list[str]:
+        """The ``warning train ensemble`` options that give these settings, the defaults left
+        out (specialists need none: they are read from the members)."""
+        out = ["--name", self.name, "--version", self.version]
+        if self.calib_rows:
+            out += ["--calib-rows", str(self.calib_rows)]
+        for member in self.global_members or ():
+            out += ["--global-member", member]
+        if self.thresholds_from != "all":
+            out += ["--thresholds-from", self.thresholds_from]
+        for lang in self.zero_shot_languages:
+            out += ["--zero-shot-language", lang]
+        if self.zero_shot_languages and self.zero_shot_members != ("transformer",):
+            for member in self.zero_shot_members:
+                out += ["--zero-shot-member", member]
+        return out
+
 
 def _lr(x: np.ndarray, y: np.ndarray, c: float) -> tuple[list[float], float]:
     from sklearn.linear_model import LogisticRegression

@@ -217,3 +217,15 @@ def test_zero_shot_languages_are_decided_by_the_named_members_alone(members, tin
         EnsembleConfig(zero_shot_languages=("uz",), zero_shot_members=())
     with pytest.raises(ValueError, match=r"unknown zero-shot language\(s\) \['uzbek'\]"):
         EnsembleConfig(zero_shot_languages=("uzbek",))
+
+
+def test_ensemble_config_flags_name_every_setting_the_command_takes() -> None:
+    config = EnsembleConfig(name="stack", version="2026.01.02", calib_rows=500,
+                            global_members=("transformer",), thresholds_from="collected",
+                            zero_shot_languages=("uz",))
+    assert config.flags() == ["--name", "stack", "--version", "2026.01.02", "--calib-rows",
+                              "500", "--global-member", "transformer", "--thresholds-from",
+                              "collected", "--zero-shot-language", "uz"]
+    other = EnsembleConfig(version="v", zero_shot_languages=("uz",), zero_shot_members=("b",))
+    assert other.flags()[-4:] == ["--zero-shot-language", "uz", "--zero-shot-member", "b"]
+    assert "--thresholds-from" not in EnsembleConfig(version="v").flags()
