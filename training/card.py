@@ -18,6 +18,7 @@ from warning.labels import DESCRIPTIONS, LABELS
 from warning.models.classifier import ModelConfig
 
 from .evaluate import report_markdown
+from .fairness import UNLABELLED_LANGS
 
 __all__ = ["CARD_FILE", "card_metadata", "render_card", "write_card"]
 
@@ -69,6 +70,24 @@ def _real_hate_limitations(real: list[str], synthetic: list[str], fp: str) -> li
     return lines
 
 
+def _untrained_language(report: dict[str, Any]) -> list[str]:
+    """What a user can expect in a language without labelled hate, from the flag rates on
+    the Uzbek template sentences (none where the report has no such measurement)."""
+    flags = report.get("fairness", {}).get("template_flags", {})
+    sets = {key: by_label["hate"] for key, by_label in flags.items()
+            if key.split("-")[0] in UNLABELLED_LANGS and "hate" in by_label}
+    if not sets:
+        return []
+    caught = ", ".join(f"{r['toxic']:.0%} ({k})" for k, r in sets.items())
+    neutral = ", ".join(f"{r['neutral']:.0%} ({k})" for k, r in sets.items())
+    return [
+        "- **In a language with no labelled hate** (measured on Uzbek), expect most hate to "
+        "be missed: of our "
+        f"hateful Uzbek template sentences, scored as a user's posts are, {caught} were "
+        f"flagged `hate`, and {neutral} of the neutral ones. A quiet feed in such a language "
+        "means nothing; every post in it is marked `review: true`."]
+
+
 def _limitations(config: ModelConfig, report: dict[str, Any]) -> list[str]:
     weak = ", ".join(config.weak_languages) or "none"
     null = [n for n in LABELS if n not in config.scored_labels]
@@ -79,7 +98,7 @@ def _limitations(config: ModelConfig, report: dict[str, Any]) -> list[str]:
     names = {s["name"] for s in config.data_sources}
     real_hate = sorted(names & _REAL_HATE_SOURCES)
     if real_hate:
-        data_gap = _real_hate_limitations(real_hate, synthetic, fp)
+        data_gap = _real_hate_limitations(real_hate, synthetic, fp) + _untrained_language(report)
     elif not synthetic:
         data_gap = [
             "- **Kyrgyz, Kazakh and Uzbek: no labelled hateful or offensive data exists.** The "

@@ -54,6 +54,7 @@ __all__ = [
     "fairness_markdown",
     "load_templates",
     "template_fairness",
+    "template_flag_rates",
 ]
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "benchmarks" / "fairness"
@@ -155,6 +156,27 @@ def template_fairness(model: Classifier, templates: dict[str, dict[str, Any]] | 
     return out
 
 
+def template_flag_rates(model: Classifier, templates: dict[str, dict[str, Any]] | None = None
+                        ) -> dict[str, dict[str, dict[str, float]]]:
+    """The share of each template set's toxic and of its neutral sentences that a user would
+    see flagged: ``{set: {label: {"toxic": share, "neutral": share}}}``, each sentence's
+    language detected and that language's thresholds applied, as for a user's posts (unlike
+    :func:`template_fairness`, which scores each set as its own language)."""
+    templates = load_templates() if templates is None else templates
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for key, template_set in templates.items():
+        rows = expand_templates(template_set)
+        texts = list(rows["text"])
+        langs = model.languages(texts)
+        flagged = (model.predict_proba(texts, langs=langs)
+                   >= model.threshold_matrix(langs, len(texts)))
+        toxic = rows["toxic"].to_numpy() == 1.0
+        out[key] = {name: {"toxic": float(flagged[toxic, LABELS.index(name)].mean()),
+                           "neutral": float(flagged[~toxic, LABELS.index(name)].mean())}
+                    for name in _labels(model)}
+    return out
+
+
 def corpus_fairness(model: Classifier, corpus: pd.DataFrame, split: str = "test",
                     min_rows: int = 100, n_boot: int = 1000,
                     proba: np.ndarray | None = None, min_class: int = 10
@@ -203,7 +225,8 @@ def evaluate_fairness(model: Classifier, corpus: pd.DataFrame | None = None,
     when already computed)."""
     report: dict[str, Any] = {"labels": _labels(model), "min_rows": min_rows,
                               "min_class": min_class,
-                              "templates": template_fairness(model, templates, n_boot)}
+                              "templates": template_fairness(model, templates, n_boot),
+                              "template_flags": template_flag_rates(model, templates)}
     if corpus is not None:
         report["corpus"] = corpus_fairness(model, corpus, split, min_rows, n_boot, proba,
                                            min_class)
@@ -254,6 +277,16 @@ def fairness_markdown(fairness: dict[str, Any]) -> list[str]:
                   "were written by this project and await review by native speakers. "
                   "`uz` is Uzbek in Latin letters, `uz-Cyrl` the same sentences in Cyrillic, as "
                   "many Uzbek speakers in Kyrgyzstan write.", ""]
+    flags = fairness.get("template_flags", {})
+    if flags:
+        lines += ["Share of each template set's hateful and neutral sentences flagged, each "
+                  "sentence's language detected and that language's thresholds applied (as a "
+                  "user's posts are flagged):", "",
+                  "| templates | label | hateful flagged | neutral flagged |",
+                  "|---|---|---:|---:|"]
+        lines += [f"| {key} | {name} | {rates['toxic']:.1%} | {rates['neutral']:.1%} |"
+                  for key, by_label in flags.items() for name, rates in by_label.items()]
+        lines.append("")
     if templates:
         lines += ["The weakest group per template set:", "",
                   "| templates | label | lowest subgroup AUC | lowest BPSN AUC | "

@@ -17,6 +17,7 @@ from training.fairness import (
     fairness_markdown,
     load_templates,
     template_fairness,
+    template_flag_rates,
 )
 from training.metrics import bootstrap_auc
 from warning.labels import TARGET_GROUPS
@@ -127,6 +128,34 @@ def test_fairness_templates_score_a_keyword_model_per_language_label_and_group()
         {"subgroup_auc": 1.0, "bpsn_auc": 1.0, "bnsp_auc": 1.0}
     text = "\n".join(fairness_markdown({"min_rows": 100, "templates": out}))
     assert "| en | hate | kyrgyz 1.000" in text  # all tie at 1.0: the first group is shown
+
+
+def test_template_flag_rates_are_the_shares_a_user_would_see_flagged() -> None:
+    groups = {g: f"{g}s" for g in TARGET_GROUPS}
+    templates = {"en": {"lang": "en", "groups": groups,
+                        # one toxic template of two is caught; one neutral of two is flagged
+                        "toxic": ["{group} are vermin", "{group} should leave"],
+                        "non_toxic": ["{group} live here", "{group} are not vermin"]}}
+    out = template_flag_rates(VerminModel(), templates)
+    assert out == {"en": {"offensive": {"toxic": 0.5, "neutral": 0.5},
+                          "hate": {"toxic": 0.5, "neutral": 0.5}}}
+    text = "\n".join(fairness_markdown({"min_rows": 100, "templates": {},
+                                         "template_flags": out}))
+    assert "| en | hate | 50.0% | 50.0% |" in text
+
+
+def test_the_card_says_what_to_expect_in_a_language_without_labelled_hate() -> None:
+    from training.card import _untrained_language
+
+    flags = {"uz": {"hate": {"toxic": 0.107, "neutral": 0.0}},
+             "uz-Cyrl": {"hate": {"toxic": 0.093, "neutral": 0.013}},
+             "kk": {"hate": {"toxic": 0.367, "neutral": 0.087}}}
+    (line,) = _untrained_language({"fairness": {"template_flags": flags}})
+    assert "11% (uz), 9% (uz-Cyrl) were flagged `hate`" in line
+    assert "0% (uz), 1% (uz-Cyrl) of the neutral ones" in line
+    assert "kk" not in line  # Kazakh has labelled hate: not a zero-shot language
+    assert _untrained_language({"fairness": {"template_flags": {"kk": flags["kk"]}}}) == []
+    assert _untrained_language({}) == []  # a report from before the measurement
 
 
 def test_fairness_corpus_measures_only_groups_with_enough_rows() -> None:
