@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.fairness import expand_templates, load_templates
+from training.fairness import load_templates, score_as_posts
 from warning import Classifier
 from warning.labels import LABELS
 
@@ -34,13 +34,8 @@ HERE = Path(__file__).resolve().parent
 
 
 def reach(model: Classifier, template_set: dict) -> dict[str, object]:
-    rows = expand_templates(template_set)
-    texts = list(rows["text"])
-    langs = model.languages(texts)
-    proba = model.predict_proba(texts, langs=langs)
-    thresholds = model.threshold_matrix(langs, len(texts))
-    with np.errstate(invalid="ignore"):
-        flags = proba >= thresholds
+    rows, langs, proba, flags = score_as_posts(model, template_set)
+    thresholds = model.threshold_matrix(langs, len(rows))
     hate = LABELS.index("hate")
     toxic = rows["toxic"].to_numpy() == 1
     used = sorted({round(float(t), 3) for t in thresholds[:, hate]})

@@ -53,6 +53,7 @@ __all__ = [
     "expand_templates",
     "fairness_markdown",
     "load_templates",
+    "score_as_posts",
     "template_fairness",
     "template_flag_rates",
 ]
@@ -156,23 +157,37 @@ def template_fairness(model: Classifier, templates: dict[str, dict[str, Any]] | 
     return out
 
 
+def score_as_posts(model: Classifier, template_set: dict[str, Any]
+                   ) -> tuple[pd.DataFrame, list[str], np.ndarray, np.ndarray]:
+    """A template set's sentences scored as a user's posts are: each sentence's language
+    detected and that language's thresholds applied (unlike :func:`template_fairness`, which
+    scores each set as its own language).
+
+    Returns:
+        The expanded rows (:func:`expand_templates`), the detected languages, the
+        probabilities and the flags (``[n, n_labels]``; False where a label is not scored).
+    """
+    rows = expand_templates(template_set)
+    texts = list(rows["text"])
+    langs = model.languages(texts)
+    proba = model.predict_proba(texts, langs=langs)
+    with np.errstate(invalid="ignore"):
+        flags = proba >= model.threshold_matrix(langs, len(texts))
+    return rows, langs, proba, flags
+
+
 def template_flag_rates(model: Classifier, templates: dict[str, dict[str, Any]] | None = None
                         ) -> dict[str, dict[str, dict[str, float]]]:
     """The share of each template set's toxic and of its neutral sentences that a user would
-    see flagged: ``{set: {label: {"toxic": share, "neutral": share}}}``, each sentence's
-    language detected and that language's thresholds applied, as for a user's posts (unlike
-    :func:`template_fairness`, which scores each set as its own language)."""
+    see flagged (:func:`score_as_posts`): ``{set: {label: {"toxic": share, "neutral":
+    share}}}``."""
     templates = load_templates() if templates is None else templates
     out: dict[str, dict[str, dict[str, float]]] = {}
     for key, template_set in templates.items():
-        rows = expand_templates(template_set)
-        texts = list(rows["text"])
-        langs = model.languages(texts)
-        flagged = (model.predict_proba(texts, langs=langs)
-                   >= model.threshold_matrix(langs, len(texts)))
+        rows, _, _, flags = score_as_posts(model, template_set)
         toxic = rows["toxic"].to_numpy() == 1.0
-        out[key] = {name: {"toxic": float(flagged[toxic, LABELS.index(name)].mean()),
-                           "neutral": float(flagged[~toxic, LABELS.index(name)].mean())}
+        out[key] = {name: {"toxic": float(flags[toxic, LABELS.index(name)].mean()),
+                           "neutral": float(flags[~toxic, LABELS.index(name)].mean())}
                     for name in _labels(model)}
     return out
 
