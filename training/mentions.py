@@ -33,12 +33,14 @@ import csv
 import io
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .sources import SYNTHETIC_DIR
 
-__all__ = ["FILES", "Template", "mention_rows", "render_csv", "write_files"]
+__all__ = ["FILES", "Template", "first_upper", "mention_rows", "render_csv", "rows_csv",
+           "write_files", "write_generated"]
 
 #: Output file per language.
 FILES = {"ru": "ru_mentions.csv", "ky": "ky_mentions.csv", "kk": "kk_mentions.csv",
@@ -526,7 +528,7 @@ ATTRIBUTIVES = {"ru": RU_ADJECTIVES, "ky": KY_ATTRIBUTIVES, "kk": KK_ATTRIBUTIVE
                 "en": EN_ADJECTIVES}
 
 
-def _first_upper(text: str) -> str:
+def first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
@@ -550,7 +552,7 @@ def mention_rows(lang: str) -> list[dict[str, str]]:
                         continue  # one adjective per group
                     fields["J"] = ATTRIBUTIVES[lang][group]
                 text = template.text.format(**fields)
-                rows.append({"text": _first_upper(text), "offensive": "0", "hate": "0",
+                rows.append({"text": first_upper(text), "offensive": "0", "hate": "0",
                              "threat": "0", "extremism": "", "target_ident": group,
                              "kind": template.kind, "lang": lang,
                              "template": f"{lang}-mention-{number:02d}"})
@@ -558,23 +560,34 @@ def mention_rows(lang: str) -> list[dict[str, str]]:
     return rows
 
 
-def render_csv(lang: str) -> str:
-    """The committed file's exact content for ``lang``."""
+def rows_csv(rows: list[dict[str, str]]) -> str:
+    """Generated rows as a committed file's exact content (:data:`COLUMNS`)."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(mention_rows(lang))
+    writer.writerows(rows)
     return buffer.getvalue()
+
+
+def render_csv(lang: str) -> str:
+    """The committed file's exact content for ``lang``."""
+    return rows_csv(mention_rows(lang))
+
+
+def write_generated(files: dict[str, str], render: Callable[[str], str], folder: Path
+                    ) -> list[Path]:
+    """Write ``render(lang)`` to ``folder / files[lang]`` for every language of ``files``."""
+    paths = []
+    for lang, name in files.items():
+        path = Path(folder) / name
+        path.write_text(render(lang), encoding="utf-8")
+        paths.append(path)
+    return paths
 
 
 def write_files(folder: Path = SYNTHETIC_DIR) -> list[Path]:
     """Write the files of :data:`FILES` into ``folder``."""
-    paths = []
-    for lang, name in FILES.items():
-        path = Path(folder) / name
-        path.write_text(render_csv(lang), encoding="utf-8")
-        paths.append(path)
-    return paths
+    return write_generated(FILES, render_csv, folder)
 
 
 if __name__ == "__main__":

@@ -556,7 +556,8 @@ def _synthetic_reader(name: str, file: str, lang: str, augmentation: bool = Fals
                       ) -> Callable[[Path], pd.DataFrame]:
     """Read one of our synthetic files: labels as written (empty = unknown).
 
-    ``augmentation``: generated sentences (``training/mentions.py``), not posts. Their rows
+    ``augmentation``: generated sentences (``training/mentions.py``,
+    ``training/group_frames.py``), not posts. Their rows
     carry ``orig_split`` :data:`AUGMENT` (train or calib only) and their template as group
     hint, so a template's sentences stay together.
     """
@@ -643,6 +644,12 @@ _SOURCES: tuple[Source, ...] = (
     Source("synthetic_en_mentions", "permissive", ("en",),
            _synthetic_reader("synthetic_en_mentions", "en_mentions.csv", "en", augmentation=True),
            ("en_mentions.csv",), default=False, synthetic=True),
+    Source("synthetic_ru_frames", "permissive", ("ru",),
+           _synthetic_reader("synthetic_ru_frames", "ru_frames.csv", "ru", augmentation=True),
+           ("ru_frames.csv",), default=False, synthetic=True),
+    Source("synthetic_ky_frames", "permissive", ("ky",),
+           _synthetic_reader("synthetic_ky_frames", "ky_frames.csv", "ky", augmentation=True),
+           ("ky_frames.csv",), default=False, synthetic=True),
 )
 
 #: Registered labelled sources by name.

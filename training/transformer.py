@@ -97,9 +97,11 @@ class TransformerConfig:
             (and as many negatives) for a label; the rest stays global.
         threads: torch CPU threads.
         init_checkpoint: LoRA mode: a checkpoint folder of an earlier run with the same
-            adapter settings (its ``best_adapter.safetensors`` and ``best_head.safetensors``)
-            to start from, with a fresh optimizer at this run's learning rates: a second phase
-            at a lower rate after early stopping. The start's own dev loss is the first to
+            adapter settings (its ``best_adapter.safetensors`` and ``best_head.safetensors``),
+            or a saved LoRA model's folder (``adapter/`` and ``head.safetensors``, such as
+            the shipped default's ``members/transformer``), to start from, with a fresh
+            optimizer at this run's learning rates: a second phase at a lower rate after
+            early stopping, or on new rows. The start's own dev loss is the first to
             beat, so a worse second phase keeps the start. Ignored once this run's work folder
             has a checkpoint of its own (the run then resumes from it); it must be another
             run's folder.
@@ -281,7 +283,7 @@ def fit_transformer(corpus: pd.DataFrame, config: TransformerConfig | None = Non
         if start_folder.resolve() == (work_dir / "checkpoint").resolve():
             raise ValueError("init_checkpoint is this run's own checkpoint folder: give the "
                              "second phase a new --work-dir")
-        missing = [name for name in ("best_adapter.safetensors", "best_head.safetensors")
+        missing = [name for name in _start_files(start_folder)
                    if not (start_folder / name).is_file()]
         if missing:
             raise ValueError(f"init_checkpoint {start_folder}: {', '.join(missing)} not found")
@@ -508,14 +510,32 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
                          "stop": stop_reason, "dev_history": state["history"]}
 
 
+#: A saved LoRA model's adapter and head (``warning.models.transformer``'s layout).
+_SAVED_ADAPTER, _SAVED_HEAD = "adapter/adapter_model.safetensors", "head.safetensors"
+
+
+def _start_files(folder: Path) -> tuple[str, str]:
+    """The adapter and head files ``init_checkpoint`` names: a saved model's when the folder
+    has its adapter folder, else a run checkpoint's best ones."""
+    if (folder / "adapter").is_dir():
+        return _SAVED_ADAPTER, _SAVED_HEAD
+    return "best_adapter.safetensors", "best_head.safetensors"
+
+
 def _load_start(model, head, folder: Path) -> None:
-    """Load an earlier run's best adapter and head into ``model`` and ``head``, refusing one
-    whose adapter does not match this run's (other rank, layers or target modules): a partial
-    load would silently train from a half-initialised model."""
+    """Load an earlier run's best adapter and head (or a saved model's) into ``model`` and
+    ``head``, refusing one whose adapter does not match this run's (other rank, layers or
+    target modules): a partial load would silently train from a half-initialised model."""
     from safetensors.torch import load_file
 
-    files = [folder / "best_adapter.safetensors", folder / "best_head.safetensors"]
+    files = [folder / name for name in _start_files(folder)]
     adapter = load_file(str(files[0]))
+    if files[0].name == Path(_SAVED_ADAPTER).name:
+        # peft saves adapter keys without the adapter's name: put it back as the live model
+        # names them ("...lora_A.weight" -> "...lora_A.default.weight")
+        adapter = {k.replace(".lora_A.weight", ".lora_A.default.weight")
+                   .replace(".lora_B.weight", ".lora_B.default.weight"): v
+                   for k, v in adapter.items()}
     own = {k: v for k, v in model.state_dict().items() if "lora_" in k}
     if set(adapter) != set(own) or any(adapter[k].shape != own[k].shape for k in own):
         raise ValueError(f"init_checkpoint {folder}: its adapter does not match this run's "

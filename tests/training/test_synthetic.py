@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from training import mentions
+from training import group_frames, mentions
 from training.fairness import expand_templates, load_templates
 from training.near_duplicates import near_duplicate_pairs
 from training.sources import SOURCES, SYNTHETIC_DIR, read_source
@@ -95,3 +95,31 @@ def test_mentions_name_every_group_in_every_case_form(lang) -> None:
     found = [group in find_targets(text)
              for text, group in zip(rows["text"], rows["target_ident"], strict=True)]
     assert sum(found) / len(found) > 0.8
+
+
+@pytest.mark.parametrize("lang", sorted(group_frames.FILES))
+def test_committed_frame_files_are_the_generators_output(lang) -> None:
+    committed = (SYNTHETIC_DIR / group_frames.FILES[lang]).read_text(encoding="utf-8")
+    assert committed == group_frames.render_csv(lang), "run: python -m training.group_frames"
+
+
+@pytest.mark.parametrize("lang", sorted(group_frames.FILES))
+def test_every_frame_names_every_group_and_its_contrast_names_none(lang) -> None:
+    from warning.text.targets import TARGET_GROUPS, find_targets
+
+    rows = pd.DataFrame(group_frames.frame_rows(lang))
+    assert not rows["text"].str.contains("{", regex=False).any() and rows["text"].is_unique
+    hateful = rows[rows["hate"] == "1"]
+    # every group in the frames meant for all groups, and as many hateful rows per group as
+    # every other group has (up to its number of names): no group is the frames' favourite
+    assert set(hateful["target_ident"]) == set(TARGET_GROUPS)
+    per_name = hateful.groupby("target_ident").size() / pd.Series(
+        {g: len(names) for g, names in group_frames.LANGS[lang][0].items()})
+    assert per_name.max() - per_name.min() <= 3
+    contrasts = rows[rows["hate"] == "0"]
+    assert len(contrasts) >= 50 and (contrasts["target_ident"] == "").all()
+    assert set(contrasts["kind"]) == {"hard_negative", "insult"}
+    # the contrast sentences name no protected group (by the project's own tagger)
+    assert not any(find_targets(text) for text in contrasts["text"])
+    # each contrast shares its frame with hateful sentences: the pair differs in the target
+    assert set(contrasts["template"]) <= set(hateful["template"])

@@ -172,6 +172,31 @@ def test_lora_starts_from_an_earlier_runs_best_checkpoint(tiny_corpus, tiny_enco
                         encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
 
 
+def test_lora_starts_from_a_saved_models_folder(tiny_corpus, tiny_encoder, tmp_path) -> None:
+    """A saved LoRA model (``adapter/`` and ``head.safetensors``, as the shipped default's
+    transformer member) is a start too: its adapter keys, saved by peft without the
+    adapter's name, are mapped back, so the new phase starts from exactly that model."""
+    import copy
+
+    settings = {"mode": "lora", "eval_every": 2, "batch_size": 8}
+    first = fit_transformer(tiny_corpus, _config(**settings, max_steps=4), tmp_path / "a",
+                            encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    saved = first.save(tmp_path / "saved")
+    second = fit_transformer(tiny_corpus, _config(**settings, max_steps=1,
+                                                  init_checkpoint=str(saved),
+                                                  lr_encoder=0.0, lr_head=0.0),
+                             tmp_path / "b",
+                             encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    text = ["you stupid idiot moron", "the market opens at nine"]
+    np.testing.assert_allclose(second.raw_logits(text), first.raw_logits(text), rtol=1e-5,
+                               atol=1e-6)
+    (saved / "head.safetensors").unlink()
+    with pytest.raises(ValueError, match=r"head\.safetensors not found"):
+        fit_transformer(tiny_corpus, _config(**settings, max_steps=1,
+                                             init_checkpoint=str(saved)), tmp_path / "c",
+                        encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+
+
 def test_lora_stops_at_its_time_budget(tiny_corpus, tiny_encoder, tmp_path) -> None:
     import copy
 
