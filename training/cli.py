@@ -48,7 +48,8 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
         config = CorpusConfig(
             sources=args.sources, licences=args.licences, user_sources=users,
             data_dir=Path(args.data_dir) if args.data_dir else None,
-            synthetic=args.synthetic, weak_hate_languages=tuple(args.weak_hate or ()),
+            synthetic=args.synthetic, add_sources=tuple(args.add_source or ()),
+            weak_hate_languages=tuple(args.weak_hate or ()),
             keyboard_variants=tuple(lang for lang in args.keyboard_variants if lang != "none"),
         )
         corpus = build_corpus(config)
@@ -237,6 +238,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     corpus.add_argument("--synthetic", action="store_true",
                         help="add our own written examples (training/synthetic/), a flagged "
                              "source")
+    corpus.add_argument("--add-source", type=_csv_list, metavar="NAMES",
+                        help="add these registered sources to the chosen ones, such as the "
+                             "opt-in synthetic_ru_frames,synthetic_ky_frames,"
+                             "synthetic_kk_frames (measured, not in the shipped model's corpus)")
     corpus.add_argument("--weak-hate", type=_csv_list, metavar="LANGS",
                         help="derive hate positives in these languages (e.g. ru): offensive "
                              "rows that name an identity group; flagged derived=weak:hate")

@@ -46,6 +46,7 @@ from warning.text.normalize import fold, keyboard_fold, normalize
 from .near_duplicates import UnionFind, near_duplicate_pairs
 from .sources import (
     AUGMENT,
+    AUGMENT_TRAIN,
     DEFAULT_LICENCES,
     LICENCE_CLASSES,
     META_COLUMNS,
@@ -88,7 +89,9 @@ class CorpusConfig:
         ratios: Shares of train, dev, calib and test for groups outside official test parts.
         near_duplicate_threshold: Jaccard similarity of character 5-grams that joins two texts
             into one group.
-        synthetic: Add our own written examples (``training/synthetic/``; a flagged source).
+        synthetic: Add our own written examples (``training/synthetic/``; a flagged source),
+            except the opt-in ones (``Source.opt_in``).
+        add_sources: Sources added to the chosen ones by name (opt-in synthetic ones too).
         weak_hate_languages: Derive ``hate`` positives in these languages: a row labelled
             offensive whose ``hate`` is unknown and that names an identity group (target tagger,
             slurs included) gets ``hate = 1``, marked ``derived = "weak:hate"``. Off by default.
@@ -105,12 +108,14 @@ class CorpusConfig:
     ratios: tuple[float, float, float, float] = (0.70, 0.10, 0.10, 0.10)
     near_duplicate_threshold: float = 0.8
     synthetic: bool = False
+    add_sources: tuple[str, ...] = ()
     weak_hate_languages: tuple[str, ...] = ()
     keyboard_variants: tuple[str, ...] = ("ky", "kk")
 
     def __post_init__(self) -> None:
         self.weak_hate_languages = tuple(self.weak_hate_languages)
         self.keyboard_variants = tuple(self.keyboard_variants)
+        self.add_sources = tuple(self.add_sources)
         from warning.text.normalize import KEYBOARD_FOLDS
 
         bad_kbd = [lang for lang in self.keyboard_variants if lang not in KEYBOARD_FOLDS]
@@ -141,6 +146,7 @@ class CorpusConfig:
         out["ratios"] = list(self.ratios)
         out["weak_hate_languages"] = list(self.weak_hate_languages)
         out["keyboard_variants"] = list(self.keyboard_variants)
+        out["add_sources"] = list(self.add_sources)
         return out
 
     @classmethod
@@ -151,21 +157,27 @@ class CorpusConfig:
             data["data_dir"] = Path(data["data_dir"])
         if "ratios" in data:
             data["ratios"] = tuple(data["ratios"])
-        for key in ("weak_hate_languages", "keyboard_variants"):
+        for key in ("weak_hate_languages", "keyboard_variants", "add_sources"):
             if key in data:
                 data[key] = tuple(data[key])
         return cls(**data)
 
 
-def select_sources(names: Sequence[str] | None, licences: Sequence[str], synthetic: bool = False
-                   ) -> list[Source]:
+def select_sources(names: Sequence[str] | None, licences: Sequence[str], synthetic: bool = False,
+                   add: Sequence[str] = ()) -> list[Source]:
     """Registered sources to read: named ones, or the defaults within the licence classes, plus
-    our synthetic sources when asked for.
+    our synthetic sources (but the opt-in ones) when asked for, plus those named in ``add``.
 
     Raises:
-        ValueError: A named source's licence class is not allowed.
+        ValueError: A named source's licence class is not allowed, or a source in ``add`` is
+            not registered.
     """
-    extra = [s for s in SOURCES.values() if s.synthetic and synthetic and s.licence in licences]
+    unknown = [name for name in add if name not in SOURCES]
+    if unknown:
+        raise ValueError(f"unknown source(s) {unknown}; registered: {sorted(SOURCES)}")
+    extra = [s for s in SOURCES.values() if s.synthetic and synthetic and not s.opt_in
+             and s.licence in licences]
+    extra += [SOURCES[name] for name in add if SOURCES[name] not in extra]
     if names is None:
         return [s for s in SOURCES.values() if s.default and s.licence in licences] + extra
     chosen = [SOURCES[name] for name in names]
@@ -185,11 +197,14 @@ def _stable_unit(value: str, salt: str) -> float:
 
 
 def _merged_orig_split(values: pd.Series) -> str:
-    """``test`` if any copy is an official test row; :data:`AUGMENT` only if every copy is
-    augmentation; else none."""
+    """``test`` if any copy is an official test row; :data:`AUGMENT_TRAIN` or :data:`AUGMENT`
+    only if every copy is that augmentation; else none."""
     if (values == "test").any():
         return "test"
-    return AUGMENT if (values == AUGMENT).all() else ""
+    for kind in (AUGMENT_TRAIN, AUGMENT):
+        if (values == kind).all():
+            return kind
+    return ""
 
 
 def _first_non_empty(values: pd.Series) -> str:
@@ -249,12 +264,16 @@ def assign_splits(
     out = frame.copy()
     out["group"] = groups
     official_test = pd.Series(frame["orig_split"].eq("test").to_numpy()).groupby(groups).any()
-    augmentation = pd.Series(frame["orig_split"].eq(AUGMENT).to_numpy()).groupby(groups).all()
+    augmentation = pd.Series(frame["orig_split"].isin([AUGMENT, AUGMENT_TRAIN]).to_numpy()
+                             ).groupby(groups).all()
+    train_only = pd.Series(frame["orig_split"].eq(AUGMENT_TRAIN).to_numpy()).groupby(groups).all()
     bounds = np.cumsum(ratios)
     split_of_group = {}
     for group in official_test.index:
         if official_test.loc[group]:
             split_of_group[group] = "test"
+        elif train_only.loc[group]:
+            split_of_group[group] = "train"
         elif augmentation.loc[group]:
             # generated sentences: train or calib in the ratio of those two, never dev/test
             u = _stable_unit(group, "split")
@@ -284,7 +303,8 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
     config = config or CorpusConfig()
     root = Path(config.data_dir) if config.data_dir else default_data_dir()
     frames = []
-    for source in select_sources(config.sources, config.licences, config.synthetic):
+    for source in select_sources(config.sources, config.licences, config.synthetic,
+                                 config.add_sources):
         log.info("reading %s", source.name)
         frames.append(read_source(source, root))
     for user in config.user_sources:

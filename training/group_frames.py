@@ -1,5 +1,5 @@
-"""Hateful group frames and their contrasts: sentences that state hatred of a group, in Russian
-and Kyrgyz, each frame also filled with people who are not a protected group, written by this
+"""Hateful group frames and their contrasts: sentences that state hatred of a group, in Russian,
+Kyrgyz and Kazakh, each frame also filled with people who are not a protected group, written by this
 project.
 
 Why: the shipped default caught 23% of the Russian functional suite's hatred stated as a
@@ -18,15 +18,19 @@ in the frames that insult, ``insult`` (offensive, not hate).
 
 The sentences are generated from the frames below and the group names of
 :mod:`training.mentions` by :func:`frame_rows`, and committed as
-``training/synthetic/{ru,ky}_frames.csv`` (sources ``synthetic_ru_frames`` and
-``synthetic_ky_frames``). Regenerate them with ``python -m training.group_frames``; a test checks
-the committed files equal the generator's output and share no sentence and no five-word run with
-the functional suites, the fairness templates or the neutral-mention benchmark. Those suites
-were written by the same project, so after this augmentation they no longer measure these
-frames independently: the real posts' test splits stay the first measure.
+``training/synthetic/{ru,ky,kk}_frames.csv`` (sources ``synthetic_ru_frames``,
+``synthetic_ky_frames`` and ``synthetic_kk_frames``). Regenerate them with ``python -m
+training.group_frames``; a test checks the committed files equal the generator's output and
+share no sentence and no five-word run with the functional suites, the fairness templates or
+the neutral-mention benchmark. Those suites were written by the same project, so after this
+augmentation they no longer measure these frames independently: the real posts' test splits
+stay the first measure.
 
-Like the mention sentences, the rows are augmentation, not posts: the corpus puts them in train
-or calib only, a frame's sentences together.
+The rows are augmentation, not posts, and go to train only (in calib, our sentences moved the
+stack's thresholds). They are opt-in (``warning train corpus --add-source
+synthetic_ru_frames,...``), not in the shipped model's corpus: stacks with baselines trained on
+them caught more of the suites' hateful cases but lost real Kyrgyz comments on dev
+(``benchmarks/results/default_model_frames_not_shipped.md``).
 """
 
 from __future__ import annotations
@@ -36,13 +40,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .mentions import KY_FORMS, RU_FORMS, first_upper, rows_csv, write_generated
+from .mentions import KK_FORMS, KY_FORMS, RU_FORMS, first_upper, rows_csv, write_generated
 from .sources import SYNTHETIC_DIR
 
 __all__ = ["FILES", "Frame", "frame_rows", "render_csv", "write_files"]
 
 #: Output file per language.
-FILES = {"ru": "ru_frames.csv", "ky": "ky_frames.csv"}
+FILES = {"ru": "ru_frames.csv", "ky": "ky_frames.csv", "kk": "kk_frames.csv"}
 
 #: Groups that are peoples (frames about a homeland or a people fit them, and migrants).
 PEOPLES = ("kyrgyz", "uzbek", "tajik", "russian", "dungan", "uyghur", "chinese", "kazakh",
@@ -89,6 +93,19 @@ KY_OTHERS: list[tuple[str, str, str, str, str, str]] = [
     ("коллекторлор", "коллекторлордун", "коллекторлорго", "коллекторлорду", "коллекторлордо",
      "коллекторлордон"),
     ("спамерлер", "спамерлердин", "спамерлерге", "спамерлерди", "спамерлерде", "спамерлерден"),
+]
+
+KK_OTHERS: list[tuple[str, str, str, str, str, str]] = [
+    ("шенеуніктер", "шенеуніктердің", "шенеуніктерге", "шенеуніктерді", "шенеуніктерде",
+     "шенеуніктерден"),
+    ("алаяқтар", "алаяқтардың", "алаяқтарға", "алаяқтарды", "алаяқтарда", "алаяқтардан"),
+    ("парақорлар", "парақорлардың", "парақорларға", "парақорларды", "парақорларда",
+     "парақорлардан"),
+    ("депутаттар", "депутаттардың", "депутаттарға", "депутаттарды", "депутаттарда",
+     "депутаттардан"),
+    ("коллекторлар", "коллекторлардың", "коллекторларға", "коллекторларды", "коллекторларда",
+     "коллекторлардан"),
+    ("спамерлер", "спамерлердің", "спамерлерге", "спамерлерді", "спамерлерде", "спамерлерден"),
 ]
 
 RU_FRAMES: list[Frame] = [
@@ -161,10 +178,40 @@ KY_FRAMES: list[Frame] = [
     Frame("{G} баарын чогултуп, маселени биротоло чечиш керек.", contrast=None, threat=True),
 ]
 
+# Kazakh: no frame puts a particle after a slot (its vowel would follow the name's).
+KK_FRAMES: list[Frame] = [
+    # hatred stated as a feeling
+    Frame("{A} жек көремін, мені ешкім сендіре алмайды."),
+    Frame("{B} жиіркенемін, қасымда тұрса да жаным түршігеді."),
+    Frame("{N} маған мүлдем ұнамайды, оларды көре алмаймын."),
+    Frame("{A} көрген сайын ашуым келеді."),
+    Frame("Ашығын айтайын: {A} шын жүректен жек көремін."),
+    Frame("{N} туралы ойласам болды, жүрегім айниды."),
+    # negative attribution
+    Frame("{N} түгелдей алаяқ, оларға сенуге болмайды.", contrast="insult"),
+    Frame("{G} қанында алдау бар, оны ешкім түзете алмайды.", contrast="insult"),
+    Frame("{G} арасынан бір де адал адам көрмедім.", contrast="insult"),
+    Frame("{N} біреудің есебінен ғана күн көреді, өздері ештеңе істемейді.",
+          contrast="insult"),
+    Frame("{N} жалқау әрі надан, олардан ешқандай пайда жоқ.", contrast=None),
+    # dehumanisation
+    Frame("{N} шегірткедей қаптап, бәрін жеп кетті.", contrast=None),
+    Frame("{N} иттен де төмен, оларға адам сияқты қарамау керек.", contrast=None),
+    # exclusion and implicit derogation
+    Frame("{D} біздің қалада орын жоқ, өз жерлеріне қайтсын.", contrast=None, groups=PEOPLES),
+    Frame("{D} пәтер бермеңдер, кейін өкінесіңдер.", contrast=None),
+    Frame("{A} табалдырығыма да жолатпаймын.", contrast="hard_negative"),
+    Frame("Қызым {B} біреуге тұрмысқа шықса, үйге кіргізбеймін.", contrast=None),
+    # calls to drive a group out
+    Frame("{A} бұл жерден таяқпен қуып шығу керек.", contrast=None, threat=True),
+    Frame("{G} бәрін жинап, мәселені біржола шешу керек.", contrast=None, threat=True),
+]
+
 _RU_SLOTS = ("N", "G", "D", "I", "P")
 _KY_SLOTS = ("N", "G", "D", "A", "P", "B")
 LANGS = {"ru": (RU_FORMS, RU_OTHERS, RU_FRAMES, _RU_SLOTS),
-         "ky": (KY_FORMS, KY_OTHERS, KY_FRAMES, _KY_SLOTS)}
+         "ky": (KY_FORMS, KY_OTHERS, KY_FRAMES, _KY_SLOTS),
+         "kk": (KK_FORMS, KK_OTHERS, KK_FRAMES, _KY_SLOTS)}
 #: Labels (offensive, hate, threat) by kind.
 _LABELS = {"hateful": ("1", "1", "0"), "threat": ("1", "1", "1"),
            "hard_negative": ("0", "0", "0"), "insult": ("1", "0", "0")}

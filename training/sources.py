@@ -85,6 +85,8 @@ class Source:
         synthetic: Written by this project (``training/synthetic/``), not collected: a flagged
             source, only in a corpus that asks for it, and every figure is reported with and
             without it.
+        opt_in: A synthetic source that ``--synthetic`` leaves out: measured, not part of the
+            shipped model's corpus; a corpus takes it only when named (``--add-source``).
     """
 
     name: str
@@ -96,6 +98,7 @@ class Source:
     capped: bool = False
     experimental: bool = False
     synthetic: bool = False
+    opt_in: bool = False
 
     def folder(self, data_dir: Path) -> Path:
         """Where the source's files lie: the data directory, or the package for our own."""
@@ -550,16 +553,20 @@ _SYNTHETIC_KINDS = {"hateful", "threat", "hard_negative", "profanity", "negation
                     "threat_pair", "insult", "positive_mention"}
 #: ``orig_split`` of augmentation rows: the corpus puts them in train or calib, never dev/test.
 AUGMENT = "augment"
+#: ``orig_split`` of augmentation rows that go to train only (never calib: our own sentences
+#: there moved the stack's thresholds, ``benchmarks/results/default_model_frames_not_shipped.md``).
+AUGMENT_TRAIN = "augment-train"
 
 
-def _synthetic_reader(name: str, file: str, lang: str, augmentation: bool = False
-                      ) -> Callable[[Path], pd.DataFrame]:
+def _synthetic_reader(name: str, file: str, lang: str, augmentation: bool = False,
+                      train_only: bool = False) -> Callable[[Path], pd.DataFrame]:
     """Read one of our synthetic files: labels as written (empty = unknown).
 
     ``augmentation``: generated sentences (``training/mentions.py``,
     ``training/group_frames.py``), not posts. Their rows
     carry ``orig_split`` :data:`AUGMENT` (train or calib only) and their template as group
-    hint, so a template's sentences stay together.
+    hint, so a template's sentences stay together. ``train_only``: :data:`AUGMENT_TRAIN`
+    instead (train only).
     """
 
     def read(folder: Path) -> pd.DataFrame:
@@ -574,7 +581,8 @@ def _synthetic_reader(name: str, file: str, lang: str, augmentation: bool = Fals
             _bad_values(name, path, label, column, {"0", "1", ""})
             labels[:, j] = column.map({"0": 0.0, "1": 1.0, "": np.nan}).to_numpy(float)
         if augmentation:
-            return _rows(df["text"], labels, lang, orig_split=AUGMENT,
+            return _rows(df["text"], labels, lang,
+                         orig_split=AUGMENT_TRAIN if train_only else AUGMENT,
                          group_hint=(f"{name}:" + df["template"]).tolist())
         return _rows(df["text"], labels, lang)
 
@@ -645,11 +653,17 @@ _SOURCES: tuple[Source, ...] = (
            _synthetic_reader("synthetic_en_mentions", "en_mentions.csv", "en", augmentation=True),
            ("en_mentions.csv",), default=False, synthetic=True),
     Source("synthetic_ru_frames", "permissive", ("ru",),
-           _synthetic_reader("synthetic_ru_frames", "ru_frames.csv", "ru", augmentation=True),
-           ("ru_frames.csv",), default=False, synthetic=True),
+           _synthetic_reader("synthetic_ru_frames", "ru_frames.csv", "ru", augmentation=True,
+                             train_only=True),
+           ("ru_frames.csv",), default=False, synthetic=True, opt_in=True),
     Source("synthetic_ky_frames", "permissive", ("ky",),
-           _synthetic_reader("synthetic_ky_frames", "ky_frames.csv", "ky", augmentation=True),
-           ("ky_frames.csv",), default=False, synthetic=True),
+           _synthetic_reader("synthetic_ky_frames", "ky_frames.csv", "ky", augmentation=True,
+                             train_only=True),
+           ("ky_frames.csv",), default=False, synthetic=True, opt_in=True),
+    Source("synthetic_kk_frames", "permissive", ("kk",),
+           _synthetic_reader("synthetic_kk_frames", "kk_frames.csv", "kk", augmentation=True,
+                             train_only=True),
+           ("kk_frames.csv",), default=False, synthetic=True, opt_in=True),
 )
 
 #: Registered labelled sources by name.

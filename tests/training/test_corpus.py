@@ -215,6 +215,26 @@ def test_synthetic_sources_come_only_when_asked(fixture_data_dir) -> None:
     assert not any(n.startswith("synthetic") for n in names)
     with_synth = {s.name for s in select_sources(None, ["permissive"], synthetic=True)}
     assert {"synthetic_ru", "synthetic_ky", "synthetic_en_contrast"} <= with_synth
+    # the opt-in group frames (measured, not shipped) come only when named
+    assert not any(n.endswith("_frames") for n in with_synth)
+    added = {s.name for s in select_sources(None, ["permissive"], synthetic=True,
+                                            add=["synthetic_ru_frames"])}
+    assert added == with_synth | {"synthetic_ru_frames"}
+    with pytest.raises(ValueError, match="unknown source"):
+        select_sources(None, ["permissive"], add=["no_such_source"])
+
+
+def test_group_frames_go_to_train_only_and_move_no_other_row(fixture_data_dir) -> None:
+    plain = build_corpus(CorpusConfig(data_dir=str(fixture_data_dir),
+                                      sources=["synthetic_ru", "synthetic_ky"]))
+    framed = build_corpus(CorpusConfig(
+        data_dir=str(fixture_data_dir), sources=["synthetic_ru", "synthetic_ky"],
+        add_sources=("synthetic_ru_frames", "synthetic_ky_frames")))
+    frames = framed["source"].str.contains("frames")
+    assert frames.sum() > 1000
+    assert set(framed.loc[frames, "split"]) == {"train"}
+    kept = framed[~frames].set_index("text")["split"]
+    assert kept.loc[plain["text"]].tolist() == plain["split"].tolist()
 
 
 def test_mention_augmentation_goes_to_train_or_calib_only_and_moves_no_other_row(
