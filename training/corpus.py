@@ -11,7 +11,8 @@ The steps (DESIGN.md, "Data"):
 5. split by group, deterministically: a group's split depends only on its own content, so adding
    unrelated rows never moves a row; a group holding any row of a source's official test part
    goes to test, and a group made only of augmentation sentences (``training/mentions.py``)
-   goes to train or calib, never to dev or test;
+   goes to train or calib (train-only ones, ``training/group_frames.py``, to train), never to
+   dev or test;
 6. add keyboard variants (``keyboard_variants``): each training row in Kyrgyz or Kazakh that
    has its own letters is copied as typed on a Russian keyboard
    (:func:`warning.text.normalize.keyboard_fold`), with the row's labels, source, group and
@@ -51,10 +52,10 @@ from .sources import (
     LICENCE_CLASSES,
     META_COLUMNS,
     SOURCES,
-    Source,
     SourceError,
     UserSource,
     read_source,
+    select_sources,
 )
 
 __all__ = [
@@ -161,34 +162,6 @@ class CorpusConfig:
             if key in data:
                 data[key] = tuple(data[key])
         return cls(**data)
-
-
-def select_sources(names: Sequence[str] | None, licences: Sequence[str], synthetic: bool = False,
-                   add: Sequence[str] = ()) -> list[Source]:
-    """Registered sources to read: named ones, or the defaults within the licence classes, plus
-    our synthetic sources (but the opt-in ones) when asked for, plus those named in ``add``.
-
-    Raises:
-        ValueError: A named source's licence class is not allowed, or a source in ``add`` is
-            not registered.
-    """
-    unknown = [name for name in add if name not in SOURCES]
-    if unknown:
-        raise ValueError(f"unknown source(s) {unknown}; registered: {sorted(SOURCES)}")
-    extra = [s for s in SOURCES.values() if s.synthetic and synthetic and not s.opt_in
-             and s.licence in licences]
-    extra += [SOURCES[name] for name in add if SOURCES[name] not in extra]
-    if names is None:
-        return [s for s in SOURCES.values() if s.default and s.licence in licences] + extra
-    chosen = [SOURCES[name] for name in names]
-    chosen += [s for s in extra if s not in chosen]
-    refused = [s.name for s in chosen if s.licence not in licences]
-    if refused:
-        raise ValueError(
-            f"source(s) {refused} are outside the allowed licence classes {list(licences)}; "
-            "add their class to include them"
-        )
-    return chosen
 
 
 def _stable_unit(value: str, salt: str) -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +41,7 @@ __all__ = [
     "collected_rows",
     "load_lexicon",
     "read_source",
+    "select_sources",
 ]
 
 LICENCE_CLASSES = ("permissive", "research-unclear", "non-commercial", "copyleft")
@@ -668,6 +669,34 @@ _SOURCES: tuple[Source, ...] = (
 
 #: Registered labelled sources by name.
 SOURCES: dict[str, Source] = {source.name: source for source in _SOURCES}
+
+
+def select_sources(names: Sequence[str] | None, licences: Sequence[str], synthetic: bool = False,
+                   add: Sequence[str] = ()) -> list[Source]:
+    """Registered sources to read: named ones, or the defaults within the licence classes, plus
+    our synthetic sources (but the opt-in ones) when asked for, plus those named in ``add``.
+
+    Raises:
+        ValueError: A named source's licence class is not allowed, or a source in ``add`` is
+            not registered.
+    """
+    unknown = [name for name in add if name not in SOURCES]
+    if unknown:
+        raise ValueError(f"unknown source(s) {unknown}; registered: {sorted(SOURCES)}")
+    extra = [s for s in SOURCES.values() if s.synthetic and synthetic and not s.opt_in
+             and s.licence in licences]
+    extra += [SOURCES[name] for name in add if SOURCES[name] not in extra]
+    if names is None:
+        return [s for s in SOURCES.values() if s.default and s.licence in licences] + extra
+    chosen = [SOURCES[name] for name in names]
+    chosen += [s for s in extra if s not in chosen]
+    refused = [s.name for s in chosen if s.licence not in licences]
+    if refused:
+        raise ValueError(
+            f"source(s) {refused} are outside the allowed licence classes {list(licences)}; "
+            "add their class to include them"
+        )
+    return chosen
 
 
 def collected_rows(frame: pd.DataFrame) -> pd.Series:
