@@ -170,14 +170,14 @@ def _stable_unit(value: str, salt: str) -> float:
 
 
 def _merged_orig_split(values: pd.Series) -> str:
-    """``test`` if any copy is an official test row; :data:`AUGMENT_TRAIN` or :data:`AUGMENT`
-    only if every copy is that augmentation; else none."""
+    """``test`` if any copy is an official test row; :data:`AUGMENT_TRAIN` only if every copy
+    is train-only augmentation, :data:`AUGMENT` if every copy is augmentation of either kind
+    (never dev or test); else none."""
     if (values == "test").any():
         return "test"
-    for kind in (AUGMENT_TRAIN, AUGMENT):
-        if (values == kind).all():
-            return kind
-    return ""
+    if (values == AUGMENT_TRAIN).all():
+        return AUGMENT_TRAIN
+    return AUGMENT if values.isin([AUGMENT, AUGMENT_TRAIN]).all() else ""
 
 
 def _first_non_empty(values: pd.Series) -> str:
