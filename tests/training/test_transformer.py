@@ -139,16 +139,21 @@ def test_lora_mode_trains_checkpoints_and_resumes(tiny_corpus, tiny_encoder, tmp
                                rtol=1e-4, atol=1e-5)
 
 
-def test_lora_starts_from_an_earlier_runs_best_checkpoint(tiny_corpus, tiny_encoder,
-                                                           tmp_path) -> None:
+@pytest.mark.parametrize("start", ["checkpoint", "saved model"])
+def test_lora_starts_from_an_earlier_run(tiny_corpus, tiny_encoder, tmp_path, start) -> None:
+    """A second phase starts from an earlier run's best checkpoint, or from a saved LoRA model
+    (``adapter/`` and ``head.safetensors``, as the shipped default's transformer member, whose
+    adapter keys peft saves without the adapter's name): exactly that model either way."""
     import copy
 
     settings = {"mode": "lora", "eval_every": 2, "batch_size": 8}
     first = fit_transformer(tiny_corpus, _config(**settings, max_steps=4), tmp_path / "a",
                             encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
-    start = str(tmp_path / "a" / "checkpoint")
+    folder = (tmp_path / "a" / "checkpoint" if start == "checkpoint"
+              else first.save(tmp_path / "saved"))
     # learning rates of 0: one step changes nothing, so the second run scores like the first
-    second = fit_transformer(tiny_corpus, _config(**settings, max_steps=1, init_checkpoint=start,
+    second = fit_transformer(tiny_corpus, _config(**settings, max_steps=1,
+                                                  init_checkpoint=str(folder),
                                                   lr_encoder=0.0, lr_head=0.0),
                              tmp_path / "b",
                              encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
@@ -156,45 +161,34 @@ def test_lora_starts_from_an_earlier_runs_best_checkpoint(tiny_corpus, tiny_enco
     np.testing.assert_allclose(second.raw_logits(text), first.raw_logits(text), rtol=1e-5,
                                atol=1e-6)
     assert second.config.training["steps"] == 1  # counted from 0: a new phase, not a resume
-    with pytest.raises(ValueError, match="does not match this run's LoRA settings"):
-        fit_transformer(tiny_corpus, _config(**settings, max_steps=1, init_checkpoint=start,
-                                             lora_r=4), tmp_path / "c",
-                        encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
     assert second.config.training["dev_history"][0][0] == 0  # the start's own dev loss
-    with pytest.raises(ValueError, match="this run's own checkpoint folder"):
-        fit_transformer(tiny_corpus, _config(**settings, max_steps=1, init_checkpoint=start),
-                        tmp_path / "a")
-    with pytest.raises(ValueError, match="init_checkpoint starts LoRA training"):
-        _config(mode="frozen", init_checkpoint=start)
-    with pytest.raises(ValueError, match=r"best_adapter\.safetensors, .*best_head\.safetensors"):
-        fit_transformer(tiny_corpus, _config(**settings, max_steps=1,
-                                             init_checkpoint=str(tmp_path)), tmp_path / "d",
-                        encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
 
 
-def test_lora_starts_from_a_saved_models_folder(tiny_corpus, tiny_encoder, tmp_path) -> None:
-    """A saved LoRA model (``adapter/`` and ``head.safetensors``, as the shipped default's
-    transformer member) is a start too: its adapter keys, saved by peft without the
-    adapter's name, are mapped back, so the new phase starts from exactly that model."""
+def test_lora_refuses_a_start_it_cannot_use(tiny_corpus, tiny_encoder, tmp_path) -> None:
     import copy
 
     settings = {"mode": "lora", "eval_every": 2, "batch_size": 8}
-    first = fit_transformer(tiny_corpus, _config(**settings, max_steps=4), tmp_path / "a",
+    first = fit_transformer(tiny_corpus, _config(**settings, max_steps=2), tmp_path / "a",
                             encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+    start = str(tmp_path / "a" / "checkpoint")
+
+    def fit(work: str, **extra):
+        return fit_transformer(tiny_corpus, _config(**settings, max_steps=1, **extra),
+                               tmp_path / work,
+                               encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+
+    with pytest.raises(ValueError, match="does not match this run's LoRA settings"):
+        fit("c", init_checkpoint=start, lora_r=4)
+    with pytest.raises(ValueError, match="this run's own checkpoint folder"):
+        fit("a", init_checkpoint=start)
+    with pytest.raises(ValueError, match="init_checkpoint starts LoRA training"):
+        _config(mode="frozen", init_checkpoint=start)
+    with pytest.raises(ValueError, match=r"best_adapter\.safetensors, .*best_head\.safetensors"):
+        fit("d", init_checkpoint=str(tmp_path))
     saved = first.save(tmp_path / "saved")
-    second = fit_transformer(tiny_corpus, _config(**settings, max_steps=1,
-                                                  init_checkpoint=str(saved),
-                                                  lr_encoder=0.0, lr_head=0.0),
-                             tmp_path / "b",
-                             encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
-    text = ["you stupid idiot moron", "the market opens at nine"]
-    np.testing.assert_allclose(second.raw_logits(text), first.raw_logits(text), rtol=1e-5,
-                               atol=1e-6)
     (saved / "head.safetensors").unlink()
     with pytest.raises(ValueError, match=r"head\.safetensors not found"):
-        fit_transformer(tiny_corpus, _config(**settings, max_steps=1,
-                                             init_checkpoint=str(saved)), tmp_path / "c",
-                        encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+        fit("e", init_checkpoint=str(saved))
 
 
 def test_lora_stops_at_its_time_budget(tiny_corpus, tiny_encoder, tmp_path) -> None:
