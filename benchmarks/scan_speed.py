@@ -368,11 +368,14 @@ def main() -> None:
              f"WARNING_PRECISION={precision()}  ",
              f"Load average (1 min) at the start and the end: {load_before:.1f}, "
              f"{load_after:.1f}  ",
-             (f"Feed: {args.rows:,} real posts of `{args.corpus}` (a random sample, seed 0, of "
-              "every split and language; the posts differ)" if args.corpus else
-              f"Feed: {args.rows:,} synthetic posts drawn from `examples/make_feed.py` (seed 0)"
-              + (", each made different by a tag" if args.distinct else
-                 ", about 600 distinct posts repeated")) + "; chunks of "
+             ((f"Feed: {args.rows:,} real posts of `{args.corpus}` (a random sample, seed 0, of "
+               "every split and language; the posts differ)" if args.corpus else
+               f"Feed: {args.rows:,} synthetic posts drawn from `examples/make_feed.py` (seed 0)"
+               + (", each made different by a tag" if args.distinct else
+                  ", about 600 distinct posts repeated")) if models or args.profile_rows else
+              "Feeds: the memory table's sizes of synthetic posts drawn from "
+              "`examples/make_feed.py` (seed 0), about 600 distinct posts repeated")
+             + "; chunks of "
              f"{os.environ.get('WARNING_SCAN_CHUNK_ROWS', '2000')} rows.", "",
              "This machine is shared with other sessions (a model trains on it): a figure is "
              "only meaningful against the one measured beside it, in the same round, with the "

@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import logging
 import math
+import re
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -522,10 +523,21 @@ def _start_files(folder: Path) -> tuple[str, str]:
     return "best_adapter.safetensors", "best_head.safetensors"
 
 
+def _lora_layer(key: str) -> str:
+    """The encoder layer an adapter key belongs to ("...layer.10.attention..." -> "10")."""
+    match = re.search(r"\.layer\.(\d+)\.", key)
+    return match.group(1) if match else ""
+
+
 def _load_start(model, head, folder: Path) -> None:
     """Load an earlier run's best adapter and head (or a saved model's) into ``model`` and
     ``head``, refusing one whose adapter does not match this run's (other rank, layers or
-    target modules): a partial load would silently train from a half-initialised model."""
+    target modules): a partial load would silently train from a half-initialised model.
+
+    One difference is allowed: this run may put LoRA on more (lower) layers than the start
+    had, so long as the start's layers are all among them with the same modules. The added
+    layers' adapters start at zero (peft's ``lora_B`` initialisation), so the run still starts
+    from exactly the saved model, with room to change layers it could not."""
     from safetensors.torch import load_file
 
     files = [folder / name for name in _start_files(folder)]
@@ -537,7 +549,11 @@ def _load_start(model, head, folder: Path) -> None:
                    .replace(".lora_B.weight", ".lora_B.default.weight"): v
                    for k, v in adapter.items()}
     own = {k: v for k, v in model.state_dict().items() if "lora_" in k}
-    if set(adapter) != set(own) or any(adapter[k].shape != own[k].shape for k in own):
+    start_layers = {_lora_layer(k) for k in adapter}
+    added = {k for k in own if k not in adapter}
+    if (not set(adapter) <= set(own) or any(adapter[k].shape != own[k].shape for k in adapter)
+            or any(_lora_layer(k) in start_layers for k in added)
+            or any(float(own[k].abs().max()) != 0.0 for k in added if ".lora_B." in k)):
         raise ValueError(f"init_checkpoint {folder}: its adapter does not match this run's "
                          "LoRA settings (rank, cached layers or target modules)")
     model.load_state_dict(adapter, strict=False)

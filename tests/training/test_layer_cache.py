@@ -142,6 +142,31 @@ def test_lora_on_cached_layers_trains_resumes_and_scores_like_the_full_model(
                         tmp_path / "w3", encoder=(tokenizer, copy.deepcopy(base)))
 
 
+def test_lora_widens_to_lower_layers_from_a_saved_model(
+        tiny_corpus, three_layer_encoder, tmp_path) -> None:
+    """A run with LoRA on more layers (fewer cached) starts from a saved model with LoRA on
+    the top ones: the added layers' adapters start at zero, so it starts from exactly that
+    model. The other way (fewer layers than the start had) is refused."""
+    tokenizer, base = three_layer_encoder
+    settings = {"mode": "lora", "eval_every": 2, "batch_size": 8}
+    top = fit_transformer(tiny_corpus, _config(**settings, max_steps=4, cached_layers=2),
+                          tmp_path / "top", encoder=(tokenizer, copy.deepcopy(base)))
+    saved = top.save(tmp_path / "saved")
+    wider = fit_transformer(tiny_corpus, _config(**settings, max_steps=1, cached_layers=1,
+                                                 init_checkpoint=str(saved), lr_encoder=0.0,
+                                                 lr_head=0.0),
+                            tmp_path / "wider", encoder=(tokenizer, copy.deepcopy(base)))
+    np.testing.assert_allclose(wider.raw_logits(TEXTS), top.raw_logits(TEXTS), rtol=1e-4,
+                               atol=1e-5)
+    adapter = json.loads((wider.save(tmp_path / "w") / "adapter" / "adapter_config.json")
+                         .read_text())
+    assert adapter["layers_to_transform"] == [1, 2]
+    with pytest.raises(ValueError, match="does not match this run's LoRA settings"):
+        fit_transformer(tiny_corpus, _config(**settings, max_steps=1, cached_layers=2,
+                                             init_checkpoint=str(tmp_path / "w")),
+                        tmp_path / "narrower", encoder=(tokenizer, copy.deepcopy(base)))
+
+
 @pytest.mark.parametrize("name", ["lora_cpu", "lora_gpu", "frozen"])
 def test_committed_transformer_configs_load(name) -> None:
     from pathlib import Path
