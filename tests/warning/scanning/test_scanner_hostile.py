@@ -179,6 +179,24 @@ def test_scan_broken_rows_keep_an_intact_id_and_never_hold_text(tmp_path, tiny_m
     assert ",9,unreadable," in rejects and "SECRET" not in rejects
 
 
+def test_scan_a_date_out_of_range_in_utc_is_no_time_not_a_failed_scan(tmp_path, tiny_model,
+                                                                       scan_env) -> None:
+    # 0001-01-01 is a common placeholder for "no date"; in Bishkek (UTC+6) it lies before year
+    # 1 in UTC, as 9999-12-31 in a zone west of UTC lies after year 9999
+    scan_env.setenv("WARNING_TIMEZONE", "Asia/Bishkek")
+    source = tmp_path / "feed.csv"
+    source.write_text("id,date,text\n1,01.05.2024 10:00,good morning\n"
+                      "2,0001-01-01 00:00:00,no real date here\n"
+                      "3,9999-12-31 23:30:00 EST,nor here\n4,02.05.2024 11:00,fine again\n",
+                      encoding="utf-8")
+    summary = scan(source, tmp_path / "out.csv", ScanOptions(), classifier=tiny_model)
+    assert summary.rows_scored == 4 and summary.rows_rejected == 0
+    assert summary.times_missing == 2
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text())))
+    assert [r["posted_at"] for r in rows] == ["2024-05-01T04:00:00Z", "", "",
+                                              "2024-05-02T05:00:00Z"]
+
+
 def test_scan_reads_a_csv_with_carriage_returns_only(tmp_path, tiny_model) -> None:
     source = tmp_path / "mac.csv"
     source.write_bytes(b"id,date,author,text\r1,01.05.2024 10:00,a,you stupid idiot\r"

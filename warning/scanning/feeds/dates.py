@@ -48,10 +48,15 @@ def _from_unix(number: float) -> datetime | None:
         return None
 
 
-def _aware(moment: datetime, tz: tzinfo) -> datetime:
+def _aware(moment: datetime, tz: tzinfo) -> datetime | None:
+    """``moment`` in UTC (read in ``tz`` when it has no zone); None when that falls outside
+    the years 1-9999 (``0001-01-01 00:00``, a placeholder for no date, east of UTC)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def _parse_text(text: str, tz: tzinfo, fmt: str | None) -> datetime | None:
@@ -79,7 +84,7 @@ def _parse_text(text: str, tz: tzinfo, fmt: str | None) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         try:
-            return datetime.strptime(text, _TWITTER).astimezone(UTC)
+            return _aware(datetime.strptime(text, _TWITTER), UTC)
         except ValueError:
             return None
     return _aware(moment, zone or tz)
