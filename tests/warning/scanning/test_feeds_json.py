@@ -109,6 +109,26 @@ def test_feeds_parquet_damaged_row_group_is_one_rejected_block(tmp_path) -> None
     assert "row group 2 unreadable" in bad[0].error
 
 
+def test_feeds_parquet_a_value_python_cannot_hold_costs_only_its_row(tmp_path) -> None:
+    # a string column holding bytes that are not UTF-8 (writers that do not check), and a
+    # timestamp after the year 9999: only their rows are rejected, by column, never the file
+    raw = pa.array([b"post 1", b"post \xff\xfe 2", b"post 3", b"post 4"], pa.binary())
+    body = pa.Array.from_buffers(pa.string(), len(raw), raw.buffers()[:3])
+    late = pa.array([0, 0, 0, 253402300800000], pa.timestamp("ms"))  # 10000-01-01
+    path = tmp_path / "p.parquet"
+    pq.write_table(pa.table({"post_id": ["a", "b", "c", "d"], "body": body,
+                             "created_at": late}), path)
+    feed = open_feed(path)
+    rows = _rows(feed)
+    assert [(r.line, r.values["body"]) for r in rows if r.error is None] == [(1, "post 1"),
+                                                                            (3, "post 3")]
+    bad = {r.line: r for r in rows if r.error}
+    assert set(bad) == {2, 4} and bad[2].id == "b" and bad[4].id == "d"
+    assert "body" in bad[2].error and "UTF-8" in bad[2].error and "post" not in bad[2].error
+    assert "created_at" in bad[4].error
+    assert feed.position() == (4, 4)
+
+
 # ---- Telegram ----------------------------------------------------------------------------------
 
 

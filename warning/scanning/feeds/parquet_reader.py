@@ -2,6 +2,8 @@
 
 Column types are kept as the file has them. A row group that cannot be decoded (a damaged
 file) is reported as one rejected record for its rows, and reading goes on with the next group.
+A row holding a value Python cannot hold (a string that is not valid UTF-8, a time after the
+year 9999) is rejected alone.
 A file whose footer is missing (cut short while copying) cannot be read at all.
 
 Example:
@@ -14,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from warning.scanning.feeds.base import Feed, FeedError, FeedRow
-from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
+from warning.scanning.feeds.columns import ColumnOverrides, pick_columns, show_names
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -70,17 +72,47 @@ class ParquetFeed(Feed):
             try:
                 for batch in self._file.iter_batches(batch_size=_BATCH_ROWS,
                                                      row_groups=[group]):
-                    records = batch.to_pylist()
-                    for offset, record in enumerate(records):
-                        yield FeedRow(line + offset, record)
-                    line += len(records)
-                    self._done += len(records)
+                    try:
+                        rows = [FeedRow(line + offset, record)
+                                for offset, record in enumerate(batch.to_pylist())]
+                    except (ValueError, OverflowError):  # a value Python cannot hold
+                        rows = list(self._one_by_one(batch, line))
+                    yield from rows
+                    line += batch.num_rows
+                    self._done += batch.num_rows
             except (pa.ArrowException, OSError) as exc:
                 missing = first + size - line
                 yield FeedRow(line, None, f"row group {group + 1} unreadable from row {line} "
                                           f"({missing:,} rows lost): {exc}", count=missing)
                 self._done += missing
             first += size
+
+    def _one_by_one(self, batch: pa.RecordBatch, line: int) -> Iterator[FeedRow]:
+        """The batch's rows one at a time: a row holding a value Python cannot hold (a string
+        that is not valid UTF-8, a time after the year 9999) is rejected, named by its
+        columns and its id when that can be read; the other rows are kept."""
+        for offset in range(batch.num_rows):
+            row = batch.slice(offset, 1)
+            try:
+                record = row.to_pylist()[0]
+            except (ValueError, OverflowError):
+                record = None
+            if record is not None:
+                yield FeedRow(line + offset, record)
+                continue
+            bad: list[tuple[str, str]] = []
+            values: dict[str, Any] = {}
+            for name, column in zip(row.schema.names, row.columns, strict=True):
+                try:
+                    values[name] = column.to_pylist()[0]
+                except UnicodeDecodeError:
+                    bad.append((name, "text that is not valid UTF-8"))
+                except (ValueError, OverflowError):
+                    bad.append((name, "a value out of range"))
+            what = "; ".join(f"{show_names([name])}: {kind}" for name, kind in bad)
+            ident = values.get(self.mapping.id) if self.mapping.id else None
+            yield FeedRow(line + offset, None, f"row {line + offset} cannot be read ({what})",
+                          id=str(ident) if ident is not None else None)
 
     @property
     def progress_unit(self) -> str:
