@@ -5,7 +5,7 @@ In this order: each request gets an id (the ``X-Request-ID`` response header); a
 (401) unless the path is public or the server is open, and its role is put on the request; the
 key's rate limit applies (429 with ``Retry-After``); a body that is not sent as JSON is refused
 (415), one over the size limit (413) before anything parses it, one that takes longer than the
-body timeout to arrive (408), and JSON nested deeper than
+body timeout to arrive (408), a body that is not UTF-8 (400), and JSON nested deeper than
 :data:`warning.safe_io.MAX_JSON_DEPTH` (400). The log line of a request carries its id, method,
 route template, status, duration, key id and number of texts: never a text, never a key, never
 the raw path or the query string (a path can hold anything a client types, and Perspective
@@ -245,7 +245,8 @@ class ApiMiddleware:
 
     async def _read_body(self, scope: Scope, receive: Receive) -> tuple[ApiError | None, Receive]:
         """Read the whole body, refusing it once it passes the limit (413), when it is not
-        JSON (415), when it arrives too slowly (408) or nests too deep (400), and hand it on."""
+        JSON (415), when it arrives too slowly (408), is not UTF-8 or nests too deep (400), and
+        hand it on."""
         too_large = ApiError(413, "body-too-large", f"the request body is larger than "
                              f"{self.max_body_bytes:,} bytes")
         length = _header(scope, b"content-length")
@@ -280,6 +281,13 @@ class ApiMiddleware:
                             f"{self.body_timeout:g} seconds", headers={"Connection": "close"}
                             ), receive
         body = b"".join(chunks)
+        if not body.isascii():
+            try:  # as JSON readers decode it: UTF-8, or UTF-16/32 told by its first bytes
+                body.decode(json.detect_encoding(body))
+            except UnicodeDecodeError as exc:
+                return ApiError(400, "body-not-utf8", f"the request body is not UTF-8 (an "
+                                f"invalid byte at position {exc.start:,}; saved as "
+                                f"Windows-1251?): send the JSON encoded as UTF-8"), receive
         if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH:
             try:  # only a body with that many brackets can nest too deep: parse it to see
                 json_loads(body)

@@ -2,6 +2,7 @@
 route: problem+json on /v1/score and /v1/moderations, Google's envelope on the Perspective
 route."""
 
+import json
 import logging
 
 import pytest
@@ -68,6 +69,22 @@ def test_misuse_malformed_json_is_400(client, route) -> None:
     response = client.post(route, content=b'{"texts": ["a",', headers={
         "Content-Type": "application/json"})
     assert response.status_code == 400 and "not valid JSON" in message(response)
+
+
+@pytest.mark.parametrize("route", ROUTES)
+@pytest.mark.parametrize("encoding", ["cp1251", "latin-1"])
+def test_misuse_a_body_not_in_utf8_says_so(client, route, encoding) -> None:
+    # a body saved as Windows-1251 ("ANSI" in Notepad) or Latin-1 is not JSON's UTF-8
+    raw = json.dumps(body(route, "Привет, café"), ensure_ascii=False)
+    response = client.post(route, content=raw.encode(encoding, errors="replace"), headers={
+        "Content-Type": "application/json; charset=windows-1251"})
+    assert response.status_code == 400
+    assert "not UTF-8" in message(response) and "Привет" not in message(response)
+    # UTF-8 with a byte-order mark, and UTF-16, which JSON readers detect, are still read
+    for data in (b"\xef\xbb\xbf" + raw.encode(), raw.encode("utf-16")):
+        response = client.post(route, content=data, headers={
+            "Content-Type": "application/json"})
+        assert response.status_code == 200
 
 
 @pytest.mark.parametrize("route", ROUTES)
