@@ -323,6 +323,26 @@ def test_feeds_format_follows_content_not_name(tmp_path) -> None:
         open_feed(jsonl, format="xml")
 
 
+def test_feeds_a_json_lines_file_with_a_broken_first_line_is_still_jsonl(tmp_path) -> None:
+    # named .json, as exports often are: the broken first line costs that line only
+    path = tmp_path / "posts.json"
+    path.write_text('{"id": 1, "text": "cut short\n{"id": 2, "text": "good one"}\n'
+                    '{"id": 3, "text": "good two"}\n', encoding="utf-8")
+    assert detect_format(path) == "jsonl"
+    feed = open_feed(path)
+    assert [r.values["text"] for r in _good(feed)] == ["good one", "good two"]
+    assert list(_bad(feed)) == [1]
+    # a JSON document that is not JSONL is still refused, naming the flag that reads it anyway
+    other = tmp_path / "other.json"
+    other.write_text('{"data": [\n  {"text": "a"},\n  {"text": "b"}\n]}\n', encoding="utf-8")
+    with pytest.raises(FeedError, match=r"neither JSONL.*--input-format"):
+        detect_format(other)
+    fake = tmp_path / "fake.parquet"
+    fake.write_text("id,text\n1,x\n", encoding="utf-8")
+    with pytest.raises(FeedError, match="--input-format"):
+        detect_format(fake)
+
+
 def test_feeds_spreadsheets_and_archives_are_named_not_read(tmp_path) -> None:
     import zipfile
 

@@ -3,9 +3,10 @@
 Content wins over the file name, because exports are often renamed. A spreadsheet
 (``.xlsx``, ``.xls``, ``.ods``), a ZIP or gzip archive or a PDF is recognised by its first
 bytes and refused with what to do (save as CSV, unpack), never read as text, also with
-``--format``. ``PAR1`` is Parquet; a first line holding a whole JSON object is JSONL; a JSON
-object that mentions ``messages`` or ``chats`` near the start is a Telegram Desktop export;
-other text is CSV (a CrowdTangle-style header is recognised by the CSV reader). ``--format``
+``--input-format``. ``PAR1`` is Parquet; a first line holding a whole JSON object is JSONL (so
+is a file whose other lines mostly do, when its first line is broken); a JSON object that
+mentions ``messages`` or ``chats`` near the start is a Telegram Desktop export; other text is
+CSV (a CrowdTangle-style header is recognised by the CSV reader). ``--input-format``
 overrides all of this.
 
 Example:
@@ -70,6 +71,19 @@ def _refuse_binary(path: Path, sample: bytes) -> None:
     raise FeedError(f"{path}: this is {kind}, not a text export; {what}")
 
 
+def _mostly_json_objects(lines: list[str]) -> bool:
+    """True when more than half of the non-blank ``lines`` hold a JSON object each (the lines
+    of a JSONL file, not those of one JSON document written over many lines)."""
+    lines = [line for line in lines if line.strip()]
+    objects = 0
+    for line in lines:
+        try:
+            objects += isinstance(json_loads(line), dict)
+        except ValueError:  # not JSON, nested too deep, or an integer too long
+            continue
+    return objects * 2 > len(lines)
+
+
 def detect_format(path: Path | str) -> str:
     """``csv``, ``jsonl``, ``parquet`` or ``telegram`` for the file at ``path``.
 
@@ -89,7 +103,7 @@ def detect_format(path: Path | str) -> str:
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         raise FeedError(f"{path}: not a Parquet file (it does not start with PAR1); pass "
-                        f"--format if it is CSV or JSONL")
+                        f"--input-format if it is CSV or JSONL")
     encoding, _ = detect_encoding(sample)
     text = sample.decode(encoding, errors="replace").lstrip("\ufeff \t\r\n")
     if text.startswith("{"):
@@ -104,8 +118,11 @@ def detect_format(path: Path | str) -> str:
             return "jsonl"
         if looks_like_telegram(sample):
             return "telegram"
+        if _mostly_json_objects(text.split("\n")[1:-1]):  # the last line may be cut
+            return "jsonl"  # its first line is broken: that line is rejected, not the file
         raise FeedError(f"{path}: a JSON file that is neither JSONL (one object per line) nor a "
-                        f"Telegram Desktop export; convert it to JSONL or pass --format")
+                        f"Telegram Desktop export; convert it to JSONL or pass "
+                        f"--input-format")
     if text.startswith("["):
         raise FeedError(f"{path}: a JSON array; convert it to JSONL (one object per line)")
     return "csv"

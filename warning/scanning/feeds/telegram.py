@@ -229,7 +229,7 @@ class TelegramFeed(Feed):
         sample = read_sample(self.path)
         if not looks_like_telegram(sample):
             raise FeedError(f"{self.path}: not a Telegram Desktop export (no \"messages\" or "
-                            f"\"chats\" near the start); pass --format")
+                            f"\"chats\" near the start); pass --input-format")
         self.columns = list(COLUMNS)
         time = "date_unixtime" if b'"date_unixtime"' in sample or b'"messages"' not in \
             sample else "date"
