@@ -59,6 +59,18 @@ def test_feeds_jsonl_over_long_line_is_skipped(tmp_path, monkeypatch) -> None:
     assert "over 100 characters" in _bad(feed)[2]
 
 
+def test_feeds_jsonl_over_long_line_keeps_its_id_when_it_comes_first(tmp_path,
+                                                                    monkeypatch) -> None:
+    monkeypatch.setattr("warning.scanning.feeds.jsonl_reader.MAX_LINE", 100)
+    path = tmp_path / "long.jsonl"
+    path.write_text('{"id": 1, "text": "a"}\n{"id": "p2", "text": "' + "x" * 500 + '"}\n'
+                    '{"text": "' + "y" * 500 + '", "id": 3}\n{"id": 4, "text": "b"}\n',
+                    encoding="utf-8")
+    rows = _rows(open_feed(path))
+    assert [(r.line, r.id) for r in rows if r.error] == [(2, "p2"), (3, None)]
+    assert all("over 100 characters" in r.error for r in rows if r.error)
+
+
 # ---- Parquet -----------------------------------------------------------------------------------
 
 
