@@ -49,6 +49,13 @@ def test_feeds_jsonl_good_broken_and_late_keys(tmp_path) -> None:
     assert "not valid utf-8" in bad[6] and "not valid JSON" in bad[8]
 
 
+def test_feeds_jsonl_json_errors_say_at_once(tmp_path) -> None:
+    path = tmp_path / "posts.jsonl"
+    path.write_text('{"id": 1, "text": "ok"}\n{"id": 2, "text": "a\tb"}\n', encoding="utf-8")
+    bad = _bad(open_feed(path))
+    assert bad == {2: "not valid JSON (Invalid control character at column 21)"}
+
+
 def test_feeds_jsonl_over_long_line_is_skipped(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("warning.scanning.feeds.jsonl_reader.MAX_LINE", 100)
     path = tmp_path / "long.jsonl"
@@ -218,6 +225,14 @@ def test_feeds_telegram_broken_json_in_the_middle_is_rejected_and_reading_goes_o
     assert "broken JSON" in rows[2].error and rows[2].line > 1
     # the messages after it are read again (4 has a text that is not text, 5 is fine)
     assert [r.values["id"] for r in rows[3:]] == ["4", "5"] and rows[4].error is None
+
+
+def test_feeds_telegram_broken_json_says_at_once(tmp_path) -> None:
+    text = json.dumps(_telegram_export(_MESSAGES), ensure_ascii=False, indent=1)
+    path = tmp_path / "result.json"
+    path.write_text(text.replace("Салам баарына", "Салам\tбаарына", 1), encoding="utf-8")
+    (row,) = [r for r in _rows(open_feed(path)) if r.error and "broken JSON" in r.error]
+    assert "Invalid control character at line " in row.error and " at at " not in row.error
 
 
 def _many(n, start=1):

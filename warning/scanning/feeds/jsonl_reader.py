@@ -22,7 +22,7 @@ from typing import Any
 
 import regex
 
-from warning.safe_io import JsonTooDeep, json_loads
+from warning.safe_io import JsonTooDeep, json_loads, json_problem
 from warning.scanning.feeds.base import Feed, FeedError, FeedRow
 from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
 from warning.scanning.feeds.encoding import (
@@ -113,8 +113,9 @@ class JsonlFeed(Feed):
                                   id=self._intact_id(line))
                     continue
                 except json.JSONDecodeError as exc:
-                    yield FeedRow(lineno, None, f"not valid JSON ({exc.msg} at column "
-                                                f"{exc.colno})", id=self._intact_id(line))
+                    where = json_problem(exc.msg, f"column {exc.colno}")
+                    yield FeedRow(lineno, None, f"not valid JSON ({where})",
+                                  id=self._intact_id(line))
                     continue
                 if not isinstance(record, dict):
                     yield FeedRow(lineno, None, f"a JSON {type(record).__name__}, not an "
