@@ -113,6 +113,15 @@ def test_feeds_parquet_truncated_or_fake_file_fails_clearly(tmp_path) -> None:
     assert open_feed(fake, format="csv").mapping.text == "text"
 
 
+def test_feeds_parquet_duplicate_column_names_are_refused_naming_them(tmp_path) -> None:
+    path = tmp_path / "dup.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array([1]), pa.array(["hi"]), pa.array(["a"]),
+                                         pa.array(["b"]), pa.array([2])],
+                                        names=["id", "text", "note", "note", "id"]), path)
+    with pytest.raises(FeedError, match=r"dup.parquet: more than one column is named id, note"):
+        open_feed(path)
+
+
 def test_feeds_parquet_damaged_row_group_is_one_rejected_block(tmp_path) -> None:
     path = _parquet(tmp_path / "p.parquet", n=12)
     meta = pq.ParquetFile(path).metadata
