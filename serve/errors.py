@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from warning.safe_io import json_problem
+
 __all__ = [
     "PERSPECTIVE_PREFIX",
     "ApiError",
@@ -118,7 +120,10 @@ def _validation_error(exc: RequestValidationError, content_type: str) -> ApiErro
                         f"application/json' (got {content_type or 'no Content-Type'})")
     if any(e.get("type") == "json_invalid" for e in errors):
         first = next(e for e in errors if e.get("type") == "json_invalid")
-        where = first.get("ctx", {}).get("error", "")
+        where = str(first.get("ctx", {}).get("error", ""))
+        loc = tuple(first.get("loc", ()))
+        if where and len(loc) == 2 and isinstance(loc[1], int):  # ("body", position)
+            where = json_problem(where, f"position {loc[1]:,}")
         return ApiError(400, "malformed-json",
                         f"the request body is not valid JSON ({where})" if where else
                         "the request body is not valid JSON")

@@ -103,6 +103,13 @@ def test_score_jsonl_input_gives_an_error_object_for_each_bad_line(tiny_model_di
     assert errors[5] == "empty text"
     assert errors[6] == "line 7: not valid UTF-8"
     assert errors[7] is None and "hate" in records[7]["flagged"]
+
+
+def test_score_jsonl_input_says_where_the_json_breaks(tiny_model_dir, tmp_path, capsys) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "a\tb"}\n', encoding="utf-8")
+    _, records, _ = _score(["--model", str(tiny_model_dir), "--input", str(path)], capsys)
+    assert records[0]["error"] == "line 1: not valid JSON (Invalid control character at column 12)"
     for record in records[1:7]:
         assert set(record["scores"].values()) == {None} and record["review"] is True
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from warning import __version__
-from warning.safe_io import input_file_problem, json_loads
+from warning.safe_io import input_file_problem, json_loads, json_problem
 
 # Which extra each plugin command needs, for the message when it is missing.
 _EXTRA_OF = {"training": "train", "serve": "serve"}
@@ -85,7 +85,8 @@ def _score_inputs(args: argparse.Namespace) -> Iterable[tuple[str | None, str | 
                 try:
                     record = json_loads(line)  # nesting bounded: a deep line is one error
                 except json.JSONDecodeError as exc:
-                    yield None, f"line {lineno}: not valid JSON ({exc.msg})"
+                    where = json_problem(exc.msg, f"column {exc.colno}")
+                    yield None, f"line {lineno}: not valid JSON ({where})"
                     continue
                 if not isinstance(record, dict) or "text" not in record:
                     yield None, f"line {lineno}: no 'text' field"

@@ -48,6 +48,7 @@ __all__ = [
     "json_depth",
     "json_line",
     "json_loads",
+    "json_problem",
     "private_dir",
     "private_open",
 ]
@@ -178,6 +179,20 @@ def json_loads(doc: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     except RecursionError:
         raise JsonTooDeep(text, max_depth) from None
     return check_json_depth(value, text, max_depth)
+
+
+def json_problem(msg: str, place: str) -> str:
+    """A JSON decoder's message (``json.JSONDecodeError.msg``) with where it happened: some
+    end in "at" ("Invalid control character at", "Unterminated string starting at"), and the
+    place follows that "at" instead of a second one.
+
+    Example:
+        >>> json_problem("Invalid control character at", "column 9")
+        'Invalid control character at column 9'
+        >>> json_problem("Expecting value", "line 3")
+        'Expecting value at line 3'
+    """
+    return f"{msg.removesuffix(' at')} at {place}"
 
 
 #: line breaks json.dumps leaves raw with ensure_ascii=False, which str.splitlines() splits on

@@ -72,6 +72,14 @@ def test_misuse_malformed_json_is_400(client, route) -> None:
 
 
 @pytest.mark.parametrize("route", ROUTES)
+def test_misuse_malformed_json_names_the_problem_and_where(client, route) -> None:
+    response = client.post(route, content=b'{"texts": ["a\tb"]}', headers={
+        "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert "(Invalid control character at position 13)" in message(response)
+
+
+@pytest.mark.parametrize("route", ROUTES)
 @pytest.mark.parametrize("encoding", ["cp1251", "latin-1"])
 def test_misuse_a_body_not_in_utf8_says_so(client, route, encoding) -> None:
     # a body saved as Windows-1251 ("ANSI" in Notepad) or Latin-1 is not JSON's UTF-8

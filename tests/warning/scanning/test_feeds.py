@@ -112,6 +112,22 @@ def test_feeds_csv_over_long_field_is_one_bad_row(tmp_path, monkeypatch) -> None
         csv.field_size_limit(old)
 
 
+def test_feeds_csv_over_long_field_keeps_the_rows_id(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr("warning.scanning.feeds.csv_reader.FIELD_LIMIT", 1000)
+    import csv
+
+    old = csv.field_size_limit(1000)
+    try:
+        path = tmp_path / "long.csv"
+        path.write_text('id,text\n1,ok\n2,"' + "x,\n" * 2000 + '"\n3,' + "y" * 5000
+                        + "\n4,fine\n", encoding="utf-8")
+        rows = _rows(open_feed(path))
+        assert [(r.line, r.id) for r in rows if r.error] == [(3, "2"), (2004, "3")]
+        assert all("a field over 1,000 characters" in r.error for r in rows if r.error)
+    finally:
+        csv.field_size_limit(old)
+
+
 def _numbered(ids, broken=None):
     """CSV lines ``id,post number id,01.05.2024 10:00`` for ``ids``; ``broken`` maps an id to
     the line written instead."""

@@ -49,6 +49,13 @@ def test_feeds_jsonl_good_broken_and_late_keys(tmp_path) -> None:
     assert "not valid utf-8" in bad[6] and "not valid JSON" in bad[8]
 
 
+def test_feeds_jsonl_json_errors_say_at_once(tmp_path) -> None:
+    path = tmp_path / "posts.jsonl"
+    path.write_text('{"id": 1, "text": "ok"}\n{"id": 2, "text": "a\tb"}\n', encoding="utf-8")
+    bad = _bad(open_feed(path))
+    assert bad == {2: "not valid JSON (Invalid control character at column 21)"}
+
+
 def test_feeds_jsonl_over_long_line_is_skipped(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr("warning.scanning.feeds.jsonl_reader.MAX_LINE", 100)
     path = tmp_path / "long.jsonl"
@@ -57,6 +64,18 @@ def test_feeds_jsonl_over_long_line_is_skipped(tmp_path, monkeypatch) -> None:
     feed = open_feed(path)
     assert [r.values["text"] for r in _good(feed)] == ["a", "b"]
     assert "over 100 characters" in _bad(feed)[2]
+
+
+def test_feeds_jsonl_over_long_line_keeps_its_id_when_it_comes_first(tmp_path,
+                                                                    monkeypatch) -> None:
+    monkeypatch.setattr("warning.scanning.feeds.jsonl_reader.MAX_LINE", 100)
+    path = tmp_path / "long.jsonl"
+    path.write_text('{"id": 1, "text": "a"}\n{"id": "p2", "text": "' + "x" * 500 + '"}\n'
+                    '{"text": "' + "y" * 500 + '", "id": 3}\n{"id": 4, "text": "b"}\n',
+                    encoding="utf-8")
+    rows = _rows(open_feed(path))
+    assert [(r.line, r.id) for r in rows if r.error] == [(2, "p2"), (3, None)]
+    assert all("over 100 characters" in r.error for r in rows if r.error)
 
 
 # ---- Parquet -----------------------------------------------------------------------------------
@@ -92,6 +111,15 @@ def test_feeds_parquet_truncated_or_fake_file_fails_clearly(tmp_path) -> None:
     with pytest.raises(FeedError, match="not a Parquet file"):
         open_feed(fake)
     assert open_feed(fake, format="csv").mapping.text == "text"
+
+
+def test_feeds_parquet_duplicate_column_names_are_refused_naming_them(tmp_path) -> None:
+    path = tmp_path / "dup.parquet"
+    pq.write_table(pa.Table.from_arrays([pa.array([1]), pa.array(["hi"]), pa.array(["a"]),
+                                         pa.array(["b"]), pa.array([2])],
+                                        names=["id", "text", "note", "note", "id"]), path)
+    with pytest.raises(FeedError, match=r"dup.parquet: more than one column is named id, note"):
+        open_feed(path)
 
 
 def test_feeds_parquet_damaged_row_group_is_one_rejected_block(tmp_path) -> None:
@@ -206,6 +234,14 @@ def test_feeds_telegram_broken_json_in_the_middle_is_rejected_and_reading_goes_o
     assert "broken JSON" in rows[2].error and rows[2].line > 1
     # the messages after it are read again (4 has a text that is not text, 5 is fine)
     assert [r.values["id"] for r in rows[3:]] == ["4", "5"] and rows[4].error is None
+
+
+def test_feeds_telegram_broken_json_says_at_once(tmp_path) -> None:
+    text = json.dumps(_telegram_export(_MESSAGES), ensure_ascii=False, indent=1)
+    path = tmp_path / "result.json"
+    path.write_text(text.replace("Салам баарына", "Салам\tбаарына", 1), encoding="utf-8")
+    (row,) = [r for r in _rows(open_feed(path)) if r.error and "broken JSON" in r.error]
+    assert "Invalid control character at line " in row.error and " at at " not in row.error
 
 
 def _many(n, start=1):

@@ -315,7 +315,8 @@ class CsvFeed(Feed):
             if last is not None:
                 span = f"lines {start}-{last}" if last > start else f"line {start}"
                 yield FeedRow(start, None, f"a field over {FIELD_LIMIT:,} characters ({span}: "
-                                           f"the whole record is left out)")
+                                           f"the whole record is left out)",
+                              id=self._id_before_quote(first_line))
                 return
         lines.rewind(start + 1)
         if self.single_column and first_line is not None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import regex
 
-from warning.safe_io import JsonTooDeep, json_loads
+from warning.safe_io import JsonTooDeep, json_loads, json_problem
 from warning.scanning.feeds.base import Feed, FeedError, FeedRow
 from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
 from warning.scanning.feeds.encoding import (
@@ -67,8 +67,9 @@ class JsonlFeed(Feed):
         self.mapping, picked = pick_columns(self.columns, overrides, str(self.path))
         self.notes.extend(picked)
 
-    def _lines(self, handle: io.TextIOWrapper) -> Iterator[tuple[int, str | None]]:
-        """(line number, line or None when over :data:`MAX_LINE`), never holding more."""
+    def _lines(self, handle: io.TextIOWrapper) -> Iterator[tuple[int, str, bool]]:
+        """(line number, line, whether it is over :data:`MAX_LINE`: then only its first
+        :data:`MAX_LINE` characters), never holding more."""
         lineno = 0
         while True:
             line = handle.readline(MAX_LINE)
@@ -80,9 +81,9 @@ class JsonlFeed(Feed):
                     rest = handle.readline(MAX_LINE)
                     if not rest or rest.endswith("\n"):
                         break
-                yield lineno, None
+                yield lineno, line, True
                 continue
-            yield lineno, line
+            yield lineno, line, False
 
     def _records(self) -> Iterator[FeedRow]:
         try:
@@ -91,9 +92,10 @@ class JsonlFeed(Feed):
             raise FeedError(f"{self.path}: unknown encoding {self.encoding!r}") from None
         with handle:
             self._handle = handle
-            for lineno, line in self._lines(handle):
-                if line is None:
-                    yield FeedRow(lineno, None, f"line over {MAX_LINE:,} characters")
+            for lineno, line, over in self._lines(handle):
+                if over:  # its id is read from its start
+                    yield FeedRow(lineno, None, f"line over {MAX_LINE:,} characters",
+                                  id=self._intact_id(line))
                     continue
                 if lineno == 1:
                     line = line.lstrip("\ufeff")
@@ -111,8 +113,9 @@ class JsonlFeed(Feed):
                                   id=self._intact_id(line))
                     continue
                 except json.JSONDecodeError as exc:
-                    yield FeedRow(lineno, None, f"not valid JSON ({exc.msg} at column "
-                                                f"{exc.colno})", id=self._intact_id(line))
+                    where = json_problem(exc.msg, f"column {exc.colno}")
+                    yield FeedRow(lineno, None, f"not valid JSON ({where})",
+                                  id=self._intact_id(line))
                     continue
                 if not isinstance(record, dict):
                     yield FeedRow(lineno, None, f"a JSON {type(record).__name__}, not an "

@@ -4,7 +4,8 @@ Column types are kept as the file has them. A row group that cannot be decoded (
 file) is reported as one rejected record for its rows, and reading goes on with the next group.
 A row holding a value Python cannot hold (a string that is not valid UTF-8, a time after the
 year 9999) is rejected alone.
-A file whose footer is missing (cut short while copying) cannot be read at all.
+A file whose footer is missing (cut short while copying) cannot be read at all, nor can a
+file with two columns of the same name (a row read as a record would keep only one of them).
 
 Example:
     >>> feed = ParquetFeed("posts.parquet")      # doctest: +SKIP
@@ -33,8 +34,8 @@ class ParquetFeed(Feed):
     """A Parquet file (see the module docstring).
 
     Raises:
-        FeedError: The file is not Parquet or is damaged beyond its footer, or no text column
-            can be decided.
+        FeedError: The file is not Parquet or is damaged beyond its footer, two columns have
+            the same name, or no text column can be decided.
     """
 
     format = "parquet"
@@ -51,6 +52,10 @@ class ParquetFeed(Feed):
                             f"short, or not Parquet?") from None
         self._schema = self._file.schema_arrow
         self.columns = list(self._schema.names)
+        repeated = list(dict.fromkeys(n for n in self.columns if self.columns.count(n) > 1))
+        if repeated:  # a row would keep only one of them: refused, never read half
+            raise FeedError(f"{self.path}: more than one column is named "
+                            f"{show_names(repeated)}; give each column a name of its own")
         self._done = 0
         self.mapping, picked = pick_columns(self.columns, overrides, str(self.path))
         self.notes.append(f"Parquet: {self._file.metadata.num_rows:,} rows in "

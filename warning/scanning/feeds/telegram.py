@@ -40,7 +40,7 @@ from typing import Any
 
 import regex
 
-from warning.safe_io import MAX_JSON_DEPTH, JsonTooDeep, check_json_depth
+from warning.safe_io import MAX_JSON_DEPTH, JsonTooDeep, check_json_depth, json_problem
 from warning.scanning.feeds.base import ColumnMap, Feed, FeedError, FeedRow
 from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
 from warning.scanning.feeds.encoding import bad_bytes, fix_surrogates, read_sample
@@ -134,7 +134,7 @@ class _JsonStream:
                 if not incomplete or self.eof:
                     at = self.line - self.buf.count("\n", 0, self.pos) + exc.lineno - 1
                     where = "the file ends inside it (cut short?)" if self.eof and incomplete \
-                        else f"{exc.msg} at line {at}"
+                        else json_problem(exc.msg, f"line {at}")
                     raise _JsonError(f"broken JSON in the value starting at line {self.line}: "
                                      f"{where}", self.line) from None
                 if len(self.buf) - self.pos > MAX_VALUE:
