@@ -201,6 +201,17 @@ def test_report_command_writes_beside_the_scan_and_names_bad_input(scored, tiny_
         write_report(plain, tmp_path / "r.html")
 
 
+def test_report_refuses_to_show_no_severe_posts(scored, tmp_path, capsys) -> None:
+    # --top 0 (or below) left the list empty and the page said "No post was flagged."
+    with pytest.raises(ReportError, match="at least 1, got 0"):
+        build_report(scored, top=0, explain=False)
+    assert main(["report", str(scored), "-o", str(tmp_path / "r.html"), "--top", "-5",
+                 "--no-explain"]) == 2
+    assert "--top" in capsys.readouterr().err and not (tmp_path / "r.html").exists()
+    html, _ = build_report(scored, top=1, explain=False)
+    assert "No post was flagged." not in html
+
+
 def test_scan_command_with_report(tmp_path, tiny_model_dir, capsys) -> None:
     feed = _surge_feed(tmp_path / "feed.csv")
     out = tmp_path / "scored.parquet"
