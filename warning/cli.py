@@ -397,7 +397,8 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
     report.add_argument("--model", "-m",
                         help="the model folder that scored the file, for its card and the "
                              "highlighted words (default: found by the name the file records)")
-    report.add_argument("--top", type=int, default=20, help="most severe posts shown (20)")
+    report.add_argument("--top", type=int, default=20,
+                        help="most severe posts shown (default 20, at least 1)")
     report.add_argument("--lang", choices=("en", "ru"),
                         help="language of the page (default: WARNING_REPORT_LANG, else en)")
     report.add_argument("--no-explain", action="store_true",

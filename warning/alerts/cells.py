@@ -119,17 +119,23 @@ def find_alerts(scored: Path | str, config: AlertConfig | None = None,
         text_col: The text column; None: as for ``channel_col``.
 
     Raises:
-        AlertError: The file is missing, not a scan output, or has no post with a time.
+        AlertError: The file is missing, not a scan output, has no post with a time, or no
+            post with a score for a label of ``config.labels``.
     """
     import pandas as pd
 
     config = config or AlertConfig.from_settings()
     source = _Source(Path(scored), channel_col, id_col, text_col, config)
-    totals, posts, without_time, models, channels = _aggregate(source, config)
+    totals, posts, without_time, models, channels, labels = _aggregate(source, config)
     if not totals:
         raise AlertError(Message(N_("{file}: no post has a time (posted_at is empty), so there "
                                     "are no windows; scan again with --time-col (and "
                                     "--time-format)"), file=str(scored)))
+    unscored = [n for n in config.labels or () if n not in labels]
+    if unscored:  # asked for, but the model did not score it: no alert would mean nothing
+        raise AlertError(f"{scored}: no post has a score for {', '.join(unscored)} (the model "
+                         f"that scored the file does not score it), so no alert could be "
+                         f"found for it; leave out --label {' --label '.join(unscored)}")
     model = ";".join(sorted(models)) or "unknown"
     notes = list(source.notes)
     if len(models) > 1:

@@ -197,15 +197,20 @@ def _long(frame: pd.DataFrame, start: pd.Series, channel: str | None,
 
 
 def _aggregate(source: _Source, config: AlertConfig,
-               ) -> tuple[dict[str, pd.DataFrame], int, int, set[str], set[str]]:
-    """Per window kind: volume, counts and probability sums per (window, channel, target)."""
+               ) -> tuple[dict[str, pd.DataFrame], int, int, set[str], set[str], set[str]]:
+    """Per window kind: volume, counts and probability sums per (window, channel, target);
+    and the labels some post has a score for (a label the model does not score is empty)."""
+    import pandas as pd
 
     totals: dict[str, pd.DataFrame] = {}
     posts = without_time = 0
     models: set[str] = set()
     channels: set[str] = set()
+    scored: set[str] = set()
     for frame in source.chunks():
         posts += len(frame)
+        scored.update(n for n in source.labels
+                      if pd.to_numeric(frame[f"score_{n}"], errors="coerce").notna().any())
         if "model" in frame:
             models.update(str(m) for m in frame["model"].dropna().unique())
         timed, starts = _windows(frame, config.windows, config.timezone)
@@ -221,4 +226,4 @@ def _aggregate(source: _Source, config: AlertConfig,
                 **{c: (c, "sum") for c in long.columns if c[:2] in ("k_", "e_")})
             totals[kind] = sums if kind not in totals else totals[kind].add(sums,
                                                                             fill_value=0)
-    return totals, posts, without_time, models, channels
+    return totals, posts, without_time, models, channels, scored

@@ -101,11 +101,13 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
         lang: ``en`` or ``ru``; None: ``WARNING_REPORT_LANG``.
 
     Raises:
-        ReportError: The file is missing or not a scan output.
+        ReportError: The file is missing or not a scan output, or ``top`` is below 1.
     """
     from warning.alerts.cells import AlertConfig, AlertError, find_alerts
     from warning.i18n import Lang
 
+    if top < 1:  # an empty list would read "No post was flagged."
+        raise ReportError(f"--top (the most severe posts shown) must be at least 1, got {top}")
     tr = Lang(lang)
 
     say = log or (lambda _message: None)

@@ -197,7 +197,7 @@ def collect(scored: Path | str, config: AlertConfig, top: int = 20) -> tuple[Rep
             language.update(f"flagged:{name}" for name in flags)
             language["review"] += bool(reviews.at[idx])
             day = local_days.at[idx]
-            if isinstance(day, date):
+            if isinstance(day, date) and day is not pd.NaT:  # NaT (no time) is a date too
                 cell = data.days[day]
                 cell["volume"] += 1
                 cell.update(f"flagged:{name}" for name in flags)

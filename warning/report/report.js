@@ -194,6 +194,8 @@
             label: controls.label ? controls.label.value : ""};
   }
   function has(list, value) { return (" " + list + " ").indexOf(" " + value + " ") >= 0; }
+  // a JSON list of names that may hold spaces (channels): whole names only
+  function named(list, value) { return JSON.parse(list || "[]").indexOf(value) >= 0; }
   function alertsOf(channel, group, label) {
     return (data.alerts || []).filter(function (a) {
       return a.c === (channel || data.all) && a.t === (group || data.all) &&
@@ -250,7 +252,7 @@
       shown.alerts += ok ? 1 : 0;
     });
     document.querySelectorAll("#campaign-table tbody tr").forEach(function (row) {
-      var ok = (!f.channel || has(row.getAttribute("data-channels"), f.channel)) &&
+      var ok = (!f.channel || named(row.getAttribute("data-channels"), f.channel)) &&
         (!f.group || has(row.getAttribute("data-targets"), f.group)) &&
         (!f.label || has(row.getAttribute("data-labels"), f.label));
       row.hidden = !ok;

@@ -318,6 +318,20 @@ def test_alerts_refuse_files_they_cannot_use(tmp_path, capsys) -> None:
         _config(windows=("month",))
 
 
+def test_alerts_refuse_a_label_the_file_has_no_scores_for(tmp_path, capsys) -> None:
+    # extremism: a column of nulls (the model does not score it); threat: no column at all.
+    # Asked for them, the alerts used to test nothing and blame the feed's length.
+    path = _scored(tmp_path / "scored.parquet", hate_rate=_surge(20))
+    with pytest.raises(AlertError, match=r"no post has a score for extremism .*leave out "
+                                         r"--label extremism"):
+        find_alerts(path, _config(labels=("hate", "extremism")))
+    pd.read_parquet(path).drop(columns="score_threat").to_parquet(tmp_path / "dropped.parquet")
+    code = main(["alerts", str(tmp_path / "dropped.parquet"), "-o", str(tmp_path / "a.json"),
+                 "--label", "threat"])
+    assert code == 2 and "no post has a score for threat" in capsys.readouterr().err
+    assert find_alerts(path, _config(labels=("hate",))).alerts  # a scored label still works
+
+
 def test_alerts_config_from_settings(monkeypatch) -> None:
     monkeypatch.setenv("WARNING_ALERT_WINDOWS", "week")
     monkeypatch.setenv("WARNING_ALERT_FDR", "0.1")

@@ -3,6 +3,7 @@
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -158,6 +159,32 @@ def test_report_reads_csv_scans_without_text_and_counts_copies(tmp_path, tiny_mo
     assert len({p.text for p in data.severe}) == len(data.severe)
 
 
+def test_report_on_a_scan_with_posts_without_a_time(tmp_path, tiny_model) -> None:
+    # the scan keeps a post whose time it did not understand (the alerts skip it): the report
+    # leaves it out of the period and the charts, and says so, instead of failing
+    def feed(name: str, untimed: Callable[[int], bool]) -> Path:
+        lines = ["id,date,channel,author,message"]
+        for n in range(30):
+            date = "" if untimed(n) else f"2025-09-{1 + n:02d}T10:00:00+06:00"
+            lines.append(f"{n},{date},a,user{n % 4},{'idiot' if n % 3 else 'the market'}")
+        path = tmp_path / name
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    scan(feed("some.csv", lambda n: n % 10 == 3), tmp_path / "some.parquet", ScanOptions(),
+         classifier=tiny_model)
+    html, _ = build_report(tmp_path / "some.parquet", explain=False)
+    assert "3 posts have no time" in html and "2025-09-30" in html
+    cells = {(c["c"], c["t"]): c["d"] for c in _payload(html)["cells"]}
+    assert sum(row[1] for row in cells[("(all)", "(all)")]) == 27
+    # no post with a time at all: still a report, without a period or charts
+    scan(feed("none.csv", lambda n: True), tmp_path / "none.scored.csv", ScanOptions(),
+         classifier=tiny_model)
+    html, alerts = build_report(tmp_path / "none.scored.csv", explain=False)
+    assert alerts is None and "30 posts have no time" in html and "no post has a time" in html
+    assert _payload(html)["cells"] == []
+
+
 def test_report_command_writes_beside_the_scan_and_names_bad_input(scored, tiny_model_dir,
                                                                    tmp_path, capsys) -> None:
     assert main(["report", str(scored), "--model", str(tiny_model_dir), "--no-explain",
@@ -172,6 +199,17 @@ def test_report_command_writes_beside_the_scan_and_names_bad_input(scored, tiny_
     plain.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(ReportError, match="not a scanned file"):
         write_report(plain, tmp_path / "r.html")
+
+
+def test_report_refuses_to_show_no_severe_posts(scored, tmp_path, capsys) -> None:
+    # --top 0 (or below) left the list empty and the page said "No post was flagged."
+    with pytest.raises(ReportError, match="at least 1, got 0"):
+        build_report(scored, top=0, explain=False)
+    assert main(["report", str(scored), "-o", str(tmp_path / "r.html"), "--top", "-5",
+                 "--no-explain"]) == 2
+    assert "--top" in capsys.readouterr().err and not (tmp_path / "r.html").exists()
+    html, _ = build_report(scored, top=1, explain=False)
+    assert "No post was flagged." not in html
 
 
 def test_scan_command_with_report(tmp_path, tiny_model_dir, capsys) -> None:

@@ -135,3 +135,31 @@ def test_report_filters_change_charts_alerts_and_posts_in_chromium(tmp_path, chr
     none = _status(dom)
     if none["data-alerts-shown"] == "0":
         assert re.search(r'<p class="note filter-empty" id="alerts-empty">', dom)
+
+
+@pytest.mark.slow
+def test_report_channel_filter_matches_whole_channel_names_in_campaigns(tmp_path,
+                                                                        chromium) -> None:
+    # a campaign in "Batken News" and "Osh Today" is not one of channel "News" (names with
+    # spaces used to be split into words, so "News" showed it)
+    import pandas as pd
+
+    rows = []
+    for n, (channel, text) in enumerate([("Batken News", "gnat ih vseh idioty"),
+                                         ("Osh Today", "gnat ih vseh idioty"),
+                                         ("Batken News", "gnat ih vseh idioty"),
+                                         ("News", "ty tupoi idiot"), ("News", "pogoda")]):
+        flagged = ["offensive"] if "idio" in text else []
+        rows.append({"id": str(n), "channel": channel, "author": f"user{n}", "text": text,
+                     "line": n + 2, "posted_at": f"2025-09-0{1 + n}T10:00:00Z",
+                     "score_offensive": 0.9 if flagged else 0.1, "score_hate": 0.1,
+                     "score_threat": 0.1, "flagged": flagged, "lang": "ru", "targets": [],
+                     "risk": "low" if flagged else "none", "review": False, "model": "m@1"})
+    scored = tmp_path / "scored.parquet"
+    pd.DataFrame(rows).to_parquet(scored)
+    page = write_report(scored, tmp_path / "report.html", explain=False, lang="en")
+    for channel, campaigns in (("", "1"), ("News", "0"), ("Batken%20News", "1"),
+                               ("Osh%20Today", "1")):
+        status = _status(_dump_dom(chromium, f"{page.as_uri()}#channel={channel}",
+                                   tmp_path)[0])
+        assert status["data-campaigns-shown"] == campaigns, (channel, status)
