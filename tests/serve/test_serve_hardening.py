@@ -194,6 +194,23 @@ def test_hardening_feedback_never_echoes_a_long_field(make_app, tmp_path) -> Non
         assert "QQQQ" not in response.text and len(response.text) < 2000
 
 
+def test_hardening_feedback_never_echoes_a_long_label_or_field_name(make_app,
+                                                                    tmp_path) -> None:
+    # a name the client sent (an unknown label, an unknown field) is named in the error, but
+    # never more than 60 characters of it: it could be a post pasted in the wrong place
+    fb = TestClient(make_app(api_keys=f"review:{KEY}", feedback_db=str(tmp_path / "f.db")),
+                    headers=auth(KEY))
+    long = "Q" * 100_000
+    for path, body in (("/v1/feedback", {"text": "post", "labels": {long: True}}),
+                       ("/v1/feedback", {"text": "post", "labels": {long: "yes"}}),
+                       ("/v1/feedback", {"text": "post", "labels": {"hate": True}, long: 1}),
+                       ("/v1/feedback/fb-1/review", {"decision": "confirm", long: 1})):
+        response = fb.post(path, json=body)
+        assert response.status_code == 422, path
+        assert "Q" * 61 not in response.text and len(response.text) < 2000, path
+        assert "Q" * 60 in response.text, path  # still named, shortened
+
+
 @pytest.mark.parametrize("text", ["\u200b\u200c\u200d", "\ufeff\u2060", " \u00ad "])
 def test_hardening_feedback_text_of_invisible_characters_is_empty(make_app, tmp_path,
                                                                   text) -> None:

@@ -28,6 +28,8 @@ STATUSES = ("pending", "confirmed", "rejected")
 EXPORT_COLUMNS = ("id", "text", "lang", *LABELS, "created", "reviewed", "model")
 MAX_NOTE_CHARS = 2000
 MAX_NAME_CHARS = 100
+#: The most characters of a name the client sent (an unknown label) that an error quotes.
+MAX_SHOWN_CHARS = 60
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _REVIEW_FIELDS = frozenset({"reviewer", "reviewed", "review_note"})
 
@@ -73,6 +75,12 @@ def _fmt(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(_TIME_FORMAT)
 
 
+def _shown_name(name: str) -> str:
+    """A name the client sent, as an error quotes it: at most :data:`MAX_SHOWN_CHARS`
+    characters (it could be a post pasted in the wrong place)."""
+    return name if len(name) <= MAX_SHOWN_CHARS else name[:MAX_SHOWN_CHARS] + "..."
+
+
 def check_labels(labels: Mapping[str, Any], *, allow_extremism: bool = False) -> dict[str, bool]:
     """The corrected labels, validated: our label names, each ``True``/``False``; ``None`` or
     omitted is unknown and dropped. At least one label must be given.
@@ -93,8 +101,9 @@ def check_labels(labels: Mapping[str, Any], *, allow_extremism: bool = False) ->
     out: dict[str, bool] = {}
     for name, value in labels.items():
         if name not in LABELS:
-            raise InvalidFeedback(f"labels.{name}", f"unknown label {name!r}; the labels are "
-                                  f"{', '.join(LABELS)}")
+            shown = _shown_name(str(name))
+            raise InvalidFeedback(f"labels.{shown}", f"unknown label {shown!r}; the labels "
+                                  f"are {', '.join(LABELS)}")
         if value is None:
             continue
         if not isinstance(value, bool):
