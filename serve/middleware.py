@@ -1,7 +1,8 @@
 """The ASGI layer in front of every route: request id, access, rate and body-size limits, and
 the access log.
 
-In this order: each request gets an id (the ``X-Request-ID`` response header); a key is required
+In this order: each request gets an id (the ``X-Request-ID`` response header), and each answer
+``Cache-Control: no-store`` unless its route set its own; a key is required
 (401) unless the path is public or the server is open, and its role is put on the request; the
 key's rate limit applies (429 with ``Retry-After``); a body that is not sent as JSON is refused
 (415), one over the size limit (413) before anything parses it, one that takes longer than the
@@ -158,6 +159,9 @@ class ApiMiddleware:
                 status_holder["status"] = message["status"]
                 headers = list(message.get("headers", []))
                 headers.append((b"x-request-id", request_id.encode()))
+                if not any(name.lower() == b"cache-control" for name, _ in headers):
+                    # answers hold posts, scores and one key's items: no cache may keep them
+                    headers.append((b"cache-control", b"no-store"))
                 message = {**message, "headers": headers}
             await send(message)
 

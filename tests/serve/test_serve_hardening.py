@@ -49,6 +49,20 @@ def test_hardening_access_log_names_the_route_template_never_the_path(client, ca
     assert "route=/v1/score " in lines[2]
 
 
+def test_hardening_answers_are_not_kept_by_caches(roles_app) -> None:
+    """Answers hold posts, scores and one key's feedback: a shared proxy or the browser's
+    cache must not keep them (a route that sets its own Cache-Control keeps it)."""
+    client = TestClient(roles_app)
+    answers = [client.post("/v1/score", json={"texts": [SECRET]}, headers=auth(KEY)),
+               client.get("/v1/review/queue", headers=auth(REVIEWER)),
+               client.get("/v1/whoami", headers=auth(KEY)),
+               client.get("/v1/review/queue")]  # refused (401): no-store as well
+    assert [a.status_code for a in answers] == [200, 200, 200, 401]
+    assert all(a.headers["cache-control"] == "no-store" for a in answers)
+    assert client.get("/v1/review/queue", headers=auth(REVIEWER)).headers.get_list(
+        "cache-control") == ["no-store"]
+
+
 # ---- 5: slow clients ----------------------------------------------------------------------
 
 
