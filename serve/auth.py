@@ -8,7 +8,8 @@ process and after a restart. Keys must be at least :data:`MIN_KEY_CHARS` charact
 
 **Roles.** Each key has one of :data:`ROLES`, each allowed what the one before it is, and more:
 
-- ``submit``: score, and send feedback (and read or withdraw its own pending items);
+- ``submit``: score, and send feedback (and read its own items, and withdraw them while
+  they are not confirmed);
 - ``review``: also read the review queue and every item with its text, review others' items,
   and delete any item, confirmed ones included;
 - ``admin``: also read ``/metrics`` (unless ``WARNING_METRICS_PUBLIC=1``).

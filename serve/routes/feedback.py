@@ -11,8 +11,8 @@ Recent scoring responses that feedback may name by id are kept in the same datab
 while the database cannot be reached, feedback answers 503 ``feedback-db-unavailable`` and
 scoring answers without ids.
 
-Roles (:mod:`serve.auth`): any key may submit, and read or withdraw (delete) its own items
-that are not confirmed; listing the queue, reading others' items with their texts, reviewing,
+Roles (:mod:`serve.auth`): any key may submit, read its own items, and withdraw (delete) them
+while they are not confirmed; listing the queue, reading others' items with their texts, reviewing,
 and deleting others' or confirmed items need ``review`` (or ``admin``): 403 ``role-required``.
 """
 
@@ -148,11 +148,15 @@ def _role(request: Request) -> str | None:
 
 def _require(request: Request, needed: str, what: str) -> None:
     """Refuse (403 ``role-required``) a key whose role does not allow ``what``."""
-    role = _role(request)
-    if not has_role(role, needed):
-        raise ApiError(403, "role-required", f"{what} needs a key with the role '{needed}' or "
-                       f"'admin'; this key's role is '{role}' (give a key its role as "
-                       "ROLE:KEY in WARNING_API_KEYS: see the README, 'Keys')")
+    if not has_role(_role(request), needed):
+        raise _role_error(request, needed, what)
+
+
+def _role_error(request: Request, needed: str, what: str) -> ApiError:
+    """403 ``role-required``: ``what`` needs the role ``needed``, which this key lacks."""
+    return ApiError(403, "role-required", f"{what} needs a key with the role '{needed}' or "
+                    f"'admin'; this key's role is '{_role(request)}' (give a key its role as "
+                    "ROLE:KEY in WARNING_API_KEYS: see the README, 'Keys')")
 
 
 def _own_or_review(request: Request, item: FeedbackItem, what: str) -> None:
@@ -355,13 +359,18 @@ def delete_feedback(item_id: str, store: StoreDep, request: Request) -> Response
     """Delete an item for good (e.g. when the author asks): a ``review`` or ``admin`` key, or
     the key that sent it while it is not confirmed."""
     try:
-        if not has_role(_role(request), "review"):
+        if has_role(_role(request), "review"):
+            store.delete(item_id)
+        else:
             item = store.get(item_id)
             _own_or_review(request, item, "deleting an item")
             if item.status == "confirmed":
                 _require(request, "review", "deleting a confirmed item")
-        store.delete(item_id)
+            # confirmed since it was read (a reviewer between the two): kept, and refused
+            store.delete(item_id, unless_confirmed=True)
     except FeedbackNotFound as exc:
         raise _not_found(exc) from None
+    except AlreadyReviewed:
+        raise _role_error(request, "review", "deleting a confirmed item") from None
     log.info("feedback %s deleted", item_id)
     return Response(status_code=204)

@@ -281,6 +281,31 @@ def test_hardening_submit_keys_cannot_list_review_or_delete_others_items(roles_a
     assert submitter.delete(f"/v1/feedback/{again['id']}").status_code == 204
 
 
+def test_hardening_a_submitter_cannot_delete_an_item_confirmed_while_it_deletes(
+        roles_app, monkeypatch) -> None:
+    """The submitter's delete reads the item (pending), then deletes it: a review confirming
+    it between the two must keep it, and the submitter is refused."""
+    import dataclasses
+
+    submitter = TestClient(roles_app, headers=auth(KEY))
+    reviewer = TestClient(roles_app, headers=auth(REVIEWER))
+    mine = submitter.post("/v1/feedback", json={"text": "post", "labels": {"hate": True}}
+                          ).json()
+    store = roles_app.state.feedback
+    read = store.get
+
+    def confirmed_right_after_the_read(item_id: str):
+        item = read(item_id)
+        reviewer.post(f"/v1/feedback/{item_id}/review", json={"decision": "confirm"})
+        return dataclasses.replace(item, status="pending")
+
+    monkeypatch.setattr(store, "get", confirmed_right_after_the_read)
+    response = submitter.delete(f"/v1/feedback/{mine['id']}")
+    assert response.status_code == 403 and response.json()["type"].endswith(":role-required")
+    monkeypatch.undo()
+    assert reviewer.get(f"/v1/feedback/{mine['id']}").json()["status"] == "confirmed"
+
+
 def test_hardening_metrics_public_needs_no_role(make_app) -> None:
     client = TestClient(make_app(metrics_public=True))
     assert client.get("/metrics").status_code == 200

@@ -313,20 +313,34 @@ class FeedbackStore:
             session.flush()
             return _item(row)
 
-    def delete(self, item_id: str) -> None:
+    def delete(self, item_id: str, *, unless_confirmed: bool = False) -> None:
         """Delete an item (on SQLite its text is overwritten in the file).
+
+        Args:
+            item_id: The item.
+            unless_confirmed: Delete it only while it is not confirmed, in the same statement
+                (a submitter withdrawing its item: a review between reading the item and
+                deleting it cannot slip through).
 
         Raises:
             FeedbackNotFound: No such item.
+            AlreadyReviewed: ``unless_confirmed`` and the item is confirmed (it is kept).
         """
         from sqlalchemy import delete
 
         table = _db_module().FeedbackRow
         with self._transaction() as session:
             self._purge_in(session)
-            result = session.execute(delete(table).where(table.id == item_id),
+            where = table.id == item_id
+            if unless_confirmed:
+                where = where & (table.status != "confirmed")
+            result = session.execute(delete(table).where(where),
                                      execution_options={"synchronize_session": False})
             if result.rowcount == 0:  # type: ignore[attr-defined]
+                if unless_confirmed:
+                    self._row(session, item_id)  # FeedbackNotFound when there is none
+                    raise AlreadyReviewed(f"feedback {item_id} is confirmed: only a reviewer "
+                                          "may delete it")
                 raise FeedbackNotFound(f"no feedback with id {item_id}")
         self._checkpoint()
 

@@ -132,6 +132,21 @@ def test_feedback_review_only_once_and_unknown_ids(store) -> None:
             action()
 
 
+def test_feedback_delete_unless_confirmed_keeps_a_confirmed_item(store) -> None:
+    item = store.submit("post", {"hate": True}, submitter="key:a", lang="en")
+    store.review(item.id, reviewer="key:b", confirm=True)
+    with pytest.raises(AlreadyReviewed, match="is confirmed"):
+        store.delete(item.id, unless_confirmed=True)
+    assert store.get(item.id).status == "confirmed"
+    with pytest.raises(FeedbackNotFound, match="fb-nope"):
+        store.delete("fb-nope", unless_confirmed=True)
+    rejected = store.submit("other", {"hate": True}, submitter="key:a", lang="en")
+    store.review(rejected.id, reviewer="key:b", confirm=False)
+    store.delete(rejected.id, unless_confirmed=True)  # not confirmed: withdrawn
+    with pytest.raises(FeedbackNotFound):
+        store.get(rejected.id)
+
+
 def test_feedback_delete_removes_the_item_and_its_text_from_the_file(store, tmp_path) -> None:
     secret = "a very particular sentence 8c41"
     item = store.submit(secret, {"offensive": False}, submitter="key:a", lang="en")
