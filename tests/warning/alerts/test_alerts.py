@@ -318,6 +318,21 @@ def test_alerts_refuse_files_they_cannot_use(tmp_path, capsys) -> None:
         _config(windows=("month",))
 
 
+def test_alerts_on_a_file_without_posts_say_so_not_that_times_are_missing(tmp_path,
+                                                                          capsys) -> None:
+    # a scan that rejected every record writes a file of no rows: the alerts blamed its
+    # times and asked for another scan with --time-col
+    empty = tmp_path / "empty.parquet"
+    pd.read_parquet(_scored(tmp_path / "s.parquet", days=1)).iloc[:0].to_parquet(empty)
+    with pytest.raises(AlertError, match="holds no posts") as caught:
+        find_alerts(empty, _config())
+    assert "--time-col" not in str(caught.value)
+    code = main(["alerts", str(empty), "-o", str(tmp_path / "a.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and "holds no posts" in err and "--time-col" not in err
+    assert not (tmp_path / "a.json").exists()
+
+
 def test_alerts_refuse_a_label_the_file_has_no_scores_for(tmp_path, capsys) -> None:
     # extremism: a column of nulls (the model does not score it); threat: no column at all.
     # Asked for them, the alerts used to test nothing and blame the feed's length.
