@@ -7,6 +7,7 @@ environment between calls.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from pathlib import Path
 
@@ -110,6 +111,8 @@ def _float_setting(name: str, default: float, low: float, high: float | None = N
         number = float(value)
     except ValueError:
         raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):  # nan passes every bound below; nan and inf are not JSON
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
     if number < low or (high is not None and number > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ValueError(f"{name} must be {bound}, got {number}")

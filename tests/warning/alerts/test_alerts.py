@@ -359,6 +359,17 @@ def test_alerts_config_from_settings(monkeypatch) -> None:
         AlertConfig.from_settings()
 
 
+@pytest.mark.parametrize("name", ["WARNING_ALERT_RATIO", "WARNING_ALERT_FDR",
+                                  "WARNING_CAMPAIGN_SIMILARITY"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])
+def test_alerts_settings_refuse_numbers_that_are_not_finite(monkeypatch, name, value) -> None:
+    # WARNING_ALERT_RATIO=nan (or inf) was accepted, and alerts.json then held NaN (or
+    # Infinity), which is not JSON; the others were refused without naming the setting
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"{name} must be a finite number, got '{value}'"):
+        AlertConfig.from_settings()
+
+
 WORDS = ("цены хлеб рынок погода дождь автобус школа свадьба футбол концерт дорога ремонт "
          "мэрия новости сегодня завтра утром вечером город село урожай абрикосы базар мост "
          "больница врач учитель праздник гости соседи чай мясо бензин такси").split()
