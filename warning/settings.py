@@ -90,7 +90,7 @@ def precision() -> str:
 # ---- scanning feeds (warning scan) ---------------------------------------------------------------
 
 
-def _int_setting(name: str, default: int, minimum: int) -> int:
+def _int_setting(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
@@ -100,6 +100,8 @@ def _int_setting(name: str, default: int, minimum: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {value!r}") from None
     if number < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {number}")
+    if maximum is not None and number > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {number}")
     return number
 
 
@@ -207,6 +209,8 @@ def timezone_name() -> str:
 
 ALERT_WINDOWS = ("day", "week")
 ALERT_MEASURES = ("flagged", "expected")
+#: The most past windows a window can be compared with: a year of days (seven of weeks).
+ALERT_BASELINE_MAX = 365
 
 
 def alert_windows() -> tuple[str, ...]:
@@ -223,8 +227,8 @@ def alert_windows() -> tuple[str, ...]:
 
 def alert_baseline_windows() -> int:
     """Past windows a window is compared with: ``WARNING_ALERT_BASELINE`` (default 4, as in
-    ACLED's rule)."""
-    return _int_setting("WARNING_ALERT_BASELINE", 4, 1)
+    ACLED's rule; at most ``ALERT_BASELINE_MAX``, 365)."""
+    return _int_setting("WARNING_ALERT_BASELINE", 4, 1, ALERT_BASELINE_MAX)
 
 
 def alert_min_count() -> int:

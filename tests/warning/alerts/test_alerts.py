@@ -370,6 +370,25 @@ def test_alerts_settings_refuse_numbers_that_are_not_finite(monkeypatch, name, v
         AlertConfig.from_settings()
 
 
+def test_alerts_refuse_a_baseline_beyond_a_year_of_windows(tmp_path, monkeypatch,
+                                                           capsys) -> None:
+    # a baseline of 2**63 windows or more failed with an OverflowError traceback; 10**12 was
+    # taken and asked for 10**12 earlier days of posts
+    monkeypatch.setenv("WARNING_ALERT_BASELINE", str(10**12))
+    with pytest.raises(ValueError, match=r"WARNING_ALERT_BASELINE must be at most 365, got "):
+        AlertConfig.from_settings()
+    monkeypatch.delenv("WARNING_ALERT_BASELINE")
+    with pytest.raises(ValueError, match=r"baseline \(--baseline\) must be at most 365"):
+        _config(baseline=366)
+    assert _config(baseline=365).baseline == 365
+    path = _scored(tmp_path / "scored.parquet", days=2)
+    code = main(["alerts", str(path), "-o", str(tmp_path / "a.json"), "--baseline",
+                 str(2**63)])
+    err = capsys.readouterr().err
+    assert code == 2 and "--baseline" in err and "at most 365" in err
+    assert "Traceback" not in err and not (tmp_path / "a.json").exists()
+
+
 WORDS = ("цены хлеб рынок погода дождь автобус школа свадьба футбол концерт дорога ремонт "
          "мэрия новости сегодня завтра утром вечером город село урожай абрикосы базар мост "
          "больница врач учитель праздник гости соседи чай мясо бензин такси").split()
