@@ -354,7 +354,8 @@ def _add_builtin(sub: argparse._SubParsersAction) -> None:
                         help="window length, repeatable (default: WARNING_ALERT_WINDOWS, "
                              "day and week)")
     alerts.add_argument("--baseline", type=int,
-                        help="past windows compared with (default: WARNING_ALERT_BASELINE, 4)")
+                        help="past windows compared with, at most 365 (default: "
+                             "WARNING_ALERT_BASELINE, 4)")
     alerts.add_argument("--min-count", type=int,
                         help="fewest flagged posts in a window for an alert (and in it and "
                              "its baseline together for a test; default: "

@@ -7,6 +7,7 @@ environment between calls.
 from __future__ import annotations
 
 import functools
+import math
 import os
 from pathlib import Path
 
@@ -89,7 +90,7 @@ def precision() -> str:
 # ---- scanning feeds (warning scan) ---------------------------------------------------------------
 
 
-def _int_setting(name: str, default: int, minimum: int) -> int:
+def _int_setting(name: str, default: int, minimum: int, maximum: int | None = None) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
@@ -99,6 +100,8 @@ def _int_setting(name: str, default: int, minimum: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {value!r}") from None
     if number < minimum:
         raise ValueError(f"{name} must be at least {minimum}, got {number}")
+    if maximum is not None and number > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {number}")
     return number
 
 
@@ -110,6 +113,8 @@ def _float_setting(name: str, default: float, low: float, high: float | None = N
         number = float(value)
     except ValueError:
         raise ValueError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(number):  # nan passes every bound below; nan and inf are not JSON
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
     if number < low or (high is not None and number > high):
         bound = f"between {low} and {high}" if high is not None else f"at least {low}"
         raise ValueError(f"{name} must be {bound}, got {number}")
@@ -204,6 +209,8 @@ def timezone_name() -> str:
 
 ALERT_WINDOWS = ("day", "week")
 ALERT_MEASURES = ("flagged", "expected")
+#: The most past windows a window can be compared with: a year of days (seven of weeks).
+ALERT_BASELINE_MAX = 365
 
 
 def alert_windows() -> tuple[str, ...]:
@@ -220,8 +227,8 @@ def alert_windows() -> tuple[str, ...]:
 
 def alert_baseline_windows() -> int:
     """Past windows a window is compared with: ``WARNING_ALERT_BASELINE`` (default 4, as in
-    ACLED's rule)."""
-    return _int_setting("WARNING_ALERT_BASELINE", 4, 1)
+    ACLED's rule; at most ``ALERT_BASELINE_MAX``, 365)."""
+    return _int_setting("WARNING_ALERT_BASELINE", 4, 1, ALERT_BASELINE_MAX)
 
 
 def alert_min_count() -> int:

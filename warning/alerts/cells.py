@@ -119,14 +119,18 @@ def find_alerts(scored: Path | str, config: AlertConfig | None = None,
         text_col: The text column; None: as for ``channel_col``.
 
     Raises:
-        AlertError: The file is missing, not a scan output, has no post with a time, or no
-            post with a score for a label of ``config.labels``.
+        AlertError: The file is missing, not a scan output, holds no posts, has no post with a
+            time, or no post with a score for a label of ``config.labels``.
     """
     import pandas as pd
 
     config = config or AlertConfig.from_settings()
     source = _Source(Path(scored), channel_col, id_col, text_col, config)
     totals, posts, without_time, models, channels, labels = _aggregate(source, config)
+    if not posts:  # not a missing time: there is no post at all (the scan rejected them all?)
+        raise AlertError(Message(N_("{file}: the file holds no posts, so there is nothing to "
+                                    "test (did the scan reject every record? see its "
+                                    ".rejects.csv)"), file=str(scored)))
     if not totals:
         raise AlertError(Message(N_("{file}: no post has a time (posted_at is empty), so there "
                                     "are no windows; scan again with --time-col (and "

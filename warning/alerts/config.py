@@ -29,7 +29,8 @@ class AlertConfig:
 
     Attributes:
         windows: ``day`` and/or ``week``.
-        baseline: Past windows each window is compared with.
+        baseline: Past windows each window is compared with (at most
+            ``settings.ALERT_BASELINE_MAX``).
         min_count: Fewest flagged posts (or expected count) in a cell's window and baseline
             together for it to be tested, and in its window for an alert to be reported.
         fdr: False discovery rate (Benjamini-Hochberg) across all cells tested.
@@ -71,6 +72,9 @@ class AlertConfig:
                              f"{self.measure!r}")
         if self.baseline < 1 or self.min_count < 1 or self.evidence < 0:
             raise ValueError("baseline and min_count must be at least 1, evidence at least 0")
+        if self.baseline > settings.ALERT_BASELINE_MAX:  # 2**63 and more overflowed numpy
+            raise ValueError(f"baseline (--baseline) must be at most "
+                             f"{settings.ALERT_BASELINE_MAX} past windows, got {self.baseline}")
         if not 0 < self.fdr <= 1:
             raise ValueError(f"fdr must be in (0, 1], got {self.fdr}")
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -94,6 +94,17 @@ def _server_settings() -> Iterator[None]:
             os.environ.pop(key, None)
 
 
+def _positive(value: str) -> int:
+    """An argument of at least 1 (``--limit -1`` would list every item, ``0`` none)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 class _Usage(Exception):
     """A setting or database problem: exit 2."""
 
@@ -262,7 +273,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     lst = fsub.add_parser("list", parents=[parent], help="the review queue and the rest, "
                           "oldest first (no texts)")
     lst.add_argument("--status", choices=STATUSES, help="only this status (pending: the queue)")
-    lst.add_argument("--limit", type=int, default=None, help="at most this many items")
+    lst.add_argument("--limit", type=_positive, default=None,
+                     help="at most this many items (at least 1)")
     lst.add_argument("--json", action="store_true", help="one JSON object per line")
     lst.set_defaults(func=_run(_cmd_list))
 

@@ -318,6 +318,21 @@ def test_alerts_refuse_files_they_cannot_use(tmp_path, capsys) -> None:
         _config(windows=("month",))
 
 
+def test_alerts_on_a_file_without_posts_say_so_not_that_times_are_missing(tmp_path,
+                                                                          capsys) -> None:
+    # a scan that rejected every record writes a file of no rows: the alerts blamed its
+    # times and asked for another scan with --time-col
+    empty = tmp_path / "empty.parquet"
+    pd.read_parquet(_scored(tmp_path / "s.parquet", days=1)).iloc[:0].to_parquet(empty)
+    with pytest.raises(AlertError, match="holds no posts") as caught:
+        find_alerts(empty, _config())
+    assert "--time-col" not in str(caught.value)
+    code = main(["alerts", str(empty), "-o", str(tmp_path / "a.json")])
+    err = capsys.readouterr().err
+    assert code == 2 and "holds no posts" in err and "--time-col" not in err
+    assert not (tmp_path / "a.json").exists()
+
+
 def test_alerts_refuse_a_label_the_file_has_no_scores_for(tmp_path, capsys) -> None:
     # extremism: a column of nulls (the model does not score it); threat: no column at all.
     # Asked for them, the alerts used to test nothing and blame the feed's length.
@@ -342,6 +357,36 @@ def test_alerts_config_from_settings(monkeypatch) -> None:
     monkeypatch.setenv("WARNING_ALERT_FDR", "2")
     with pytest.raises(ValueError, match="WARNING_ALERT_FDR"):
         AlertConfig.from_settings()
+
+
+@pytest.mark.parametrize("name", ["WARNING_ALERT_RATIO", "WARNING_ALERT_FDR",
+                                  "WARNING_CAMPAIGN_SIMILARITY"])
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e400"])
+def test_alerts_settings_refuse_numbers_that_are_not_finite(monkeypatch, name, value) -> None:
+    # WARNING_ALERT_RATIO=nan (or inf) was accepted, and alerts.json then held NaN (or
+    # Infinity), which is not JSON; the others were refused without naming the setting
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=f"{name} must be a finite number, got '{value}'"):
+        AlertConfig.from_settings()
+
+
+def test_alerts_refuse_a_baseline_beyond_a_year_of_windows(tmp_path, monkeypatch,
+                                                           capsys) -> None:
+    # a baseline of 2**63 windows or more failed with an OverflowError traceback; 10**12 was
+    # taken and asked for 10**12 earlier days of posts
+    monkeypatch.setenv("WARNING_ALERT_BASELINE", str(10**12))
+    with pytest.raises(ValueError, match=r"WARNING_ALERT_BASELINE must be at most 365, got "):
+        AlertConfig.from_settings()
+    monkeypatch.delenv("WARNING_ALERT_BASELINE")
+    with pytest.raises(ValueError, match=r"baseline \(--baseline\) must be at most 365"):
+        _config(baseline=366)
+    assert _config(baseline=365).baseline == 365
+    path = _scored(tmp_path / "scored.parquet", days=2)
+    code = main(["alerts", str(path), "-o", str(tmp_path / "a.json"), "--baseline",
+                 str(2**63)])
+    err = capsys.readouterr().err
+    assert code == 2 and "--baseline" in err and "at most 365" in err
+    assert "Traceback" not in err and not (tmp_path / "a.json").exists()
 
 
 WORDS = ("цены хлеб рынок погода дождь автобус школа свадьба футбол концерт дорога ремонт "

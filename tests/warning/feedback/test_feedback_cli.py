@@ -59,6 +59,19 @@ def test_feedback_cli_list_show_review_export(db, tmp_path, capsys) -> None:
     assert [r["id"] for r in rows] == [first]
 
 
+@pytest.mark.parametrize("limit", ["-1", "0", "many"])
+def test_feedback_cli_list_refuses_a_limit_below_one(db, capsys, limit) -> None:
+    # --limit -1 listed every item (SQLite reads LIMIT -1 as none), --limit 0 listed none
+    path, first, _ = db
+    with pytest.raises(SystemExit) as exit_:
+        main(["feedback", "list", "--db", str(path), "--limit", limit])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "argument --limit" in err and first not in err
+    assert "at least 1" in err or limit == "many"  # not a number: refused as before
+    code, out, _ = _run(["feedback", "list", "--db", str(path), "--limit", "1"], capsys)
+    assert code == 0 and out.count("fb-") == 1
+
+
 def test_feedback_cli_review_refuses_the_submitter(db, capsys) -> None:
     path, first, _ = db
     code, _, err = _run(["feedback", "review", first, "--confirm", "--reviewer", "key:aaaa",

@@ -185,6 +185,17 @@ def test_report_on_a_scan_with_posts_without_a_time(tmp_path, tiny_model) -> Non
     assert _payload(html)["cells"] == []
 
 
+def test_report_on_a_scan_without_posts_says_the_file_holds_none(tmp_path, tiny_model) -> None:
+    # every record rejected (empty texts): the alerts' section asked for a scan with
+    # --time-col, as if the posts had no time
+    feed = tmp_path / "feed.csv"
+    feed.write_text("id,date,message\n1,2025-09-01T10:00:00+06:00,\n2,2025-09-02,  \n",
+                    encoding="utf-8")
+    scan(feed, tmp_path / "s.parquet", ScanOptions(), classifier=tiny_model)
+    html, alerts = build_report(tmp_path / "s.parquet", explain=False)
+    assert alerts is None and "holds no posts" in html and "--time-col" not in html
+
+
 def test_report_command_writes_beside_the_scan_and_names_bad_input(scored, tiny_model_dir,
                                                                    tmp_path, capsys) -> None:
     assert main(["report", str(scored), "--model", str(tiny_model_dir), "--no-explain",
