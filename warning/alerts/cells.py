@@ -5,8 +5,9 @@ channel, the target groups it mentions (``targets``), the labels it was flagged 
 (``flagged``) and a probability per label (``score_<label>``). Posts are grouped into cells:
 
 - **window**: a day or an ISO week (Monday to Sunday) in ``WARNING_TIMEZONE``;
-- **channel**: each channel, and ``(all)`` channels together (only ``(all)`` when the file has
-  no channel column or a single channel);
+- **channel**: each channel (``(none)``: posts without one; a channel really named ``(all)``
+  or ``(none)`` is written ``((all))`` or ``((none))``), and ``(all)`` channels together (only
+  ``(all)`` when the file has no channel column or a single channel);
 - **target**: each target group mentioned, and ``(all)`` posts whatever they mention;
 - **label**: offensive, hate, threat (extremism when a model scores it).
 

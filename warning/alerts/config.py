@@ -1,22 +1,48 @@
-"""The alerts' settings (:class:`AlertConfig`), the error they raise, and the name of an
-``(all)`` cell."""
+"""The alerts' settings (:class:`AlertConfig`), the error they raise, the name of an
+``(all)`` cell, and the name of a post's channel cell (``(none)`` without a channel)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from warning import settings
 from warning.alerts.campaigns import CampaignConfig
 from warning.labels import LABELS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ALL", "AlertConfig", "AlertError"]
 
 
 #: The name of a cell that takes all channels, or all posts whatever their targets.
 ALL = "(all)"
+#: The name of the cell of posts without a channel (a missing or empty value).
+NONE = "(none)"
 _CHUNK_ROWS = 50_000
 _STEP_DAYS = {"day": 1, "week": 7}
+
+
+def _channel_cell(value: Any) -> str:
+    """A post's channel cell: :data:`NONE` for a missing or empty value, else the value as
+    text; a real channel named like a reserved cell (``(all)``, ``(none)``, or one already
+    wrapped such as ``((all))``) gets one more pair of parentheses, so it stays a cell of its
+    own instead of merging with all channels or the posts without one."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return NONE
+    name = inner = str(value)
+    while inner[:1] == "(" and inner[-1:] == ")":
+        inner = inner[1:-1]
+        if inner in ("all", "none"):
+            return f"({name})"
+    return name
+
+
+def _channel_cells(values: pd.Series) -> pd.Series:
+    """:func:`_channel_cell` of each value of a channel column."""
+    return values.astype(object).where(values.notna(), None).map(_channel_cell)
 
 
 class AlertError(ValueError):

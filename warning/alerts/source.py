@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from warning.alerts.config import _CHUNK_ROWS, ALL, AlertConfig, AlertError
+from warning.alerts.config import _CHUNK_ROWS, ALL, AlertConfig, AlertError, _channel_cells
 from warning.i18n import N_, Message
 from warning.labels import LABELS
 from warning.safe_io import csv_unescape, input_file_problem
@@ -186,8 +186,7 @@ def _long(frame: pd.DataFrame, start: pd.Series, channel: str | None,
     base = pd.DataFrame(data)
     channels = [ALL]
     if channel is not None:
-        channels.append(frame[channel].fillna("(none)").astype(str).replace("", "(none)")
-                        .to_numpy())
+        channels.append(_channel_cells(frame[channel]).to_numpy())
     parts = []
     for value in channels:
         part = base.assign(channel=value)
@@ -218,7 +217,7 @@ def _aggregate(source: _Source, config: AlertConfig,
         if timed.empty:
             continue
         if source.channel:
-            channels.update(timed[source.channel].fillna("(none)").astype(str).unique())
+            channels.update(_channel_cells(timed[source.channel]).unique())
         for kind, start in starts.items():
             long = _long(timed, start, source.channel, source.labels)
             sums = long.groupby(["window", "channel", "target"]).agg(

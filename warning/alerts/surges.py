@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from warning.alerts.campaigns import Campaign, FlaggedPost, find_campaigns
-from warning.alerts.config import _STEP_DAYS, ALL, AlertConfig
+from warning.alerts.config import _STEP_DAYS, ALL, AlertConfig, _channel_cell, _channel_cells
 from warning.alerts.records import Alert, _plain
 from warning.alerts.source import _as_lists, _Source, _windows
 from warning.alerts.stats import (
@@ -121,8 +121,8 @@ def _evidence(source: _Source, alerts: list[Alert], config: AlertConfig) -> None
             start = pd.Timestamp(alert.window_start)
             mask = (starts[alert.window] == start).to_numpy()
             if alert.channel != ALL and source.channel:
-                mask = mask & (timed[source.channel].fillna("(none)").astype(str)
-                               .replace("", "(none)") == alert.channel).to_numpy()
+                mask = mask & (_channel_cells(timed[source.channel])
+                               == alert.channel).to_numpy()
             if alert.target != ALL:
                 mask = mask & targets.map(lambda ts, t=alert.target: t in ts).to_numpy()
             if not mask.any():
@@ -180,8 +180,7 @@ def _campaigns(source: _Source, config: AlertConfig, notes: list[str]) -> list[C
         for idx in rows.index:
             channel = None
             if source.channel:
-                value = _plain(rows.at[idx, source.channel])
-                channel = "(none)" if value in (None, "") else str(value)
+                channel = _channel_cell(_plain(rows.at[idx, source.channel]))
             posts.append(FlaggedPost(
                 id=_plain(rows.at[idx, source.id]) if source.id else None,
                 line=int(lines.at[idx]), posted_at=str(rows.at[idx, "posted_at"]),

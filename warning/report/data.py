@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from warning.alerts.config import ALL, AlertConfig, AlertError
+from warning.alerts.config import ALL, AlertConfig, AlertError, _channel_cell
 from warning.alerts.source import _as_lists, _Source
 from warning.alerts.stats import LABEL_WEIGHTS
 from warning.labels import LABELS
@@ -177,8 +177,7 @@ def collect(scored: Path | str, config: AlertConfig, top: int = 20) -> tuple[Rep
         if "model" in frame:
             data.models.update(str(m) for m in frame["model"].dropna().unique() if str(m))
         if source.channel:
-            channel_values = frame[source.channel].map(_plain).map(
-                lambda c: "(none)" if c in (None, "") else str(c))
+            channel_values = frame[source.channel].map(_plain).map(_channel_cell)
             data.channels.update(channel_values)
         else:
             channel_values = pd.Series([None] * len(frame), index=frame.index, dtype=object)

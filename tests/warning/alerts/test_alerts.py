@@ -222,6 +222,26 @@ def test_alerts_a_new_target_group_or_channel_is_compared_with_its_parent(tmp_pa
     assert not [a for a in find_alerts(path, _config()).alerts if a.target == "uyghur"]
 
 
+def test_alerts_a_channel_named_like_an_aggregate_cell_stays_its_own_cell(tmp_path) -> None:
+    """Channels really named ``(all)`` and ``(none)`` do not merge with all channels (their
+    posts counted twice there) or with the posts without a channel: they are written with
+    one more pair of parentheses."""
+    extra = [{"day": 26, "channel": name, "target": "", "hate": i < 20 and name is not None}
+             for name in ("(all)", "(none)", None) for i in range(30)]
+    path = _quick_feed(tmp_path / "named.parquet", seed=3, volume=200, channels=2,
+                       extra=extra)
+    report = find_alerts(path, _config())
+    cells = {a.channel: a for a in report.alerts if (a.window_start, a.target, a.label,
+                                                     a.question) ==
+             ("2024-04-27", ALL, "hate", "share")}
+    assert cells[ALL].volume == 2 * 200 + 3 * 30  # each post once
+    assert (cells["((all))"].volume, cells["((all))"].count) == (30, 20)
+    assert (cells["((none))"].volume, cells["((none))"].count) == (30, 20)
+    assert "(none)" not in cells  # the 30 posts without a channel: none flagged
+    assert {p["id"] for p in cells["((all))"].evidence} <= {f"p{i}" for i in
+                                                            range(12000, 12030)}
+
+
 def test_alerts_min_count_is_the_noise_floor(tmp_path) -> None:
     path = _scored(tmp_path / "scored.parquet", volume=lambda d, ch: 30,
                    hate_rate=lambda d, ch, t: 0.5 if (d == 20 and t == "women") else 0.0)
