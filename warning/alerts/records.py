@@ -64,8 +64,11 @@ class Alert:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-    def describe(self, lang: str | Lang | None = None) -> str:
-        """The alert in one plain sentence, in ``lang`` (None: ``WARNING_REPORT_LANG``).
+    def describe(self, lang: str | Lang | None = None, isolate: bool = False) -> str:
+        """The alert in one plain sentence, in ``lang`` (None: ``WARNING_REPORT_LANG``);
+        ``isolate``: the channel's name between U+2068 and U+2069 (first strong isolate, pop
+        directional isolate), so a right-to-left name or a bidi control in it cannot reorder
+        the rest of the sentence where it is shown (the report's summary and tooltips).
 
         Example:
             >>> alert = Alert("week", "2025-10-13", "2025-10-20", "news", "tajik", "hate",
@@ -81,7 +84,8 @@ flagged (64%) against 0.0% before'
         tr = lang if isinstance(lang, Lang) else Lang(lang)
         _ = tr.gettext
         channel = _("in all channels") if self.channel == ALL else \
-            _("in channel {name}").format(name=self.channel)
+            _("in channel {name}").format(
+                name=f"\u2068{self.channel}\u2069" if isolate else self.channel)
         when = (_("the week of {date}") if self.window == "week" else
                 _("the day {date}")).format(date=tr.date(self.window_start))
         if self.question == "count":

@@ -23,7 +23,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import regex
 
@@ -32,6 +32,9 @@ from warning.i18n import Lang
 from warning.report.data import ReportData, SeverePost, labels_in_order
 from warning.report.model_facts import ModelFacts
 from warning.text.normalize import fold, normalize
+
+if TYPE_CHECKING:
+    from markupsafe import Markup
 
 __all__ = ["COLOURS", "Segment", "highlight", "render"]
 
@@ -158,14 +161,25 @@ def _summary(tr: Lang, data: ReportData, alerts: AlertReport | None,
     if alerts is not None:
         figures.append((tr.number(len(alerts.alerts)), _("alerts")))
         figures.append((tr.number(len(alerts.campaigns)), _("campaigns")))
-    first = alerts.alerts[0].describe(tr) if alerts is not None and alerts.alerts else None
+    first = alerts.alerts[0].describe(tr, isolate=True) \
+        if alerts is not None and alerts.alerts else None
     return {"figures": figures, "first_alert": first}
 
 
-def _where(tr: Lang, line: Any, ident: Any) -> str:
-    where = tr.gettext("line {line}").format(line=line)
+def _bdi(value: Any) -> Markup:
+    """``value`` escaped inside ``<bdi>``: a name or id from the file, isolated so that its
+    direction (a right-to-left name, a U+202E override) cannot reorder the text around it."""
+    from markupsafe import Markup
+
+    return Markup("<bdi>{}</bdi>").format(value)
+
+
+def _where(tr: Lang, line: Any, ident: Any) -> Markup:
+    from markupsafe import escape
+
+    where = escape(tr.gettext("line {line}")).format(line=line)
     if ident is not None:
-        where += ", " + tr.gettext("id {id}").format(id=ident)
+        where += escape(", ") + escape(tr.gettext("id {id}")).format(id=_bdi(ident))
     return where
 
 
@@ -223,12 +237,14 @@ def _post_rows(tr: Lang, data: ReportData, top: int) -> list[dict[str, Any]]:
 
 
 def _post(tr: Lang, post: SeverePost, labels: list[str], first: bool) -> dict[str, Any]:
+    from markupsafe import Markup, escape
+
     _ = tr.gettext
     scores = ", ".join(f"{tr.label(n)} {tr.number(post.scores[n] or 0.0, 2)}" for n in labels
                        if post.scores.get(n) is not None and n in post.flagged)
     head = [scores, _("lang {lang}").format(lang=post.lang)]
     if post.channel:
-        head.append(_("channel {name}").format(name=post.channel))
+        head.append(escape(_("channel {name}")).format(name=_bdi(post.channel)))
     head.append(post.posted_at or _("no time"))
     head.append(_where(tr, post.line, post.id))
     if post.targets:
@@ -238,8 +254,9 @@ def _post(tr: Lang, post: SeverePost, labels: list[str], first: bool) -> dict[st
     for name in labels:
         words = post.explanation.get(name)
         if words:
-            why.append((name, ", ".join(f"{_EDGES.sub('', w) or w} (+{tr.number(v, 2)})"
-                                        for w, v in words)))
+            why.append((name, Markup(", ").join(
+                Markup("{} (+{})").format(_bdi(_EDGES.sub("", w) or w), tr.number(v, 2))
+                for w, v in words)))
     return {"channel": post.channel, "targets": post.targets, "flagged": post.flagged,
             "risk": post.risk, "risk_name": _("{level} risk").format(level=tr.risk(post.risk)),
             "head": head, "review": post.review, "copies": post.copies, "first": first,
@@ -324,7 +341,8 @@ def _chart_payload(tr: Lang, data: ReportData, alerts: AlertReport | None) -> di
     if alerts is not None:
         payload["alerts"] = [{"window": a.window, "start": a.window_start, "end": a.window_end,
                               "c": a.channel, "t": a.target, "label": a.label,
-                              "text": a.describe(tr)} for a in alerts.alerts]
+                              "text": a.describe(tr, isolate=True)}
+                             for a in alerts.alerts]
     payload["max_groups"] = _MAX_GROUP_CHARTS
     payload["all"] = ALL
     payload["words"] = {

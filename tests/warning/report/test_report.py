@@ -93,6 +93,30 @@ def test_report_shows_every_section_with_chart_data_and_alerts(scored, tiny_mode
     assert len(data["alerts"]) == len(alerts.alerts) and data["alerts"][0]["text"]
 
 
+def test_report_isolates_a_channel_name_with_a_bidi_override(tmp_path, tiny_model,
+                                                              tiny_model_dir) -> None:
+    """A channel named with U+202E (right-to-left override) sits inside <bdi> (or between
+    U+2068 and U+2069 in plain sentences), so it cannot reverse the rest of a post's head
+    line, an alert's row or a campaign's channels."""
+    name = "b\u202eevil"
+    feed = _surge_feed(tmp_path / "feed.csv")
+    feed.write_text(feed.read_text(encoding="utf-8").replace(",b,user", f",{name},user"),
+                    encoding="utf-8")
+    scan(feed, tmp_path / "scored.parquet", ScanOptions(), classifier=tiny_model)
+    html, alerts = build_report(tmp_path / "scored.parquet", model_path=tiny_model_dir,
+                                lang="en")
+    assert alerts is not None and any(a.channel == name for a in alerts.alerts)
+    body = html.split('<script type="application/json"', 1)[0]
+    assert f" · channel <bdi>{name}</bdi> · " in body  # a post's head line
+    assert f"<td><bdi>{name}</bdi></td>" in body  # an alert's row
+    assert f"in channel \u2068{name}\u2069" in body  # the first alert, in words
+    rest = body.replace(f"<bdi>{name}</bdi>", "").replace(f"\u2068{name}\u2069", "")
+    rest = rest.replace(f'"{name}"', "").replace(f">{name}</option>", "")  # attributes
+    assert name not in rest
+    texts = [a["text"] for a in _payload(html)["alerts"] if name in a["text"]]
+    assert texts and all(f"\u2068{name}\u2069" in t for t in texts)  # the charts' tooltips
+
+
 def test_report_escapes_hostile_posts_and_loads_nothing(scored, tiny_model_dir) -> None:
     html, _ = build_report(scored, model_path=tiny_model_dir)
     # the page's two scripts: its data (not run) and its own code (hashed), at the end
@@ -256,7 +280,7 @@ def test_report_in_russian_translates_headings_alerts_and_numbers(scored,
                     "5. Скоординированные публикации", "6. Самые серьёзные посты",
                     "7. По языкам", "8. Модель"):
         assert heading in html
-    assert alerts.alerts[0].describe("ru") in html.replace("&#34;", '"')
+    assert alerts.alerts[0].describe("ru", isolate=True) in html.replace("&#34;", '"')
     assert "постов оценено" in html and "255" in html
     # no English heading or explanation is left
     for english in ("Summary</h2>", "Flagged posts over time", "posts scored", "Each cell (a",
