@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from warning.safe_io import json_problem
+from warning.safe_io import json_problem, shown_name
 
 __all__ = [
     "PERSPECTIVE_PREFIX",
@@ -106,15 +106,9 @@ def _request_id(request: Request) -> str | None:
     return request.scope.get("state", {}).get("request_id")
 
 
-#: The most characters of one part of an error's place that the error quotes: a part can be a
-#: name the client sent (an unknown field, a key of ``labels``), of any length.
-MAX_LOC_PART_CHARS = 60
-
-
 def _loc(loc: tuple[Any, ...] | list[Any]) -> str:
-    parts = (str(part) for part in loc)
-    return ".".join(part if len(part) <= MAX_LOC_PART_CHARS
-                    else part[:MAX_LOC_PART_CHARS] + "..." for part in parts)
+    # a part can be a name the client sent (an unknown field, a key of labels), of any length
+    return ".".join(shown_name(part) for part in loc)
 
 
 def _validation_error(exc: RequestValidationError, content_type: str) -> ApiError:

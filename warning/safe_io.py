@@ -51,6 +51,7 @@ __all__ = [
     "json_problem",
     "private_dir",
     "private_open",
+    "shown_name",
 ]
 
 #: First characters that make a spreadsheet take a cell for a formula (OWASP's list), and the
@@ -193,6 +194,24 @@ def json_problem(msg: str, place: str) -> str:
         'Expecting value at line 3'
     """
     return f"{msg.removesuffix(' at')} at {place}"
+
+
+#: The most characters of a name the client sent (a field, a label) that an error quotes.
+MAX_SHOWN_CHARS = 60
+
+
+def shown_name(name: object) -> str:
+    """A name the client sent, as an error quotes it: at most :data:`MAX_SHOWN_CHARS`
+    characters (it could be a whole post pasted in the wrong place).
+
+    Example:
+        >>> shown_name("hate")
+        'hate'
+        >>> len(shown_name("x" * 1000))
+        63
+    """
+    text = str(name)
+    return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "..."
 
 
 #: line breaks json.dumps leaves raw with ensure_ascii=False, which str.splitlines() splits on

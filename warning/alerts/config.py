@@ -41,8 +41,10 @@ def _channel_cell(value: Any) -> str:
 
 
 def _channel_cells(values: pd.Series) -> pd.Series:
-    """:func:`_channel_cell` of each value of a channel column."""
-    return values.astype(object).where(values.notna(), None).map(_channel_cell)
+    """:func:`_channel_cell` of each value of a channel column, worked out once per distinct
+    channel (a feed has few channels and many posts)."""
+    names = values.where(values.notna(), "").astype(str)
+    return names.map({name: _channel_cell(name) for name in names.unique()})
 
 
 class AlertError(ValueError):

@@ -208,8 +208,8 @@ def _aggregate(source: _Source, config: AlertConfig,
     scored: set[str] = set()
     for frame in source.chunks():
         posts += len(frame)
-        scored.update(n for n in source.labels
-                      if pd.to_numeric(frame[f"score_{n}"], errors="coerce").notna().any())
+        scored.update(n for n in source.labels if n not in scored
+                      and pd.to_numeric(frame[f"score_{n}"], errors="coerce").notna().any())
         if "model" in frame:
             models.update(str(m) for m in frame["model"].dropna().unique())
         timed, starts = _windows(frame, config.windows, config.timezone)

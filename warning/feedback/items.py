@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from warning.labels import LABELS
+from warning.safe_io import shown_name
 
 __all__ = ["EXPORT_COLUMNS", "MAX_NAME_CHARS", "MAX_NOTE_CHARS", "SCHEMA_VERSION", "STATUSES",
            "AlreadyReviewed", "FeedbackError", "FeedbackItem", "FeedbackNotFound",
@@ -28,8 +29,6 @@ STATUSES = ("pending", "confirmed", "rejected")
 EXPORT_COLUMNS = ("id", "text", "lang", *LABELS, "created", "reviewed", "model")
 MAX_NOTE_CHARS = 2000
 MAX_NAME_CHARS = 100
-#: The most characters of a name the client sent (an unknown label) that an error quotes.
-MAX_SHOWN_CHARS = 60
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 _REVIEW_FIELDS = frozenset({"reviewer", "reviewed", "review_note"})
 
@@ -75,12 +74,6 @@ def _fmt(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(_TIME_FORMAT)
 
 
-def _shown_name(name: str) -> str:
-    """A name the client sent, as an error quotes it: at most :data:`MAX_SHOWN_CHARS`
-    characters (it could be a post pasted in the wrong place)."""
-    return name if len(name) <= MAX_SHOWN_CHARS else name[:MAX_SHOWN_CHARS] + "..."
-
-
 def check_labels(labels: Mapping[str, Any], *, allow_extremism: bool = False) -> dict[str, bool]:
     """The corrected labels, validated: our label names, each ``True``/``False``; ``None`` or
     omitted is unknown and dropped. At least one label must be given.
@@ -101,7 +94,7 @@ def check_labels(labels: Mapping[str, Any], *, allow_extremism: bool = False) ->
     out: dict[str, bool] = {}
     for name, value in labels.items():
         if name not in LABELS:
-            shown = _shown_name(str(name))
+            shown = shown_name(name)
             raise InvalidFeedback(f"labels.{shown}", f"unknown label {shown!r}; the labels "
                                   f"are {', '.join(LABELS)}")
         if value is None:
