@@ -63,6 +63,12 @@ class TransformerConfig:
         head: Head spec (``{"type": "mlp", "hidden": 256, "dropout": 0.1}`` or linear).
         lora_r, lora_alpha, lora_dropout, lora_targets: LoRA settings.
         lr_head, lr_encoder, weight_decay: AdamW learning rates and decay.
+        warmup_steps: LoRA mode: the learning rates rise linearly from near 0 to theirs over
+            the first ``warmup_steps`` steps of a run (0 = at full rate from the first step).
+            A fresh optimizer at full rate moved a started run away from its start at once
+            (``benchmarks/results/transformer_training.md``).
+        lr_decay: LoRA mode: ``constant`` keeps the rates after the warm-up; ``linear`` lowers
+            them to 0 at ``max_steps``.
         batch_size: Training batch size.
         length_buckets: Batches are drawn ``length_buckets`` at a time (one weighted sample),
             sorted by length and cut into batches of similar length, so a batch pads to its own
@@ -125,6 +131,8 @@ class TransformerConfig:
     lr_head: float = 1e-3
     lr_encoder: float = 3e-4
     weight_decay: float = 0.01
+    warmup_steps: int = 0
+    lr_decay: str = "constant"
     batch_size: int = 32
     length_buckets: int = 8
     max_steps: int = 3000
@@ -170,6 +178,10 @@ class TransformerConfig:
                              "positive")
         if self.cached_layers < 0:
             raise ValueError("cached_layers must be 0 (no cache) or a positive layer count")
+        if self.warmup_steps < 0:
+            raise ValueError("warmup_steps must be 0 (no warm-up) or a positive step count")
+        if self.lr_decay not in ("constant", "linear"):
+            raise ValueError(f"lr_decay must be 'constant' or 'linear', got {self.lr_decay!r}")
         if any(w <= 0 for w in self.source_weights.values()):
             raise ValueError("source_weights must be positive")
         if self.calibration not in ("platt", "temperature"):
@@ -338,6 +350,20 @@ def _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base,
     return mlp.net_, {"dev_loss": min(mlp.history_), "epochs": len(mlp.history_)}
 
 
+def lr_factor(step: int, config: TransformerConfig) -> float:
+    """The share of its learning rates a LoRA run trains ``step`` (0-based) at: a linear
+    warm-up over ``warmup_steps``, then constant or a linear decay to 0 at ``max_steps``.
+    Worked out from the step alone, so a resumed run continues the same schedule."""
+    factor = 1.0
+    if config.warmup_steps:
+        factor = min(1.0, (step + 1) / config.warmup_steps)
+    if config.lr_decay == "linear":
+        start = min(config.warmup_steps, config.max_steps - 1)
+        left = (config.max_steps - step) / max(config.max_steps - start, 1)
+        factor *= min(1.0, max(0.0, left))
+    return factor
+
+
 def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=False):
     import torch
     from peft import LoraConfig, get_peft_model
@@ -372,6 +398,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
                "lr": config.lr_encoder},
               {"params": head.parameters(), "lr": config.lr_head}]
     opt = torch.optim.AdamW(params, weight_decay=config.weight_decay)
+    base_rates = [config.lr_encoder, config.lr_head]
     y_train = train[labels].to_numpy(float)
     pos = np.nansum(y_train, axis=0)
     neg = np.sum(~np.isnan(y_train), axis=0) - pos
@@ -470,6 +497,8 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
             queue = _length_batches(rng, weights, lengths, config.batch_size,
                                     config.length_buckets)
         idx = queue.pop()
+        for group, rate in zip(opt.param_groups, base_rates, strict=True):
+            group["lr"] = rate * lr_factor(state["step"], config)
         opt.zero_grad()
         logits = forward("train", idx, True)
         loss = masked_bce(logits, y_all[idx].to(device), pos_weight)

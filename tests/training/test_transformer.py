@@ -17,6 +17,7 @@ from training.transformer import (  # noqa: E402
     _length_batches,
     balanced_weights,
     fit_transformer,
+    lr_factor,
 )
 from warning import Classifier, settings  # noqa: E402
 from warning.labels import LABELS  # noqa: E402
@@ -48,6 +49,21 @@ def test_transformer_config_validates_and_round_trips(tmp_path) -> None:
     path.write_text(json.dumps({"mode": "frozen", "epochs": 3}))
     with pytest.raises(ValueError, match=r"unknown field\(s\) \['epochs'\]"):
         TransformerConfig.from_file(path)
+
+
+def test_learning_rate_warms_up_then_holds_or_decays() -> None:
+    held = TransformerConfig(warmup_steps=4, max_steps=10)
+    assert [lr_factor(s, held) for s in range(6)] == [0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
+    decayed = TransformerConfig(warmup_steps=2, max_steps=10, lr_decay="linear")
+    factors = [lr_factor(s, decayed) for s in range(10)]
+    assert factors[:3] == [0.5, 1.0, 1.0]
+    assert factors[9] == pytest.approx(0.125) and all(
+        a >= b for a, b in itertools.pairwise(factors[1:]))
+    assert lr_factor(3, TransformerConfig()) == 1.0
+    with pytest.raises(ValueError, match="lr_decay"):
+        TransformerConfig(lr_decay="cosine")
+    with pytest.raises(ValueError, match="warmup_steps"):
+        TransformerConfig(warmup_steps=-1)
 
 
 def test_balanced_weights_equalise_language_source_cells(tiny_corpus) -> None:
