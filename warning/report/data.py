@@ -1,4 +1,5 @@
-"""The report's figures, gathered from a scanned file in one pass over its chunks.
+"""The report's figures, gathered from a scanned file in one pass over its chunks (and a
+second over its texts, flags and places only, to count the copies of the texts shown).
 
 Memory holds counts per day, target group and language, and the few most severe posts, never
 the whole file, so a report of a million posts needs no more memory than one of a thousand.
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from warning.alerts.config import ALL, AlertConfig, AlertError, _channel_cell
-from warning.alerts.source import _as_lists, _Source
+from warning.alerts.source import _as_lists, _chunks, _Source
 from warning.alerts.stats import LABEL_WEIGHTS
 from warning.labels import LABELS
 
@@ -51,7 +52,11 @@ class SeverePost:
     review: bool
     text: str | None
     explanation: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
-    copies: int = 0  # later posts with the same text among the most severe
+    #: other flagged posts of the file with the same text
+    copies: int = 0
+    #: per channel, the flagged posts with this text (this one included), in the order the
+    #: channels first have it; empty when the file has no channel column
+    channels: dict[str, int] = field(default_factory=dict)
 
     def severity(self) -> tuple[int, float]:
         """Risk level first, then the highest weighted score among the flagged labels."""
@@ -81,7 +86,8 @@ class ReportData:
         models: The models that scored the file.
         severe: The most severe posts, most severe first: the ``top`` of the whole file and
             the ``top`` of each channel, group and label (so that a filter still shows some);
-            a text posted again is shown once (with its number of ``copies``).
+            a text posted again is shown once, as its first flagged post in the file, with its
+            number of ``copies`` and the ``channels`` it was posted in (kept for each of them).
         has_text: Whether the scan kept the texts.
     """
 
@@ -214,24 +220,68 @@ def collect(scored: Path | str, config: AlertConfig, top: int = 20) -> tuple[Rep
                 data.target_flagged[target] += bool(flags)
             if not flags or top <= 0:
                 continue
+            channel = channel_values.at[idx]
             post = SeverePost(
-                line=int(_score(frame.at[idx, "line"]) or 0) if "line" in frame else 0,
-                id=_plain(frame.at[idx, source.id]) if source.id else None,
-                posted_at=str(_plain(frame.at[idx, "posted_at"]) or ""),
-                channel=channel_values.at[idx], lang=lang, risk=risks.at[idx],
+                **_place(frame, idx, source), channel=channel, lang=lang, risk=risks.at[idx],
                 flagged=list(flags), targets=list(targets.at[idx]),
                 scores={name: _score(frame.at[idx, f"score_{name}"]) for name in source.labels},
                 review=bool(reviews.at[idx]),
-                text=_plain(frame.at[idx, source.text]) if source.text else None)
+                text=_plain(frame.at[idx, source.text]) if source.text else None,
+                channels={} if channel is None else {channel: 1})
             best.offer(post)
     data.labels = [n for n in source.labels if n in scored_labels]
     data.severe = best.posts()
+    _count_copies(source, data.severe)
     return data, source
+
+
+def _place(frame: Any, idx: Any, source: _Source) -> dict[str, Any]:
+    """Where a post is in the file: its ``line``, ``id`` and ``posted_at``."""
+    return {"line": int(_score(frame.at[idx, "line"]) or 0) if "line" in frame else 0,
+            "id": _plain(frame.at[idx, source.id]) if source.id else None,
+            "posted_at": str(_plain(frame.at[idx, "posted_at"]) or "")}
+
+
+def _count_copies(source: _Source, posts: list[SeverePost]) -> None:
+    """Count, over the whole file again, the flagged posts with each text shown: its
+    ``copies`` and ``channels``, and show the first of them.
+
+    The pass that picks the posts keeps only a few, so it forgets a text it drops: a later
+    copy of it, kept for another channel, would count only the posts after it. This pass
+    reads the texts, flags and places only, and holds no more than the posts shown.
+    """
+    by_text = {p.text: p for p in posts if p.text}
+    if source.text is None or not by_text:
+        return
+    columns = list(dict.fromkeys(c for c in ("flagged", source.text, "line", "posted_at",
+                                             source.id, source.channel)
+                                 if c and c in source.all_columns))
+    counted: set[int] = set()  # posts (by id()) whose first copy was found
+    for frame in _chunks(source.path, source.format, columns):
+        hits = frame.index[frame[source.text].isin(list(by_text))]
+        if not len(hits):
+            continue
+        flagged = _as_lists(frame.loc[hits, "flagged"])
+        for idx in hits:
+            if not flagged.at[idx]:
+                continue
+            post = by_text[frame.at[idx, source.text]]
+            channel = _channel_cell(_plain(frame.at[idx, source.channel])) \
+                if source.channel else None
+            if id(post) not in counted:  # the first flagged post with this text
+                counted.add(id(post))
+                for name, value in _place(frame, idx, source).items():
+                    setattr(post, name, value)
+                post.channel, post.copies, post.channels = channel, -1, {}
+            post.copies += 1
+            if channel is not None:
+                post.channels[channel] = post.channels.get(channel, 0) + 1
 
 
 class _Best:
     """The ``top`` most severe posts of the file and of each channel, target group and label;
-    a text already kept is counted as a copy instead of kept again."""
+    a text already kept is counted as a copy instead of kept again, and the kept post is
+    offered to the heap of the copy's channel too (so that the channel's filter finds it)."""
 
     def __init__(self, top: int) -> None:
         self.top = top
@@ -239,34 +289,46 @@ class _Best:
                                                      SeverePost]]] = defaultdict(list)
         self.kept: dict[str, SeverePost] = {}  # texts in some heap
         self.holders: Counter[int] = Counter()  # heaps holding each post (by id())
+        self.keys: dict[int, tuple[tuple[int, float, int], int]] = {}  # by id() too
         self.order = itertools.count()
 
     def offer(self, post: SeverePost) -> None:
         same = self.kept.get(post.text) if post.text else None
         if same is not None:  # a copy of a post already kept: counted, not repeated
             same.copies += 1
+            if post.channel is not None:
+                new = post.channel not in same.channels
+                same.channels[post.channel] = same.channels.get(post.channel, 0) + 1
+                if new:  # the text in one more channel: a post of that channel too
+                    self._push(("channel", post.channel), same)
             return
-        key = (*post.severity(), -post.line)
-        number = next(self.order)
-        keys = [("all", ""), *(("label", n) for n in post.flagged),
-                *(("target", t) for t in dict.fromkeys(post.targets))]
+        self.keys[id(post)] = ((*post.severity(), -post.line), next(self.order))
+        names = [("all", ""), *(("label", n) for n in post.flagged),
+                 *(("target", t) for t in dict.fromkeys(post.targets))]
         if post.channel is not None:
-            keys.append(("channel", post.channel))
-        for name in keys:
-            heap = self.heaps[name]
-            if len(heap) < self.top:
-                heapq.heappush(heap, (key, number, post))
-            elif key > heap[0][0]:
-                _, _, dropped = heapq.heapreplace(heap, (key, number, post))
-                self.holders[id(dropped)] -= 1
-                if self.holders[id(dropped)] <= 0:
-                    del self.holders[id(dropped)]
-                    self.kept.pop(dropped.text or "", None)
-            else:
-                continue
-            self.holders[id(post)] += 1
-            if post.text:
-                self.kept[post.text] = post
+            names.append(("channel", post.channel))
+        for name in names:
+            self._push(name, post)
+        if id(post) not in self.holders:  # among no heap's top: forgotten
+            del self.keys[id(post)]
+
+    def _push(self, name: tuple[str, str], post: SeverePost) -> None:
+        """Put ``post`` in the heap ``name`` if it is among its ``top``."""
+        key, number = self.keys[id(post)]
+        heap = self.heaps[name]
+        if len(heap) < self.top:
+            heapq.heappush(heap, (key, number, post))
+        elif key > heap[0][0]:
+            _, _, dropped = heapq.heapreplace(heap, (key, number, post))
+            self.holders[id(dropped)] -= 1
+            if self.holders[id(dropped)] <= 0:
+                del self.holders[id(dropped)], self.keys[id(dropped)]
+                self.kept.pop(dropped.text or "", None)
+        else:
+            return
+        self.holders[id(post)] += 1
+        if post.text:
+            self.kept[post.text] = post
 
     def posts(self) -> list[SeverePost]:
         """Every post kept, most severe first (the file's top ``top`` are the first)."""

@@ -257,9 +257,14 @@ def _post(tr: Lang, post: SeverePost, labels: list[str], first: bool) -> dict[st
             why.append((name, Markup(", ").join(
                 Markup("{} (+{})").format(_bdi(_EDGES.sub("", w) or w), tr.number(v, 2))
                 for w, v in words)))
-    return {"channel": post.channel, "targets": post.targets, "flagged": post.flagged,
+    # a text posted again: every channel it was posted in, for the note and the filter
+    channels = sorted(post.channels.items(), key=lambda kv: -kv[1])  # ties: first seen first
+    return {"channels": list(post.channels) or ([post.channel] if post.channel else []),
+            "targets": post.targets, "flagged": post.flagged,
             "risk": post.risk, "risk_name": _("{level} risk").format(level=tr.risk(post.risk)),
             "head": head, "review": post.review, "copies": post.copies, "first": first,
+            "times": post.copies + 1, "times_shown": tr.number(post.copies + 1),
+            "channel_counts": [(name, tr.number(n)) for name, n in channels],
             "segments": None if post.text is None else highlight(post.text, post.explanation),
             "why": why}
 

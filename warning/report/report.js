@@ -261,7 +261,8 @@
     var list = document.getElementById("post-list");
     var top = list ? parseInt(list.getAttribute("data-top"), 10) : 0;
     document.querySelectorAll("#post-list article.post").forEach(function (post) {
-      var ok = (!f.channel || post.getAttribute("data-channel") === f.channel) &&
+      // a text posted in several channels is one post, shown for each of them
+      var ok = (!f.channel || named(post.getAttribute("data-channels"), f.channel)) &&
         (!f.group || has(post.getAttribute("data-targets"), f.group)) &&
         (!f.label || has(post.getAttribute("data-labels"), f.label)) && shown.posts < top;
       post.hidden = !ok;

@@ -183,6 +183,81 @@ def test_report_reads_csv_scans_without_text_and_counts_copies(tmp_path, tiny_mo
     assert len({p.text for p in data.severe}) == len(data.severe)
 
 
+def _scanned(path: Path, posts: list[tuple[str, str, float]]) -> Path:
+    """A scanned file written directly: ``(channel, text, offensive score)`` per post, one a
+    day in this order (flagged offensive above 0.5)."""
+    import pandas as pd
+
+    rows = []
+    for n, (channel, text, score) in enumerate(posts):
+        flagged = ["offensive"] if score > 0.5 else []
+        rows.append({"id": f"p{n}", "channel": channel, "author": f"user{n}", "text": text,
+                     "line": n + 2, "posted_at": f"2025-09-{1 + n:02d}T10:00:00Z",
+                     "score_offensive": score, "score_hate": 0.1, "score_threat": 0.1,
+                     "flagged": flagged, "lang": "ru", "targets": [],
+                     "risk": "low" if flagged else "none", "review": False, "model": "m@1"})
+    pd.DataFrame(rows).to_parquet(path)
+    return path
+
+
+def _article(html: str, text: str) -> str:
+    """The one post of the most severe whose text is ``text`` (its whole <article>)."""
+    found = [a for a in re.findall(r"<article .*?</article>", html, re.S)
+             if f'<div class="text">{text}</div>' in a]
+    assert len(found) == 1, found
+    return found[0]
+
+
+REPEATED = "gnat ih vseh idioty"
+CAMPAIGN = [("a", REPEATED, 0.9), ("b", REPEATED, 0.9), ("b", REPEATED, 0.9),
+            ("c", "ty tupoi idiot", 0.8), ("<i>d</i>\u202e", REPEATED, 0.9), ("c", "pogoda", 0.1)]
+
+
+def test_report_shows_a_repeated_text_once_with_every_channel(tmp_path) -> None:
+    """A text posted in channels a (once), b (twice) and d (once) is one post, the first,
+    that names every channel with its count: the channel filter matches it for each (b's only
+    flagged posts are copies: it showed none), and names stay escaped and isolated."""
+    scored = _scanned(tmp_path / "s.parquet", CAMPAIGN)
+    hostile = "<i>d</i>\u202e"
+    html, _ = build_report(scored, explain=False, lang="en")
+    post = _article(html, REPEATED)
+    channels = re.search(r"data-channels='([^']*)'", post).group(1)
+    assert json.loads(channels) == ["a", "b", hostile]
+    head = post.split('<div class="text">', 1)[0]
+    assert " · channel <bdi>a</bdi> · 2025-09-01T10:00:00Z · line 2, id <bdi>p0</bdi> · " in head
+    assert ('<strong class="copies">posted 4 times in 3 channels</strong>: <bdi>b</bdi> (2), '
+            '<bdi>a</bdi> (1), <bdi>&lt;i&gt;d&lt;/i&gt;\u202e</bdi> (1) (the first is shown)'
+            in head)
+    assert "<i>" not in html.split('<script type="application/json"', 1)[0]
+    once = _article(html, "ty tupoi idiot")
+    assert json.loads(re.search(r"data-channels='([^']*)'", once).group(1)) == ["c"]
+    assert "posted" not in once and 'class="copies"' not in once
+    russian = _article(build_report(scored, explain=False, lang="ru")[0], REPEATED)
+    assert "опубликован 4 раза в 3 каналах</strong>: <bdi>b</bdi> (2)" in russian
+    # in one channel only: the count, and the channel once (in the head)
+    scored = _scanned(tmp_path / "one.parquet", [("b", REPEATED, 0.9)] * 3)
+    post = _article(build_report(scored, explain=False, lang="en")[0], REPEATED)
+    assert "posted 3 times in 1 channel</strong> (the first is shown)" in post
+    assert post.count("<bdi>b</bdi>") == 1
+
+
+def test_report_counts_every_copy_of_a_text_it_dropped_and_kept_again(tmp_path) -> None:
+    # with one post kept per heap, the text of line 2 is dropped for the more severe post of
+    # line 3, then kept again as line 4's copy (the only flagged post of channel b) and counted
+    # from there on: its count and channels are those of the whole file, and the first post
+    # (line 2) is shown
+    from warning.alerts import AlertConfig
+
+    scored = _scanned(tmp_path / "s.parquet", [
+        ("a", REPEATED, 0.7), ("a", "ty tupoi idiot", 0.95), ("b", REPEATED, 0.7),
+        ("c", REPEATED, 0.7), ("c", REPEATED, 0.7)])
+    data, _ = collect(scored, AlertConfig.from_settings(), top=1)
+    (post,) = [p for p in data.severe if p.text == REPEATED]
+    assert (post.line, post.id, post.channel) == (2, "p0", "a")
+    assert post.copies == 3 and post.channels == {"a": 1, "b": 1, "c": 2}
+    assert len(data.severe) == 2
+
+
 def test_report_on_a_scan_with_posts_without_a_time(tmp_path, tiny_model) -> None:
     # the scan keeps a post whose time it did not understand (the alerts skip it): the report
     # leaves it out of the period and the charts, and says so, instead of failing

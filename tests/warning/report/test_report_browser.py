@@ -2,6 +2,8 @@
 no script but its own, logs no error, and its filters change what is shown, in English and in
 Russian."""
 
+import html
+import json
 import re
 import subprocess
 import sys
@@ -41,6 +43,13 @@ def _visible(dom: str, tag: str, marker: str) -> list[str]:
     """The opening tags of the elements ``<tag ... marker ...>`` that are not hidden."""
     return [m for m in re.findall(rf"<{tag}\b[^>]*>", dom) if marker in m and
             " hidden" not in m]
+
+
+def _channels(tag: str) -> list[str]:
+    """The channels of a post's opening tag (its ``data-channels``, a JSON list)."""
+    found = re.search(r'data-channels="([^"]*)"', tag)
+    assert found, tag
+    return json.loads(html.unescape(found.group(1)))
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +114,7 @@ def test_report_filters_change_charts_alerts_and_posts_in_chromium(tmp_path, chr
     assert all('data-channel="a"' in r for r in rows)
     posts = _visible(dom, "article", 'class="post"')
     assert len(posts) == int(only_a["data-posts-shown"])
-    assert all('data-channel="a"' in p for p in posts)
+    assert all("a" in _channels(p) for p in posts)
     if not posts:  # nothing flagged in channel a: said, not left blank
         assert re.search(r'<p class="note filter-empty" id="posts-empty">', dom)
     assert int(everything["data-posts-shown"]) > len(posts)
@@ -119,7 +128,7 @@ def test_report_filters_change_charts_alerts_and_posts_in_chromium(tmp_path, chr
     assert rows and all('data-channel="b" data-target="uzbek" data-label="offensive"' in r
                         for r in rows)
     posts = _visible(dom, "article", 'class="post"')
-    assert posts and all('data-channel="b"' in p and "uzbek" in p and "offensive" in p
+    assert posts and all("b" in _channels(p) and "uzbek" in p and "offensive" in p
                          for p in posts)
     # one label: one line per chart, and the filter's selects show the choice
     charts = re.findall(r'<svg class="chart".*?</svg>', dom, re.S)
@@ -163,3 +172,23 @@ def test_report_channel_filter_matches_whole_channel_names_in_campaigns(tmp_path
         status = _status(_dump_dom(chromium, f"{page.as_uri()}#channel={channel}",
                                    tmp_path)[0])
         assert status["data-campaigns-shown"] == campaigns, (channel, status)
+
+
+@pytest.mark.slow
+def test_report_channel_filter_finds_a_repeated_text_in_each_of_its_channels(tmp_path,
+                                                                           chromium) -> None:
+    # the text is shown once, as the post of channel a; channel b's only flagged posts are
+    # copies of it, and the filter showed no post for b
+    from test_report import CAMPAIGN, _scanned
+
+    page = write_report(_scanned(tmp_path / "s.parquet", CAMPAIGN), tmp_path / "report.html",
+                        explain=False, lang="en")
+    for channel, shown in (("", 2), ("b", 1), ("a", 1), ("c", 1),
+                           ("%3Ci%3Ed%3C%2Fi%3E%E2%80%AE", 1)):
+        dom, _ = _dump_dom(chromium, f"{page.as_uri()}#channel={channel}", tmp_path)
+        status = _status(dom)
+        assert status["data-posts-shown"] == str(shown), (channel, status)
+        posts = _visible(dom, "article", 'class="post"')
+        assert len(posts) == shown
+        if channel in ("a", "b"):
+            assert _channels(posts[0]) == ["a", "b", "<i>d</i>\u202e"]
