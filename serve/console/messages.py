@@ -29,6 +29,12 @@ MESSAGES = {
                        "role is {role}."),
     "feedback_off": N_("Corrections are off on this server (WARNING_FEEDBACK_DB is not set)."),
     "server_said": N_("The server answered: {detail}"),
+    # a 401 or 403 answer once signed in: what the page showed is removed
+    "key_refused": N_("The server no longer accepts this key (it may have been revoked), so "
+                      "what the page showed has been removed. Forget the key and enter a "
+                      "valid one."),
+    "not_allowed": N_("This key is not allowed to see this, so what the page showed has been "
+                      "removed. The server answered: {detail}"),
     # check
     "checking": N_("Checking…"),
     "no_posts": N_("Paste at least one post."),

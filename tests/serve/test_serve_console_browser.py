@@ -3,10 +3,12 @@ Debian's chromium-driver (nothing downloaded), against a live server (uvicorn on
 port, the keyword-driven fake classifier of ``conftest.py``, feedback in a SQLite file).
 
 A moderator checks posts and corrects one, a second key confirms it, and the export holds it,
-in English and in Russian, by keyboard; a key with the submit role cannot review; a post's
-text with markup cannot run script; the pages fit a 360-pixel-wide phone; every field has a
-label. With ``WARNING_CONSOLE_SCREENSHOTS=1`` the English run saves the three pages as
-``docs/moderators/img/console-*.png`` (the pictures in the docs are made so).
+in English and in Russian, by keyboard; a key with the submit role cannot review; a key
+revoked, or one whose role no longer allows a page, while the page is open makes the page
+remove what it showed and say why; a post's text with markup cannot run script; the pages fit
+a 360-pixel-wide phone; every field has a label. With ``WARNING_CONSOLE_SCREENSHOTS=1`` the
+English run saves the three pages as ``docs/moderators/img/console-*.png`` (the pictures in the
+docs are made so).
 """
 
 from __future__ import annotations
@@ -147,6 +149,16 @@ def _fits_a_phone(driver) -> None:
         ".filter(e => e.type !== 'hidden' && e.labels.length === 0"
         " && !e.getAttribute('aria-label')).map(e => e.id || e.name)")
     assert unlabelled == []
+
+
+def _change_keys(app, entries: str) -> None:
+    """Give the running server other keys, as a restart with a new key list would (a key
+    revoked, a role changed): its KeyStore, made again from ``entries`` (``ROLE:KEY,...``)."""
+    from serve.auth import split_role
+    from serve.middleware import ApiMiddleware
+
+    (store,) = [m.kwargs["keys"] for m in app.user_middleware if m.cls is ApiMiddleware]
+    store.__init__([(key, role) for role, key in map(split_role, entries.split(","))])
 
 
 def _screenshot(driver, name: str) -> None:
@@ -349,3 +361,71 @@ def test_serve_console_review_shows_a_perspective_suggestion(browser, live_serve
     card = browser.find_element("css selector", "#queue > li.card")
     assert "they are vermin" in card.text and "hate: should not be flagged" in card.text
     assert "oblast-news" in card.text and "hate: 0.98" in card.text  # the model's score
+
+
+def _feedback(live_server: str, key: str, path: str, body: dict) -> dict:
+    import httpx
+
+    answer = httpx.post(f"{live_server}{path}", json=body, timeout=10,
+                        headers={"Authorization": f"Bearer {key}"})
+    assert answer.status_code in (200, 201), answer.text
+    return answer.json()
+
+
+def test_serve_console_review_removes_the_queue_when_the_key_is_revoked(browser, live_server,
+                                                                       app) -> None:
+    _feedback(live_server, MODERATOR, "/v1/feedback",
+              {"text": POST, "labels": {"offensive": False}, "lang": "ru"})
+    browser.get(f"{live_server}/console/en/review")
+    _sign_in(browser, REVIEWER)
+    _wait(browser, lambda d: len(_all(d, "#queue > li.card")) == 1)
+    _change_keys(app, f"submit:{MODERATOR}")  # the reviewer's key revoked
+    _press(browser.find_element("css selector", "#review-filters button"))
+    _wait(browser, lambda d: _by_id(d, "review-denied").is_displayed())
+    assert "no longer accepts this key" in _by_id(browser, "review-denied").text
+    assert not _by_id(browser, "review-main").is_displayed()
+    assert _all(browser, "#queue > li") == [] and _all(browser, "#counts > li") == []
+    assert POST not in browser.page_source  # removed, not only hidden
+    # the key given back: signed in again in the same tab, the page shows the queue again
+    _change_keys(app, f"submit:{MODERATOR},review:{REVIEWER}")
+    _sign_in(browser, REVIEWER)
+    _wait(browser, lambda d: len(_all(d, "#queue > li.card")) == 1)
+    assert not _by_id(browser, "review-denied").is_displayed()
+
+
+def test_serve_console_export_removes_its_rows_when_the_key_loses_its_role(browser,
+                                                                          live_server,
+                                                                          app) -> None:
+    item = _feedback(live_server, MODERATOR, "/v1/feedback",
+                     {"text": POST, "labels": {"offensive": False}, "lang": "ru"})
+    _feedback(live_server, REVIEWER, f"/v1/feedback/{item['id']}/review",
+              {"decision": "confirm"})
+    browser.get(f"{live_server}/console/en/export")
+    _sign_in(browser, REVIEWER)
+    _wait(browser, lambda d: len(_all(d, "#export-rows > tr")) == 1)
+    _change_keys(app, f"submit:{MODERATOR},submit:{REVIEWER}")  # review taken away: 403
+    _press(_by_id(browser, "download-csv"))
+    _wait(browser, lambda d: _by_id(d, "export-denied").is_displayed())
+    message = _by_id(browser, "export-denied").text
+    assert "not allowed to see this" in message and "'review'" in message  # the server's words
+    assert not _by_id(browser, "export-main").is_displayed()
+    assert _all(browser, "#export-rows > tr") == [] and POST not in browser.page_source
+    assert not list(browser.downloads.iterdir())
+
+
+def test_serve_console_check_removes_its_results_when_the_key_is_revoked(browser, live_server,
+                                                                        app) -> None:
+    browser.get(f"{live_server}/console/ru/check")
+    _sign_in(browser, MODERATOR)
+    _by_id(browser, "posts").send_keys(POST)
+    _press(browser.find_element("css selector", "#check-form button"))
+    _wait(browser, lambda d: len(_all(d, "#result-list > li")) == 1)
+    _change_keys(app, f"review:{REVIEWER}")  # the moderator's key revoked
+    _press(browser.find_element("css selector", '#result-list button[data-label="offensive"]'))
+    _wait(browser, lambda d: "больше не принимает этот ключ" in _by_id(d, "check-status").text)
+    assert _all(browser, "#result-list > li") == []
+    assert not _by_id(browser, "results").is_displayed()
+    # and a check sent with it is refused the same way, with nothing shown
+    _press(browser.find_element("css selector", "#check-form button"))
+    _wait(browser, lambda d: "больше не принимает" in _by_id(d, "check-status").text)
+    assert _all(browser, "#result-list > li") == []

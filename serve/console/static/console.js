@@ -101,6 +101,41 @@
     return me !== null && order.indexOf(me.role) >= order.indexOf(needed);
   }
 
+  // ---- what a key may no longer see ------------------------------------------------------
+
+  // Empty what the page shows from the API: on a 401 or 403 answer (the key was revoked, or
+  // its role no longer allows the page) and when the key is forgotten, so that nothing read
+  // with one key stays on the screen for a key that may not read it.
+  function clearData() {
+    if (config.page === "check") {
+      byId("result-list").replaceChildren();
+      byId("results").hidden = true;
+      byId("check-status").textContent = "";
+    } else if (config.page === "review") {
+      byId("queue").replaceChildren();
+      byId("counts").replaceChildren();
+    } else {
+      byId("export-rows").replaceChildren();
+      byId("export-table").hidden = true;
+      byId("export-status").textContent = "";
+    }
+  }
+
+  // A 401 or 403 answer: the page's data is removed and the page says why (true); any other
+  // failure is left to the caller (false).
+  function refused(error) {
+    if (error.status !== 401 && error.status !== 403) return false;
+    const text = error.status === 401 ? t("key_refused")
+      : t("not_allowed", {detail: error.message});
+    if (config.page === "check") {
+      clearData();
+      byId("check-status").textContent = text;
+    } else {
+      denied(config.page + "-denied", config.page + "-main", text);
+    }
+    return true;
+  }
+
   // ---- the key ---------------------------------------------------------------------------
 
   async function signIn(candidate) {
@@ -119,6 +154,7 @@
     window.sessionStorage.removeItem(KEY_NAME);
     key = null;
     me = null;
+    clearData();  // the next key may not be allowed to see it
     byId("app").hidden = true;
     byId("nav").hidden = true;
     byId("login").hidden = false;
@@ -275,6 +311,7 @@
         try {
           await sendCorrection(result, text, labels, noteText);
         } catch (error) {
+          if (refused(error)) return;
           button.disabled = false;
           status.textContent = t("server_said", {detail: error.message});
           return;
@@ -336,6 +373,7 @@
       try {
         answer = await api("POST", "/v1/score", {texts: posts, explain: true});
       } catch (error) {
+        if (refused(error)) return;
         status.textContent = t("server_said", {detail: error.message});
         return;
       }
@@ -349,11 +387,19 @@
 
   // ---- Review ----------------------------------------------------------------------------
 
-  function denied(id, mainId) {
+  // The page's data removed and hidden, and why in its place.
+  function denied(id, mainId, text) {
+    clearData();
     const box = byId(id);
-    box.textContent = t("needs_review", {role: me.role});
+    box.textContent = text || t("needs_review", {role: me.role});
     box.hidden = false;
     byId(mainId).hidden = true;
+  }
+
+  // A key allowed the page (after another key was refused it in this tab): the page again.
+  function allowed(id, mainId) {
+    byId(id).hidden = true;
+    byId(mainId).hidden = false;
   }
 
   function scoreList(item) {
@@ -397,6 +443,7 @@
         try {
           await api("POST", "/v1/feedback/" + encodeURIComponent(item.id) + "/review", body);
         } catch (error) {
+          if (refused(error)) return;
           for (const other of buttons.querySelectorAll("button")) other.disabled = false;
           status.textContent = t("server_said", {detail: error.message});
           return;
@@ -439,7 +486,9 @@
   async function loadCounts() {
     try {
       showCounts(await api("GET", queuePath()));
-    } catch (error) { /* the list stays as it is; the next "Show" says what went wrong */ }
+    } catch (error) {
+      refused(error);  // else the list stays as it is; the next "Show" says what went wrong
+    }
   }
 
   async function loadQueue(focus) {
@@ -447,9 +496,7 @@
     try {
       queue = await api("GET", queuePath());
     } catch (error) {
-      if (error.status === 403 && /role/.test(error.message)) {
-        denied("review-denied", "review-main");
-      } else {
+      if (!refused(error)) {
         byId("queue").replaceChildren(el("li", {role: "alert", text:
           error.status === 404 ? t("feedback_off") : t("server_said", {detail: error.message})}));
       }
@@ -467,6 +514,7 @@
       denied("review-denied", "review-main");
       return;
     }
+    allowed("review-denied", "review-main");
     const form = byId("review-filters");
     if (!form.dataset.ready) {
       form.dataset.ready = "1";
@@ -486,6 +534,7 @@
     try {
       response = await api("GET", "/v1/review/export?format=" + format, undefined, true);
     } catch (error) {
+      if (refused(error)) return;
       status.textContent = t("server_said", {detail: error.message});
       return;
     }
@@ -504,6 +553,7 @@
       denied("export-denied", "export-main");
       return;
     }
+    allowed("export-denied", "export-main");
     const status = byId("export-status");
     for (const format of ["jsonl", "csv"]) {
       const button = byId("download-" + format);
@@ -516,9 +566,7 @@
     try {
       response = await api("GET", "/v1/review/export?format=jsonl", undefined, true);
     } catch (error) {
-      if (error.status === 403 && /role/.test(error.message)) {
-        denied("export-denied", "export-main");
-      } else {
+      if (!refused(error)) {
         status.textContent = error.status === 404 ? t("feedback_off")
           : t("server_said", {detail: error.message});
       }
