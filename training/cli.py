@@ -11,6 +11,7 @@ from pathlib import Path
 from warning.labels import LABELS
 
 from .corpus import CorpusConfig, build_corpus, corpus_table, write_corpus
+from .feedback_import import MAX_TEXT_CHARS
 from .sources import (
     DEFAULT_LICENCES,
     LICENCE_CLASSES,
@@ -43,8 +44,9 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
     for path in args.user or []:
         users.append(UserSource(path, text_col=args.text_col, labels=_label_map(args.label or []),
                                 lang=args.lang, lang_col=args.lang_col, split_col=args.split_col))
-    users += [feedback_source(path) for path in args.feedback or []]
     try:
+        users += [feedback_source(path, max_chars=args.feedback_max_chars)
+                  for path in args.feedback or []]
         config = CorpusConfig(
             sources=args.sources, licences=args.licences, user_sources=users,
             data_dir=Path(args.data_dir) if args.data_dir else None,
@@ -69,7 +71,22 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
         f"{stats['near_duplicate_groups']} near-duplicate groups.\n"
         f"label cells are positive/negative/unknown. Written to {path}"
     )
+    _print_feedback(stats, path)
     return 0
+
+
+def _print_feedback(stats: dict, path: Path) -> None:
+    """Each feedback file's rows read, used and left out, and where the rejects are."""
+    for file in stats["feedback_files"]:
+        notes = "; ".join(file["notes"])
+        print(f"feedback {file['file']}: {file['rows_read']} row(s) read, {file['rows_used']} "
+              f"used, {file['rows_rejected']} rejected, {file['label_conflicts']} with "
+              f"conflicting labels" + (f" ({notes})" if notes else ""))
+    if stats["rows_rejected"] or stats["feedback_label_conflicts"]:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in stats["rejected"].items()) or "none"
+        print(f"rejected: {stats['rows_rejected']} ({reasons}); labels set unknown where "
+              f"copies disagree: {stats['feedback_label_conflicts']} feedback row(s); each "
+              f"with its line and id in {path.with_suffix('.rejects.csv')}")
 
 
 def _setup_logging() -> None:
@@ -261,7 +278,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     corpus.add_argument("--feedback", action="append", metavar="FILE",
                         help="the moderators' confirmed corrections, as written by 'warning "
                              "feedback export' (source 'feedback'; labels a moderator left "
-                             "out stay unknown)")
+                             "out stay unknown; a row that cannot be used is left out and "
+                             "listed with its line, id and reason in CORPUS.rejects.csv)")
+    corpus.add_argument("--feedback-max-chars", type=int, default=MAX_TEXT_CHARS, metavar="N",
+                        help="longest feedback text used (default: %(default)s, the feedback "
+                             "store's default WARNING_MAX_TEXT_CHARS)")
     corpus.set_defaults(func=_cmd_corpus)
 
     baseline = tsub.add_parser(

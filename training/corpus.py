@@ -44,6 +44,7 @@ from warning.labels import LABELS
 from warning.settings import data_dir as default_data_dir
 from warning.text.normalize import fold, keyboard_fold, normalize
 
+from .feedback_import import Reject, check_feedback_rows, feedback_stats, write_rejects
 from .near_duplicates import UnionFind, near_duplicate_pairs
 from .sources import (
     AUGMENT,
@@ -141,9 +142,7 @@ class CorpusConfig:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["data_dir"] = str(self.data_dir) if self.data_dir else None
-        out["user_sources"] = [
-            {**asdict(u), "path": str(u.path), "labels": dict(u.labels)} for u in self.user_sources
-        ]
+        out["user_sources"] = [u.to_dict() for u in self.user_sources]
         out["ratios"] = list(self.ratios)
         out["weak_hate_languages"] = list(self.weak_hate_languages)
         out["keyboard_variants"] = list(self.keyboard_variants)
@@ -153,7 +152,7 @@ class CorpusConfig:
     @classmethod
     def from_dict(cls, data: dict) -> CorpusConfig:
         data = dict(data)
-        data["user_sources"] = [UserSource(**u) for u in data.get("user_sources", [])]
+        data["user_sources"] = [UserSource.from_dict(u) for u in data.get("user_sources", [])]
         if data.get("data_dir"):
             data["data_dir"] = Path(data["data_dir"])
         if "ratios" in data:
@@ -267,7 +266,9 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
         One row per distinct text with ``id``, ``text`` (as published), ``text_norm``, ``lang``,
         the label columns (1.0, 0.0 or NaN for unknown), ``source``, ``licence``, ``capped``,
         ``group``, ``split``, ``orig_split`` and ``n_copies``. ``attrs["stats"]`` holds the
-        counts of dropped and merged rows.
+        counts of dropped and merged rows; ``attrs["rejects"]`` the feedback rows left out or
+        with a label set unknown, each with its file, line, id and reason
+        (:mod:`training.feedback_import`).
 
     Raises:
         SourceError: A chosen source's folder or file is missing or malformed.
@@ -280,16 +281,23 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
                                  config.add_sources):
         log.info("reading %s", source.name)
         frames.append(read_source(source, root))
+    rejects: list[Reject] = []
+    feedback_files: list[dict] = []
     for user in config.user_sources:
-        frames.append(user.read())
+        frame, found, summary = user.read_checked()
+        frames.append(frame)
+        rejects += found
+        feedback_files += [summary] if summary else []
     if not frames:
         raise ValueError("no sources selected")
     rows = pd.concat(frames, ignore_index=True)
     for column in META_COLUMNS:  # user files and older readers carry no metadata
         rows[column] = rows[column].fillna("") if column in rows else ""
-    n_read = len(rows)
     rows["text_norm"] = rows["text"].map(normalize)
     rows["key"] = rows["text_norm"].map(lambda t: _NON_WORD.sub(" ", fold(t)).strip())
+    rows, found = check_feedback_rows(rows)  # named, not only counted
+    rejects += found
+    n_read = len(rows)
     empty = rows["key"].eq("")
     rows = rows[~empty]
     merged, conflicts = _merge_exact_duplicates(rows)
@@ -315,8 +323,10 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
         "keyboard_variants_added": int(n_keyboard),
         "near_duplicate_groups": int((corpus.groupby("group").size() > 1).sum()),
         "rows": len(corpus),
+        **feedback_stats(feedback_files, rejects),
         "config": config.to_dict(),
     }
+    corpus.attrs["rejects"] = sorted(rejects, key=lambda r: (r.file, r.line))  # write_corpus
     return corpus
 
 
@@ -443,7 +453,8 @@ def corpus_table(corpus: pd.DataFrame) -> str:
 
 
 def write_corpus(corpus: pd.DataFrame, path: Path) -> Path:
-    """Write the corpus as Parquet, with its stats and table in ``<name>.stats.json``/``.md``."""
+    """Write the corpus as Parquet, with its stats and table in ``<name>.stats.json``/``.md``
+    and the feedback rows left out or with a label set unknown in ``<name>.rejects.csv``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     stats = corpus.attrs.get("stats", {})
@@ -452,6 +463,7 @@ def write_corpus(corpus: pd.DataFrame, path: Path) -> Path:
     frame.to_parquet(path, index=False)
     path.with_suffix(".stats.json").write_text(json.dumps(stats, indent=2, ensure_ascii=False))
     path.with_suffix(".md").write_text(corpus_table(corpus) + "\n")
+    write_rejects(path.with_suffix(".rejects.csv"), corpus.attrs.get("rejects", []))
     return path
 
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,18 +28,24 @@ import regex
 from warning.labels import LABELS
 from warning.safe_io import json_loads
 
+from .feedback_import import MAX_TEXT_CHARS, ExportError, Reject, read_export
+
 __all__ = [
     "DEFAULT_LICENCES",
+    "FEEDBACK_LICENCE",
+    "FEEDBACK_SOURCE",
     "LEXICONS",
     "LICENCE_CLASSES",
     "META_COLUMNS",
     "ROW_COLUMNS",
     "SOURCES",
     "SYNTHETIC_DIR",
+    "FeedbackSource",
     "Source",
     "SourceError",
     "UserSource",
     "collected_rows",
+    "feedback_source",
     "load_lexicon",
     "read_source",
     "select_sources",
@@ -810,6 +817,21 @@ class UserSource:
         if self.name is None:
             self.name = f"user:{self.path.stem}"
 
+    def to_dict(self) -> dict[str, Any]:
+        """Its fields as JSON-ready values (what :meth:`from_dict` reads back)."""
+        return {**asdict(self), "path": str(self.path), "labels": dict(self.labels)}
+
+    @staticmethod
+    def from_dict(data: Mapping[str, Any]) -> UserSource:
+        """The source :meth:`to_dict` wrote (a :class:`FeedbackSource` for ``kind: feedback``)."""
+        fields = {k: v for k, v in data.items() if k != "kind"}
+        return FeedbackSource(**fields) if data.get("kind") == "feedback" else UserSource(**fields)
+
+    def read_checked(self) -> tuple[pd.DataFrame, list[Reject], dict | None]:
+        """The rows (:meth:`read`), the rows left out (none: a bad value raises) and no file
+        summary; :class:`FeedbackSource` reports its rows instead."""
+        return self.read(), [], None
+
     def read(self) -> pd.DataFrame:
         """Rows with :data:`ROW_COLUMNS` plus ``source`` and ``licence``.
 
@@ -890,16 +912,66 @@ FEEDBACK_SOURCE = "feedback"
 FEEDBACK_LICENCE = "own reviewed feedback"
 
 
+@dataclass
+class FeedbackSource(UserSource):
+    """The export of ``warning feedback export`` (JSON lines or CSV), read row by row
+    (:mod:`training.feedback_import`): a row that cannot be used is reported with its line, id
+    and reason instead of stopping the build or vanishing.
+
+    Attributes:
+        max_chars: Longest text used (default: the feedback store's default limit).
+    """
+
+    text_col: str = "text"
+    labels: Mapping[str, str] = field(default_factory=lambda: {label: label for label in LABELS})
+    lang_col: str | None = "lang"
+    name: str | None = FEEDBACK_SOURCE
+    licence: str = FEEDBACK_LICENCE
+    apostrophe_escaped: bool = True
+    max_chars: int = MAX_TEXT_CHARS
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_chars < 1:
+            raise ValueError(f"max_chars must be at least 1, got {self.max_chars}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "kind": "feedback"}
+
+    def read(self) -> pd.DataFrame:
+        """The usable rows (see :meth:`read_checked`)."""
+        return self.read_checked()[0]
+
+    def read_checked(self) -> tuple[pd.DataFrame, list[Reject], dict | None]:
+        """The usable rows (:data:`ROW_COLUMNS`, ``source``, ``licence`` and the row's file,
+        line and id), the rows left out, and a summary of the file.
+
+        Raises:
+            SourceError: The file is missing or not an export at all.
+        """
+        name, path = str(self.name), Path(self.path)
+        try:
+            export = read_export(path, source=name, max_chars=self.max_chars)
+        except ExportError as exc:
+            raise SourceError(name, path, str(exc)) from None
+        frame = _rows(export.texts, export.labels, export.langs)
+        frame["source"] = name
+        frame["licence"] = self.licence
+        return export.with_origin(frame, path), export.rejects, export.summary(path)
+
+
 def feedback_source(path: Path | str, *, name: str = FEEDBACK_SOURCE,
-                    licence: str = FEEDBACK_LICENCE) -> UserSource:
+                    licence: str = FEEDBACK_LICENCE,
+                    max_chars: int = MAX_TEXT_CHARS) -> FeedbackSource:
     """The export of ``warning feedback export`` (JSON lines or CSV) as a user source.
 
     Every label column is read; a label the moderator left out is empty in the export and stays
-    unknown (NaN) in the corpus, never 0. Only confirmed items are ever in an export.
+    unknown (NaN) in the corpus, never 0. Only confirmed items are ever in an export; a row
+    that is not (a ``status`` other than confirmed, no ``reviewed`` time) is left out and
+    reported, as is every other row that cannot be used (:mod:`training.feedback_import`).
 
     Example:
         >>> feedback_source("feedback.jsonl").labels["hate"]
         'hate'
     """
-    return UserSource(path, text_col="text", labels={label: label for label in LABELS},
-                      lang_col="lang", name=name, licence=licence, apostrophe_escaped=True)
+    return FeedbackSource(path, name=name, licence=licence, max_chars=max_chars)
