@@ -185,6 +185,42 @@ def test_hardening_json_nested_too_deep_is_a_400(client, route, body) -> None:
     assert "deeper than" in response.text
 
 
+HUGE = "9" * 5000  # int() refuses over 4,300 digits with a ValueError, not a JSONDecodeError
+
+
+@pytest.mark.parametrize("route,body", [
+    ("/v1/score", '{"texts": ["a"], "x": ' + HUGE + "}"),
+    ("/v1/score", '{"texts": [-' + HUGE + "]}"),
+    ("/v1/moderations", '{"input": "a", "model": ' + HUGE + "}"),
+    ("/v1/feedback", '{"text": "a", "labels": {"hate": ' + HUGE + "}}"),
+    ("/v1alpha1/comments:analyze", '{"comment": {"text": "a"}, "requestedAttributes": '
+     '{"TOXICITY": {"scoreThreshold": ' + HUGE + "}}}"),
+])
+def test_hardening_json_integer_too_long_is_a_clear_400(client, route, body) -> None:
+    response = client.post(route, content=body.encode(),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    if route.startswith("/v1alpha1/"):
+        message = answer["error"]["message"]
+    else:
+        message = answer["detail"]
+        assert answer["type"].endswith(":json-number-too-long")
+    assert "a number of 5,000 digits (at character " in message
+    assert "over 4,300 digits are refused" in message
+
+
+def test_hardening_json_integer_too_long_is_found_in_utf16_and_never_in_a_text(client) -> None:
+    body = '{"texts": ["a"], "x": ' + HUGE + "}"
+    response = client.post("/v1/score", content=body.encode("utf-16"),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["type"].endswith(":json-number-too-long")
+    assert "(at character 23)" in response.json()["detail"]
+    digits = client.post("/v1/score", json={"texts": [HUGE, "1" * 4000 + ".5 " + HUGE]})
+    assert digits.status_code == 200  # digits in a text are text
+
+
 def test_hardening_booleans_are_json_booleans(client, make_app, tmp_path) -> None:
     for value in ("no", "false", 1, 0, "true"):
         response = client.post("/v1/score", json={"texts": ["hi"], "explain": value})

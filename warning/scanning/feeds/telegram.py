@@ -40,7 +40,13 @@ from typing import Any
 
 import regex
 
-from warning.safe_io import MAX_JSON_DEPTH, JsonTooDeep, check_json_depth, json_problem
+from warning.safe_io import (
+    MAX_JSON_DEPTH,
+    JsonTooDeep,
+    check_json_depth,
+    json_decode_error,
+    json_problem,
+)
 from warning.scanning.feeds.base import ColumnMap, Feed, FeedError, FeedRow
 from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
 from warning.scanning.feeds.encoding import bad_bytes, fix_surrogates, read_sample
@@ -142,6 +148,12 @@ class _JsonStream:
                                      f"{self.line}", self.line) from None
                 self._fill()
                 continue
+            except ValueError as exc:  # int() refused a number of over 4,300 digits (a part
+                # of it at the end of the block is already too long: no need to read on)
+                error = json_decode_error(exc, self.buf, self.pos)
+                at = self.line - self.buf.count("\n", 0, self.pos) + error.lineno - 1
+                raise _JsonError(f"broken JSON in the value starting at line {self.line}: "
+                                 f"{json_problem(error.msg, f'line {at}')}", self.line) from None
             if end >= len(self.buf) and not self.eof and self._fill():
                 continue  # a number may go on in the next block
             try:
