@@ -1,10 +1,14 @@
 """Hostile values in one row that stopped a whole scan: a JSON integer of over 4,300 digits
-(Python's int() refuses it with a bare ValueError). It costs its row; every other row is
-scanned."""
+(Python's int() refuses it with a bare ValueError), a Telegram chat header whose name or id
+cannot be decoded after a broken message, a chat type that is a list, and Parquet values JSON
+has no type for (decimals, times of day, durations) written to a JSONL output. Each costs its
+row at most; every other row is scanned."""
 
 from __future__ import annotations
 
 import csv
+import datetime
+import decimal
 import io
 import json
 from pathlib import Path
@@ -90,3 +94,58 @@ def test_scan_a_telegram_integer_too_long_rejects_its_message_only(tmp_path,
     assert (reject["line"], reject["id"]) == ("3", "2")
     assert f"{TOO_LONG}, starting at line 3" in reject["details"]
     assert "reading went on at the next message (line 4)" in reject["details"]
+
+
+@pytest.mark.parametrize("header", [
+    '"name": "b", "type": "public_channel", "id": ' + HUGE,
+    '"name": "b\\x", "type": "public_channel", "id": 7',   # an escape JSON does not have
+    '"name": "b\tc", "type": "public_channel", "id": 7',   # a raw tab inside a string
+], ids=["id-too-long", "bad-escape", "raw-tab"])
+def test_scan_a_broken_chat_header_skipped_after_a_broken_message_is_no_failed_scan(
+        tmp_path, tiny_model, header) -> None:
+    """Reading goes on at the next message, in the next chat: the chat's name, type and id are
+    read from the lines skipped, and one that cannot be decoded is left unknown."""
+    export = tmp_path / "result.json"
+    export.write_text('{"chats": {"list": [\n{"name": "a", "type": "public_channel", "id": 5, '
+                      '"messages": [\n' + message(1) + ",\n" + message(2, '"broken \\q"')
+                      + "\n]},\n{" + header + ', "messages": [\n' + message(3) + ",\n"
+                      + message(4) + "\n]}\n]}}\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    summary = scan(export, out, ScanOptions(authors="drop"), classifier=tiny_model)
+    assert summary.rows_scored == 3 and summary.rejected == {"unreadable": 1}
+    assert [(r["line"], r["id"]) for r in rejects_of(out)] == [("4", "2")]
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["id"] for r in rows] == ["1", "3", "4"] and rows[0]["channel"] == "a"
+
+
+@pytest.mark.parametrize("kind", ['["personal_chat"]', '{"a": 1}'], ids=["list", "object"])
+def test_scan_a_telegram_chat_type_that_is_no_string_is_no_failed_scan(tmp_path, tiny_model,
+                                                                       kind) -> None:
+    export = tmp_path / "result.json"
+    export.write_text('{"name": "chan", "type": ' + kind + ', "id": 5, "messages": [\n'
+                      + ",\n".join([message(1), message(2)]) + "\n]}\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    summary = scan(export, out, ScanOptions(authors="drop"), classifier=tiny_model)
+    assert summary.rows_scored == 2 and summary.rows_rejected == 0
+
+
+def test_scan_parquet_values_json_has_no_type_for_are_written_to_jsonl(tmp_path,
+                                                                      tiny_model) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = tmp_path / "feed.parquet"
+    pq.write_table(pa.table({
+        "id": ["1", "2"], "text": ["you stupid idiot", "the market opens at nine"],
+        "amount": pa.array([decimal.Decimal("12.50"), None], pa.decimal128(10, 2)),
+        "at": pa.array([datetime.time(14, 30), None], pa.time64("us")),
+        "length": pa.array([datetime.timedelta(seconds=90), None], pa.duration("s")),
+        "nested": pa.array([{"d": decimal.Decimal("1.5")}, None],
+                           pa.struct([("d", pa.decimal128(4, 1))])),
+    }), source)
+    out = tmp_path / "out.jsonl"
+    summary = scan(source, out, ScanOptions(), classifier=tiny_model)
+    assert summary.rows_scored == 2
+    first, second = (json.loads(line) for line in out.read_text().splitlines())
+    assert (first["amount"], first["at"], first["length"]) == ("12.50", "14:30:00", "0:01:30")
+    assert first["nested"] == {"d": "1.5"} and second["amount"] is None
