@@ -15,6 +15,8 @@ One place for the guards every reader and writer of the project uses:
   ``json.JSONDecodeError``), never a ``RecursionError`` or a bare ``ValueError`` that stops a
   whole scan; a JSON line written by the project keeps U+2028, U+2029 and U+0085 escaped, so
   that a reader splitting on every line break still sees one record per line.
+- **Quoted names** (:func:`shown_name`, :func:`without_surrogates`): a name a client sent is
+  quoted shortened, and with no lone surrogate, which no UTF-8 answer can hold.
 - **Private files** (:func:`private_open`, :func:`private_dir`): files that hold posts are
   readable by their owner only, from their first byte.
 - **Inputs** (:func:`input_file_problem`): a folder, a pipe or a device given as an input file
@@ -56,6 +58,7 @@ __all__ = [
     "private_dir",
     "private_open",
     "shown_name",
+    "without_surrogates",
 ]
 
 #: First characters that make a spreadsheet take a cell for a formula (OWASP's list), and the
@@ -280,7 +283,8 @@ MAX_SHOWN_CHARS = 60
 
 def shown_name(name: object) -> str:
     """A name the client sent, as an error quotes it: at most :data:`MAX_SHOWN_CHARS`
-    characters (it could be a whole post pasted in the wrong place).
+    characters (it could be a whole post pasted in the wrong place), lone surrogates replaced
+    (:func:`without_surrogates`).
 
     Example:
         >>> shown_name("hate")
@@ -288,8 +292,22 @@ def shown_name(name: object) -> str:
         >>> len(shown_name("x" * 1000))
         63
     """
-    text = str(name)
+    text = without_surrogates(str(name))
     return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "..."
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone UTF-16 surrogate (JSON allows ``"\\ud800"``; no UTF-8 answer
+    or file can hold one) replaced by U+FFFD, so that quoting it never fails to encode.
+
+    Example:
+        >>> without_surrogates("ok \\ud83d")
+        'ok \\ufffd'
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
 
 
 #: line breaks json.dumps leaves raw with ensure_ascii=False, which str.splitlines() splits on

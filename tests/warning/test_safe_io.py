@@ -24,6 +24,7 @@ from warning.safe_io import (
     json_problem,
     private_dir,
     private_open,
+    shown_name,
 )
 
 CELLS = ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx", "'quoted", "''two", "plain", "",
@@ -90,6 +91,11 @@ def test_safe_io_json_decode_error_places_the_number_from_a_start() -> None:
     assert doc[error.pos :].startswith("1" * 5000 + "}")  # the number, not the string
     broken = json.JSONDecodeError("Expecting value", "x", 0)
     assert json_decode_error(broken, "x") is broken
+
+
+def test_safe_io_shown_names_never_hold_a_lone_surrogate() -> None:
+    assert shown_name("\ud800hate") == "\ufffdhate"
+    assert shown_name("\ud83d" * 100).encode("utf-8") == ("\ufffd" * 60 + "...").encode()
 
 
 def test_safe_io_json_line_keeps_one_record_per_line() -> None:
