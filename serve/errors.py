@@ -2,7 +2,8 @@
 routes, Google's error envelope on the Perspective-compatible route (as Perspective answers).
 
 An OpenAI-compatible problem also carries OpenAI's ``error`` member (``message``, ``type``,
-``code``), so OpenAI clients show its message. No error message ever quotes a submitted text.
+``code``), so OpenAI clients show its message. No error message ever quotes a submitted text;
+a name the client sent (a field, a label) is quoted shortened, with any lone surrogate replaced.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from warning.safe_io import json_problem, shown_name
+from warning.safe_io import json_problem, shown_name, without_surrogates
 
 __all__ = [
     "PERSPECTIVE_PREFIX",
@@ -74,9 +75,12 @@ class ApiError(Exception):
 
 
 def error_response(path: str, error: ApiError, request_id: str | None = None) -> JSONResponse:
-    """The answer to ``error`` on the route at ``path``."""
+    """The answer to ``error`` on the route at ``path``. A lone surrogate in what it says (a
+    name the client sent, ``"\\ud800"`` in JSON) becomes U+FFFD: the answer is UTF-8, and one
+    that cannot be encoded would be a 500 instead of the error."""
+    detail = without_surrogates(error.detail)
     if path.startswith(PERSPECTIVE_PREFIX):
-        body: dict[str, Any] = {"code": error.status, "message": error.detail,
+        body: dict[str, Any] = {"code": error.status, "message": detail,
                                 "status": _GOOGLE_STATUS.get(error.status, "UNKNOWN")}
         if error.perspective_error:
             body["details"] = [{"@type": "type.googleapis.com/google.commentanalyzer."
@@ -87,17 +91,19 @@ def error_response(path: str, error: ApiError, request_id: str | None = None) ->
         "type": PROBLEM_TYPE + error.code,
         "title": _TITLES.get(error.status, "Error"),
         "status": error.status,
-        "detail": error.detail,
-        "instance": path,
+        "detail": detail,
+        "instance": without_surrogates(path),
     }
     if request_id:
         problem["request_id"] = request_id
     if error.errors:
-        problem["errors"] = error.errors
+        problem["errors"] = [{k: without_surrogates(v) for k, v in e.items()}
+                             for e in error.errors]
     if path in OPENAI_PATHS:
-        problem["error"] = {"message": error.detail,
+        problem["error"] = {"message": detail,
                             "type": _OPENAI_TYPE.get(error.status, "invalid_request_error"),
-                            "param": error.param, "code": error.code}
+                            "param": without_surrogates(error.param) if error.param else None,
+                            "code": error.code}
     return JSONResponse(problem, status_code=error.status, headers=error.headers,
                         media_type="application/problem+json")
 

@@ -9,11 +9,14 @@ One place for the guards every reader and writer of the project uses:
   number (``-42``, ``+1.5e3``) is no formula and is written as it is. Rows end in CRLF (RFC
   4180), so that a cell holding a bare carriage return or line feed is always quoted and a
   CSV reader never splits a post into two rows.
-- **JSON** (:func:`json_loads`, :func:`json_line`): nesting deeper than
-  :data:`MAX_JSON_DEPTH` is refused with :class:`JsonTooDeep` (a ``json.JSONDecodeError``),
-  never a ``RecursionError`` that stops a whole scan; a JSON line written by the project keeps
-  U+2028, U+2029 and U+0085 escaped, so that a reader splitting on every line break still
-  sees one record per line.
+- **JSON** (:func:`json_loads`, :func:`json_decode_error`, :func:`json_line`): nesting
+  deeper than :data:`MAX_JSON_DEPTH` is refused with :class:`JsonTooDeep`, and an integer
+  longer than Python converts from text (4,300 digits) with :class:`JsonNumberTooLong` (both
+  ``json.JSONDecodeError``), never a ``RecursionError`` or a bare ``ValueError`` that stops a
+  whole scan; a JSON line written by the project keeps U+2028, U+2029 and U+0085 escaped, so
+  that a reader splitting on every line break still sees one record per line.
+- **Quoted names** (:func:`shown_name`, :func:`without_surrogates`): a name a client sent is
+  quoted shortened, and with no lone surrogate, which no UTF-8 answer can hold.
 - **Private files** (:func:`private_open`, :func:`private_dir`): files that hold posts are
   readable by their owner only, from their first byte.
 - **Inputs** (:func:`input_file_problem`): a folder, a pipe or a device given as an input file
@@ -33,6 +36,7 @@ import json
 import os
 import re
 import stat
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any
@@ -40,11 +44,13 @@ from typing import IO, Any
 __all__ = [
     "CSV_ESCAPED_STARTS",
     "MAX_JSON_DEPTH",
+    "JsonNumberTooLong",
     "JsonTooDeep",
     "csv_escape",
     "csv_unescape",
     "csv_writer",
     "input_file_problem",
+    "json_decode_error",
     "json_depth",
     "json_line",
     "json_loads",
@@ -52,6 +58,7 @@ __all__ = [
     "private_dir",
     "private_open",
     "shown_name",
+    "without_surrogates",
 ]
 
 #: First characters that make a spreadsheet take a cell for a formula (OWASP's list), and the
@@ -162,23 +169,97 @@ def check_json_depth(value: Any, doc: str, max_depth: int = MAX_JSON_DEPTH) -> A
     return value
 
 
+class JsonNumberTooLong(json.JSONDecodeError):
+    """An integer with more digits than Python converts from text
+    (``sys.get_int_max_str_digits()``: 4,300 unless changed), a ``json.JSONDecodeError`` so that
+    handlers of invalid JSON take it as one. ``pos`` is where the number starts."""
+
+    def __init__(self, doc: str, pos: int, digits: int, limit: int) -> None:
+        # ends in "starting at", as the decoder's "Unterminated string starting at": a place
+        # follows (json_problem)
+        super().__init__(f"a number too long: {digits:,} digits, over the limit of {limit:,}, "
+                         f"starting at", doc, pos)
+        self.digits = digits
+        self.limit = limit
+
+
+class _LongInteger(Exception):
+    def __init__(self, token: str) -> None:
+        super().__init__(f"{len(token)} characters")
+        self.token = token
+
+
+#: A JSON string or number, whole (a string's digits and a fraction are no integer).
+_STRING_OR_NUMBER = re.compile(r'"(?:[^"\\]++|\\.)*+"|-?[0-9]++(?:\.[0-9]++)?(?:[eE][-+]?[0-9]++)?')
+
+
+def _checked_int(token: str) -> int:
+    """``int(token)``, or :class:`_LongInteger` when ``int`` would refuse it for its length."""
+    limit = sys.get_int_max_str_digits()
+    if limit and len(token.lstrip("-")) > limit:
+        raise _LongInteger(token)
+    return int(token)
+
+
+def json_decode_error(exc: ValueError, doc: str, start: int = 0) -> json.JSONDecodeError:
+    """The ``json.JSONDecodeError`` for an error that decoding ``doc`` from ``start`` raised:
+    ``exc`` itself when it is one; :class:`JsonNumberTooLong`, placed where the number starts,
+    for the bare ``ValueError`` that ``int()`` raises for an integer of over 4,300 digits
+    (found by decoding again, which only a failed decode costs).
+
+    Example:
+        >>> doc = '{"id": ' + "9" * 5000 + "}"
+        >>> try:
+        ...     json.loads(doc)
+        ... except ValueError as exc:
+        ...     error = json_decode_error(exc, doc)
+        >>> json_problem(error.msg, f"column {error.colno}")
+        'a number too long: 5,000 digits, over the limit of 4,300, starting at column 8'
+    """
+    if isinstance(exc, json.JSONDecodeError):
+        return exc
+    rest = doc[start:]
+    start += len(rest) - len(rest.lstrip(" \t\n\r"))  # raw_decode skips no space before it
+    try:
+        json.JSONDecoder(parse_int=_checked_int).raw_decode(doc, start)
+    except _LongInteger as long:
+        found = next((m.start() for m in _STRING_OR_NUMBER.finditer(doc, start)
+                      if m.group() == long.token), start)  # the number, not a string's digits
+        return JsonNumberTooLong(doc, found, len(long.token.lstrip("-")),
+                                 sys.get_int_max_str_digits())
+    except (ValueError, RecursionError):
+        pass
+    return json.JSONDecodeError("a value that cannot be read", doc, start)
+
+
 def json_loads(doc: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """``json.loads`` that refuses nesting deeper than ``max_depth``.
+    """``json.loads`` that refuses nesting deeper than ``max_depth`` and integers longer than
+    Python converts, as ``json.JSONDecodeError``.
 
     Raises:
-        json.JSONDecodeError: Invalid JSON, or :class:`JsonTooDeep`.
+        json.JSONDecodeError: Invalid JSON, :class:`JsonTooDeep` or
+            :class:`JsonNumberTooLong`.
 
     Example:
         >>> json_loads("[" * 100 + "]" * 100)
         Traceback (most recent call last):
         ...
         warning.safe_io.JsonTooDeep: nested deeper than 64 levels: line 1 column 1 (char 0)
+        >>> try:
+        ...     json_loads('[1, ' + "2" * 4301 + ']')
+        ... except JsonNumberTooLong as exc:
+        ...     print(exc.msg, exc.colno)
+        a number too long: 4,301 digits, over the limit of 4,300, starting at 5
     """
-    text = doc.decode("utf-8", errors="surrogateescape") if isinstance(doc, bytes) else doc
+    # bytes as json.loads reads them: UTF-8 (a byte-order mark skipped), or UTF-16/32
+    text = doc.decode(json.detect_encoding(doc), errors="surrogateescape") \
+        if isinstance(doc, bytes) else doc
     try:
         value = json.loads(text)
     except RecursionError:
         raise JsonTooDeep(text, max_depth) from None
+    except ValueError as exc:  # a JSONDecodeError, or int()'s refusal of a long number
+        raise json_decode_error(exc, text) from None
     return check_json_depth(value, text, max_depth)
 
 
@@ -202,7 +283,8 @@ MAX_SHOWN_CHARS = 60
 
 def shown_name(name: object) -> str:
     """A name the client sent, as an error quotes it: at most :data:`MAX_SHOWN_CHARS`
-    characters (it could be a whole post pasted in the wrong place).
+    characters (it could be a whole post pasted in the wrong place), lone surrogates replaced
+    (:func:`without_surrogates`).
 
     Example:
         >>> shown_name("hate")
@@ -210,8 +292,22 @@ def shown_name(name: object) -> str:
         >>> len(shown_name("x" * 1000))
         63
     """
-    text = str(name)
+    text = without_surrogates(str(name))
     return text if len(text) <= MAX_SHOWN_CHARS else text[:MAX_SHOWN_CHARS] + "..."
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone UTF-16 surrogate (JSON allows ``"\\ud800"``; no UTF-8 answer
+    or file can hold one) replaced by U+FFFD, so that quoting it never fails to encode.
+
+    Example:
+        >>> without_surrogates("ok \\ud83d")
+        'ok \\ufffd'
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
 
 
 #: line breaks json.dumps leaves raw with ensure_ascii=False, which str.splitlines() splits on

@@ -25,6 +25,7 @@ from fastapi import APIRouter, Request, Security
 
 from warning.feedback.store import InvalidFeedback
 from warning.labels import LANGUAGES, ScoredPost
+from warning.safe_io import shown_name
 
 from ..deps import ClassifierDep, SettingsDep, bearer, encodes_to_utf8, query_key, score_texts
 from ..errors import ApiError
@@ -113,6 +114,10 @@ def _check(body: AnalyzeCommentRequest | SuggestCommentScoreRequest, max_chars: 
     if not encodes_to_utf8(text):
         raise ApiError(400, "comment-not-utf8", "comment.text is not valid Unicode (it "
                        "contains a lone surrogate): send text that encodes to UTF-8.")
+    if body.clientToken is not None and not encodes_to_utf8(body.clientToken):
+        # the answer echoes it: refused here, not a 500 when the answer is encoded
+        raise ApiError(400, "client-token-not-utf8", "clientToken is not valid Unicode (it "
+                       "contains a lone surrogate): send text that encodes to UTF-8.")
     if not text.strip():
         raise ApiError(400, "comment-empty", "Comment must be non-empty.",
                        perspective_error="COMMENT_EMPTY")
@@ -126,9 +131,9 @@ def _check(body: AnalyzeCommentRequest | SuggestCommentScoreRequest, max_chars: 
     for name in attributes:
         if name not in ATTRIBUTE_LABELS:
             raise ApiError(400, "attribute-not-supported",
-                           f"Requested attribute {name} is not supported by this server; it "
-                           f"models {', '.join(ATTRIBUTE_LABELS)} only (see the README's "
-                           f"mapping).", perspective_error="ATTRIBUTE_NOT_SUPPORTED")
+                           f"Requested attribute {shown_name(name)} is not supported by this "
+                           f"server; it models {', '.join(ATTRIBUTE_LABELS)} only (see the "
+                           f"README's mapping).", perspective_error="ATTRIBUTE_NOT_SUPPORTED")
     languages = [_language(code) for code in body.languages or ()]
     unsupported = [code for code, lang in zip(body.languages or (), languages, strict=True)
                    if lang not in SUPPORTED_LANGUAGES]
@@ -136,7 +141,8 @@ def _check(body: AnalyzeCommentRequest | SuggestCommentScoreRequest, max_chars: 
         first = next(iter(attributes))
         raise ApiError(400, "language-not-supported",
                        f"Attribute {first} does not support request languages: "
-                       f"{', '.join(unsupported)}. Supported: "
+                       f"{', '.join(map(shown_name, unsupported[:5]))}"
+                       f"{' ...' if len(unsupported) > 5 else ''}. Supported: "
                        f"{', '.join(SUPPORTED_LANGUAGES)}.",
                        perspective_error="LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE")
     return list(dict.fromkeys(languages))

@@ -5,6 +5,7 @@ feedback texts, key roles, and one key's work starving another's."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import time
@@ -183,6 +184,79 @@ def test_hardening_json_nested_too_deep_is_a_400(client, route, body) -> None:
                            headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert "deeper than" in response.text
+
+
+HUGE = "9" * 5000  # int() refuses over 4,300 digits with a ValueError, not a JSONDecodeError
+
+
+@pytest.mark.parametrize("route,body", [
+    ("/v1/score", '{"texts": ["a"], "x": ' + HUGE + "}"),
+    ("/v1/score", '{"texts": [-' + HUGE + "]}"),
+    ("/v1/moderations", '{"input": "a", "model": ' + HUGE + "}"),
+    ("/v1/feedback", '{"text": "a", "labels": {"hate": ' + HUGE + "}}"),
+    ("/v1alpha1/comments:analyze", '{"comment": {"text": "a"}, "requestedAttributes": '
+     '{"TOXICITY": {"scoreThreshold": ' + HUGE + "}}}"),
+])
+def test_hardening_json_integer_too_long_is_a_clear_400(client, route, body) -> None:
+    response = client.post(route, content=body.encode(),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    answer = response.json()
+    if route.startswith("/v1alpha1/"):
+        message = answer["error"]["message"]
+    else:
+        message = answer["detail"]
+        assert answer["type"].endswith(":json-number-too-long")
+    assert "a number of 5,000 digits (at character " in message
+    assert "over 4,300 digits are refused" in message
+
+
+def test_hardening_json_integer_too_long_is_found_in_utf16_and_never_in_a_text(client) -> None:
+    body = '{"texts": ["a"], "x": ' + HUGE + "}"
+    response = client.post("/v1/score", content=body.encode("utf-16"),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["type"].endswith(":json-number-too-long")
+    assert "(at character 23)" in response.json()["detail"]
+    digits = client.post("/v1/score", json={"texts": [HUGE, "1" * 4000 + ".5 " + HUGE]})
+    assert digits.status_code == 200  # digits in a text are text
+
+
+@pytest.mark.parametrize("route,body", [
+    ("/v1alpha1/comments:analyze", {"comment": {"text": "a"},
+                                    "requestedAttributes": {"\ud800X": {}}}),
+    ("/v1alpha1/comments:analyze", {"comment": {"text": "a"}, "languages": ["\ud800"],
+                                    "requestedAttributes": {"TOXICITY": {}}}),
+    ("/v1alpha1/comments:analyze", {"comment": {"text": "a"}, "clientToken": "\ud800",
+                                    "requestedAttributes": {"TOXICITY": {}}}),
+    ("/v1alpha1/comments:suggestscore", {"comment": {"text": "a"}, "clientToken": "\ud800",
+                                         "attributeScores": {"TOXICITY": {
+                                             "summaryScore": {"value": 1}}}}),
+    ("/v1alpha1/comments:suggestscore", {"comment": {"text": "a"}, "attributeScores": {
+        "\ud800X": {"summaryScore": {"value": 1}}}}),
+    ("/v1/feedback", {"text": "a post", "labels": {"\ud800X": True}}),
+], ids=["attribute", "language", "client-token", "suggest-client-token", "suggest-attribute",
+        "label"])
+def test_hardening_a_lone_surrogate_in_a_name_is_an_error_not_a_500(make_app, tmp_path,
+                                                                    route, body) -> None:
+    """JSON's "\\ud800" decodes to a character no UTF-8 answer can hold: an error that quoted
+    it (an attribute, a language, a label) or an answer that echoed it (clientToken) failed to
+    encode. Now quoted as U+FFFD, or refused."""
+    client = TestClient(make_app(feedback_db=str(tmp_path / "f.db")), headers=auth(KEY))
+    response = client.post(route, content=json.dumps(body).encode(),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code in (400, 422), response.text
+    assert "\ufffd" in response.text or "clientToken is not valid Unicode" in response.text
+
+
+def test_hardening_a_long_attribute_or_language_is_quoted_shortened(client) -> None:
+    long_name = SECRET * 50
+    for extra in ({"requestedAttributes": {long_name: {}}},
+                  {"requestedAttributes": {"TOXICITY": {}}, "languages": [long_name] * 9}):
+        response = client.post("/v1alpha1/comments:analyze",
+                               json={"comment": {"text": "a"}, **extra})
+        assert response.status_code == 400
+        assert response.text.count(SECRET) <= 20 and len(response.text) < 1000
 
 
 def test_hardening_booleans_are_json_booleans(client, make_app, tmp_path) -> None:

@@ -1,6 +1,7 @@
 """Property-based tests of the API against hostile requests (issue 19): every route, with
-generated paths, methods, keys, content types and bodies (hostile strings, wrong types, deep
-nesting, huge fields). Invariants: no 5xx; no submitted text, key or path in any log record."""
+generated paths, methods, keys, content types and bodies (hostile strings and names, wrong
+types, deep nesting, integers of over 4,300 digits, huge fields). Invariants: no 5xx; no
+submitted text, key or path in any log record."""
 
 from __future__ import annotations
 
@@ -72,6 +73,14 @@ bodies = st.one_of(
         "attributeScores": {"TOXICITY": {"summaryScore": {"value": value}}}}).encode(),
         hostile_text, st.one_of(st.floats(allow_nan=False), st.integers(), hostile_text)),
     st.integers(1, 3000).map(deep_body),
+    # hostile names an error quotes or an answer echoes (attributes, languages, labels, tokens)
+    st.builds(lambda name, text: json.dumps({
+        "comment": {"text": "a"}, "requestedAttributes": {name: {}}, "languages": [text],
+        "clientToken": text}).encode(), hostile_text, hostile_text),
+    st.builds(lambda name: json.dumps({"text": "a post", "labels": {name: True}}).encode(),
+              hostile_text),
+    # integers longer than int() converts from text
+    st.integers(4_301, 6_000).map(lambda n: b'{"texts": ["a"], "x": ' + b"9" * n + b"}"),
     st.binary(max_size=64),
 )
 

@@ -86,8 +86,10 @@ def _write_part(folder: Path, index: int, chunk: _Chunk, schema: pa.Schema, fmt:
             writer.writerow([_csv_cell(value) for value in row])
         data = text.getvalue().encode("utf-8")
     else:
-        data = "".join(json_line({k: _json_value(v) for k, v in row.items()}) + "\n"
-                       for row in chunk.records()).encode("utf-8")
+        # default=str: a value JSON has no type for (a Parquet decimal, time of day or
+        # duration) is written as the CSV output writes it, never stopping the scan
+        data = "".join(json_line({k: _json_value(v) for k, v in row.items()}, default=str)
+                       + "\n" for row in chunk.records()).encode("utf-8")
     _atomic_write_bytes(folder / f"part-{index:05d}.{fmt}", data)
     text = io.StringIO()
     csv_writer(text).writerows(chunk.rejects)

@@ -3,8 +3,8 @@
 The columns are the top-level keys of all objects, in the order first seen (one quick pass
 before the scan collects them, so a key that appears only late in the file is kept too). Nested
 values are kept as JSON text in their column. A line that is not JSON, not an object, not valid
-in the file's encoding, or longer than :data:`MAX_LINE` characters is returned with its reason;
-blank lines are skipped.
+in the file's encoding, longer than :data:`MAX_LINE` characters, nested deeper than 64 levels or
+holding an integer of over 4,300 digits is returned with its reason; blank lines are skipped.
 
 Example:
     >>> feed = JsonlFeed("posts.jsonl")         # doctest: +SKIP
@@ -22,7 +22,7 @@ from typing import Any
 
 import regex
 
-from warning.safe_io import JsonTooDeep, json_loads, json_problem
+from warning.safe_io import JsonNumberTooLong, JsonTooDeep, json_loads, json_problem
 from warning.scanning.feeds.base import Feed, FeedError, FeedRow
 from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
 from warning.scanning.feeds.encoding import (
@@ -110,6 +110,11 @@ class JsonlFeed(Feed):
                     record = json_loads(line)
                 except JsonTooDeep as exc:
                     yield FeedRow(lineno, None, f"not valid JSON here ({exc.msg})",
+                                  id=self._intact_id(line))
+                    continue
+                except JsonNumberTooLong as exc:  # valid JSON, but no Python int holds it
+                    where = json_problem(exc.msg, f"column {exc.colno}")
+                    yield FeedRow(lineno, None, f"not valid JSON here ({where})",
                                   id=self._intact_id(line))
                     continue
                 except json.JSONDecodeError as exc:

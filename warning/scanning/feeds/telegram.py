@@ -40,7 +40,14 @@ from typing import Any
 
 import regex
 
-from warning.safe_io import MAX_JSON_DEPTH, JsonTooDeep, check_json_depth, json_problem
+from warning.safe_io import (
+    MAX_JSON_DEPTH,
+    JsonTooDeep,
+    check_json_depth,
+    json_decode_error,
+    json_loads,
+    json_problem,
+)
 from warning.scanning.feeds.base import ColumnMap, Feed, FeedError, FeedRow
 from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
 from warning.scanning.feeds.encoding import bad_bytes, fix_surrogates, read_sample
@@ -142,6 +149,12 @@ class _JsonStream:
                                      f"{self.line}", self.line) from None
                 self._fill()
                 continue
+            except ValueError as exc:  # int() refused a number of over 4,300 digits (a part
+                # of it at the end of the block is already too long: no need to read on)
+                error = json_decode_error(exc, self.buf, self.pos)
+                at = self.line - self.buf.count("\n", 0, self.pos) + error.lineno - 1
+                raise _JsonError(f"broken JSON in the value starting at line {self.line}: "
+                                 f"{json_problem(error.msg, f'line {at}')}", self.line) from None
             if end >= len(self.buf) and not self.eof and self._fill():
                 continue  # a number may go on in the next block
             try:
@@ -354,7 +367,10 @@ class TelegramFeed(Feed):
             for field, pattern in _CHAT_FIELDS.items():
                 match = pattern.search(header)
                 if match:
-                    chat[field] = json.loads(match.group(1))
+                    try:
+                        chat[field] = json_loads(match.group(1))
+                    except json.JSONDecodeError:  # broken too (a bad escape, a control
+                        continue  # character, a number of over 4,300 digits): left unknown
             note = f"; the lines skipped end one chat and start another ({chat.get('name')!r})"
         span = f"lines {start}-{end}" if end > start else f"line {start}"
         lost = f" (and about {others} more message(s) in them)" if others else ""
@@ -368,7 +384,9 @@ class TelegramFeed(Feed):
         values = {name: _text_value(message.get(name)) for name in COLUMNS}
         values["channel"] = _text_value(chat.get("name"))
         values["channel_id"] = _text_value(chat.get("id"))
-        private = ("channel", "channel_id") if chat.get("type") in PERSONAL_CHATS else ()
+        kind = chat.get("type")  # any JSON value: a list or an object is no chat type
+        private = ("channel", "channel_id") if isinstance(kind, str) and \
+            kind in PERSONAL_CHATS else ()
         text = flatten_text(message.get("text", ""))
         values["text"] = text
         if message.get("type", "message") != "message":
