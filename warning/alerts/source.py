@@ -97,7 +97,7 @@ class _Source:
     def __init__(self, path: Path, channel_col: str | None, id_col: str | None,
                  text_col: str | None, config: AlertConfig) -> None:
         from warning.scanning.feeds.columns import CANDIDATES, normalise_name, show_names
-        from warning.scanning.scanner import read_scan_metadata
+        from warning.scanning.metadata import ScanMetadataError, read_scan_metadata
 
         problem = input_file_problem(path, "scored file")
         if problem:
@@ -112,7 +112,12 @@ class _Source:
             raise AlertError(f"{path}: not a scanned file (no {', '.join(missing)} column); "
                              f"make one with `warning scan`")
         self.notes: list[str] = []
-        meta = read_scan_metadata(path) or {}
+        try:
+            meta = read_scan_metadata(path) or {}
+        except ScanMetadataError as exc:  # as without a summary: the columns found by name
+            meta = {}
+            self.notes.append(Message(N_("warning: {problem}; it is ignored and the columns "
+                                         "are found by their names"), problem=str(exc)))
         mapping = meta.get("mapping") or {}
 
         def pick(given: str | None, role: str, flag: str) -> str | None:

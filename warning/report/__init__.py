@@ -23,7 +23,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -56,13 +55,14 @@ def default_report_path(scored: Path | str) -> Path:
                                                                       ".report.html"))
 
 
-def _scan_summary(scored: Path) -> dict[str, Any] | None:
-    from warning.scanning.scanner import scan_paths
+def _scan_summary(scored: Path, say: Callable[[str], None]) -> dict[str, Any] | None:
+    """The scan's summary; None when there is none, or when it cannot be used (said)."""
+    from warning.scanning.metadata import ScanMetadataError, read_scan_summary
 
-    path = scan_paths(scored)["summary"]
     try:
-        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-    except (OSError, ValueError):
+        return read_scan_summary(scored)
+    except ScanMetadataError as exc:
+        say(f"report: warning: {exc}; the report is made without it")
         return None
 
 
@@ -144,7 +144,7 @@ def build_report(scored: Path | str, config: AlertConfig | None = None,
             post_notes.append(tr.gettext("No highlighted words: the model that scored the "
                                          "file ({model}) was not found; pass --model.").format(
                                              model=model_name))
-    scan = _scan_summary(scored)
+    scan = _scan_summary(scored, say)
     from warning import __version__
 
     meta = {"file": str(scored), "model": model_name or tr.gettext("an unknown model"),

@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from warning.scanning.progress import Progress
 
 from warning.safe_io import private_dir
+from warning.scanning.metadata import ScanMetadataError, read_scan_metadata, scan_paths
 from warning.scanning.output import (
     _atomic_write_bytes,
     _differences,
@@ -88,6 +89,7 @@ __all__ = [
     "REJECT_COLUMNS",
     "ChunkScorer",
     "ScanError",
+    "ScanMetadataError",
     "ScanOptions",
     "ScanSummary",
     "pseudonymise",
@@ -165,21 +167,6 @@ class ScanSummary:
             out.append(f"resumed:  from chunk {self.resumed_at_chunk + 1} of {self.chunks}")
         out.append(f"took:     {self.seconds:.1f} s")
         return out
-
-
-def scan_paths(output: Path | str) -> dict[str, Path]:
-    """The files a scan writes beside ``output``: ``rejects``, ``summary`` and the ``partial``
-    folder of an unfinished scan.
-
-    Example:
-        >>> scan_paths("out/scored.parquet")["rejects"].as_posix()
-        'out/scored.rejects.csv'
-    """
-    output = Path(output)
-    stem = output.stem if output.suffix.lower() in _SUFFIXES else output.name
-    return {"output": output, "rejects": output.with_name(f"{stem}.rejects.csv"),
-            "summary": output.with_name(f"{stem}.summary.json"),
-            "partial": output.with_name(f"{stem}.partial")}
 
 
 def _output_format(output: Path, given: str | None) -> str:
@@ -409,27 +396,3 @@ def scan(input_path: Path | str, output_path: Path | str, options: ScanOptions |
                                                      ensure_ascii=False).encode("utf-8"))
     shutil.rmtree(folder, ignore_errors=True)
     return summary
-
-
-def read_scan_metadata(path: Path | str) -> dict[str, Any] | None:
-    """The scan's description (column mapping, model) stored with a scored file: in its
-    Parquet metadata, else in the ``.summary.json`` beside it; None when neither is there."""
-    path = Path(path)
-    if path.suffix.lower() in (".parquet", ".pq"):
-        try:
-            import pyarrow.parquet as pq
-
-            meta = pq.read_schema(path).metadata or {}
-            if METADATA_KEY in meta:
-                return json.loads(meta[METADATA_KEY])
-        except (OSError, ValueError):
-            pass
-    summary = scan_paths(path)["summary"]
-    if summary.is_file():
-        try:
-            data = json.loads(summary.read_text(encoding="utf-8"))
-            return {"mapping": data.get("columns", {}), "model": data.get("model")}
-        except (OSError, json.JSONDecodeError):
-            return None
-    return None
-
