@@ -41,10 +41,11 @@ def _label_map(values: list[str]) -> dict[str, str]:
 def _cmd_corpus(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     users = []
-    for path in args.user or []:
-        users.append(UserSource(path, text_col=args.text_col, labels=_label_map(args.label or []),
-                                lang=args.lang, lang_col=args.lang_col, split_col=args.split_col))
     try:
+        for path in args.user or []:
+            users.append(UserSource(path, text_col=args.text_col,
+                                    labels=_label_map(args.label or []), lang=args.lang,
+                                    lang_col=args.lang_col, split_col=args.split_col))
         users += [feedback_source(path, max_chars=args.feedback_max_chars)
                   for path in args.feedback or []]
         config = CorpusConfig(
@@ -55,7 +56,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
             keyboard_variants=tuple(lang for lang in args.keyboard_variants if lang != "none"),
         )
         corpus = build_corpus(config)
-    except (SourceError, ValueError) as exc:
+    except (SourceError, ValueError, argparse.ArgumentTypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     path = write_corpus(corpus, Path(args.out))
@@ -76,7 +77,12 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
 
 
 def _print_feedback(stats: dict, path: Path) -> None:
-    """Each feedback file's rows read, used and left out, and where the rejects are."""
+    """Each user and feedback file's rows read, used and left out, and where the rejects
+    are."""
+    for file in stats.get("user_files", []):
+        notes = "; ".join(file["notes"])
+        print(f"user file {file['file']}: {file['rows_read']} row(s) read, {file['rows_used']} "
+              f"used, {file['rows_rejected']} rejected" + (f" ({notes})" if notes else ""))
     for file in stats["feedback_files"]:
         notes = "; ".join(file["notes"])
         print(f"feedback {file['file']}: {file['rows_read']} row(s) read, {file['rows_used']} "
@@ -84,9 +90,11 @@ def _print_feedback(stats: dict, path: Path) -> None:
               f"conflicting labels" + (f" ({notes})" if notes else ""))
     if stats["rows_rejected"] or stats["feedback_label_conflicts"]:
         reasons = ", ".join(f"{n} {reason}" for reason, n in stats["rejected"].items()) or "none"
-        print(f"rejected: {stats['rows_rejected']} ({reasons}); labels set unknown where "
-              f"copies disagree: {stats['feedback_label_conflicts']} feedback row(s); each "
-              f"with its line and id in {path.with_suffix('.rejects.csv')}")
+        conflicts = (f"; labels set unknown where copies disagree: "
+                     f"{stats['feedback_label_conflicts']} feedback row(s)"
+                     if stats["feedback_files"] else "")
+        print(f"rejected: {stats['rows_rejected']} ({reasons}){conflicts}; each with its line "
+              f"and id in {path.with_suffix('.rejects.csv')}")
 
 
 def _setup_logging() -> None:
@@ -268,7 +276,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "keyboard, their own letters folded (flagged derived=keyboard; "
                              "default: ky,kk; 'none' to switch it off)")
     user = corpus.add_argument_group("your own labelled file (CSV, TSV or JSONL)")
-    user.add_argument("--user", action="append", metavar="FILE", help="a labelled file to add")
+    user.add_argument("--user", action="append", metavar="FILE",
+                      help="a labelled file to add (a row that cannot be used is left out and "
+                           "listed with its line, id and reason in CORPUS.rejects.csv)")
     user.add_argument("--text-col", default="text", help="column with the post (default: text)")
     user.add_argument("--label", action="append", metavar="LABEL=COLUMN",
                       help="map one of our labels to a column of 1/0 values (repeatable)")

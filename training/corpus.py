@@ -38,13 +38,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import regex
 
 from warning.labels import LABELS
 from warning.settings import data_dir as default_data_dir
-from warning.text.normalize import fold, keyboard_fold, normalize
+from warning.text.normalize import keyboard_fold, normalize
 
-from .feedback_import import Reject, check_feedback_rows, feedback_stats, write_rejects
+from .feedback_import import Reject, check_feedback_rows, feedback_stats, text_key, write_rejects
 from .near_duplicates import UnionFind, near_duplicate_pairs
 from .sources import (
     AUGMENT,
@@ -75,7 +74,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "dev", "calib", "test")
-_NON_WORD = regex.compile(r"[^\p{L}\p{N}]+")
 
 
 @dataclass
@@ -294,7 +292,7 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
     for column in META_COLUMNS:  # user files and older readers carry no metadata
         rows[column] = rows[column].fillna("") if column in rows else ""
     rows["text_norm"] = rows["text"].map(normalize)
-    rows["key"] = rows["text_norm"].map(lambda t: _NON_WORD.sub(" ", fold(t)).strip())
+    rows["key"] = rows["text_norm"].map(text_key)
     rows, found = check_feedback_rows(rows)  # named, not only counted
     rejects += found
     n_read = len(rows)
@@ -349,7 +347,7 @@ def add_keyboard_variants(rows: pd.DataFrame, languages: Sequence[str]
     copies["text"] = texts
     copies["text_norm"] = [keyboard_fold(t, lang) for t, lang in
                            zip(candidates["text_norm"], candidates["lang"], strict=True)]
-    copies["key"] = copies["text_norm"].map(lambda t: _NON_WORD.sub(" ", fold(t)).strip())
+    copies["key"] = copies["text_norm"].map(text_key)
     changed = copies["text"].ne(candidates["text"]).to_numpy()
     copies = copies[changed & ~copies["key"].isin(set(rows["key"])).to_numpy()]
     copies = copies.drop_duplicates("key")

@@ -16,6 +16,10 @@ disagree (the corpus sets such a label unknown; the row is reported, and used wi
 labels). Rejects hold no text: ``REJECT_COLUMNS`` only, as the rejects file of ``warning
 scan``.
 
+A researcher's own labelled file (``--user``, :mod:`training.user_import`) is read with the
+same pieces: :func:`open_table`, :func:`unreadable`, :func:`text_problem`,
+:func:`label_value`, :func:`text_key`, the same :class:`Reject` and rejects file.
+
 Example:
     >>> export = read_export("feedback.jsonl", source="feedback")  # doctest: +SKIP
     >>> len(export.texts), [r.reason for r in export.rejects]       # doctest: +SKIP
@@ -32,29 +36,42 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
+import regex
 
 from warning.feedback.items import EXPORT_COLUMNS
 from warning.labels import LABELS, LANGUAGES
 from warning.safe_io import csv_unescape, csv_writer, input_file_problem
 from warning.scanning.feeds import ColumnOverrides, Feed, FeedError, FeedRow, open_feed
 from warning.scanning.feeds.encoding import read_sample
+from warning.text.normalize import fold
 
 __all__ = [
     "CONFLICT",
+    "EMPTY_DETAILS",
     "FEEDBACK_COLUMNS",
     "FEEDBACK_FILE",
     "FEEDBACK_ID",
     "FEEDBACK_LINE",
+    "FILE_KINDS",
     "MAX_TEXT_CHARS",
+    "NO_WORDS_DETAILS",
     "REASONS",
     "REJECT_COLUMNS",
     "REQUIRED_COLUMNS",
     "ExportError",
     "ExportRows",
+    "Problem",
     "Reject",
+    "TableError",
     "check_feedback_rows",
     "feedback_stats",
+    "label_value",
+    "open_table",
+    "quoted",
     "read_export",
+    "text_key",
+    "text_problem",
+    "unreadable",
     "write_rejects",
 ]
 
@@ -75,16 +92,26 @@ MAX_TEXT_CHARS = 20_000
 FEEDBACK_FILE, FEEDBACK_LINE, FEEDBACK_ID = "feedback_file", "feedback_line", "feedback_id"
 FEEDBACK_COLUMNS = (FEEDBACK_FILE, FEEDBACK_LINE, FEEDBACK_ID)
 
-_SUFFIXES = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
-             ".tsv": "csv", ".txt": "csv"}
+#: The reader for each file suffix (of an export, or of a researcher's own labelled file).
+FILE_KINDS = {".jsonl": "jsonl", ".json": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
+              ".tsv": "csv", ".txt": "csv"}
+#: Why a text left empty, or without words, once normalised cannot be kept.
+EMPTY_DETAILS = "nothing is left once invisible characters and markup are removed"
+NO_WORDS_DETAILS = ("no letter or digit (only emoji, punctuation or symbols): the corpus keeps "
+                    "texts with words")
 _TRUE = {"1", "1.0", "true", "yes", "y", "t"}
 _FALSE = {"0", "0.0", "false", "no", "n", "f"}
 _UNKNOWN = {"", "nan", "none", "null", "?"}
 #: Longest value a report quotes: a longer one may be (part of) a post, which rejects never hold.
 _QUOTED_CHARS = 12
+_NON_WORD = regex.compile(r"[^\p{L}\p{N}]+")
 
 
-class ExportError(ValueError):
+class TableError(ValueError):
+    """A labelled file cannot be read as a table of rows at all (the message says why)."""
+
+
+class ExportError(TableError):
     """The file cannot be read as a feedback export at all (the message says why)."""
 
 
@@ -135,40 +162,62 @@ class ExportRows:
 
     def summary(self, path: Path) -> dict[str, Any]:
         """What :func:`feedback_stats` needs of the file."""
-        return {"file": str(path), "format": self.format, "notes": self.notes,
-                "records": self.records}
+        return {"file": str(path), "kind": "feedback", "format": self.format,
+                "notes": self.notes, "records": self.records}
 
 
-class _Problem(NamedTuple):
+class Problem(NamedTuple):
+    """Why a row cannot be used: one of :data:`REASONS`, and the details (never the text)."""
+
     reason: str
     details: str
 
 
-def _quoted(value: object) -> str:
+def quoted(value: object) -> str:
+    """``value`` as a report may quote it: in full up to 12 characters, else its length only
+    (a longer value may be, or be part of, a post)."""
     text = str(value)
     return repr(text) if len(text) <= _QUOTED_CHARS else f"a value of {len(text):,} characters"
 
 
-def _open(path: Path, kind: str) -> Feed:
-    """The scan's reader for the export, its text column ``text``; or :class:`ExportError`."""
+def text_key(text_norm: str) -> str:
+    """The corpus's key of a normalised text: case folded, each run of characters that are
+    not letters or digits one space. Empty for a text without words (exact duplicates share
+    it)."""
+    return _NON_WORD.sub(" ", fold(text_norm)).strip()
+
+
+_EXPORT_HINT = (": not a file written by 'warning feedback export' (columns "
+                f"{', '.join(EXPORT_COLUMNS)})")
+
+
+def open_table(path: Path, kind: str, *, text_col: str = "text",
+               required: Sequence[str] = REQUIRED_COLUMNS, hint: str = _EXPORT_HINT) -> Feed:
+    """The scan's reader (``kind``: ``csv`` or ``jsonl``) for ``path``, its text in
+    ``text_col``.
+
+    Raises:
+        TableError: The file cannot be read as a table (the reader's message, without the
+            path), or lacks one of the ``required`` columns (named, then ``hint``).
+    """
     try:
-        return open_feed(path, kind, columns=ColumnOverrides(text="text"))
+        feed = open_feed(path, kind, columns=ColumnOverrides(text=text_col))
     except FeedError as exc:
         problem = str(exc).removeprefix(f"{path}: ")
-    try:  # without the text column: read the columns only to name what is missing
-        columns = open_feed(path, kind).columns
-    except FeedError:
-        raise ExportError(problem) from None
-    _require_columns(columns)
-    raise ExportError(problem)
+        try:  # without the text column: read the columns only to name what is missing
+            columns = open_feed(path, kind).columns
+        except FeedError:
+            raise TableError(problem) from None
+        _require_columns(columns, required, hint)
+        raise TableError(problem) from None
+    _require_columns(feed.columns, required, hint)
+    return feed
 
 
-def _require_columns(columns: Sequence[str]) -> None:
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+def _require_columns(columns: Sequence[str], required: Sequence[str], hint: str) -> None:
+    missing = [c for c in dict.fromkeys(required) if c not in columns]
     if missing:
-        raise ExportError(f"missing column(s) {missing}; found {list(columns)[:12]}: not a file "
-                          f"written by 'warning feedback export' (columns "
-                          f"{', '.join(EXPORT_COLUMNS)})")
+        raise TableError(f"missing column(s) {missing}; found {list(columns)[:12]}{hint}")
 
 
 def read_export(path: Path | str, *, source: str = "feedback",
@@ -184,7 +233,7 @@ def read_export(path: Path | str, *, source: str = "feedback",
         ExportError: Not a file, another file type, or not an export (columns missing).
     """
     path = Path(path)
-    kind = _SUFFIXES.get(path.suffix.lower())
+    kind = FILE_KINDS.get(path.suffix.lower())
     if kind is None:
         raise ExportError("unsupported file type; a feedback export is .jsonl or .csv")
     problem = input_file_problem(path, "feedback file")
@@ -195,8 +244,10 @@ def read_export(path: Path | str, *, source: str = "feedback",
     if not sample.lstrip(b"\xef\xbb\xbf").strip() and path.stat().st_size <= len(sample):
         out.notes.append("the file is empty: an export of no items")
         return out
-    feed = _open(path, kind)
-    _require_columns(feed.columns)
+    try:
+        feed = open_table(path, kind)
+    except TableError as exc:
+        raise ExportError(str(exc)) from None
     out.notes.extend(n for n in feed.notes if n.startswith("encoding"))
     extra = [c for c in feed.columns if c not in EXPORT_COLUMNS and c != "status"]
     for row in feed.rows():
@@ -204,20 +255,28 @@ def read_export(path: Path | str, *, source: str = "feedback",
     return out
 
 
+def unreadable(source: str, file: str, row: FeedRow) -> Reject | None:
+    """The reject of a row the reader could not read (``unreadable``, ``repeated header``);
+    None for a row it read."""
+    if row.values is not None and row.error is None:
+        return None
+    reason = row.reason if row.reason in REASONS else "unreadable"
+    return Reject(source, file, row.line, row.id or "", reason, row.error or "unreadable")
+
+
 def _add_row(out: ExportRows, source: str, file: str, row: FeedRow, kind: str,
              extra: list[str], max_chars: int) -> None:
-    if row.values is None or row.error is not None:
-        reason = row.reason if row.reason in REASONS else "unreadable"
-        out.rejects.append(Reject(source, file, row.line, row.id or "", reason,
-                                  row.error or "unreadable"))
+    broken = unreadable(source, file, row)
+    if broken is not None:
+        out.rejects.append(broken)
         return
-    values = row.values
+    values = row.values or {}
     if kind == "csv":  # every string cell of an export is guarded (warning.safe_io.csv_escape)
         values = {k: csv_unescape(v) if isinstance(v, str) else v for k, v in values.items()}
     ident = values.get("id")
     ident = "" if ident is None else str(ident).strip()
     checked = _check(values, extra, max_chars)
-    if isinstance(checked, _Problem):
+    if isinstance(checked, Problem):
         out.rejects.append(Reject(source, file, row.line, ident, *checked))
         return
     text, lang, labels = checked
@@ -232,51 +291,66 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip().lower() in _UNKNOWN)
 
 
-def _check(values: dict[str, Any], extra: list[str], max_chars: int
-           ) -> _Problem | tuple[str, str, tuple[float, ...]]:
-    """``(text, lang, labels)`` of a usable row, or why it cannot be used."""
-    status = values.get("status")
-    if not _blank(status) and str(status).strip().lower() != "confirmed":
-        return _Problem("not confirmed", f"status {_quoted(status)}: only items a second "
-                        "person confirmed may reach training")
-    if _blank(values.get("reviewed")):
-        return _Problem("not confirmed", "no review time ('reviewed' is empty): only items a "
-                        "second person confirmed may reach training")
-    text = values.get("text")
+def text_problem(text: Any, column: str = "text", max_chars: int | None = None,
+                 flag: str = "--feedback-max-chars") -> Problem | None:
+    """Why ``text`` (the value of the text ``column``) cannot be used: none (``no text``), not
+    a string, blank (``empty text``), or over ``max_chars`` (``text too long``); else None."""
     if text is None:
-        return _Problem("no text", "the 'text' field is missing or null")
+        return Problem("no text", f"the {column!r} field is missing or null")
     if not isinstance(text, str):
         kind = {bool: "true/false", int: "number", float: "number", list: "list",
                 dict: "object"}.get(type(text), type(text).__name__)
-        return _Problem("no text", f"the 'text' field is a JSON {kind}, not text")
+        return Problem("no text", f"the {column!r} field is a JSON {kind}, not text")
     if not text.strip():
-        return _Problem("empty text", "the text is empty")
-    if len(text) > max_chars:
-        return _Problem("text too long", f"{len(text):,} characters; the limit is "
-                        f"{max_chars:,} (--feedback-max-chars)")
+        return Problem("empty text", "the text is empty")
+    if max_chars is not None and len(text) > max_chars:
+        return Problem("text too long", f"{len(text):,} characters; the limit is "
+                       f"{max_chars:,} ({flag})")
+    return None
+
+
+def label_value(value: Any) -> float | None:
+    """A label cell as 1.0 (``1``, ``true``, ``yes``...), 0.0 (``0``, ``false``, ``no``...)
+    or NaN (empty, ``null``, ``?``: unknown); None for any other value."""
+    cell = "" if value is None else str(value).strip().lower()
+    if cell in _TRUE:
+        return 1.0
+    if cell in _FALSE:
+        return 0.0
+    return math.nan if cell in _UNKNOWN else None
+
+
+def _check(values: dict[str, Any], extra: list[str], max_chars: int
+           ) -> Problem | tuple[str, str, tuple[float, ...]]:
+    """``(text, lang, labels)`` of a usable row, or why it cannot be used."""
+    status = values.get("status")
+    if not _blank(status) and str(status).strip().lower() != "confirmed":
+        return Problem("not confirmed", f"status {quoted(status)}: only items a second "
+                       "person confirmed may reach training")
+    if _blank(values.get("reviewed")):
+        return Problem("not confirmed", "no review time ('reviewed' is empty): only items a "
+                       "second person confirmed may reach training")
+    text = values.get("text")
+    problem = text_problem(text, max_chars=max_chars)
+    if problem is not None:
+        return problem
     labels: list[float] = []
     for label in LABELS:
-        value = values.get(label)
-        cell = "" if value is None else str(value).strip().lower()
-        if cell in _TRUE:
-            labels.append(1.0)
-        elif cell in _FALSE:
-            labels.append(0.0)
-        elif cell in _UNKNOWN:
-            labels.append(math.nan)
-        else:
-            return _Problem("bad label", f"column {label!r} has {_quoted(value)}; use "
-                            "true/false or 1/0, or leave it empty for unknown")
+        value = label_value(values.get(label))
+        if value is None:
+            return Problem("bad label", f"column {label!r} has {quoted(values.get(label))}; "
+                           "use true/false or 1/0, or leave it empty for unknown")
+        labels.append(value)
     if all(math.isnan(v) for v in labels):
         filled = [c for c in extra if not _blank(values.get(c))]
-        also = f"; column(s) not read: {', '.join(map(_quoted, filled[:5]))}" if filled else ""
-        return _Problem("no label", "no label is true or false (a correction gives at least "
-                        "one)" + also)
+        also = f"; column(s) not read: {', '.join(map(quoted, filled[:5]))}" if filled else ""
+        return Problem("no label", "no label is true or false (a correction gives at least "
+                       "one)" + also)
     lang = values.get("lang")
     code = "" if lang is None else str(lang).strip().lower()
     if code not in LANGUAGES:
-        shown = "no language" if not code else f"language {_quoted(lang)}"
-        return _Problem("unknown language", f"{shown}; the codes are {', '.join(LANGUAGES)}")
+        shown = "no language" if not code else f"language {quoted(lang)}"
+        return Problem("unknown language", f"{shown}; the codes are {', '.join(LANGUAGES)}")
     return text, code, tuple(labels)
 
 
@@ -320,11 +394,9 @@ def check_feedback_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[Reject]]
     for index in rows.index[feedback & rows["key"].eq("")]:
         row = rows.loc[index]
         if not row["text_norm"]:
-            rejects.append(_reject(row, "empty text", "nothing is left once invisible "
-                                   "characters and markup are removed"))
+            rejects.append(_reject(row, "empty text", EMPTY_DETAILS))
         else:
-            rejects.append(_reject(row, "no words", "no letter or digit (only emoji, "
-                                   "punctuation or symbols): the corpus keeps texts with words"))
+            rejects.append(_reject(row, "no words", NO_WORDS_DETAILS))
         drop[index] = True
     with_id = rows[feedback & ~drop & rows[FEEDBACK_ID].fillna("").ne("")]
     for _, copies in with_id.groupby(FEEDBACK_ID, sort=False):
@@ -380,22 +452,24 @@ def _conflicts(rows: pd.DataFrame) -> list[Reject]:
 
 
 def feedback_stats(files: Sequence[dict], rejects: Sequence[Reject]) -> dict[str, Any]:
-    """The corpus stats of the feedback: rows left out in all (``rows_rejected``) and per
-    reason (``rejected``), rows with a label set unknown (``feedback_label_conflicts``), and
-    per file (``feedback_files``) its rows read, used and left out."""
+    """The corpus stats of the rows read row by row (feedback exports and researchers' own
+    files): rows left out in all (``rows_rejected``) and per reason (``rejected``), feedback
+    rows with a label set unknown (``feedback_label_conflicts``), and per file its rows read,
+    used and left out (``feedback_files``, and ``user_files`` for summaries of ``kind``
+    ``user``)."""
     left_out = [r for r in rejects if r.reason != CONFLICT]
-    per_file = []
+    per_kind: dict[str, list[dict]] = {"feedback": [], "user": []}
     for summary in files:
         mine = [r for r in rejects if r.file == summary["file"]]
         gone = sum(r.reason != CONFLICT for r in mine)
-        per_file.append({"file": summary["file"], "format": summary["format"],
-                         "notes": summary["notes"], "rows_read": summary["records"],
-                         "rows_used": summary["records"] - gone, "rows_rejected": gone,
-                         "label_conflicts": len(mine) - gone})
+        per_kind[summary.get("kind", "feedback")].append({
+            "file": summary["file"], "format": summary["format"], "notes": summary["notes"],
+            "rows_read": summary["records"], "rows_used": summary["records"] - gone,
+            "rows_rejected": gone, "label_conflicts": len(mine) - gone})
     return {"rows_rejected": len(left_out),
             "rejected": dict(sorted(Counter(r.reason for r in left_out).items())),
             "feedback_label_conflicts": len(rejects) - len(left_out),
-            "feedback_files": per_file}
+            "feedback_files": per_kind["feedback"], "user_files": per_kind["user"]}
 
 
 def write_rejects(path: Path | str, rejects: Iterable[Reject]) -> Path:

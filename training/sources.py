@@ -5,11 +5,14 @@ label a source does not annotate is unknown (NaN), never 0. Readers return a fra
 columns of :data:`ROW_COLUMNS`; the corpus builder (:mod:`training.corpus`) adds the rest.
 Lexicons are registered too, but only as word lists: they never become rows.
 
-A missing or malformed file raises :class:`SourceError`, naming the source and the file.
+A missing or malformed file raises :class:`SourceError`, naming the source and the file. A
+researcher's own file (:class:`UserSource`) and the feedback export (:class:`FeedbackSource`)
+are read row by row instead (:mod:`training.user_import`, :mod:`training.feedback_import`): a
+bad row is left out and reported, and only a file that is not a table at all raises.
 
 Over 500 lines because it is the registry: one short reader per source, each applying the
 mapping SOURCES.md decides, beside the table that registers it, so that a source's reading and
-mapping are read and checked in one place (and a user's own file is read the same way).
+mapping are read and checked in one place.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import regex
 from warning.labels import LABELS
 from warning.safe_io import json_loads
 
-from .feedback_import import MAX_TEXT_CHARS, ExportError, Reject, read_export
+from .feedback_import import MAX_TEXT_CHARS, ExportError, Reject, TableError, read_export
+from .user_import import read_user_file
 
 __all__ = [
     "DEFAULT_LICENCES",
@@ -771,21 +775,20 @@ def load_lexicon(name: str, data_dir: Path) -> dict[str, list[str]]:
     raise SourceError(name, folder, f"unknown lexicon; registered: {sorted(LEXICONS)}")
 
 
-_TRUE = {"1", "1.0", "true", "yes", "y", "t"}
-_FALSE = {"0", "0.0", "false", "no", "n", "f"}
-
-
 @dataclass
 class UserSource:
-    """A researcher's own labelled CSV or JSONL file, mapped column by column.
+    """A researcher's own labelled CSV or JSONL file, mapped column by column and read row by
+    row (:mod:`training.user_import`): a row that cannot be used (unreadable, no text, a bad
+    label, no language) is left out and reported with its line, id and reason, never stopping
+    the build; a file that cannot be read as a table stops it (:class:`SourceError`).
 
     Attributes:
         path: The file (``.csv``, ``.tsv``, ``.jsonl`` or ``.json`` lines).
         text_col: Column with the post.
         labels: Our label name -> the file's column; values 1/0, true/false, yes/no; empty is
             unknown. Labels not listed are unknown for every row.
-        lang: Language of every row; when neither this nor ``lang_col`` is given, each row's
-            language is detected.
+        lang: Language of every row (a code of two or three letters); when neither this nor
+            ``lang_col`` is given, each row's language is detected.
         lang_col: Column with a language code per row.
         split_col: Optional column with ``test`` for rows that must stay in the test split.
         name: Source name in the corpus (default: the file's stem).
@@ -827,84 +830,31 @@ class UserSource:
         fields = {k: v for k, v in data.items() if k != "kind"}
         return FeedbackSource(**fields) if data.get("kind") == "feedback" else UserSource(**fields)
 
-    def read_checked(self) -> tuple[pd.DataFrame, list[Reject], dict | None]:
-        """The rows (:meth:`read`), the rows left out (none: a bad value raises) and no file
-        summary; :class:`FeedbackSource` reports its rows instead."""
-        return self.read(), [], None
-
     def read(self) -> pd.DataFrame:
-        """Rows with :data:`ROW_COLUMNS` plus ``source`` and ``licence``.
+        """The usable rows (see :meth:`read_checked`)."""
+        return self.read_checked()[0]
+
+    def read_checked(self) -> tuple[pd.DataFrame, list[Reject], dict | None]:
+        """The usable rows (:data:`ROW_COLUMNS` plus ``source`` and ``licence``), the rows
+        left out, each with its line, id and reason (:mod:`training.user_import`), and a
+        summary of the file.
 
         Raises:
-            SourceError: Missing file, unreadable format, missing column or a bad label value
-                (the message gives the line).
+            SourceError: The file is missing, of another type, not a table (CSV, TSV, JSON
+                lines), lacks a column it is told to read, or ``lang`` is not a language code.
         """
         name, path = str(self.name), Path(self.path)
-        suffix = path.suffix.lower()
-        if suffix in (".jsonl", ".json", ".ndjson"):
-            records = []
-            for lineno, line in enumerate(_read_lines(name, path), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json_loads(line)  # nesting bounded: a deep line is an error, not a crash
-                except json.JSONDecodeError as exc:
-                    raise SourceError(name, path, f"line {lineno}: not valid JSON ({exc.msg})") \
-                        from exc
-                if not isinstance(rec, dict):
-                    raise SourceError(name, path, f"line {lineno}: expected a JSON object")
-                records.append(rec)
-            df = pd.DataFrame.from_records(records)
-            line_of = list(range(1, len(df) + 1))
-        elif suffix in (".csv", ".tsv", ".txt"):
-            sep = "\t" if suffix == ".tsv" else None
-            df = _read_table(name, path, [], sep=sep, engine="python", dtype=str,
-                             keep_default_na=False, encoding_errors="strict")
-            line_of = list(range(2, len(df) + 2))
-            if self.apostrophe_escaped and self.text_col in df.columns:
-                df[self.text_col] = df[self.text_col].map(
-                    lambda t: t[1:] if isinstance(t, str) and t.startswith("'") else t)
-        else:
-            raise SourceError(name, path, "unsupported file type; use .csv, .tsv or .jsonl")
-        needed = [self.text_col, *self.labels.values()]
-        needed += [c for c in (self.lang_col, self.split_col) if c]
-        missing = [c for c in needed if c not in df.columns]
-        if missing:
-            raise SourceError(name, path, f"missing column(s) {missing}; found {list(df.columns)}")
-        texts = df[self.text_col].astype(str)
-        keep = texts.str.strip().ne("") & df[self.text_col].notna()
-        label_values = np.full((len(df), len(LABELS)), np.nan)
-        for label, col in self.labels.items():
-            j = LABELS.index(label)
-            for i, value in enumerate(df[col]):
-                text = "" if value is None or (isinstance(value, float) and np.isnan(value)) \
-                    else str(value).strip().lower()
-                if text in _TRUE:
-                    label_values[i, j] = 1.0
-                elif text in _FALSE:
-                    label_values[i, j] = 0.0
-                elif text not in ("", "nan", "none", "null", "?"):
-                    raise SourceError(
-                        name, path,
-                        f"line {line_of[i]}: column {col!r} has {value!r}; use 1/0, "
-                        "true/false, yes/no, or leave it empty for unknown",
-                    )
-        if self.lang_col:
-            langs = df[self.lang_col].astype(str).str.strip().str.lower()
-        elif self.lang:
-            langs = pd.Series([self.lang] * len(df))
-        else:
-            from warning.text.lang import detect_language
-
-            langs = texts.map(detect_language)
-        orig = (df[self.split_col].astype(str).str.strip().str.lower().eq("test")
-                .map({True: "test", False: ""}) if self.split_col else "")
-        frame = _rows(texts, label_values, list(langs),
-                      orig if isinstance(orig, str) else list(orig))
-        frame = frame[keep.to_numpy()].reset_index(drop=True)
+        try:
+            rows = read_user_file(path, source=name, text_col=self.text_col,
+                                  labels=self.labels, lang=self.lang, lang_col=self.lang_col,
+                                  split_col=self.split_col,
+                                  apostrophe_escaped=self.apostrophe_escaped)
+        except TableError as exc:
+            raise SourceError(name, path, str(exc)) from None
+        frame = _rows(rows.texts, rows.labels, rows.langs, rows.splits)
         frame["source"] = name
         frame["licence"] = self.licence
-        return frame
+        return frame, rows.rejects, rows.summary(path)
 
 
 #: Source name and licence of the moderators' reviewed feedback in a corpus.
@@ -937,10 +887,6 @@ class FeedbackSource(UserSource):
 
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "kind": "feedback"}
-
-    def read(self) -> pd.DataFrame:
-        """The usable rows (see :meth:`read_checked`)."""
-        return self.read_checked()[0]
 
     def read_checked(self) -> tuple[pd.DataFrame, list[Reject], dict | None]:
         """The usable rows (:data:`ROW_COLUMNS`, ``source``, ``licence`` and the row's file,

@@ -306,14 +306,16 @@ def test_user_jsonl_detects_language_when_not_given(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("content", "suffix", "match"),
     [
-        ("text,hate\nпривет,maybe\n", ".csv", r"line 2: column 'hate' has 'maybe'"),
         ("message,hate\nпривет,1\n", ".csv", r"missing column\(s\) \['text'\]"),
-        ('{"text": "a", "hate": 1}\n{broken\n', ".jsonl", "line 2: not valid JSON"),
-        ('["a list"]\n', ".jsonl", "line 1: expected a JSON object"),
+        ("text,is_hate\nпривет,1\n", ".csv", r"missing column\(s\) \['hate'\]"),
+        ('["a list"]\n', ".jsonl", "no line holds a JSON object"),
+        ("", ".csv", "the file is empty"),
         ("text,hate\nx,1\n", ".xlsx", "unsupported file type"),
     ],
 )
-def test_user_source_errors_name_file_and_line(tmp_path, content, suffix, match) -> None:
+def test_user_source_errors_name_file_and_problem(tmp_path, content, suffix, match) -> None:
+    # a file that is not a table it can read stops the build (a bad row does not: see
+    # tests/training/test_user_import.py)
     path = tmp_path / f"mine{suffix}"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(SourceError, match=match) as info:
@@ -326,11 +328,13 @@ def test_user_source_rejects_unknown_label() -> None:
         UserSource("x.csv", labels={"toxicity": "col"})
 
 
-def test_sources_user_jsonl_nested_too_deep_is_a_clear_error(tmp_path) -> None:
-    from training.sources import SourceError, UserSource
+def test_sources_user_jsonl_nested_too_deep_costs_that_line(tmp_path) -> None:
+    from training.sources import UserSource
 
     path = tmp_path / "mine.jsonl"
-    path.write_text('{"text": "a", "hate": 1}\n{"text": ' + "[" * 100_000 + "]" * 100_000
+    path.write_text('{"text": "a post", "hate": 1}\n{"text": ' + "[" * 100_000 + "]" * 100_000
                     + "}\n", encoding="utf-8")
-    with pytest.raises(SourceError, match=r"line 2: not valid JSON \(nested deeper than"):
-        UserSource(path, labels={"hate": "hate"}, lang="en").read()
+    frame, rejects, _ = UserSource(path, labels={"hate": "hate"}, lang="en").read_checked()
+    assert list(frame["text"]) == ["a post"]
+    assert [(r.line, r.reason) for r in rejects] == [(2, "unreadable")]
+    assert "nested deeper than" in rejects[0].details
