@@ -20,7 +20,12 @@ does the authors; channels and groups keep their names.
 **Broken JSON.** A message that cannot be decoded is rejected with the lines it spans, and
 reading goes on at the next message (the next ``{"id": ..., "type": ...`` object; when that
 lies in another chat of a full export, the chat's name, type and id are taken from the lines
-skipped). When no message follows (a file cut short, or broken beyond repair), the rejected
+skipped). Broken JSON outside the messages (in a chat's name, type or id, or elsewhere in the
+export) is rejected the same way, and reading goes on at the next message: the chat's own
+first message when the break lies before its messages, else the first of a later chat. A field
+of the chat that cannot be decoded is left unknown (empty ``channel`` or ``channel_id``), and
+a chat whose type cannot be read has its name and id treated as a person's, as in a personal
+chat. When no message follows (a file cut short, or broken beyond repair), the rejected
 record says how many lines could not be read (:attr:`FeedRow.lost_lines`); every message
 before it is kept.
 
@@ -47,6 +52,7 @@ from warning.safe_io import (
     json_decode_error,
     json_loads,
     json_problem,
+    shown_name,
 )
 from warning.scanning.feeds.base import ColumnMap, Feed, FeedError, FeedRow
 from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
@@ -67,6 +73,8 @@ _CHAT_FIELDS = {
     "type": regex.compile(r'"type"\s*:\s*("(?:[^"\\]|\\.)*")'),
     "id": regex.compile(r'"id"\s*:\s*(-?\d+)'),
 }
+#: A chat's type that could not be read: its name and id may be a person's.
+_UNREAD = object()
 #: Text kept of a skipped span, to find a new chat's name in it.
 _TAIL = 1 << 16
 #: Chat types whose name and id are a person's.
@@ -277,43 +285,84 @@ class TelegramFeed(Feed):
                                               f"unreadable", lost_lines=lost)
         self._handle, self._finished = None, True
 
-    def _object(self, stream: _JsonStream, chat: dict[str, Any],
-                level: str) -> Iterator[FeedRow]:
-        """The members of an object whose ``{`` was taken: messages are walked, the chat's
-        name, type and id kept, ``chats``/``left_chats`` (at the top) and their ``list``
-        entered, other values decoded and dropped."""
-        first = True
+    def _object(self, stream: _JsonStream, chat: dict[str, Any], level: str,
+                first: bool = True) -> Iterator[FeedRow]:
+        """The members of an object whose ``{`` was taken (and, when not ``first``, some of its
+        members): messages are walked, the chat's name, type and id kept,
+        ``chats``/``left_chats`` (at the top) and their ``list`` entered, other values decoded
+        and dropped. Broken JSON in a member is rejected, and reading goes on at the next
+        message (:meth:`_resume`)."""
         while stream.peek() != "}":
-            if not first:
-                stream.take(",")
-            first = False
-            line = stream.line
-            key = stream.value()
-            if not isinstance(key, str):
-                raise _JsonError(f"expected a key at line {line}", line)
-            stream.take(":")
-            opening = stream.peek()
-            if key == "messages" and opening == "[" and level in ("top", "chat"):
-                stream.take("[")
-                yield from self._messages(stream, chat)
-            elif key in ("chats", "left_chats") and opening == "{" and level == "top":
-                stream.take("{")
-                yield from self._object(stream, {}, "chats")
-            elif key == "list" and opening == "[" and level == "chats":
-                stream.take("[")
-                first_chat = True
-                while stream.peek() != "]":
-                    if not first_chat:
-                        stream.take(",")
-                    first_chat = False
+            key: Any = None
+            try:
+                if not first:
+                    stream.take(",")
+                first = False
+                line = stream.line
+                key = stream.value()
+                if not isinstance(key, str):
+                    raise _JsonError(f"expected a key at line {line}", line)
+                stream.take(":")
+                opening = stream.peek()
+                if key == "messages" and opening == "[" and level in ("top", "chat"):
+                    stream.take("[")
+                elif key in ("chats", "left_chats") and opening == "{" and level == "top":
                     stream.take("{")
-                    yield from self._object(stream, {}, "chat")
-                stream.take("]")
+                elif key == "list" and opening == "[" and level == "chats":
+                    stream.take("[")
+                else:
+                    value = stream.value()
+                    if key in ("name", "id", "type"):
+                        chat[key] = value
+                    continue
+            except _JsonError as exc:
+                yield from self._resume(stream, chat, level, exc,
+                                        key if isinstance(key, str) else None)
+                continue
+            if key == "messages":
+                yield from self._messages(stream, chat)
+            elif key == "list":
+                yield from self._list(stream)
             else:
-                value = stream.value()
-                if key in ("name", "id", "type"):
-                    chat[key] = value
+                yield from self._object(stream, {}, "chats")
         stream.take("}")
+
+    def _list(self, stream: _JsonStream, first: bool = True) -> Iterator[FeedRow]:
+        """The chats of a ``list`` whose ``[`` was taken (and, when not ``first``, some of
+        them)."""
+        while stream.peek() != "]":
+            try:
+                if not first:
+                    stream.take(",")
+                first = False
+                stream.take("{")
+            except _JsonError as exc:
+                yield from self._resume(stream, {}, "list", exc, None)
+                continue
+            yield from self._object(stream, {}, "chat")
+        stream.take("]")
+
+    def _resume(self, stream: _JsonStream, chat: dict[str, Any], level: str,
+                exc: _JsonError, key: str | None) -> Iterator[FeedRow]:
+        """After broken JSON outside the messages (in an object at ``level``, in the member
+        ``key`` when it was read): the rejected record, then the messages from the next one on
+        and the rest of the objects they lie in, up to ``level``, whose walk then goes on.
+
+        Raises:
+            _Stop: No message follows.
+        """
+        row, found, crossed = self._recover(stream, chat, exc, level, key)
+        yield row
+        if not found:
+            raise _Stop from None
+        yield from self._messages(stream, chat)
+        if level == "chat" or (level == "top" and not crossed):
+            return  # messages of the chat being read, or of the next one in its list
+        yield from self._object(stream, chat, "chat", first=False)
+        if level != "list":
+            yield from self._list(stream, first=False)
+        if level == "top":
+            yield from self._object(stream, {}, "chats", first=False)
 
     def _messages(self, stream: _JsonStream, chat: dict[str, Any]) -> Iterator[FeedRow]:
         after_message = False
@@ -332,7 +381,7 @@ class TelegramFeed(Feed):
                 line = stream.line
                 message = stream.value()
             except _JsonError as exc:
-                row, found = self._recover(stream, chat, exc)
+                row, found, _ = self._recover(stream, chat, exc)
                 yield row
                 if not found:
                     raise _Stop from None
@@ -343,40 +392,51 @@ class TelegramFeed(Feed):
         stream.take("]")
 
     def _recover(self, stream: _JsonStream, chat: dict[str, Any], exc: _JsonError,
-                 ) -> tuple[FeedRow, bool]:
-        """The rejected record for a broken message, and whether another message follows: the
-        stream is then moved to it (and ``chat`` to the chat it is in)."""
+                 level: str = "message", key: str | None = None,
+                 ) -> tuple[FeedRow, bool, bool]:
+        """The rejected record for broken JSON (in a message, or outside the messages in an
+        object at ``level``, in its member ``key``), whether another message follows (the
+        stream is then moved to it, and ``chat`` to the chat it is in), and whether the lines
+        skipped start another chat."""
         start = exc.line
         head = _MESSAGE_START.match(stream.buf, stream.pos)  # its id, read before the break
-        ident = head.group(1) if head else None
+        ident = head.group(1) if head and level == "message" else None
         found, skipped = stream.resync()
+        keys = list(_MESSAGES_KEY.finditer(skipped))
+        header = skipped[: keys[-1].start()] if keys else ""
+        bounds = list(_CHAT_BOUNDARY.finditer(header))
+        crossed = bool(bounds) or level in ("chats", "list") or (level == "message" and
+                                                                  bool(keys))
+        place = "" if level == "message" else f" ({_place(level, key, crossed)})"
         if not found:
             lost = max(stream.line - start + 1, 1)
-            return FeedRow(start, None, f"{exc}; nothing after it could be read: lines "
+            return FeedRow(start, None, f"{exc}{place}; nothing after it could be read: lines "
                                         f"{start}-{stream.line} ({lost:,} lines) unreadable",
-                           lost_lines=lost, id=ident), False
+                           lost_lines=lost, id=ident), False, crossed
         end = max(stream.line - 1, start)
         others = len(_MESSAGE_START.findall(skipped[1:]))
         note = ""
-        keys = list(_MESSAGES_KEY.finditer(skipped))
-        if keys:
-            header = skipped[: keys[-1].start()]
-            bounds = list(_CHAT_BOUNDARY.finditer(header))
-            header = header[bounds[-1].end() :] if bounds else header
+        if crossed:
             chat.clear()
-            for field, pattern in _CHAT_FIELDS.items():
-                match = pattern.search(header)
-                if match:
-                    try:
-                        chat[field] = json_loads(match.group(1))
-                    except json.JSONDecodeError:  # broken too (a bad escape, a control
-                        continue  # character, a number of over 4,300 digits): left unknown
-            note = f"; the lines skipped end one chat and start another ({chat.get('name')!r})"
+            header = header[bounds[-1].end() :] if bounds else header
+            name = f" ({chat_name!r})" if isinstance(chat_name := _field(header, "name"), str) \
+                else ""
+            note = f"; the lines skipped end one chat and start another{name}"
+        if crossed or level != "message":  # the chat's fields after the break, from the header
+            for field in _CHAT_FIELDS:
+                if field not in chat and (value := _field(header, field)) is not _UNREAD:
+                    chat[field] = value
+            chat.setdefault("type", _UNREAD)
+            unknown = [f for f in _CHAT_FIELDS if chat.get(f, _UNREAD) is _UNREAD]
+            if unknown:
+                note += (f"; the chat's {' and '.join(unknown)} could not be read: left empty"
+                         + (", its name and id treated as a person's" if "type" in unknown
+                            else ""))
         span = f"lines {start}-{end}" if end > start else f"line {start}"
         lost = f" (and about {others} more message(s) in them)" if others else ""
-        return FeedRow(start, None, f"{exc}; {span} left out{lost}, reading went on at the "
-                                    f"next message (line {stream.line}){note}",
-                       count=1 + others, id=ident), True
+        return FeedRow(start, None, f"{exc}{place}; {span} left out{lost}, reading went on at "
+                                    f"the next message (line {stream.line}){note}",
+                       count=1 + others, id=ident), True, crossed
 
     def _row(self, line: int, message: Any, chat: dict[str, Any]) -> FeedRow:
         if not isinstance(message, dict):
@@ -385,8 +445,8 @@ class TelegramFeed(Feed):
         values["channel"] = _text_value(chat.get("name"))
         values["channel_id"] = _text_value(chat.get("id"))
         kind = chat.get("type")  # any JSON value: a list or an object is no chat type
-        private = ("channel", "channel_id") if isinstance(kind, str) and \
-            kind in PERSONAL_CHATS else ()
+        private = ("channel", "channel_id") if kind is _UNREAD or (
+            isinstance(kind, str) and kind in PERSONAL_CHATS) else ()
         text = flatten_text(message.get("text", ""))
         values["text"] = text
         if message.get("type", "message") != "message":
@@ -400,3 +460,26 @@ class TelegramFeed(Feed):
         if bad:
             return FeedRow(line, values, f"not valid UTF-8 ({bad})", private=private)
         return FeedRow(line, fix_surrogates(values), private=private)
+
+
+def _field(header: str, field: str) -> Any:
+    """A chat's ``name``, ``type`` or ``id`` from the text of its header (the JSON value), or
+    :data:`_UNREAD` when it is not there or broken too (a bad escape, a control character, a
+    number of over 4,300 digits)."""
+    match = _CHAT_FIELDS[field].search(header)
+    if match is None:
+        return _UNREAD
+    try:
+        return json_loads(match.group(1))
+    except json.JSONDecodeError:
+        return _UNREAD
+
+
+def _place(level: str, key: str | None, crossed: bool) -> str:
+    """Where broken JSON outside the messages lies, in words."""
+    if level == "list":
+        return "between two chats"
+    if level == "chat" or (level == "top" and not crossed and key in (None, *_CHAT_FIELDS)):
+        return f"in the chat's {shown_name(key)!r}, outside its messages" if key else \
+            "in a chat's header, outside its messages"
+    return f"in {shown_name(key)!r}, outside the messages" if key else "outside the messages"
