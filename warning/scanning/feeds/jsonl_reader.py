@@ -6,6 +6,15 @@ values are kept as JSON text in their column. A line that is not JSON, not an ob
 in the file's encoding, longer than :data:`MAX_LINE` characters, nested deeper than 64 levels or
 holding an integer of over 4,300 digits is returned with its reason; blank lines are skipped.
 
+**Columns are limited.** Every column is written for every row, so one line with thousands of
+keys made every row thousands of cells wide. A line with more than :data:`MAX_FIELDS` (256)
+fields (a scraper's dump of a dictionary, say) is still read and scored, but adds no columns:
+only its fields under the file's columns are kept. Keys first seen once the file has 256
+columns are left out of the output. Keys named by a column flag (``--text-col`` and the others)
+are always kept. When every line has more than 256 fields, the first 256 keys of the first line
+are the columns. The notes (printed, and kept in the scan's summary) say which lines and how
+many fields were left out.
+
 Example:
     >>> feed = JsonlFeed("posts.jsonl")         # doctest: +SKIP
     >>> next(feed.rows()).values                 # doctest: +SKIP
@@ -15,6 +24,7 @@ Example:
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +34,7 @@ import regex
 
 from warning.safe_io import JsonNumberTooLong, JsonTooDeep, json_loads, json_problem
 from warning.scanning.feeds.base import Feed, FeedError, FeedRow
-from warning.scanning.feeds.columns import ColumnOverrides, pick_columns
+from warning.scanning.feeds.columns import ColumnOverrides, pick_columns, show_names
 from warning.scanning.feeds.encoding import (
     bad_bytes,
     detect_encoding,
@@ -33,10 +43,14 @@ from warning.scanning.feeds.encoding import (
     read_sample,
 )
 
-__all__ = ["MAX_LINE", "JsonlFeed"]
+__all__ = ["MAX_FIELDS", "MAX_LINE", "JsonlFeed"]
 
 #: Longest line read (characters); a longer line is rejected and skipped.
 MAX_LINE = 1 << 22
+#: Most fields of a line that become columns, and most columns of a file (see the docstring).
+MAX_FIELDS = 256
+#: Lines over :data:`MAX_FIELDS` named in the notes.
+_SHOWN = 5
 
 
 class JsonlFeed(Feed):
@@ -57,15 +71,67 @@ class JsonlFeed(Feed):
         self.encoding, note = (encoding, f"{encoding} (as given)") if encoding else \
             detect_encoding(sample)
         self.notes.append(f"encoding: {note}")
-        keys: dict[str, None] = {}
-        for row in self._records():
-            if row.values is not None:
-                keys.update(dict.fromkeys(row.values))
-        if not keys:
-            raise FeedError(f"{self.path}: no line holds a JSON object; is it JSONL?")
-        self.columns = list(keys)
+        self.columns = self._collect_columns(overrides)
         self.mapping, picked = pick_columns(self.columns, overrides, str(self.path))
         self.notes.extend(picked)
+
+    def _collect_columns(self, overrides: ColumnOverrides | None) -> list[str]:
+        """The columns (one pass over the file; see the module docstring), with notes on the
+        fields left out."""
+        named = list(dict.fromkeys(filter(None, [
+            overrides.text, overrides.time, overrides.id, overrides.channel,
+            *(overrides.authors or [])]))) if overrides else []
+        keys: dict[str, None] = {}
+        wide: list[tuple[int, int]] = []  # (line, fields) of the first lines over the limit
+        first_wide: list[str] = []  # the first 256 keys of the first of them
+        wide_lines = narrow_lines = left_out = left_lines = 0
+        examples: dict[str, None] = {}
+        for row in self._records():
+            if row.values is None:
+                continue
+            if len(row.values) > MAX_FIELDS:  # adds no columns, but those named by a flag
+                wide_lines += 1
+                if len(wide) < _SHOWN:
+                    wide.append((row.line, len(row.values)))
+                if not first_wide:
+                    first_wide = list(itertools.islice(row.values, MAX_FIELDS))
+                keys.update(dict.fromkeys(k for k in named if k in row.values))
+                continue
+            narrow_lines += 1
+            if not row.values.keys() - keys.keys():  # the usual line: nothing new
+                continue
+            dropped = 0
+            for key in row.values:
+                if key in keys:
+                    continue
+                if len(keys) < MAX_FIELDS or key in named:
+                    keys[key] = None
+                else:
+                    dropped += 1
+                    if len(examples) < _SHOWN:
+                        examples[key] = None
+            left_out, left_lines = left_out + dropped, left_lines + bool(dropped)
+        if not narrow_lines and first_wide:  # every object is that wide
+            keys = {**dict.fromkeys(first_wide), **keys}
+            self.notes.append(f"columns: every line has more than {MAX_FIELDS} fields: the "
+                              f"columns are the first {MAX_FIELDS} keys of line {wide[0][0]}; "
+                              f"the other fields are left out of the output (a CSV or Parquet "
+                              f"file keeps all its columns)")
+        elif wide_lines:
+            shown = ", ".join(f"line {line} ({n:,} fields)" for line, n in wide) + \
+                (f" and {wide_lines - len(wide):,} more" if wide_lines > len(wide) else "")
+            self.notes.append(f"columns: {wide_lines:,} line(s) with more than {MAX_FIELDS} "
+                              f"fields: {shown}; they are read and scored, but add no "
+                              f"columns: their fields under other keys are left out of the "
+                              f"output")
+        if left_out:
+            self.notes.append(f"columns: the lines hold more than {MAX_FIELDS} different keys: "
+                              f"the first {MAX_FIELDS} are the columns, and {left_out:,} "
+                              f"field(s) under other keys in {left_lines:,} line(s) are "
+                              f"left out of the output (first: {show_names(list(examples))})")
+        if not keys:
+            raise FeedError(f"{self.path}: no line holds a JSON object; is it JSONL?")
+        return list(keys)
 
     def _lines(self, handle: io.TextIOWrapper) -> Iterator[tuple[int, str, bool]]:
         """(line number, line, whether it is over :data:`MAX_LINE`: then only its first
