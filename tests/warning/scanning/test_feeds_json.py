@@ -278,11 +278,25 @@ def test_feeds_telegram_recovery_follows_the_next_chat_of_a_full_export(tmp_path
     feed = open_feed(path)
     rows = _rows(feed)
     assert [(r.values or {}).get("id") for r in rows] == ["1", "2", None, "10", "11"]
-    assert "another" in rows[2].error and "'Aibek Nurlanov'" in rows[2].error
+    # a person's name stays out of the rejects file, which is not pseudonymised
+    assert "another" in rows[2].error and "Aibek" not in rows[2].error
     assert rows[3].values["channel"] == "Aibek Nurlanov"
     assert rows[3].values["channel_id"] == "4242"
     assert rows[3].private == ("channel", "channel_id") and rows[0].private == ()
     assert any("personal chats" in n for n in feed.notes)
+
+
+def test_feeds_telegram_recovery_names_a_public_chat_it_skipped_into(tmp_path) -> None:
+    data = {"about": "export", "chats": {"about": "chats", "list": [
+        _telegram_export(_many(3), name="A"),
+        {"name": "Batken News", "type": "public_channel", "id": 77,
+         "messages": _many(2, start=10)}]}}
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    path = tmp_path / "result.json"
+    path.write_text(text.replace('"text": "message 3"', '"text": "message 3" x', 1),
+                    encoding="utf-8")
+    rows = _rows(open_feed(path))
+    assert "another ('Batken News')" in rows[2].error
 
 
 def test_feeds_telegram_cut_short_counts_the_lines_it_could_not_read(tmp_path) -> None:

@@ -419,8 +419,11 @@ class TelegramFeed(Feed):
         if crossed:
             chat.clear()
             header = header[bounds[-1].end() :] if bounds else header
+            # a chat's name is quoted only when the chat is known not to be a person's: the
+            # rejects file is not pseudonymised
+            kind = _field(header, "type")
             name = f" ({chat_name!r})" if isinstance(chat_name := _field(header, "name"), str) \
-                else ""
+                and isinstance(kind, str) and kind not in PERSONAL_CHATS else ""
             note = f"; the lines skipped end one chat and start another{name}"
         if crossed or level != "message":  # the chat's fields after the break, from the header
             for field in _CHAT_FIELDS:
