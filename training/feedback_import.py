@@ -404,8 +404,9 @@ def check_feedback_rows(rows: pd.DataFrame) -> tuple[pd.DataFrame, list[Reject]]
             continue
         first = copies.iloc[0]
         same = all(_content(copy) == _content(first) for _, copy in copies.iloc[1:].iterrows())
+        named = [(i, _where(o)) for i, o in copies.head(4).iterrows()]  # never all: k^2
         for position, (index, copy) in enumerate(copies.iterrows()):
-            others = [_where(o) for i, o in copies.iterrows() if i != index][:3]
+            others = [where for i, where in named if i != index][:3]
             if same and position == 0:
                 continue
             if same:
@@ -432,19 +433,21 @@ def _conflicts(rows: pd.DataFrame) -> list[Reject]:
     for _, copies in shared.groupby("key", sort=False):
         if len(copies) < 2:
             continue
-        for index, row in copies[copies[FEEDBACK_LINE].notna()].iterrows():
+        against: dict[tuple[str, float], list[str]] = {}  # the first 3 copies per label, value
+        for _, row in copies[copies[FEEDBACK_LINE].notna()].iterrows():
             parts = []
             for label in LABELS:
                 mine = row[label]
                 if math.isnan(mine):
                     continue
-                against = [o for i, o in copies.iterrows()
-                           if i != index and not math.isnan(o[label]) and o[label] != mine]
-                if against:
-                    where = [f"on {_where(o)}" if not pd.isna(o[FEEDBACK_LINE])
-                             else f"in source {o['source']}" for o in against[:3]]
+                if (label, mine) not in against:  # once per group, not once per row: k^2
+                    others = copies[copies[label].notna() & copies[label].ne(mine)].head(3)
+                    against[label, mine] = [
+                        f"on {_where(o)}" if not pd.isna(o[FEEDBACK_LINE])
+                        else f"in source {o['source']}" for _, o in others.iterrows()]
+                if against[label, mine]:
                     parts.append(f"{label} {_value(mine)} here, {_value(1.0 - mine)} "
-                                 f"{', '.join(where)}")
+                                 f"{', '.join(against[label, mine])}")
             if parts:
                 out.append(_reject(row, CONFLICT, "; ".join(parts) + ": set unknown "
                                    "in the corpus, the row's other labels are used"))
