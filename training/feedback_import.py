@@ -201,11 +201,12 @@ def open_table(path: Path, kind: str, *, text_col: str = "text",
             path), or lacks one of the ``required`` columns (named, then ``hint``).
     """
     try:
-        feed = open_feed(path, kind, columns=ColumnOverrides(text=text_col))
+        # the columns read are kept past the JSON Lines reader's limit of 256 columns
+        feed = open_feed(path, kind, columns=ColumnOverrides(text=text_col, keep=required))
     except FeedError as exc:
         problem = str(exc).removeprefix(f"{path}: ")
         try:  # without the text column: read the columns only to name what is missing
-            columns = open_feed(path, kind).columns
+            columns = open_feed(path, kind, columns=ColumnOverrides(keep=required)).columns
         except FeedError:
             raise TableError(problem) from None
         _require_columns(columns, required, hint)

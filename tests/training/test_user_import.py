@@ -214,3 +214,18 @@ def test_user_tsv_and_windows_1251_csv_are_read(tmp_path) -> None:
     frame, rejects, summary = UserSource(saved, labels={"hate": "hate"}, lang="ru").read_checked()
     assert list(frame["text"]) == ["погода сегодня хорошая", "все они твари"] and not rejects
     assert "1251" in summary["notes"][0]
+
+
+def test_a_wide_json_lines_file_keeps_the_columns_it_is_told_to_read(tmp_path) -> None:
+    # the scan's JSON Lines reader keeps at most 256 columns; a file with one column per
+    # annotator had its label (and language) columns cut, and was refused for "missing" them
+    records = []
+    for n in range(4):
+        record = {"id": f"w{n}", "text": f"Пост номер {n}: все они паразиты"}
+        record.update({f"annotator_{k}": n % 2 for k in range(300)})
+        records.append({**record, "is_hate": n % 2, "language": "ru"})
+    path = _jsonl(tmp_path / "wide.jsonl", records)
+    user = UserSource(path, labels={"hate": "is_hate"}, lang_col="language")
+    frame, rejects, _ = user.read_checked()
+    assert rejects == [] and list(frame["hate"]) == [0.0, 1.0, 0.0, 1.0]
+    assert set(frame["lang"]) == {"ru"}

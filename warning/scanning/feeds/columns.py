@@ -219,15 +219,19 @@ class ColumnOverrides:
         text, time, id, channel: One column each.
         authors: Author columns added to the detected ones (``--author-col``, repeatable).
         not_authors: Detected author columns to keep in clear (``--not-author-col``).
+        keep: Other columns the caller reads (the label columns of ``warning train corpus
+            --user``): a JSON Lines reader keeps them as it keeps the columns named above,
+            past its column limit.
     """
 
     def __init__(self, text: str | None = None, time: str | None = None,
                  id: str | None = None, authors: Sequence[str] | None = None,
                  channel: str | None = None, not_authors: Sequence[str] | None = None,
-                 ) -> None:
+                 keep: Sequence[str] | None = None) -> None:
         self.text, self.time, self.id, self.channel = text, time, id, channel
         self.authors = list(authors) if authors else None
         self.not_authors = list(not_authors) if not_authors else None
+        self.keep = list(keep) if keep else None
 
     def to_dict(self) -> dict[str, object]:
         return {"text": self.text, "time": self.time, "id": self.id, "authors": self.authors,

@@ -11,7 +11,8 @@ keys made every row thousands of cells wide. A line with more than :data:`MAX_FI
 fields (a scraper's dump of a dictionary, say) is still read and scored, but adds no columns:
 only its fields under the file's columns are kept. Keys first seen once the file has 256
 columns are left out of the output. Keys named by a column flag (``--text-col`` and the others)
-are always kept. When every line has more than 256 fields, the first 256 keys of the first line
+are always kept, as are those a caller reads (``ColumnOverrides.keep``: the label columns of a
+researcher's file). When every line has more than 256 fields, the first 256 keys of the first line
 are the columns. The notes (printed, and kept in the scan's summary) say which lines and how
 many fields were left out.
 
@@ -80,7 +81,7 @@ class JsonlFeed(Feed):
         fields left out."""
         named = list(dict.fromkeys(filter(None, [
             overrides.text, overrides.time, overrides.id, overrides.channel,
-            *(overrides.authors or [])]))) if overrides else []
+            *(overrides.authors or []), *(overrides.keep or [])]))) if overrides else []
         keys: dict[str, None] = {}
         wide: list[tuple[int, int]] = []  # (line, fields) of the first lines over the limit
         first_wide: list[str] = []  # the first 256 keys of the first of them
