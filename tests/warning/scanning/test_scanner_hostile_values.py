@@ -127,6 +127,10 @@ def test_scan_a_telegram_chat_type_that_is_no_string_is_no_failed_scan(tmp_path,
     out = tmp_path / "out.csv"
     summary = scan(export, out, ScanOptions(authors="drop"), classifier=tiny_model)
     assert summary.rows_scored == 2 and summary.rows_rejected == 0
+    # a type that is no chat type may hide a personal chat: its name and id are dropped with
+    # the authors, never written in clear
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [(r["channel"], r["channel_id"]) for r in rows] == [("", "")] * 2
 
 
 def test_scan_parquet_values_json_has_no_type_for_are_written_to_jsonl(tmp_path,

@@ -24,10 +24,10 @@ skipped). Broken JSON outside the messages (in a chat's name, type or id, or els
 export) is rejected the same way, and reading goes on at the next message: the chat's own
 first message when the break lies before its messages, else the first of a later chat. A field
 of the chat that cannot be decoded is left unknown (empty ``channel`` or ``channel_id``), and
-a chat whose type cannot be read has its name and id treated as a person's, as in a personal
-chat. When no message follows (a file cut short, or broken beyond repair), the rejected
-record says how many lines could not be read (:attr:`FeedRow.lost_lines`); every message
-before it is kept.
+a chat whose type cannot be read, or is no text (a list, an object), has its name and id
+treated as a person's, as in a personal chat. When no message follows (a file cut short, or
+broken beyond repair), the rejected record says how many lines could not be read
+(:attr:`FeedRow.lost_lines`); every message before it is kept.
 
 Example:
     >>> feed = TelegramFeed("ChatExport/result.json")   # doctest: +SKIP
@@ -447,9 +447,11 @@ class TelegramFeed(Feed):
         values = {name: _text_value(message.get(name)) for name in COLUMNS}
         values["channel"] = _text_value(chat.get("name"))
         values["channel_id"] = _text_value(chat.get("id"))
-        kind = chat.get("type")  # any JSON value: a list or an object is no chat type
+        # any JSON value: a list or an object is no chat type, and may hide a personal chat
+        # (["personal_chat"]): its name and id are a person's, as when the type is unread
+        kind = chat.get("type")
         private = ("channel", "channel_id") if kind is _UNREAD or (
-            isinstance(kind, str) and kind in PERSONAL_CHATS) else ()
+            kind in PERSONAL_CHATS if isinstance(kind, str) else kind is not None) else ()
         text = flatten_text(message.get("text", ""))
         values["text"] = text
         if message.get("type", "message") != "message":
