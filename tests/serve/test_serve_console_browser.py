@@ -429,3 +429,24 @@ def test_serve_console_check_removes_its_results_when_the_key_is_revoked(browser
     _press(browser.find_element("css selector", "#check-form button"))
     _wait(browser, lambda d: "больше не принимает" in _by_id(d, "check-status").text)
     assert _all(browser, "#result-list > li") == []
+
+
+def test_serve_console_a_refused_review_of_ones_own_item_keeps_the_queue(browser, live_server,
+                                                                        app, tmp_path) -> None:
+    # four eyes: the server refuses a key its own item whatever the spelling of its name
+    # (403 same-person), while the queue leaves out only the exact one. That refuses one
+    # action, not the key: the card says why and the queue stays (it was all removed)
+    from warning.feedback import FeedbackStore
+
+    with FeedbackStore(tmp_path / "feedback.db") as store:
+        store.submit(POST, {"offensive": False}, lang="ru",
+                     submitter=store.identity(REVIEWER).upper())
+    browser.get(f"{live_server}/console/en/review")
+    _sign_in(browser, REVIEWER)
+    _wait(browser, lambda d: len(_all(d, "#queue > li.card")) == 1)
+    card = browser.find_element("css selector", "#queue > li.card")
+    _press(card.find_element("css selector", 'button[data-decision="confirm"]'))
+    _wait(browser, lambda d: "another person" in d.find_element("id", "queue").text)
+    assert _by_id(browser, "review-main").is_displayed()
+    assert not _by_id(browser, "review-denied").is_displayed()
+    assert len(_all(browser, "#queue > li.card")) == 1 and POST in card.text

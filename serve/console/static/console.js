@@ -121,10 +121,13 @@
     }
   }
 
-  // A 401 or 403 answer: the page's data is removed and the page says why (true); any other
-  // failure is left to the caller (false).
+  // A 401 answer, or a 403 for the key's role: the page's data is removed and the page says
+  // why (true); any other failure is left to the caller (false), a 403 that refuses one
+  // action but not the key too (same-person: a reviewer's own item, four eyes).
   function refused(error) {
-    if (error.status !== 401 && error.status !== 403) return false;
+    if (error.status !== 401 && !(error.status === 403 && error.code === "role-required")) {
+      return false;
+    }
     const text = error.status === 401 ? t("key_refused")
       : t("not_allowed", {detail: error.message});
     if (config.page === "check") {
