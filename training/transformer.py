@@ -182,6 +182,9 @@ class TransformerConfig:
             raise ValueError("warmup_steps must be 0 (no warm-up) or a positive step count")
         if self.lr_decay not in ("constant", "linear"):
             raise ValueError(f"lr_decay must be 'constant' or 'linear', got {self.lr_decay!r}")
+        if self.mode != "lora" and (self.warmup_steps or self.lr_decay != "constant"):
+            raise ValueError("warmup_steps and lr_decay schedule LoRA training; mode is "
+                             f"{self.mode!r}")
         if any(w <= 0 for w in self.source_weights.values()):
             raise ValueError("source_weights must be positive")
         if self.calibration not in ("platt", "temperature"):

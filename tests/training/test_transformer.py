@@ -64,6 +64,8 @@ def test_learning_rate_warms_up_then_holds_or_decays() -> None:
         TransformerConfig(lr_decay="cosine")
     with pytest.raises(ValueError, match="warmup_steps"):
         TransformerConfig(warmup_steps=-1)
+    with pytest.raises(ValueError, match="schedule LoRA training; mode is 'frozen'"):
+        TransformerConfig(mode="frozen", warmup_steps=10)
 
 
 def test_balanced_weights_equalise_language_source_cells(tiny_corpus) -> None:

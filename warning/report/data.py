@@ -86,8 +86,9 @@ class ReportData:
         models: The models that scored the file.
         severe: The most severe posts, most severe first: the ``top`` of the whole file and
             the ``top`` of each channel, group and label (so that a filter still shows some);
-            a text posted again is shown once, as its first flagged post in the file, with its
-            number of ``copies`` and the ``channels`` it was posted in (kept for each of them).
+            a text posted again is shown once, as the copy the pass kept (its place, channel
+            and scores are that copy's own), with the number of ``copies`` in the file and the
+            ``channels`` it was posted in (kept for each of them).
         has_text: Whether the scan kept the texts.
     """
 
@@ -244,19 +245,20 @@ def _place(frame: Any, idx: Any, source: _Source) -> dict[str, Any]:
 
 def _count_copies(source: _Source, posts: list[SeverePost]) -> None:
     """Count, over the whole file again, the flagged posts with each text shown: its
-    ``copies`` and ``channels``, and show the first of them.
+    ``copies`` and ``channels``. The post shown keeps its own place, channel and scores
+    (copies of one text may have been scored differently: merged scans, another language).
 
     The pass that picks the posts keeps only a few, so it forgets a text it drops: a later
     copy of it, kept for another channel, would count only the posts after it. This pass
-    reads the texts, flags and places only, and holds no more than the posts shown.
+    reads the texts, flags and channels only, and holds no more than the posts shown.
     """
     by_text = {p.text: p for p in posts if p.text}
     if source.text is None or not by_text:
         return
-    columns = list(dict.fromkeys(c for c in ("flagged", source.text, "line", "posted_at",
-                                             source.id, source.channel)
+    columns = list(dict.fromkeys(c for c in ("flagged", source.text, source.channel)
                                  if c and c in source.all_columns))
-    counted: set[int] = set()  # posts (by id()) whose first copy was found
+    for post in by_text.values():
+        post.copies, post.channels = -1, {}
     for frame in _chunks(source.path, source.format, columns):
         hits = frame.index[frame[source.text].isin(list(by_text))]
         if not len(hits):
@@ -268,14 +270,11 @@ def _count_copies(source: _Source, posts: list[SeverePost]) -> None:
             post = by_text[frame.at[idx, source.text]]
             channel = _channel_cell(_plain(frame.at[idx, source.channel])) \
                 if source.channel else None
-            if id(post) not in counted:  # the first flagged post with this text
-                counted.add(id(post))
-                for name, value in _place(frame, idx, source).items():
-                    setattr(post, name, value)
-                post.channel, post.copies, post.channels = channel, -1, {}
             post.copies += 1
             if channel is not None:
                 post.channels[channel] = post.channels.get(channel, 0) + 1
+    for post in by_text.values():
+        post.copies = max(post.copies, 0)
 
 
 class _Best:

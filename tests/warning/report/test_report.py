@@ -214,9 +214,10 @@ CAMPAIGN = [("a", REPEATED, 0.9), ("b", REPEATED, 0.9), ("b", REPEATED, 0.9),
 
 
 def test_report_shows_a_repeated_text_once_with_every_channel(tmp_path) -> None:
-    """A text posted in channels a (once), b (twice) and d (once) is one post, the first,
-    that names every channel with its count: the channel filter matches it for each (b's only
-    flagged posts are copies: it showed none), and names stay escaped and isolated."""
+    """A text posted in channels a (once), b (twice) and d (once) is one post (the first: the
+    copies score the same) that names every channel with its count: the channel filter
+    matches it for each (b's only flagged posts are copies: it showed none), and names stay
+    escaped and isolated."""
     scored = _scanned(tmp_path / "s.parquet", CAMPAIGN)
     hostile = "<i>d</i>\u202e"
     html, _ = build_report(scored, explain=False, lang="en")
@@ -226,7 +227,7 @@ def test_report_shows_a_repeated_text_once_with_every_channel(tmp_path) -> None:
     head = post.split('<div class="text">', 1)[0]
     assert " · channel <bdi>a</bdi> · 2025-09-01T10:00:00Z · line 2, id <bdi>p0</bdi> · " in head
     assert ('<strong class="copies">posted 4 times in 3 channels</strong>: <bdi>b</bdi> (2), '
-            '<bdi>a</bdi> (1), <bdi>&lt;i&gt;d&lt;/i&gt;\u202e</bdi> (1) (the first is shown)'
+            '<bdi>a</bdi> (1), <bdi>&lt;i&gt;d&lt;/i&gt;\u202e</bdi> (1) (one of them is shown)'
             in head)
     assert "<i>" not in html.split('<script type="application/json"', 1)[0]
     once = _article(html, "ty tupoi idiot")
@@ -237,23 +238,25 @@ def test_report_shows_a_repeated_text_once_with_every_channel(tmp_path) -> None:
     # in one channel only: the count, and the channel once (in the head)
     scored = _scanned(tmp_path / "one.parquet", [("b", REPEATED, 0.9)] * 3)
     post = _article(build_report(scored, explain=False, lang="en")[0], REPEATED)
-    assert "posted 3 times in 1 channel</strong> (the first is shown)" in post
+    assert "posted 3 times in 1 channel</strong> (one of them is shown)" in post
     assert post.count("<bdi>b</bdi>") == 1
 
 
 def test_report_counts_every_copy_of_a_text_it_dropped_and_kept_again(tmp_path) -> None:
     # with one post kept per heap, the text of line 2 is dropped for the more severe post of
-    # line 3, then kept again as line 4's copy (the only flagged post of channel b) and counted
-    # from there on: its count and channels are those of the whole file, and the first post
-    # (line 2) is shown
+    # line 3, then kept again as line 4's copy (the only flagged post of channel b): its count
+    # and channels are those of the whole file, and the copy shown is line 4 with its own
+    # place, channel and score (line 2 scored lower: shown with line 2's place, the post
+    # mixed two copies)
     from warning.alerts import AlertConfig
 
     scored = _scanned(tmp_path / "s.parquet", [
-        ("a", REPEATED, 0.7), ("a", "ty tupoi idiot", 0.95), ("b", REPEATED, 0.7),
+        ("a", REPEATED, 0.6), ("a", "ty tupoi idiot", 0.95), ("b", REPEATED, 0.7),
         ("c", REPEATED, 0.7), ("c", REPEATED, 0.7)])
     data, _ = collect(scored, AlertConfig.from_settings(), top=1)
     (post,) = [p for p in data.severe if p.text == REPEATED]
-    assert (post.line, post.id, post.channel) == (2, "p0", "a")
+    assert (post.line, post.id, post.channel, post.scores["offensive"]) == (4, "p2", "b", 0.7)
+    assert post.posted_at == "2025-09-03T10:00:00Z"
     assert post.copies == 3 and post.channels == {"a": 1, "b": 1, "c": 2}
     assert len(data.severe) == 2
 
