@@ -266,16 +266,20 @@ def test_feeds_telegram_a_broken_message_costs_only_itself(tmp_path) -> None:
     assert f"(line {after.line})" in bad[0].error
 
 
-def test_feeds_telegram_recovery_follows_the_next_chat_of_a_full_export(tmp_path) -> None:
+def _broken_before_a_second_chat(tmp_path, name: str, kind: str, chat_id: int):
+    """A full export of chat A (messages 1-3, message 3 broken) then chat ``name``."""
     data = {"about": "export", "chats": {"about": "chats", "list": [
         _telegram_export(_many(3), name="A"),
-        {"name": "Aibek Nurlanov", "type": "personal_chat", "id": 4242,
-         "messages": _many(2, start=10)}]}}
+        {"name": name, "type": kind, "id": chat_id, "messages": _many(2, start=10)}]}}
     text = json.dumps(data, ensure_ascii=False, indent=1)
     path = tmp_path / "result.json"
     path.write_text(text.replace('"text": "message 3"', '"text": "message 3" x', 1),
                     encoding="utf-8")
-    feed = open_feed(path)
+    return open_feed(path)
+
+
+def test_feeds_telegram_recovery_follows_the_next_chat_of_a_full_export(tmp_path) -> None:
+    feed = _broken_before_a_second_chat(tmp_path, "Aibek Nurlanov", "personal_chat", 4242)
     rows = _rows(feed)
     assert [(r.values or {}).get("id") for r in rows] == ["1", "2", None, "10", "11"]
     # a person's name stays out of the rejects file, which is not pseudonymised
@@ -287,16 +291,8 @@ def test_feeds_telegram_recovery_follows_the_next_chat_of_a_full_export(tmp_path
 
 
 def test_feeds_telegram_recovery_names_a_public_chat_it_skipped_into(tmp_path) -> None:
-    data = {"about": "export", "chats": {"about": "chats", "list": [
-        _telegram_export(_many(3), name="A"),
-        {"name": "Batken News", "type": "public_channel", "id": 77,
-         "messages": _many(2, start=10)}]}}
-    text = json.dumps(data, ensure_ascii=False, indent=1)
-    path = tmp_path / "result.json"
-    path.write_text(text.replace('"text": "message 3"', '"text": "message 3" x', 1),
-                    encoding="utf-8")
-    rows = _rows(open_feed(path))
-    assert "another ('Batken News')" in rows[2].error
+    feed = _broken_before_a_second_chat(tmp_path, "Batken News", "public_channel", 77)
+    assert "another ('Batken News')" in _rows(feed)[2].error
 
 
 def test_feeds_telegram_cut_short_counts_the_lines_it_could_not_read(tmp_path) -> None:
