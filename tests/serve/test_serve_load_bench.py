@@ -37,8 +37,11 @@ def app(make_app):
 def test_load_bench_counts_answers_and_latencies(load, live_server, client) -> None:
     cell = asyncio.run(load.drive(live_server, ["ты идиот", "привет, как дела?"], 4, 0.3,
                                   "batching", client))
-    assert cell.ok > 4 and cell.errors == 0
-    assert len(cell.latencies_ms) == cell.ok and 0 < cell.percentile(50) < 1000
+    # every client has at least its first answer counted however slow the machine (a loaded
+    # CI machine answered each client once in 0.95 s); a latency lies within the run's time
+    assert cell.ok >= 4 and cell.errors == 0
+    assert len(cell.latencies_ms) == cell.ok
+    assert 0 < min(cell.latencies_ms) and max(cell.latencies_ms) <= cell.seconds * 1000
     assert cell.rps == pytest.approx(cell.ok / cell.seconds)
 
 
