@@ -189,6 +189,9 @@ def main() -> None:
     parser.add_argument("--reports", type=Path, default=Path("/tmp/default_model_reports"))
     parser.add_argument("--out", type=Path, default=HERE / "results" / "default_model.md")
     parser.add_argument("--bootstrap", type=int, default=0)
+    parser.add_argument("--max-clean-flagged", type=float, default=None, metavar="SHARE",
+                        help="also stack a variant with this false-alarm budget where a "
+                             "label's positives are our own sentences (EnsembleConfig)")
     parser.add_argument("--skip-test", action="store_true",
                         help="decide on dev and save without reading test (the card reads it)")
     parser.add_argument("--reproduce", action="append", default=[], metavar="COMMAND",
@@ -251,6 +254,12 @@ def main() -> None:
         models["ensemble + specialists, thresholds from collected posts"] = fit_ensemble(
             voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
                                            thresholds_from="collected"))
+        if args.max_clean_flagged is not None:
+            models[f"ensemble + specialists, thresholds from collected posts, at most "
+                   f"{args.max_clean_flagged:.0%} of clean posts flagged"] = fit_ensemble(
+                voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
+                                               thresholds_from="collected",
+                                               max_clean_flagged=args.max_clean_flagged))
         models["ensemble + specialists, thresholds from collected posts, transformer alone "
                "in uz"] = fit_ensemble(
             voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
@@ -287,6 +296,8 @@ def main() -> None:
         + "".join(f"--specialist {folder} " for _, folder in specialists.values()) +
         f"--dev-rows {args.dev_rows}{' --skip-test' if args.skip_test else ''} "
         f"--calib-rows {args.calib_rows}"
+        + (f" --max-clean-flagged {args.max_clean_flagged}"
+           if args.max_clean_flagged is not None else "")
         + "".join(f" --{k} {v}" for k, v in named.items()) + "`  ",
         f"Date: {dt.date.today().isoformat()}  ",
         f"Machine: {platform.node() or 'unknown'}, {platform.machine()}, Python "

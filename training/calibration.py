@@ -90,6 +90,26 @@ def fit_threshold(p: np.ndarray, y: np.ndarray, bounds: tuple[float, float] = (0
     return float(np.clip(best, *bounds))
 
 
+def clean_budget_threshold(p_clean: np.ndarray, max_flagged: float) -> float:
+    """The lowest threshold (4 decimals, at most 1) at which at most ``max_flagged`` of these
+    negatives' scores are at or above it.
+
+    Example:
+        >>> clean_budget_threshold(np.array([0.1, 0.2, 0.3, 0.9]), 0.25)
+        0.3001
+    """
+    if not 0.0 <= max_flagged < 1.0:
+        raise ValueError(f"max_flagged must be in [0, 1), not {max_flagged}")
+    p = np.sort(np.asarray(p_clean, dtype=float))[::-1]
+    if not len(p):
+        return 0.0
+    allowed = int(np.floor(max_flagged * len(p)))
+    if allowed >= len(p):
+        return 0.0
+    # above the (allowed + 1)-th highest score, so only the `allowed` highest are flagged
+    return float(min(1.0, np.floor(p[allowed] * 1e4) / 1e4 + 1e-4))
+
+
 def fit_review_band(
     p: np.ndarray, y: np.ndarray, threshold: float, recall: float = 0.9,
     precision: float = 0.9, max_width: float = 0.25,
@@ -117,7 +137,7 @@ def fit_review_band(
 def fit_label_calibration(
     logits: np.ndarray, calib: pd.DataFrame, labels: list[str], method: str = "platt",
     recall: float = 0.9, precision: float = 0.9, real: np.ndarray | None = None,
-    min_real: int = 20,
+    min_real: int = 20, max_clean_flagged: float | None = None, min_clean: int = 50,
 ) -> tuple[dict, dict, dict]:
     """Calibrator, threshold and review band per label, from window-max logits on calib rows.
 
@@ -131,6 +151,12 @@ def fit_label_calibration(
             ``min_real`` positives and ``min_real`` negatives, the threshold and review band
             are fitted on them alone: where our own written sentences and real posts disagree
             on where to flag, real posts decide. The calibrator always uses every row.
+        max_clean_flagged, min_clean: A false-alarm budget for labels whose positives are
+            (almost) all our own sentences: where the collected rows (``real``) hold fewer
+            than ``min_real`` positives but at least ``min_clean`` negatives, the threshold
+            is raised until at most ``max_clean_flagged`` of those collected negatives score
+            at or above it. Uzbek ``hate``, fitted on our sentences alone, otherwise flagged
+            15% of clean Uzbek reviews. None: no budget.
 
     Returns:
         ``(calibration, thresholds, bands)``, each keyed by label, ready for ``ModelConfig``.
@@ -144,10 +170,13 @@ def fit_label_calibration(
         cal = fit_calibrator(logits[:, j], y, method)
         p = cal.transform(logits[:, j])
         calibration[name] = cal.to_dict()
+        floor = 0.0
         if mine is not None:
             if (y[mine] == 1).sum() >= min_real and (y[mine] == 0).sum() >= min_real:
                 p, y = p[mine], y[mine]
-        thresholds[name] = round(fit_threshold(p, y), 4)
+            elif max_clean_flagged is not None and (y[mine] == 0).sum() >= min_clean:
+                floor = clean_budget_threshold(p[mine & (y == 0)], max_clean_flagged)
+        thresholds[name] = max(round(fit_threshold(p, y), 4), floor)
         bands[name] = fit_review_band(p, y, thresholds[name], recall, precision)
     return calibration, thresholds, bands
 
@@ -156,7 +185,7 @@ def fit_language_calibration(
     logits: np.ndarray, calib: pd.DataFrame, labels: list[str], langs: list[str],
     method: str = "platt", min_positives: int = 30, min_negatives: int = 30,
     recall: float = 0.9, precision: float = 0.9, real: np.ndarray | None = None,
-    min_real: int = 20,
+    min_real: int = 20, max_clean_flagged: float | None = None, min_clean: int = 50,
 ) -> dict[str, dict[str, dict]]:
     """Calibration, thresholds and review bands per detected language, for each label whose
     calib rows in that language hold at least ``min_positives`` positives and
@@ -168,7 +197,8 @@ def fit_language_calibration(
         calib: The calib rows, with a 0/1/NaN column per label.
         labels: The labels, in the logits' column order.
         langs: The detected language of each calib row (as at scoring time).
-        real, min_real: As in :func:`fit_label_calibration`, within each language.
+        real, min_real, max_clean_flagged, min_clean: As in :func:`fit_label_calibration`,
+            within each language.
     """
     langs_arr = np.asarray(langs, dtype=object)
     if len(langs_arr) != len(calib):
@@ -185,7 +215,8 @@ def fit_language_calibration(
         names = [labels[j] for j in fitted]
         calibration, thresholds, bands = fit_label_calibration(
             logits[rows][:, fitted], part, names, method, recall, precision,
-            None if real is None else np.asarray(real, dtype=bool)[rows], min_real)
+            None if real is None else np.asarray(real, dtype=bool)[rows], min_real,
+            max_clean_flagged, min_clean)
         out[lang] = {"calibration": calibration, "thresholds": thresholds,
                      "review_bands": bands}
     return out

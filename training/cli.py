@@ -170,6 +170,7 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
                                 calib_rows=args.calib_rows,
                                 global_members=tuple(args.global_member or ()) or None,
                                 thresholds_from=args.thresholds_from,
+                                max_clean_flagged=args.max_clean_flagged,
                                 zero_shot_languages=tuple(args.zero_shot_language or ()),
                                 **({"zero_shot_members": tuple(args.zero_shot_member)}
                                    if args.zero_shot_member else {}))
@@ -356,6 +357,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                "collected posts only where they hold 20 positives and 20 "
                                "negatives for a label (our own sentences then never decide "
                                "where to flag)")
+    ensemble.add_argument("--max-clean-flagged", type=float, default=None, metavar="SHARE",
+                          help="with --thresholds-from collected: where a label's positives "
+                               "in calib are (almost) all our own sentences (Uzbek hate), raise "
+                               "its threshold until at most this share of the collected posts "
+                               "without the label are flagged (e.g. 0.02)")
     ensemble.add_argument("--zero-shot-language", action="append", metavar="LANG",
                           help="a language without labelled posts for some labels (uz): there "
                                "those labels are decided by the --zero-shot-member(s) alone "

@@ -47,7 +47,9 @@ from .feedback_import import Reject, check_feedback_rows, feedback_stats, text_k
 from .near_duplicates import UnionFind, near_duplicate_pairs
 from .sources import (
     AUGMENT,
+    AUGMENT_CALIB,
     AUGMENT_TRAIN,
+    AUGMENTS,
     DEFAULT_LICENCES,
     LICENCE_CLASSES,
     META_COLUMNS,
@@ -167,14 +169,13 @@ def _stable_unit(value: str, salt: str) -> float:
 
 
 def _merged_orig_split(values: pd.Series) -> str:
-    """``test`` if any copy is an official test row; :data:`AUGMENT_TRAIN` only if every copy
-    is train-only augmentation, :data:`AUGMENT` if every copy is augmentation of either kind
-    (never dev or test); else none."""
+    """``test`` if any copy is an official test row; :data:`AUGMENT_TRAIN` (``AUGMENT_CALIB``)
+    if every copy is train-only (calib-only) augmentation, :data:`AUGMENT` if every copy is
+    augmentation of any kind (never dev or test); else none."""
     if (values == "test").any():
         return "test"
-    if (values == AUGMENT_TRAIN).all():
-        return AUGMENT_TRAIN
-    return AUGMENT if values.isin([AUGMENT, AUGMENT_TRAIN]).all() else ""
+    sole = next((kind for kind in (AUGMENT_TRAIN, AUGMENT_CALIB) if (values == kind).all()), "")
+    return sole or (AUGMENT if values.isin(AUGMENTS).all() else "")
 
 
 def _first_non_empty(values: pd.Series) -> str:
@@ -234,16 +235,17 @@ def assign_splits(
     out = frame.copy()
     out["group"] = groups
     official_test = pd.Series(frame["orig_split"].eq("test").to_numpy()).groupby(groups).any()
-    augmentation = pd.Series(frame["orig_split"].isin([AUGMENT, AUGMENT_TRAIN]).to_numpy()
-                             ).groupby(groups).all()
-    train_only = pd.Series(frame["orig_split"].eq(AUGMENT_TRAIN).to_numpy()).groupby(groups).all()
+    augmentation = pd.Series(frame["orig_split"].isin(AUGMENTS).to_numpy()).groupby(groups).all()
+    # augmentation that goes to one split only: train-only, calib-only
+    only = {split: pd.Series(frame["orig_split"].eq(kind).to_numpy()).groupby(groups).all()
+            for split, kind in (("train", AUGMENT_TRAIN), ("calib", AUGMENT_CALIB))}
     bounds = np.cumsum(ratios)
     split_of_group = {}
     for group in official_test.index:
         if official_test.loc[group]:
             split_of_group[group] = "test"
-        elif train_only.loc[group]:
-            split_of_group[group] = "train"
+        elif any(sole.loc[group] for sole in only.values()):
+            split_of_group[group] = next(s for s, sole in only.items() if sole.loc[group])
         elif augmentation.loc[group]:
             # generated sentences: train or calib in the ratio of those two, never dev/test
             u = _stable_unit(group, "split")

@@ -7,8 +7,10 @@ thresholds and review bands, exactly like a single model's (globally and per lan
 stacker has one weight per member and a bias, so the calib split that fits it also fits the
 calibration without much optimism. A member trained for some languages only (a *language
 specialist*: a baseline with ``languages`` set) votes only in those languages' own stacks,
-never in the global one, and is scored only on posts detected in them; the dev split decides
-whether the ensemble is shipped (``benchmarks/results``), and test is read only for the card.
+never in the global one, and is scored only on posts detected in them. Calib rows of a
+``local`` source (our Uzbek sentences, ``training/uz_sentences.py``) likewise fit only their
+language's stack and calibration. The dev split decides whether the ensemble is shipped
+(``benchmarks/results``), and test is read only for the card.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from warning.models.classifier import Classifier, ModelConfig, git_commit, libra
 from warning.models.ensemble import EnsembleClassifier, Stack
 
 from .calibration import fit_label_calibration, fit_language_calibration
-from .sources import collected_rows
+from .sources import collected_rows, local_rows
 
 __all__ = ["EnsembleConfig", "fit_ensemble", "fit_stack"]
 
@@ -60,6 +62,11 @@ class EnsembleConfig:
             calibrators but no longer decide where to flag (Kyrgyz calib is over half our
             sentences). Chosen on dev (``benchmarks/default_model.py``).
         min_real_positives: See ``thresholds_from``.
+        max_clean_flagged: With ``thresholds_from="collected"``: a false-alarm budget where a
+            label's collected calib rows hold fewer than ``min_real_positives`` positives (its
+            positives are our own sentences: Uzbek ``hate``). Its threshold is raised until
+            at most this share of the collected rows without the label score at or above it
+            (:func:`training.calibration.fit_label_calibration`). None: no budget.
         zero_shot_languages: Languages with no labelled posts for some labels (Uzbek has no
             labelled hate). In them, each label without its own stack is decided by
             ``zero_shot_members`` alone, weighted on every calib row, instead of by the global
@@ -79,6 +86,7 @@ class EnsembleConfig:
     calibration: str = "platt"
     thresholds_from: str = "all"
     min_real_positives: int = 20
+    max_clean_flagged: float | None = None
     zero_shot_languages: tuple[str, ...] = ()
     zero_shot_members: tuple[str, ...] = ("transformer",)
     seed: int = 0
@@ -87,6 +95,12 @@ class EnsembleConfig:
         if self.thresholds_from not in ("all", "collected"):
             raise ValueError(f"thresholds_from must be 'all' or 'collected', not "
                              f"{self.thresholds_from!r}")
+        if self.max_clean_flagged is not None:
+            if self.thresholds_from != "collected":
+                raise ValueError("max_clean_flagged needs thresholds_from='collected'")
+            if not 0.0 <= self.max_clean_flagged < 1.0:
+                raise ValueError(f"max_clean_flagged must be in [0, 1), not "
+                                 f"{self.max_clean_flagged}")
         if self.global_members is not None:
             self.global_members = tuple(self.global_members)
         self.member_languages = {n: tuple(v) for n, v in self.member_languages.items()}
@@ -112,6 +126,8 @@ class EnsembleConfig:
             out += ["--global-member", member]
         if self.thresholds_from != "all":
             out += ["--thresholds-from", self.thresholds_from]
+        if self.max_clean_flagged is not None:
+            out += ["--max-clean-flagged", str(self.max_clean_flagged)]
         for lang in self.zero_shot_languages:
             out += ["--zero-shot-language", lang]
         if self.zero_shot_languages and self.zero_shot_members != ("transformer",):
@@ -135,7 +151,7 @@ def _check_voters(members: Any, specialists: dict[str, tuple[str, ...]]) -> None
 
 def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, list[str]],
               calib: pd.DataFrame, labels: list[str], langs: list[str],
-              config: EnsembleConfig) -> Stack:
+              config: EnsembleConfig, local: np.ndarray | None = None) -> Stack:
     """Logistic-regression weights per label over the members that score it.
 
     Args:
@@ -144,6 +160,8 @@ def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, lis
         calib: The calib rows (0/1/NaN per label).
         labels: The labels to stack.
         langs: Detected language per calib row.
+        local: Rows that fit their language's own entry only, never the global one or the
+            zero-shot entry (:func:`training.sources.local_rows`).
     """
     weights: dict[str, dict[str, Any]] = {}
     by_language: dict[str, dict[str, dict[str, Any]]] = {}
@@ -162,12 +180,13 @@ def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, lis
         y[~np.isfinite(x[:, [i for i, n in enumerate(names) if n not in special]]).all(
             axis=1)] = np.nan
         known = ~np.isnan(y)
+        shared_rows = known if local is None else known & ~np.asarray(local, dtype=bool)
         glob = [i for i, n in enumerate(names) if n not in special and
                 (config.global_members is None or n in config.global_members)] or \
             [i for i, n in enumerate(names) if n not in special]
         if not glob:
             continue
-        coef, bias = _lr(x[known][:, glob], y[known], config.c)
+        coef, bias = _lr(x[shared_rows][:, glob], y[shared_rows], config.c)
         weights[label] = {"members": [names[i] for i in glob], "coef": coef, "bias": bias}
         for lang in sorted(set(langs)):
             rows = known & (langs_arr == lang)
@@ -182,7 +201,7 @@ def fit_stack(member_logits: dict[str, np.ndarray], member_labels: dict[str, lis
                                                        "coef": coef, "bias": bias}
         shared = [i for i, n in enumerate(names) if n in zero_shot and n not in special]
         if shared:
-            coef, bias = _lr(x[known][:, shared], y[known], config.c)
+            coef, bias = _lr(x[shared_rows][:, shared], y[shared_rows], config.c)
             for lang in config.zero_shot_languages:
                 if label not in by_language.get(lang, {}):
                     by_language.setdefault(lang, {})[label] = {
@@ -221,11 +240,19 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
     labels = [n for n in LABELS if any(n in m.config.scored_labels for m in voters)]
     if not labels:
         raise ValueError("no member scores any label")
+    langs = [detect_language(t) for t in calib["text"]]
+    # a local row (one language's own sentences) that reads as another language would fit
+    # that language's stack: it is left out
+    local = local_rows(calib).to_numpy()
+    stray = local & (np.asarray(langs, dtype=object) != calib["lang"].to_numpy(dtype=object))
+    if stray.any():
+        log.info("%d local calib rows detected as another language: left out", stray.sum())
+        calib, local = calib[~stray], local[~stray]
+        langs = [lang for lang, out in zip(langs, stray, strict=True) if not out]
     texts = list(calib["text"])
-    langs = [detect_language(t) for t in texts]
     logits = {name: m.raw_logits(texts) for name, m in members.items()}
     stack = fit_stack(logits, {n: m.config.scored_labels for n, m in members.items()}, calib,
-                      labels, langs, config)
+                      labels, langs, config, local)
     weak = sorted(set.intersection(*[set(m.config.weak_languages) for m in members.values()]))
     identity = {n: Calibrator().to_dict() for n in labels}
     cfg = ModelConfig(
@@ -240,12 +267,15 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
     draft = EnsembleClassifier(cfg, members, stack)
     combined = draft.combine(logits, langs)
     real = collected_rows(calib).to_numpy() if config.thresholds_from == "collected" else None
+    # the global calibration without the local rows (another language's own sentences)
     cfg.calibration, cfg.thresholds, cfg.review_bands = fit_label_calibration(
-        combined, calib, labels, config.calibration, real=real,
-        min_real=config.min_real_positives)
+        combined[~local], calib[~local], labels, config.calibration,
+        real=None if real is None else real[~local], min_real=config.min_real_positives,
+        max_clean_flagged=config.max_clean_flagged)
     cfg.by_language = fit_language_calibration(
         combined, calib, labels, langs, config.calibration, config.min_language_positives,
-        config.min_language_positives, real=real, min_real=config.min_real_positives)
+        config.min_language_positives, real=real, min_real=config.min_real_positives,
+        max_clean_flagged=config.max_clean_flagged)
     return EnsembleClassifier(cfg, members, stack)
 
 

@@ -99,6 +99,9 @@ class Source:
             without it.
         opt_in: A synthetic source that ``--synthetic`` leaves out: measured, not part of the
             shipped model's corpus; a corpus takes it only when named (``--add-source``).
+        local: Calib-only sentences of one language (``training/uz_sentences.py``) that fit
+            only that language's stack, calibration and thresholds, never the global ones
+            (:func:`local_rows`).
     """
 
     name: str
@@ -111,6 +114,7 @@ class Source:
     experimental: bool = False
     synthetic: bool = False
     opt_in: bool = False
+    local: bool = False
 
     def folder(self, data_dir: Path) -> Path:
         """Where the source's files lie: the data directory, or the package for our own."""
@@ -568,18 +572,26 @@ AUGMENT = "augment"
 #: ``orig_split`` of augmentation rows that go to train only (never calib: our own sentences
 #: there moved the stack's thresholds, ``benchmarks/results/default_model_frames_not_shipped.md``).
 AUGMENT_TRAIN = "augment-train"
+#: ``orig_split`` of augmentation rows that go to calib only (never train: sentences that set a
+#: language's thresholds while the members stay zero-shot in it, ``training/uz_sentences.py``).
+AUGMENT_CALIB = "augment-calib"
+#: Every augmentation ``orig_split``.
+AUGMENTS = (AUGMENT, AUGMENT_TRAIN, AUGMENT_CALIB)
 
 
 def _synthetic_reader(name: str, file: str, lang: str, augmentation: bool = False,
-                      train_only: bool = False) -> Callable[[Path], pd.DataFrame]:
+                      train_only: bool = False, calib_only: bool = False
+                      ) -> Callable[[Path], pd.DataFrame]:
     """Read one of our synthetic files: labels as written (empty = unknown).
 
     ``augmentation``: generated sentences (``training/mentions.py``,
     ``training/group_frames.py``), not posts. Their rows
     carry ``orig_split`` :data:`AUGMENT` (train or calib only) and their template as group
     hint, so a template's sentences stay together. ``train_only``: :data:`AUGMENT_TRAIN`
-    instead (train only).
+    instead (train only); ``calib_only``: :data:`AUGMENT_CALIB` (calib only).
     """
+    if train_only and calib_only:
+        raise ValueError("an augmentation source is train-only or calib-only, not both")
 
     def read(folder: Path) -> pd.DataFrame:
         path = folder / file
@@ -594,7 +606,8 @@ def _synthetic_reader(name: str, file: str, lang: str, augmentation: bool = Fals
             labels[:, j] = column.map({"0": 0.0, "1": 1.0, "": np.nan}).to_numpy(float)
         if augmentation:
             return _rows(df["text"], labels, lang,
-                         orig_split=AUGMENT_TRAIN if train_only else AUGMENT,
+                         orig_split=(AUGMENT_TRAIN if train_only else
+                                     AUGMENT_CALIB if calib_only else AUGMENT),
                          group_hint=(f"{name}:" + df["template"]).tolist())
         return _rows(df["text"], labels, lang)
 
@@ -676,6 +689,10 @@ _SOURCES: tuple[Source, ...] = (
            _synthetic_reader("synthetic_kk_frames", "kk_frames.csv", "kk", augmentation=True,
                              train_only=True),
            ("kk_frames.csv",), default=False, synthetic=True, opt_in=True),
+    Source("synthetic_uz_calib", "permissive", ("uz",),
+           _synthetic_reader("synthetic_uz_calib", "uz_calib.csv", "uz", augmentation=True,
+                             calib_only=True),
+           ("uz_calib.csv",), default=False, synthetic=True, opt_in=True, local=True),
 )
 
 #: Registered labelled sources by name.
@@ -716,6 +733,14 @@ def collected_rows(frame: pd.DataFrame) -> pd.Series:
     (``synthetic``). Keyboard variants of a collected post count as collected."""
     ours = {name for name, src in SOURCES.items() if src.synthetic}
     return ~frame["source"].str.split(";").map(lambda names: set(names) <= ours)
+
+
+def local_rows(frame: pd.DataFrame) -> pd.Series:
+    """True for corpus rows whose every source is ``local`` (:class:`Source`): they fit their
+    own language's stack and thresholds only."""
+    local = {name for name, src in SOURCES.items() if src.local}
+    return frame["source"].str.split(";").map(lambda names: set(names) <= local)
+
 
 #: Lexicons: word lists for features, augmentation or tagging, never corpus rows.
 LEXICONS: dict[str, str] = {
