@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,8 @@ _OUR_TABLES = frozenset({"meta", "feedback", "recent_responses", "alembic_versio
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 #: a constant key for pg_advisory_xact_lock: one migration at a time per database
 _PG_LOCK_KEY = 0x5EED_BACC
+#: seconds a SQLite connection waits for another process's lock before it gives up
+_SQLITE_BUSY_S = 10.0
 
 
 class DatabaseRefused(ValueError):
@@ -218,7 +222,8 @@ def display_url(url: URL) -> str:
 def make_engine(url: URL) -> Engine:
     """An engine for the feedback database, set up for its dialect (see the module's text)."""
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": _SQLITE_BUSY_S,
+                                                  "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -226,7 +231,7 @@ def make_engine(url: URL) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             try:
-                cursor.execute("PRAGMA journal_mode=WAL")
+                _sqlite_wal(cursor)
                 cursor.execute("PRAGMA secure_delete=ON")
                 cursor.execute("PRAGMA foreign_keys=ON")
             finally:
@@ -243,6 +248,31 @@ def make_engine(url: URL) -> Engine:
                          pool_timeout=30,
                          connect_args={"connect_timeout": 10,
                                        "application_name": "early-warning feedback"})
+
+
+def _sqlite_wal(cursor: Any, clock: Callable[[], float] = time.monotonic) -> None:
+    """Put the file in WAL mode (kept in the file: once done, this only reads it).
+
+    The switch from a new file's rollback journal needs SQLite's exclusive lock. When several
+    processes open a new file together, SQLite answers "database is locked" at once, without
+    waiting, to the one whose wait could deadlock (it holds the shared lock another one needs
+    gone), so the switch is tried again, with the lock released between tries, for as long as
+    any other wait on this database (``_SQLITE_BUSY_S``).
+    """
+    deadline = clock() + _SQLITE_BUSY_S
+    pause = 0.005
+    while True:
+        try:
+            mode = cursor.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            busy = "locked" in str(exc) or "busy" in str(exc)
+            if not busy or clock() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
 
 
 def sqlite_checkpoint(engine: Engine) -> None:

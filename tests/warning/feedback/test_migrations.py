@@ -235,3 +235,51 @@ def test_feedback_migrate_refuses_another_applications_database(location, capsys
     assert main(["feedback", "migrate", "--db", location]) == 2
     err = capsys.readouterr().err
     assert "other tables (invoices)" in err and err.count("\n") == 1
+
+
+class _BusyCursor:
+    """A DB-API cursor whose WAL switch finds the file locked ``busy`` times (SQLite's answer,
+    without waiting, to the one of several new connections whose wait could deadlock)."""
+
+    def __init__(self, busy: int, error: str = "database is locked") -> None:
+        self.busy, self.error, self.mode, self.calls = busy, error, "delete", 0
+
+    def execute(self, sql: str) -> _BusyCursor:
+        self.calls += 1
+        if sql == "PRAGMA journal_mode=WAL":
+            if self.busy:
+                self.busy -= 1
+                raise sqlite3.OperationalError(self.error)
+            self.mode = "wal"
+        return self
+
+    def fetchone(self) -> tuple[str]:
+        return (self.mode,)
+
+
+def test_sqlite_wal_switch_is_tried_again_while_the_file_is_locked() -> None:
+    cursor = _BusyCursor(busy=3)
+    feedback_db._sqlite_wal(cursor)
+    assert cursor.mode == "wal" and cursor.busy == 0
+
+
+def test_sqlite_wal_switch_gives_up_after_the_busy_timeout() -> None:
+    now = iter([0.0, 5.0, feedback_db._SQLITE_BUSY_S + 1])
+    cursor = _BusyCursor(busy=10)
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        feedback_db._sqlite_wal(cursor, clock=lambda: next(now))
+    assert cursor.busy == 8  # tried twice, then the deadline had passed
+
+
+def test_sqlite_wal_switch_raises_other_errors_at_once() -> None:
+    cursor = _BusyCursor(busy=1, error="disk I/O error")
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        feedback_db._sqlite_wal(cursor)
+    assert cursor.busy == 0
+
+
+def test_sqlite_wal_mode_already_set_is_only_read() -> None:
+    cursor = _BusyCursor(busy=5)
+    cursor.mode = "wal"
+    feedback_db._sqlite_wal(cursor)
+    assert cursor.calls == 1 and cursor.busy == 5
