@@ -303,7 +303,9 @@ class ApiMiddleware:
                             ), receive
         body = b"".join(chunks)
         utf8 = body  # what the checks below read
-        if not body.isascii():
+        # UTF-16/32 without a byte-order mark is told by the zeros in its first bytes: an
+        # ASCII text in it is all ASCII bytes
+        if not body.isascii() or b"\x00" in body[:4]:
             encoding = json.detect_encoding(body)
             try:  # as JSON readers decode it: UTF-8, or UTF-16/32 told by its first bytes
                 text = body.decode(encoding)

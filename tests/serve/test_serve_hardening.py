@@ -211,13 +211,28 @@ def test_hardening_json_integer_too_long_is_a_clear_400(client, route, body) -> 
     assert "over 4,300 digits are refused" in message
 
 
-def test_hardening_json_integer_too_long_is_found_in_utf16_and_never_in_a_text(client) -> None:
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32",
+                                      "utf-32-le", "utf-32-be"])
+def test_hardening_json_integer_too_long_is_found_in_utf16_and_never_in_a_text(
+        client, encoding) -> None:
+    """With a byte-order mark or without (JSON readers tell UTF-16/32 by the first bytes'
+    zeros, and an ASCII text in them is all ASCII bytes)."""
     body = '{"texts": ["a"], "x": ' + HUGE + "}"
-    response = client.post("/v1/score", content=body.encode("utf-16"),
+    response = client.post("/v1/score", content=body.encode(encoding),
                            headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["type"].endswith(":json-number-too-long")
     assert "(at character 23)" in response.json()["detail"]
+    nested = client.post("/v1/score", content=("[" * 20_000).encode(encoding),
+                         headers={"Content-Type": "application/json"})
+    assert nested.status_code == 400
+    assert nested.json()["type"].endswith(":json-too-deep")
+    fine = client.post("/v1/score", content='{"texts": ["a"]}'.encode(encoding),
+                       headers={"Content-Type": "application/json"})
+    assert fine.status_code == 200, fine.text
+
+
+def test_hardening_digits_in_a_text_are_text(client) -> None:
     digits = client.post("/v1/score", json={"texts": [HUGE, "1" * 4000 + ".5 " + HUGE]})
     assert digits.status_code == 200  # digits in a text are text
 
