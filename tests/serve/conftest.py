@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
+from fixtures.services import uvicorn_thread
 
 from serve.app import create_app, get_classifier
 from serve.settings import ServeSettings
@@ -89,21 +88,7 @@ def client(app) -> TestClient:
 
 
 @pytest.fixture
-def live_server(app):
-    """The app behind a real uvicorn on a free loopback port, in a thread."""
-    import uvicorn
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+def live_server(app) -> Iterator[str]:
+    """The app behind a real uvicorn on a loopback port, in a thread."""
+    with uvicorn_thread(app) as port:
+        yield f"http://127.0.0.1:{port}"

@@ -76,35 +76,14 @@ def test_a_crash_is_a_500_with_request_id_and_no_text_in_logs(make_app, key, rou
                for r in caplog.records)
 
 
-def test_a_crash_behind_uvicorn_logs_no_text(make_app, key, caplog) -> None:
-    import socket
-    import threading
-    import time
-
+def test_a_crash_behind_uvicorn_logs_no_text(app, live_server, key, caplog) -> None:
     import httpx
-    import uvicorn
 
-    app = make_app()
     app.dependency_overrides[get_classifier] = lambda: Crashing()
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
     with caplog.at_level(logging.DEBUG):
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        try:
-            response = httpx.post(f"http://127.0.0.1:{port}{SCORE}",
-                                  content=raw_body(SCORE, SURROGATE.replace("\\ud800", "")),
-                                  headers={"Authorization": f"Bearer {key}",
-                                           "Content-Type": "application/json"})
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+        response = httpx.post(f"{live_server}{SCORE}",
+                              content=raw_body(SCORE, SURROGATE.replace("\\ud800", "")),
+                              headers={"Authorization": f"Bearer {key}",
+                                       "Content-Type": "application/json"})
     assert response.status_code == 500 and response.headers["x-request-id"]
     no_text_logged(caplog)

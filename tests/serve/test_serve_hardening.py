@@ -5,13 +5,16 @@ feedback texts, key roles, and one key's work starving another's."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
 import time
+from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from fixtures.services import uvicorn_thread
 
 from serve.auth import KeyStore, key_id, split_role
 from serve.batcher import MicroBatcher
@@ -67,30 +70,17 @@ def test_hardening_answers_are_not_kept_by_caches(roles_app) -> None:
 # ---- 5: slow clients ----------------------------------------------------------------------
 
 
-def _live(app, header_timeout: float):
-    """The app behind uvicorn with the guarded protocol, in a thread."""
-    import threading
-
-    import uvicorn
-
+@contextlib.contextmanager
+def _live(app, header_timeout: float) -> Iterator[int]:
+    """The app behind uvicorn with the guarded protocol, in a thread; yields its port."""
     from serve.protocol import GuardedH11Protocol
 
     class Protocol(GuardedH11Protocol):
         pass
 
     Protocol.header_timeout = header_timeout
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off", http=Protocol))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    return server, thread, port
+    with uvicorn_thread(app, http=Protocol) as port:
+        yield port
 
 
 def _read_all(sock: socket.socket, limit: float) -> tuple[bytes, float]:
@@ -105,8 +95,7 @@ def _read_all(sock: socket.socket, limit: float) -> tuple[bytes, float]:
 
 
 def test_hardening_slow_headers_are_cut_off(app) -> None:
-    server, thread, port = _live(app, header_timeout=0.5)
-    try:
+    with _live(app, header_timeout=0.5) as port:
         # one header line at a time, slower than the deadline allows
         with socket.create_connection(("127.0.0.1", port)) as sock:
             start = time.monotonic()
@@ -127,18 +116,16 @@ def test_hardening_slow_headers_are_cut_off(app) -> None:
                 sock.settimeout(5)
                 answer = b""
                 while not answer.endswith(b'"ok"}'):
-                    answer += sock.recv(4096)
+                    chunk = sock.recv(4096)
+                    assert chunk, f"the keep-alive connection was closed after {answer!r}"
+                    answer += chunk
                 assert answer.startswith(b"HTTP/1.1 200")
                 time.sleep(0.3)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_hardening_slow_body_is_a_408_and_the_connection_closes(make_app, key) -> None:
     app = make_app(body_timeout_seconds=0.5)
-    server, thread, port = _live(app, header_timeout=5)
-    try:
+    with _live(app, header_timeout=5) as port:
         with socket.create_connection(("127.0.0.1", port)) as sock:
             start = time.monotonic()
             sock.sendall(b"POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
@@ -147,9 +134,6 @@ def test_hardening_slow_body_is_a_408_and_the_connection_closes(make_app, key) -
             data, closed = _read_all(sock, 5)
         assert data.startswith(b"HTTP/1.1 408") and b"body-timeout" in data
         assert closed - start < 3
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 # ---- 7 and 2: bodies ----------------------------------------------------------------------

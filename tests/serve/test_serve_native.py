@@ -47,44 +47,41 @@ def test_health_needs_no_key(app) -> None:
     assert response.status_code == 200 and response.json()["status"] == "loading"
 
 
-def test_scoring_runs_off_the_event_loop(make_app, fake_classifier, key) -> None:
-    """While a slow model call runs, the server still answers other requests."""
+def test_scoring_runs_off_the_event_loop(app, live_server, fake_classifier, key) -> None:
+    """While a model call runs, the server still answers other requests.
+
+    The model call is held until /health has answered: were scoring on the event loop, the
+    loop would be blocked and /health would time out (no wall-clock bound on the answer, so a
+    slow machine cannot fail it, and the call is known to be running when /health is asked).
+    """
     import threading
-    import time
 
     import httpx
-    import uvicorn
 
     from serve.app import get_classifier
 
-    class Slow:
+    entered, release = threading.Event(), threading.Event()
+    answers: list[httpx.Response] = []
+
+    class Held:
         def __getattr__(self, name):
             return getattr(fake_classifier, name)
 
         def score(self, texts, explain=False):
-            time.sleep(1.5)
+            entered.set()
+            assert release.wait(60), "the test never released the model"
             return fake_classifier.score(texts, explain)
 
-    app = make_app()
-    app.dependency_overrides[get_classifier] = Slow
-    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None, lifespan="off")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    base = f"http://127.0.0.1:{port}"
+    app.dependency_overrides[get_classifier] = Held
+    slow = threading.Thread(target=lambda: answers.append(httpx.post(
+        f"{live_server}/v1/score", json={"texts": "hi"},
+        headers={"Authorization": f"Bearer {key}"}, timeout=60)))
+    slow.start()
     try:
-        slow = threading.Thread(target=httpx.post, args=(f"{base}/v1/score",), kwargs={
-            "json": {"texts": "hi"}, "headers": {"Authorization": f"Bearer {key}"},
-            "timeout": 10})
-        slow.start()
-        time.sleep(0.3)
-        began = time.monotonic()
-        assert httpx.get(f"{base}/health", timeout=10).status_code == 200
-        assert time.monotonic() - began < 0.5
-        slow.join()
+        assert entered.wait(30), "the model call did not start"
+        assert httpx.get(f"{live_server}/health", timeout=20).status_code == 200
+        assert not release.is_set() and slow.is_alive()  # answered during the model call
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        release.set()
+        slow.join(timeout=60)
+    assert [a.status_code for a in answers] == [200]

@@ -16,6 +16,7 @@ import pytest
 
 from warning.scanning import pool_engine
 from warning.scanning.pool_engine import PoolEngine, single_core_model, workers_for
+from warning.scanning.ray_cluster import _alive
 from warning.scanning.scanner import ScanError, ScanOptions, scan, scan_paths
 
 REPO = Path(__file__).resolve().parents[3]
@@ -167,8 +168,7 @@ def test_workers_end_when_the_scan_is_killed(tmp_path, tiny_model_dir) -> None:
     deadline = time.monotonic() + 20
     alive = pids
     while alive and time.monotonic() < deadline:
-        alive = [p for p in pids if Path(f"/proc/{p}").exists()
-                 and "Z" not in Path(f"/proc/{p}/stat").read_text().split()[2]]
+        alive = [p for p in pids if _alive(p)]  # reaped between two looks: gone
         time.sleep(0.1)
     assert not alive, f"worker processes {alive} outlived the killed scan"
 
