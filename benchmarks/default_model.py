@@ -149,6 +149,9 @@ SUITE_MIN = 0.85
 #: and a variant must match the baseline's `hate` F1 on each.
 REAL_SOURCES = ("ky_youtube_hate", "kk_hate_speech", "tr_hate_tweets", "ru_ethnohate")
 
+#: Resamples of the bootstrap-threshold variant (``EnsembleConfig.threshold_bootstrap``).
+THRESHOLD_BOOTSTRAP = 200
+
 #: The most neutral group-mention sentences a variant may flag as hate, per language.
 NEUTRAL_MAX = 0.05
 
@@ -251,6 +254,9 @@ def main() -> None:
         models["ensemble + specialists, transformer fallback"] = fit_ensemble(
             voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
                                            global_members=("transformer",)))
+        models["ensemble + specialists, bootstrap thresholds"] = fit_ensemble(
+            voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
+                                           threshold_bootstrap=THRESHOLD_BOOTSTRAP))
         models["ensemble + specialists, thresholds from collected posts"] = fit_ensemble(
             voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
                                            thresholds_from="collected"))

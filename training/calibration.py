@@ -75,10 +75,36 @@ def fit_calibrator(z: np.ndarray, y: np.ndarray, method: str = "platt") -> Calib
     return Calibrator(float(1 / np.exp(result.x)), 0.0, "temperature")
 
 
-def fit_threshold(p: np.ndarray, y: np.ndarray, bounds: tuple[float, float] = (0.05, 0.95)
-                  ) -> float:
-    """The probability threshold with the best F1 on the given rows, clipped to ``bounds``."""
+def fit_threshold(p: np.ndarray, y: np.ndarray, bounds: tuple[float, float] = (0.05, 0.95),
+                  bootstrap: int = 0, seed: int = 0) -> float:
+    """The probability threshold with the best F1 on the given rows, clipped to ``bounds``.
+
+    With ``bootstrap`` > 0: the median of the best-F1 thresholds of that many resamples of the
+    rows (drawn with replacement, ``seed``). Where F1 is nearly flat over a wide range of
+    thresholds (a language with few positives), the best point on the sample is chance, and
+    the median of the resamples' best points lies in the middle of the plateau instead of at
+    one of its ends.
+
+    Example:
+        >>> p = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
+        >>> y = np.array([0, 0, 0, 1, 0, 1, 1, 1])
+        >>> fit_threshold(p, y)
+        0.4
+    """
     p, y = _check(p, y)
+    if bootstrap < 0:
+        raise ValueError(f"bootstrap must be 0 or more, not {bootstrap}")
+    if bootstrap:
+        rng = np.random.default_rng(seed)
+        best = [_best_f1_threshold(p[rows], y[rows])
+                for rows in (rng.integers(0, len(p), len(p)) for _ in range(bootstrap))
+                if y[rows].any()]
+        if best:
+            return float(np.clip(np.median(best), *bounds))
+    return float(np.clip(_best_f1_threshold(p, y), *bounds))
+
+
+def _best_f1_threshold(p: np.ndarray, y: np.ndarray) -> float:
     order = np.argsort(-p, kind="stable")
     p_sorted, y_sorted = p[order], y[order]
     tp = np.cumsum(y_sorted)
@@ -86,8 +112,7 @@ def fit_threshold(p: np.ndarray, y: np.ndarray, bounds: tuple[float, float] = (0
     last_of_run = np.r_[p_sorted[1:] != p_sorted[:-1], True]  # thresholds at distinct scores
     tp, fp, cand = tp[last_of_run], fp[last_of_run], p_sorted[last_of_run]
     f1 = 2 * tp / (tp + fp + y.sum())
-    best = cand[int(np.argmax(f1))]
-    return float(np.clip(best, *bounds))
+    return float(cand[int(np.argmax(f1))])
 
 
 def clean_budget_threshold(p_clean: np.ndarray, max_flagged: float) -> float:
@@ -138,6 +163,7 @@ def fit_label_calibration(
     logits: np.ndarray, calib: pd.DataFrame, labels: list[str], method: str = "platt",
     recall: float = 0.9, precision: float = 0.9, real: np.ndarray | None = None,
     min_real: int = 20, max_clean_flagged: float | None = None, min_clean: int = 50,
+    threshold_bootstrap: int = 0,
 ) -> tuple[dict, dict, dict]:
     """Calibrator, threshold and review band per label, from window-max logits on calib rows.
 
@@ -157,6 +183,8 @@ def fit_label_calibration(
             is raised until at most ``max_clean_flagged`` of those collected negatives score
             at or above it. Uzbek ``hate``, fitted on our sentences alone, otherwise flagged
             15% of clean Uzbek reviews. None: no budget.
+        threshold_bootstrap: Resamples for each threshold (:func:`fit_threshold`); 0: the
+            best-F1 point of the rows themselves.
 
     Returns:
         ``(calibration, thresholds, bands)``, each keyed by label, ready for ``ModelConfig``.
@@ -176,7 +204,8 @@ def fit_label_calibration(
                 p, y = p[mine], y[mine]
             elif max_clean_flagged is not None and (y[mine] == 0).sum() >= min_clean:
                 floor = clean_budget_threshold(p[mine & (y == 0)], max_clean_flagged)
-        thresholds[name] = max(round(fit_threshold(p, y), 4), floor)
+        thresholds[name] = max(round(fit_threshold(p, y, bootstrap=threshold_bootstrap), 4),
+                               floor)
         bands[name] = fit_review_band(p, y, thresholds[name], recall, precision)
     return calibration, thresholds, bands
 
@@ -186,6 +215,7 @@ def fit_language_calibration(
     method: str = "platt", min_positives: int = 30, min_negatives: int = 30,
     recall: float = 0.9, precision: float = 0.9, real: np.ndarray | None = None,
     min_real: int = 20, max_clean_flagged: float | None = None, min_clean: int = 50,
+    threshold_bootstrap: int = 0,
 ) -> dict[str, dict[str, dict]]:
     """Calibration, thresholds and review bands per detected language, for each label whose
     calib rows in that language hold at least ``min_positives`` positives and
@@ -197,8 +227,8 @@ def fit_language_calibration(
         calib: The calib rows, with a 0/1/NaN column per label.
         labels: The labels, in the logits' column order.
         langs: The detected language of each calib row (as at scoring time).
-        real, min_real, max_clean_flagged, min_clean: As in :func:`fit_label_calibration`,
-            within each language.
+        real, min_real, max_clean_flagged, min_clean, threshold_bootstrap: As in
+            :func:`fit_label_calibration`, within each language.
     """
     langs_arr = np.asarray(langs, dtype=object)
     if len(langs_arr) != len(calib):
@@ -216,7 +246,7 @@ def fit_language_calibration(
         calibration, thresholds, bands = fit_label_calibration(
             logits[rows][:, fitted], part, names, method, recall, precision,
             None if real is None else np.asarray(real, dtype=bool)[rows], min_real,
-            max_clean_flagged, min_clean)
+            max_clean_flagged, min_clean, threshold_bootstrap)
         out[lang] = {"calibration": calibration, "thresholds": thresholds,
                      "review_bands": bands}
     return out

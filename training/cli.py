@@ -171,6 +171,7 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
                                 global_members=tuple(args.global_member or ()) or None,
                                 thresholds_from=args.thresholds_from,
                                 max_clean_flagged=args.max_clean_flagged,
+                                threshold_bootstrap=args.threshold_bootstrap,
                                 zero_shot_languages=tuple(args.zero_shot_language or ()),
                                 **({"zero_shot_members": tuple(args.zero_shot_member)}
                                    if args.zero_shot_member else {}))
@@ -362,6 +363,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                "in calib are (almost) all our own sentences (Uzbek hate), raise "
                                "its threshold until at most this share of the collected posts "
                                "without the label are flagged (e.g. 0.02)")
+    ensemble.add_argument("--threshold-bootstrap", type=int, default=0, metavar="N",
+                          help="each threshold the median best-F1 point of N resamples of the "
+                               "calib rows (steadier where a language has few positives); 0: "
+                               "the best-F1 point of the rows themselves")
     ensemble.add_argument("--zero-shot-language", action="append", metavar="LANG",
                           help="a language without labelled posts for some labels (uz): there "
                                "those labels are decided by the --zero-shot-member(s) alone "

@@ -165,3 +165,52 @@ def test_model_applies_calibration_and_thresholds_per_language(tiny_model) -> No
     bad["by_language"] = {"ky": {"calibration": {"offensive": {}}, "thresholds": {}}}
     with pytest.raises(ModelLoadError, match="by_language"):
         ModelConfig.from_dict(bad)
+
+
+def _few_positives(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Scores whose F1 is nearly flat over a wide range of thresholds: 15% positives, the
+    classes' score distributions overlapping."""
+    rng = np.random.default_rng(seed)
+    y = (rng.random(n) < 0.15).astype(float)
+    p = sigmoid(rng.normal(np.where(y == 1, 1.0, -1.5), 1.2))
+    return p, y
+
+
+def test_bootstrap_threshold_is_steadier_on_few_positives() -> None:
+    # fits on 40 small samples, judged by the F1 their thresholds give on the population
+    p_all, y_all = _few_positives(200_000, seed=99)
+
+    def population_f1(threshold: float) -> float:
+        flagged = p_all >= threshold
+        return 2 * (flagged & (y_all == 1)).sum() / (flagged.sum() + y_all.sum())
+
+    plain, bagged = [], []
+    for seed in range(40):
+        p, y = _few_positives(300, seed)  # about 45 positives, as Kyrgyz calib has
+        plain.append(fit_threshold(p, y))
+        bagged.append(fit_threshold(p, y, bootstrap=200))
+    assert np.std(bagged) < 0.9 * np.std(plain)
+    f1_plain = [population_f1(t) for t in plain]
+    f1_bagged = [population_f1(t) for t in bagged]
+    assert np.mean(f1_bagged) > np.mean(f1_plain)
+    assert min(f1_bagged) > min(f1_plain)
+
+
+def test_bootstrap_threshold_is_reproducible_and_checked() -> None:
+    p, y = _few_positives(300, seed=1)
+    assert fit_threshold(p, y, bootstrap=50, seed=3) == fit_threshold(p, y, bootstrap=50, seed=3)
+    assert fit_threshold(p, y, bootstrap=0) == fit_threshold(p, y)
+    with pytest.raises(ValueError, match="bootstrap must be 0 or more"):
+        fit_threshold(p, y, bootstrap=-1)
+
+
+def test_label_calibration_passes_the_bootstrap_on() -> None:
+    p, y = _few_positives(400, seed=2)
+    calib = pd.DataFrame({"hate": y})
+    z = logit(p)[:, None]
+    _, plain, _ = fit_label_calibration(z, calib, ["hate"])
+    _, bagged, _ = fit_label_calibration(z, calib, ["hate"], threshold_bootstrap=100)
+    cal = fit_calibrator(z[:, 0], y)
+    assert bagged["hate"] == pytest.approx(
+        round(fit_threshold(cal.transform(z[:, 0]), y, bootstrap=100), 4))
+    assert plain["hate"] == pytest.approx(round(fit_threshold(cal.transform(z[:, 0]), y), 4))

@@ -229,3 +229,26 @@ def test_ensemble_config_flags_name_every_setting_the_command_takes() -> None:
     other = EnsembleConfig(version="v", zero_shot_languages=("uz",), zero_shot_members=("b",))
     assert other.flags()[-4:] == ["--zero-shot-language", "uz", "--zero-shot-member", "b"]
     assert "--thresholds-from" not in EnsembleConfig(version="v").flags()
+
+
+def test_ensemble_bootstrap_thresholds(members, tiny_corpus) -> None:
+    from training.calibration import fit_threshold
+    from warning.models.calibration import Calibrator
+
+    settings = {"version": "test", "min_language_positives": 10_000}  # global entries only
+    plain = fit_ensemble(members, tiny_corpus, EnsembleConfig(**settings))
+    bagged = fit_ensemble(members, tiny_corpus, EnsembleConfig(**settings,
+                                                               threshold_bootstrap=50))
+    assert bagged.config.calibration == plain.config.calibration
+    assert bagged.config.training["ensemble"]["threshold_bootstrap"] == 50
+    rows = tiny_corpus[tiny_corpus["split"] == "calib"]
+    z = plain.raw_logits(list(rows["text"]))
+    for j, label in enumerate(bagged.config.scored_labels):
+        y = rows[label].to_numpy(float)
+        p = Calibrator.from_dict(plain.config.calibration[label]).transform(z[:, j])
+        assert bagged.config.thresholds[label] == pytest.approx(
+            round(fit_threshold(p, y, bootstrap=50), 4))
+    assert EnsembleConfig(version="v", threshold_bootstrap=200).flags()[-2:] == [
+        "--threshold-bootstrap", "200"]
+    with pytest.raises(ValueError, match="threshold_bootstrap must be 0 or more"):
+        EnsembleConfig(threshold_bootstrap=-5)
