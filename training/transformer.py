@@ -78,6 +78,16 @@ class TransformerConfig:
             evaluates once more, checkpoints and stops, keeping the best checkpoint.
         eval_every: Steps between dev evaluations (and checkpoints).
         patience: Evaluations without a dev improvement before stopping.
+        select_by: LoRA mode: what a dev evaluation is judged by, for early stopping and the
+            checkpoint kept. ``loss``: the masked cross-entropy. ``auc``: the mean ROC-AUC over
+            the labels with positives and negatives among the dev rows, i.e. how well the
+            member ranks posts, not how well its raw probabilities are calibrated. The member
+            is recalibrated (and, in the default, stacked) on calib afterwards, so a run that
+            shifts the probabilities of a whole label (new rows with many positives) without
+            ranking worse need not lose to its start. Both are logged at every evaluation.
+        keep: LoRA mode: the checkpoint the run returns, ``best`` by ``select_by`` (the start
+            included) or the ``last`` one, for a member whose choice is left to the stack on
+            dev (``benchmarks/default_model.py``) rather than to this run's own dev rows.
         head_epochs: Maximum epochs for the frozen-mode head.
         train_rows_per_source: Cap on training rows per source (0 = all); keeps a CPU run in
             budget and stops the largest sources from drowning the rest.
@@ -139,6 +149,8 @@ class TransformerConfig:
     time_budget_minutes: float = 45.0
     eval_every: int = 100
     patience: int = 3
+    select_by: str = "loss"
+    keep: str = "best"
     head_epochs: int = 40
     train_rows_per_source: int = 3000
     uncapped_sources: tuple[str, ...] = ()
@@ -189,6 +201,10 @@ class TransformerConfig:
             raise ValueError("source_weights must be positive")
         if self.calibration not in ("platt", "temperature"):
             raise ValueError("calibration must be 'platt' or 'temperature'")
+        if self.select_by not in ("loss", "auc"):
+            raise ValueError(f"select_by must be 'loss' or 'auc', got {self.select_by!r}")
+        if self.keep not in ("best", "last"):
+            raise ValueError(f"keep must be 'best' or 'last', got {self.keep!r}")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -353,6 +369,25 @@ def _fit_frozen(train, dev, labels, config, work_dir, tokenizer, base,
     return mlp.net_, {"dev_loss": min(mlp.history_), "epochs": len(mlp.history_)}
 
 
+def mean_label_auc(logits: np.ndarray, y: np.ndarray) -> float:
+    """Mean ROC-AUC over the label columns of ``y`` (0/1, NaN where unknown) that hold both
+    classes among their known rows; NaN when none does.
+
+    Example:
+        >>> y = np.array([[1, 0], [0, np.nan], [1, 1], [0, 0]], dtype=float)
+        >>> mean_label_auc(np.array([[2, 0], [1, 5], [3, 1], [0, 2]], dtype=float), y)
+        0.75
+    """
+    from sklearn.metrics import roc_auc_score
+
+    aucs = []
+    for j in range(y.shape[1]):
+        known = ~np.isnan(y[:, j])
+        if len(np.unique(y[known, j])) == 2:
+            aucs.append(roc_auc_score(y[known, j], logits[known, j]))
+    return float(np.mean(aucs)) if aucs else float("nan")
+
+
 def lr_factor(step: int, config: TransformerConfig) -> float:
     """The share of its learning rates a LoRA run trains ``step`` (0-based) at: a linear
     warm-up over ``warmup_steps``, then constant or a linear decay to 0 at ``max_steps``.
@@ -441,14 +476,22 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
         dev_lengths = np.array([len(t) for t in token_sets["dev"]["input_ids"]])
 
     def dev_loss() -> float:
+        """The dev figure to minimise (``select_by``): the loss, or 1 - the mean ROC-AUC."""
         order = np.argsort(dev_lengths, kind="stable")
         logits = torch.zeros_like(y_dev)
         with torch.inference_mode():
             for s in range(0, len(order), 64):
                 idx = order[s : s + 64]
                 logits[idx] = forward("dev", idx, False).float().cpu()
-        return float(masked_bce(logits, y_dev, pos_weight.cpu()))
+        loss = float(masked_bce(logits, y_dev, pos_weight.cpu()))
+        auc = mean_label_auc(logits.numpy(), y_dev.numpy())
+        log.info("dev: loss %.4f, mean ROC-AUC %.4f", loss, auc)
+        if config.select_by == "auc" and math.isnan(auc):
+            raise ValueError("select_by 'auc' needs dev rows with positives and negatives for "
+                             "at least one label")
+        return 1.0 - auc if config.select_by == "auc" else loss
 
+    criterion = "loss" if config.select_by == "loss" else "1 - mean ROC-AUC"
     ckpt = work_dir / "checkpoint"
     state = {"step": 0, "best": math.inf, "waited": 0, "history": []}
     start_from = config.init_checkpoint and not (ckpt / "state.json").is_file()
@@ -487,7 +530,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
         state["best"] = dev_loss()
         state["history"].append([0, state["best"]])
         save_checkpoint(True)
-        log.info("step 0 (the start): dev loss %.4f", state["best"])
+        log.info("step 0 (the start): dev %s %.4f", criterion, state["best"])
     start = time.perf_counter()
     first_step = state["step"]  # a resumed run's rate counts only its own steps
     budget = config.time_budget_minutes * 60
@@ -519,9 +562,9 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
             else:
                 state["waited"] += 1
             elapsed = time.perf_counter() - start
-            log.info("step %d: train loss %.4f, dev loss %.4f%s (%.0f s, %.1f posts/s)",
-                     state["step"], float(loss.detach()), current, " *" if improved else "",
-                     elapsed,
+            log.info("step %d: train loss %.4f, dev %s %.4f%s (%.0f s, %.1f posts/s)",
+                     state["step"], float(loss.detach()), criterion, current,
+                     " *" if improved else "", elapsed,
                      (state["step"] - first_step) * config.batch_size / max(elapsed, 1e-9))
             save_checkpoint(improved)
             if state["waited"] >= config.patience:
@@ -532,7 +575,7 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
                 break
     from safetensors.torch import load_file
 
-    if (ckpt / "best_adapter.safetensors").is_file():
+    if config.keep == "best" and (ckpt / "best_adapter.safetensors").is_file():
         model.load_state_dict(load_file(str(ckpt / "best_adapter.safetensors")), strict=False)
         head.load_state_dict(load_file(str(ckpt / "best_head.safetensors")))
     model.eval()
@@ -540,7 +583,8 @@ def _fit_lora(train, dev, labels, config, work_dir, tokenizer, base, converted=F
     model = model.cpu()
     head = head.cpu()
     return model, head, {"steps": state["step"], "best_dev_loss": state["best"],
-                         "stop": stop_reason, "dev_history": state["history"]}
+                         "kept": config.keep, "stop": stop_reason,
+                         "dev_history": state["history"]}
 
 
 #: A saved LoRA model's adapter and head (``warning.models.transformer``'s layout).

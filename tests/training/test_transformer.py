@@ -18,6 +18,7 @@ from training.transformer import (  # noqa: E402
     balanced_weights,
     fit_transformer,
     lr_factor,
+    mean_label_auc,
 )
 from warning import Classifier, settings  # noqa: E402
 from warning.labels import LABELS  # noqa: E402
@@ -207,6 +208,67 @@ def test_lora_refuses_a_start_it_cannot_use(tiny_corpus, tiny_encoder, tmp_path)
     (saved / "head.safetensors").unlink()
     with pytest.raises(ValueError, match=r"head\.safetensors not found"):
         fit("e", init_checkpoint=str(saved))
+
+
+def _short_lora(tiny_corpus, tiny_encoder, work, **settings):
+    """Four LoRA steps on the tiny corpus, dev evaluated every two."""
+    import copy
+
+    return fit_transformer(tiny_corpus, _config(**{"mode": "lora", "eval_every": 2,
+                                                   "batch_size": 8, "max_steps": 4, **settings}),
+                           work, encoder=(tiny_encoder[0], copy.deepcopy(tiny_encoder[1])))
+
+
+def test_mean_label_auc_skips_unknown_cells_and_one_class_labels() -> None:
+    y = np.array([[1, 0, 1], [0, np.nan, 1], [1, 1, 1], [0, 0, np.nan]], dtype=float)
+    scores = np.array([[2, 0, 0], [1, 9, 0], [3, 1, 0], [0, 2, 0]], dtype=float)
+    # label 0 ranked perfectly (1.0), label 1 has its positive below one negative (0.5),
+    # label 2 has no negatives and does not count
+    assert mean_label_auc(scores, y) == pytest.approx(0.75)
+    assert np.isnan(mean_label_auc(scores[:, 2:], y[:, 2:]))
+
+
+def test_lora_can_select_checkpoints_by_dev_roc_auc(tiny_corpus, tiny_encoder, tmp_path,
+                                                    caplog) -> None:
+    """With ``select_by: auc`` the history holds 1 - the mean dev ROC-AUC (not the loss) and
+    the start is the one to beat, as with the loss."""
+    import logging
+
+    with pytest.raises(ValueError, match="select_by"):
+        _config(select_by="f1")
+    start = _short_lora(tiny_corpus, tiny_encoder, tmp_path / "a").save(tmp_path / "saved")
+    with caplog.at_level(logging.INFO, logger="training.transformer"):
+        second = _short_lora(tiny_corpus, tiny_encoder, tmp_path / "b", select_by="auc",
+                             init_checkpoint=str(start))
+    history = second.config.training["dev_history"]
+    assert [step for step, _ in history] == [0, 2, 4]
+    assert all(0.0 <= value <= 1.0 for _, value in history)
+    assert second.config.training["best_dev_loss"] == pytest.approx(
+        min(value for _, value in history), abs=1e-4)
+    assert "dev 1 - mean ROC-AUC" in caplog.text and "mean ROC-AUC" in caplog.text
+
+
+@pytest.mark.parametrize("keep", ["best", "last"])
+def test_lora_keeps_the_best_or_the_last_checkpoint(tiny_corpus, tiny_encoder, tmp_path,
+                                                    monkeypatch, keep) -> None:
+    """Dev ranking made to worsen at every evaluation: ``best`` returns the start unchanged,
+    ``last`` the trained weights (left for the stack to judge on dev)."""
+
+    import training.transformer as module
+
+    with pytest.raises(ValueError, match="keep"):
+        _config(keep="first")
+    start = _short_lora(tiny_corpus, tiny_encoder, tmp_path / "a")
+    folder = start.save(tmp_path / "start")
+    worse = iter([0.9, 0.8, 0.7])
+    monkeypatch.setattr(module, "mean_label_auc", lambda logits, y: next(worse))
+    model = _short_lora(tiny_corpus, tiny_encoder, tmp_path / "b", select_by="auc", keep=keep,
+                        patience=5, lr_encoder=0.05, lr_head=0.05, init_checkpoint=str(folder))
+    assert [round(v, 4) for _, v in model.config.training["dev_history"]] == [0.1, 0.2, 0.3]
+    assert model.config.training["kept"] == keep
+    text = ["you stupid idiot moron", "the market opens at nine"]
+    same = np.allclose(model.raw_logits(text), start.raw_logits(text), rtol=1e-5, atol=1e-6)
+    assert same == (keep == "best")
 
 
 def test_lora_stops_at_its_time_budget(tiny_corpus, tiny_encoder, tmp_path) -> None:
