@@ -75,7 +75,7 @@ class TransformerConfig:
             longest post rather than to the longest of a random draw (1 = no bucketing).
         max_steps: Upper bound on optimiser steps (LoRA mode).
         time_budget_minutes: Wall-time budget for the LoRA training loop: past it, training
-            evaluates once more, checkpoints and stops, keeping the best checkpoint.
+            evaluates once more, checkpoints and stops, returning the checkpoint ``keep`` names.
         eval_every: Steps between dev evaluations (and checkpoints).
         patience: Evaluations without a dev improvement before stopping.
         select_by: LoRA mode: what a dev evaluation is judged by, for early stopping and the
