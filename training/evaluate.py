@@ -211,17 +211,26 @@ def load_suite(path: Path) -> pd.DataFrame:
 def run_suite(model: Classifier, suite: pd.DataFrame | Path) -> dict[str, Any]:
     """Accuracy on a functional suite, overall, on hateful and non-hateful cases, per
     functionality and per target group. A case is predicted hateful when ``hate`` or
-    ``threat`` is flagged."""
+    ``threat`` is flagged.
+
+    Each block also holds ``flagged_any``: the share of its cases flagged for any scored label,
+    ``offensive`` included. For hateful cases that is what a moderator still sees when the
+    model misses the hate (a hateful case flagged only ``offensive`` is not silently passed);
+    for non-hateful ones it counts every flag, a legitimate ``offensive`` on profanity too.
+    """
     frame = load_suite(suite) if not isinstance(suite, pd.DataFrame) else suite.copy()
     flags = model.predict(list(frame["test_case"]))
     cols = [LABELS.index(n) for n in HATEFUL_LABELS if n in model.config.scored_labels]
     predicted = flags[:, cols].any(axis=1) if cols else np.zeros(len(frame), dtype=bool)
     frame["predicted"] = np.where(predicted, "hateful", "non-hateful")
     frame["correct"] = frame["predicted"] == frame["label_gold"]
+    frame["flagged_any"] = flags.any(axis=1)
 
     def acc(part: pd.DataFrame) -> dict[str, float]:
-        return {"n": len(part), "accuracy": float(part["correct"].mean()) if len(part) else
-                math.nan}
+        if not len(part):
+            return {"n": 0, "accuracy": math.nan, "flagged_any": math.nan}
+        return {"n": len(part), "accuracy": float(part["correct"].mean()),
+                "flagged_any": float(part["flagged_any"].mean())}
 
     return {
         "cases": len(frame),
@@ -313,6 +322,10 @@ def _num(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.1%}"
+
+
 def _fmt(block: dict, metric: str) -> str:
     entry = block.get(metric)
     if not isinstance(entry, dict):
@@ -377,10 +390,18 @@ def report_markdown(report: dict[str, Any]) -> str:
                   f"Accuracy: overall {res['overall']['accuracy']:.1%}, hateful cases "
                   f"{res['hateful']['accuracy']:.1%}, non-hateful cases "
                   f"{res['non_hateful']['accuracy']:.1%}. Predicted hateful = `hate` or "
-                  "`threat` flagged.", "", "| functionality | gold | n | accuracy |",
-                  "|---|---|---:|---:|"]
+                  "`threat` flagged.", ""]
+        if "flagged_any" in res["hateful"]:
+            lines += [f"Flagged for any label (`offensive` included): "
+                      f"{res['hateful']['flagged_any']:.1%} of the hateful cases, "
+                      f"{res['non_hateful']['flagged_any']:.1%} of the non-hateful ones. A "
+                      "hateful case flagged only `offensive` still reaches a moderator, under "
+                      "the wrong label.", ""]
+        lines += ["| functionality | gold | n | accuracy | flagged for any label |",
+                  "|---|---|---:|---:|---:|"]
         for func, b in res["by_functionality"].items():
-            lines.append(f"| {func} | {b['gold']} | {b['n']} | {b['accuracy']:.1%} |")
+            lines.append(f"| {func} | {b['gold']} | {b['n']} | {b['accuracy']:.1%} | "
+                         f"{_pct(b.get('flagged_any'))} |")
         lines += ["", "| target | n | accuracy |", "|---|---:|---:|"]
         for target, b in res["by_target"].items():
             lines.append(f"| {target} | {b['n']} | {b['accuracy']:.1%} |")

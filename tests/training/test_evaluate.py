@@ -65,7 +65,12 @@ def test_functional_runner_accuracy_per_functionality_and_target(suite_path) -> 
     assert by_func["derog_impl_h"]["accuracy"] == 0.0  # no keyword: missed
     assert by_func["ident_neutral_nh"]["accuracy"] == 1.0
     assert by_func["counter_quote_nh"]["accuracy"] == 0.0  # quoting "vermin" fools it
-    assert result["hateful"] == {"n": 3, "accuracy": pytest.approx(2 / 3)}
+    assert result["hateful"] == {"n": 3, "accuracy": pytest.approx(2 / 3),
+                                 "flagged_any": pytest.approx(2 / 3)}
+    # the profanity case is flagged offensive only: passed as non-hateful, yet flagged
+    assert by_func["profanity_nh"] == {"n": 1, "accuracy": 1.0, "flagged_any": 1.0,
+                                       "gold": "non-hateful"}
+    assert result["non_hateful"]["flagged_any"] == pytest.approx(2 / 3)
     assert result["by_target"]["migrant"]["n"] == 3
     assert result["by_target"]["(none)"]["n"] == 2
     assert {e["functionality"] for e in result["errors"]} == {"derog_impl_h", "counter_quote_nh"}
@@ -129,6 +134,9 @@ def test_run_evaluation_writes_report_plots_and_card(tiny_model_dir, tiny_corpus
                     "## Leave one source out", "## Limitations and ethical considerations",
                     "Kyrgyz"):
         assert section in card
+    markdown = (out / "report.md").read_text()
+    assert "| functionality | gold | n | accuracy | flagged for any label |" in markdown
+    assert "| profanity_nh | non-hateful | 1 | 100.0% | 100.0% |" in markdown
 
 
 def test_run_evaluation_takes_the_loso_matrix_of_an_earlier_report_of_the_same_model(
