@@ -257,6 +257,10 @@ def main() -> None:
         models["ensemble + specialists, bootstrap thresholds"] = fit_ensemble(
             voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
                                            threshold_bootstrap=THRESHOLD_BOOTSTRAP))
+        models["ensemble + specialists, bootstrap thresholds, no weak labels in calib"] = \
+            fit_ensemble(voters, corpus, EnsembleConfig(
+                **named, calib_rows=args.calib_rows, threshold_bootstrap=THRESHOLD_BOOTSTRAP,
+                weak_labels=False))
         models["ensemble + specialists, thresholds from collected posts"] = fit_ensemble(
             voters, corpus, EnsembleConfig(**named, calib_rows=args.calib_rows,
                                            thresholds_from="collected"))

@@ -172,6 +172,7 @@ def _cmd_ensemble(args: argparse.Namespace) -> int:
                                 thresholds_from=args.thresholds_from,
                                 max_clean_flagged=args.max_clean_flagged,
                                 threshold_bootstrap=args.threshold_bootstrap,
+                                weak_labels=not args.no_weak_labels,
                                 zero_shot_languages=tuple(args.zero_shot_language or ()),
                                 **({"zero_shot_members": tuple(args.zero_shot_member)}
                                    if args.zero_shot_member else {}))
@@ -367,6 +368,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                           help="each threshold the median best-F1 point of N resamples of the "
                                "calib rows (steadier where a language has few positives); 0: "
                                "the best-F1 point of the rows themselves")
+    ensemble.add_argument("--no-weak-labels", action="store_true",
+                          help="leave the calib rows' weak (rule-derived) labels out of the "
+                               "stack, calibration and thresholds: human labels only")
     ensemble.add_argument("--zero-shot-language", action="append", metavar="LANG",
                           help="a language without labelled posts for some labels (uz): there "
                                "those labels are decided by the --zero-shot-member(s) alone "

@@ -32,7 +32,7 @@ from warning.models.ensemble import EnsembleClassifier, Stack
 from .calibration import fit_label_calibration, fit_language_calibration
 from .sources import collected_rows, local_rows
 
-__all__ = ["EnsembleConfig", "fit_ensemble", "fit_stack"]
+__all__ = ["EnsembleConfig", "fit_ensemble", "fit_stack", "without_weak_labels"]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,13 @@ class EnsembleConfig:
             language; 0: the best-F1 point of the rows themselves. Kyrgyz calib holds 56 `hate`
             positives, over which F1 was nearly flat from 0.2 to 0.62: the single best point
             lay at 0.32 with one transformer member and at 0.62 with the next.
+        weak_labels: Whether calib rows' weak labels (rule-derived, ``derived`` =
+            ``weak:<label>``: the Russian toxic posts that name a group, ``warning train corpus
+            --weak-hate ru``) fit the stack, the calibration and the thresholds. False: those
+            cells are unknown in calib, so only human labels decide; the rows' other labels
+            still count. The weak labels are the rule "a toxic post that names a group is
+            hate", so a stack fitted on them learns that rule back
+            (``benchmarks/results/stack_inputs.md``).
         seed: Sampling seed.
     """
 
@@ -95,6 +102,7 @@ class EnsembleConfig:
     zero_shot_languages: tuple[str, ...] = ()
     zero_shot_members: tuple[str, ...] = ("transformer",)
     threshold_bootstrap: int = 0
+    weak_labels: bool = True
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -139,6 +147,8 @@ class EnsembleConfig:
             out += ["--max-clean-flagged", str(self.max_clean_flagged)]
         if self.threshold_bootstrap:
             out += ["--threshold-bootstrap", str(self.threshold_bootstrap)]
+        if not self.weak_labels:
+            out += ["--no-weak-labels"]
         for lang in self.zero_shot_languages:
             out += ["--zero-shot-language", lang]
         if self.zero_shot_languages and self.zero_shot_members != ("transformer",):
@@ -246,6 +256,8 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
         raise ValueError("the corpus has no 'calib' rows")
     if config.calib_rows and len(calib) > config.calib_rows:
         calib = calib.sample(config.calib_rows, random_state=config.seed).sort_index()
+    if not config.weak_labels:
+        calib = without_weak_labels(calib)
     _check_voters(members, config.member_languages)
     voters = [m for n, m in members.items() if n not in config.member_languages]
     labels = [n for n in LABELS if any(n in m.config.scored_labels for m in voters)]
@@ -288,6 +300,20 @@ def fit_ensemble(members: dict[str, Classifier], corpus: pd.DataFrame,
         config.min_language_positives, real=real, min_real=config.min_real_positives,
         max_clean_flagged=config.max_clean_flagged, threshold_bootstrap=config.threshold_bootstrap)
     return EnsembleClassifier(cfg, members, stack)
+
+
+def without_weak_labels(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with each weak label (``derived`` naming ``weak:<label>``) set to unknown."""
+    if "derived" not in rows:
+        return rows
+    rows = rows.copy()
+    derived = rows["derived"].fillna("").astype(str)
+    for label in LABELS:
+        weak = derived.str.contains(f"weak:{label}", regex=False)
+        if label in rows and weak.any():
+            log.info("calib: %d weak %s labels left out", int(weak.sum()), label)
+            rows.loc[weak, label] = np.nan
+    return rows
 
 
 def _union_sources(members: dict[str, Classifier]) -> list[dict[str, str]]:

@@ -252,3 +252,29 @@ def test_ensemble_bootstrap_thresholds(members, tiny_corpus) -> None:
         "--threshold-bootstrap", "200"]
     with pytest.raises(ValueError, match="threshold_bootstrap must be 0 or more"):
         EnsembleConfig(threshold_bootstrap=-5)
+
+
+def test_calib_weak_labels_can_be_left_out(members, tiny_corpus) -> None:
+    from training.ensemble import without_weak_labels
+
+    corpus = tiny_corpus.copy()
+    corpus["derived"] = None
+    calib = corpus.index[(corpus["split"] == "calib") & corpus["hate"].notna()]
+    weak = calib[::3]
+    corpus.loc[weak, "hate"] = 1.0  # a rule's labels: every third calib row called hate
+    corpus.loc[weak, "derived"] = "keyboard;weak:hate"
+    settings = {"version": "test", "min_language_positives": 10_000}
+    dropped = fit_ensemble(members, corpus, EnsembleConfig(**settings, weak_labels=False))
+    human = corpus.copy()
+    human.loc[weak, "hate"] = np.nan
+    assert without_weak_labels(corpus)["hate"].equals(human["hate"])
+    assert without_weak_labels(corpus)["offensive"].equals(corpus["offensive"])
+    by_hand = fit_ensemble(members, human, EnsembleConfig(**settings))
+    kept = fit_ensemble(members, corpus, EnsembleConfig(**settings))
+    assert dropped.stack.weights == by_hand.stack.weights
+    assert dropped.config.thresholds == by_hand.config.thresholds
+    assert dropped.stack.weights["hate"] != kept.stack.weights["hate"]
+    assert dropped.stack.weights["offensive"] == kept.stack.weights["offensive"]
+    assert dropped.config.training["ensemble"]["weak_labels"] is False
+    assert EnsembleConfig(version="v", weak_labels=False).flags()[-1] == "--no-weak-labels"
+    assert "--no-weak-labels" not in EnsembleConfig(version="v").flags()
