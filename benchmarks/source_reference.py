@@ -52,7 +52,7 @@ C_GRID = (1.0, 4.0, 16.0)
 
 def _rows(corpus: pd.DataFrame, source: str, split: str) -> pd.DataFrame:
     mine = corpus["source"].str.split(";").map(lambda names: source in names)
-    real = ~corpus["derived"].fillna("").str.contains("keyboard")
+    real = ~corpus["derived"].fillna("").str.contains("keyboard|plain")
     return corpus[mine & real & corpus["split"].eq(split)]
 
 

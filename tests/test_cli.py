@@ -55,6 +55,23 @@ def test_train_corpus_command_with_a_user_file(tmp_path, capsys) -> None:
     assert "user:mine" in out
 
 
+def test_train_corpus_command_adds_plain_variants_when_asked(tmp_path, capsys) -> None:
+    import pandas as pd
+
+    user = tmp_path / "mine.csv"
+    user.write_text("message,h\n" + "".join(f'"Өзбектер, кетсин! {i}",1\n' for i in range(20)),
+                    encoding="utf-8")
+    out_path = tmp_path / "c.parquet"
+    code, out, _ = _run(["train", "corpus", "--sources", "", "--user", str(user), "--text-col",
+                         "message", "--label", "hate=h", "--lang", "ky", "--keyboard-variants",
+                         "none", "--plain-variants", "ky", "--out", str(out_path)], capsys)
+    corpus = pd.read_parquet(out_path)
+    plain = corpus[corpus["derived"].eq("plain")]
+    assert code == 0 and f"{len(plain)} plain variants added" in out
+    assert len(plain) == corpus["split"].eq("train").sum() - len(plain) > 0
+    assert plain["text"].str.match(r"^өзбектер кетсин \d+$").all()
+
+
 def test_warning_does_not_import_training_or_serve() -> None:
     code = ("import sys, warning, warning.cli, warning.text.lang, warning.text.targets; "
             "bad = [m for m in sys.modules if m.split('.')[0] in ('training', 'serve', 'torch')]; "

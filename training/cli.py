@@ -54,6 +54,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
             synthetic=args.synthetic, add_sources=tuple(args.add_source or ()),
             weak_hate_languages=tuple(args.weak_hate or ()),
             keyboard_variants=tuple(lang for lang in args.keyboard_variants if lang != "none"),
+            plain_variants=tuple(lang for lang in args.plain_variants or () if lang != "none"),
         )
         corpus = build_corpus(config)
     except (SourceError, ValueError, argparse.ArgumentTypeError) as exc:
@@ -68,6 +69,7 @@ def _cmd_corpus(args: argparse.Namespace) -> int:
         f"{stats['label_conflicts_set_unknown']} label conflicts set unknown, "
         f"{stats['weak_hate_labels']} weak hate labels derived, "
         f"{stats['keyboard_variants_added']} keyboard variants added, "
+        f"{stats.get('plain_variants_added', 0)} plain variants added, "
         f"{stats['empty_after_normalisation']} empty dropped, "
         f"{stats['near_duplicate_groups']} near-duplicate groups.\n"
         f"label cells are positive/negative/unknown. Written to {path}"
@@ -278,6 +280,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="add these languages' training rows also as typed on a Russian "
                              "keyboard, their own letters folded (flagged derived=keyboard; "
                              "default: ky,kk; 'none' to switch it off)")
+    corpus.add_argument("--plain-variants", type=_csv_list, metavar="LANGS",
+                        help="add these languages' training rows also lower-cased and without "
+                             "punctuation (flagged derived=plain; e.g. ru,ky,kk,uz,tr,en), so "
+                             "a source's style is not learned as its label; default off")
     user = corpus.add_argument_group("your own labelled file (CSV, TSV or JSONL)")
     user.add_argument("--user", action="append", metavar="FILE",
                       help="a labelled file to add (a row that cannot be used is left out and "

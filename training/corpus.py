@@ -17,7 +17,10 @@ The steps (DESIGN.md, "Data"):
    has its own letters is copied as typed on a Russian keyboard
    (:func:`warning.text.normalize.keyboard_fold`), with the row's labels, source, group and
    split and ``derived = "keyboard"``; dev, calib and test stay as published, so no figure
-   mixes them.
+   mixes them;
+7. add plain variants (``plain_variants``, off by default): training rows in the chosen
+   languages copied lower-cased and without punctuation (``derived = "plain"``), so that the
+   style of one labelled source is not learned as its label (:mod:`training.variants`).
 
 :func:`corpus_dataset` opens a written corpus as a Hugging Face ``datasets.Dataset`` (Arrow,
 memory-mapped from the Parquet file).
@@ -41,7 +44,7 @@ import pandas as pd
 
 from warning.labels import LABELS
 from warning.settings import data_dir as default_data_dir
-from warning.text.normalize import keyboard_fold, normalize
+from warning.text.normalize import normalize
 
 from .feedback_import import Reject, check_feedback_rows, feedback_stats, text_key, write_rejects
 from .near_duplicates import UnionFind, near_duplicate_pairs
@@ -59,6 +62,7 @@ from .sources import (
     read_source,
     select_sources,
 )
+from .variants import add_keyboard_variants, add_plain_variants
 
 __all__ = [
     "SPLITS",
@@ -101,6 +105,9 @@ class CorpusConfig:
             keyboard (their own letters folded; ``derived = "keyboard"``, same labels, group
             and split). Default Kyrgyz and Kazakh, whose real posts are mostly typed that way;
             empty to switch it off.
+        plain_variants: Languages whose training rows (keyboard variants included) are also
+            added lower-cased and without punctuation (``derived = "plain"``, same labels,
+            group and split). Off by default.
     """
 
     sources: list[str] | None = None
@@ -113,10 +120,12 @@ class CorpusConfig:
     add_sources: tuple[str, ...] = ()
     weak_hate_languages: tuple[str, ...] = ()
     keyboard_variants: tuple[str, ...] = ("ky", "kk")
+    plain_variants: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self.weak_hate_languages = tuple(self.weak_hate_languages)
         self.keyboard_variants = tuple(self.keyboard_variants)
+        self.plain_variants = tuple(self.plain_variants)
         self.add_sources = tuple(self.add_sources)
         from warning.text.normalize import KEYBOARD_FOLDS
 
@@ -146,6 +155,7 @@ class CorpusConfig:
         out["ratios"] = list(self.ratios)
         out["weak_hate_languages"] = list(self.weak_hate_languages)
         out["keyboard_variants"] = list(self.keyboard_variants)
+        out["plain_variants"] = list(self.plain_variants)
         out["add_sources"] = list(self.add_sources)
         return out
 
@@ -157,7 +167,8 @@ class CorpusConfig:
             data["data_dir"] = Path(data["data_dir"])
         if "ratios" in data:
             data["ratios"] = tuple(data["ratios"])
-        for key in ("weak_hate_languages", "keyboard_variants", "add_sources"):
+        for key in ("weak_hate_languages", "keyboard_variants", "plain_variants",
+                    "add_sources"):
             if key in data:
                 data[key] = tuple(data[key])
         return cls(**data)
@@ -309,6 +320,7 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
     merged["capped"] = merged["source"].map(lambda s: bool(set(s.split(";")) & capped))
     n_merged = len(merged)
     merged, n_keyboard = add_keyboard_variants(merged, config.keyboard_variants)
+    merged, n_plain = add_plain_variants(merged, config.plain_variants)
     columns = ["id", "text", "text_norm", "lang", *LABELS, "source", "licence", "capped",
                "group", "split", "orig_split", "n_copies", "derived", *META_COLUMNS]
     corpus = merged[columns].sort_values("id", kind="stable").reset_index(drop=True)
@@ -321,6 +333,7 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
         "label_conflicts_set_unknown": int(conflicts),
         "weak_hate_labels": int(weak),
         "keyboard_variants_added": int(n_keyboard),
+        "plain_variants_added": int(n_plain),
         "near_duplicate_groups": int((corpus.groupby("group").size() > 1).sum()),
         "rows": len(corpus),
         **feedback_stats(feedback_files, rejects),
@@ -328,35 +341,6 @@ def build_corpus(config: CorpusConfig | None = None) -> pd.DataFrame:
     }
     corpus.attrs["rejects"] = sorted(rejects, key=lambda r: (r.file, r.line))  # write_corpus
     return corpus
-
-
-def add_keyboard_variants(rows: pd.DataFrame, languages: Sequence[str]
-                          ) -> tuple[pd.DataFrame, int]:
-    """Add each training row in ``languages`` as typed on a Russian keyboard.
-
-    A documented augmentation, flagged per row (``derived = "keyboard"``): the copy keeps the
-    row's labels, source, licence, group and split, and gets its own id. Rows without any of
-    the language's own letters (already typed that way) and copies whose text is already in the
-    corpus are skipped. Only ``train`` rows are copied: dev, calib and test stay real posts as
-    published. Returns the rows with the copies appended and how many were added.
-    """
-    if not languages or rows.empty:
-        return rows, 0
-    candidates = rows[rows["lang"].isin(languages) & rows["split"].eq("train")]
-    texts = [keyboard_fold(t, lang) for t, lang in zip(candidates["text"], candidates["lang"],
-                                                          strict=True)]
-    copies = candidates.copy()
-    copies["text"] = texts
-    copies["text_norm"] = [keyboard_fold(t, lang) for t, lang in
-                           zip(candidates["text_norm"], candidates["lang"], strict=True)]
-    copies["key"] = copies["text_norm"].map(text_key)
-    changed = copies["text"].ne(candidates["text"]).to_numpy()
-    copies = copies[changed & ~copies["key"].isin(set(rows["key"])).to_numpy()]
-    copies = copies.drop_duplicates("key")
-    copies["id"] = copies["key"].map(
-        lambda k: hashlib.sha1(f"keyboard:{k}".encode()).hexdigest()[:16])
-    copies["derived"] = [f"{d};keyboard" if d else "keyboard" for d in copies["derived"]]
-    return pd.concat([rows, copies], ignore_index=True), len(copies)
 
 
 def corpus_dataset(path: Path | str, cache_dir: Path | str | None = None):

@@ -311,6 +311,39 @@ def test_keyboard_variants_reject_an_unknown_language() -> None:
         CorpusConfig(keyboard_variants=("ru",))
 
 
+def test_plain_variants_copy_training_rows_and_keyboard_copies_lower_cased_unpunctuated(
+        tmp_path) -> None:
+    from warning.text.normalize import plain_fold
+
+    path = tmp_path / "plain.jsonl"
+    texts = [f"Өзбектер, дуңгандар! Сүйлөшүү {i}." for i in range(30)]
+    texts += [f"уже без знаков {i}" for i in range(30)]  # typed that way: no copy
+    path.write_text("\n".join(json.dumps({"text": t, "hate": i % 2}, ensure_ascii=False)
+                              for i, t in enumerate(texts)) + "\n", encoding="utf-8")
+    user = UserSource(path, labels={"hate": "hate"}, lang="ky")
+    corpus = build_corpus(CorpusConfig(sources=[], user_sources=[user],
+                                       plain_variants=("ky",)))
+    plain = corpus[corpus["derived"].str.endswith("plain")]
+    kept = corpus[~corpus["derived"].str.endswith("plain")]
+    train = kept[kept["split"].eq("train") & kept["text"].str.contains(",")]
+    assert len(train) > 0
+    # each training original and each keyboard copy, once
+    assert len(plain) == len(train) == 2 * train["derived"].eq("keyboard").sum()
+    assert set(plain["derived"]) == {"plain", "keyboard;plain"}
+    assert (plain["split"] == "train").all()
+    assert plain["id"].is_unique and corpus["id"].is_unique
+    by_plain = {plain_fold(t): row for t, (_, row) in zip(kept["text"], kept.iterrows(),
+                                                           strict=True)}
+    for _, copy in plain.iterrows():
+        original = by_plain[copy["text"]]
+        assert (original["group"], original["hate"], original["split"]) == \
+            (copy["group"], copy["hate"], copy["split"])
+        assert copy["text"] == copy["text"].lower() and "," not in copy["text"]
+    assert corpus.attrs["stats"]["plain_variants_added"] == len(plain)
+    assert not build_corpus(CorpusConfig(sources=[], user_sources=[user]))[
+        "derived"].str.contains("plain").any()
+
+
 def test_corpus_dataset_is_a_memory_mapped_datasets_dataset(fixture_corpus, tmp_path) -> None:
     datasets = pytest.importorskip("datasets")
     from training.corpus import corpus_dataset

@@ -28,7 +28,8 @@ import unicodedata
 
 import regex
 
-__all__ = ["KEYBOARD_FOLDS", "fold", "keyboard_fold", "normalize", "replace_surrogates"]
+__all__ = ["KEYBOARD_FOLDS", "fold", "keyboard_fold", "normalize", "plain_fold",
+           "replace_surrogates"]
 
 # Latin letters (and digits) that stand in for Cyrillic ones, and the reverse. Only shapes that
 # are the same glyph in common fonts; Kyrgyz/Kazakh letters (ң ө ү ұ һ і ә) are deliberately
@@ -235,3 +236,22 @@ def keyboard_fold(text: str, lang: str | None = None) -> str:
     if lang not in _FOLD_TABLES:
         raise ValueError(f"no keyboard folding for {lang!r}; known: {sorted(_FOLD_TABLES)}")
     return text.translate(_FOLD_TABLES[lang])
+
+
+# Punctuation, except an apostrophe or hyphen between two letters (o'zbek, Suriyeli'ler, кое-кто).
+_PUNCT = regex.compile(r"(?<=\p{L})['-](?=\p{L})|(\p{P}+)")
+
+
+def plain_fold(text: str) -> str:
+    """The text as typed in a hurry: lower case, no punctuation, whitespace collapsed.
+
+    Many real posts look like this, and so does a whole labelled source (the Kazakh hate set
+    is lower-cased without punctuation), so a model must not read the style as a label. Emoji
+    and other symbols stay; an apostrophe or hyphen inside a word stays.
+
+    Example:
+        >>> plain_fold("Өзбектер — біздің көршілеріміз, o'zbeklar ham!")
+        "өзбектер біздің көршілеріміз o'zbeklar ham"
+    """
+    out = _PUNCT.sub(lambda m: " " if m.group(1) else m.group(0), text.lower())
+    return _SPACE.sub(" ", out).strip()

@@ -92,6 +92,23 @@ def test_keyboard_fold_rejects_an_unknown_language() -> None:
         keyboard_fold("текст", "ru")
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Өзбектер — біздің көршілеріміз!", "өзбектер біздің көршілеріміз"),
+        ("O'zbeklar, Suriyeli'ler: кое-кто «пришёл»...", "o'zbeklar suriyeli'ler кое-кто пришёл"),
+        ("ИДИ ОТСЮДА!!! 😡", "иди отсюда 😡"),
+        ("- список - 'в кавычках' -", "список в кавычках"),
+        ("уже просто так", "уже просто так"),
+        ("?!...", ""),
+    ],
+)
+def test_plain_fold_lowers_and_drops_punctuation_but_not_words(text: str, expected: str) -> None:
+    from warning.text.normalize import plain_fold
+
+    assert plain_fold(text) == expected
+
+
 def test_lone_surrogates_become_replacement_characters() -> None:
     from warning.text.normalize import replace_surrogates
 
