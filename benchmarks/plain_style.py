@@ -104,6 +104,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=Path("corpus/corpus.parquet"))
     parser.add_argument("--split", default="dev", choices=["dev", "calib", "test"])
     parser.add_argument("--per-source", type=int, default=400)
+    parser.add_argument("--sources", default="", metavar="NAMES",
+                        help="only these sources (comma-separated; default every real one)")
     parser.add_argument("--sets", default="kk,ky,ru,uz,uz-Cyrl,tr,en")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "plain_style.md")
@@ -115,6 +117,8 @@ def main() -> None:
     corpus = pd.read_parquet(args.corpus, columns=["text", "lang", "source", "split",
                                                    "derived", *SCORED])
     rows = real_rows(corpus, args.split, args.per_source)
+    if args.sources:
+        rows = rows[rows["source"].isin(args.sources.split(","))]
     templates = load_templates()
     sets = [s for s in args.sets.split(",") if s]
     real_lines = ["| model | source | label | rows (positives) | negatives flagged: written "
@@ -149,7 +153,8 @@ def main() -> None:
         "# A post's style: as written and lower-cased without punctuation", "",
         "Command: `nice python benchmarks/plain_style.py "
         + " ".join(f"--model '{m}'" for m in args.model)
-        + f" --corpus {args.corpus} --split {args.split} --per-source {args.per_source}`  ",
+        + f" --corpus {args.corpus} --split {args.split} --per-source {args.per_source}"
+        + (f" --sources {args.sources}" if args.sources else "") + f" --sets {args.sets}`  ",
         f"Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC  ",
         f"Machine: {platform.node() or 'vm'}, {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}  ",
