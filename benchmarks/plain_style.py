@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from training.fairness import expand_templates, load_templates
+from training.fairness import expand_templates, load_templates, score_texts_as_posts
 from warning import Classifier
 from warning.labels import LABELS
 from warning.text.normalize import plain_fold
@@ -39,15 +39,6 @@ from warning.text.normalize import plain_fold
 HERE = Path(__file__).resolve().parent
 SCORED = ("offensive", "hate", "threat")
 MIN_ROWS = 20  # a source's label with fewer known rows is not reported
-
-
-def flags_of(model: Classifier, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities and flags ``[n, n_labels]`` as a user's posts get them."""
-    langs = model.languages(texts)
-    proba = model.predict_proba(texts, langs=langs)
-    with np.errstate(invalid="ignore"):
-        flags = proba >= model.threshold_matrix(langs, len(texts))
-    return proba, flags
 
 
 def real_rows(corpus: pd.DataFrame, split: str, per_source: int) -> pd.DataFrame:
@@ -67,8 +58,8 @@ def _auc(y: np.ndarray, p: np.ndarray) -> float:
 def compare(model: Classifier, texts: list[str], gold: pd.DataFrame) -> list[dict]:
     """Per label with known gold: flagged shares, ROC-AUC and changed flags, as written and
     plain (``gold``: a column per label, NaN = unknown)."""
-    p_w, f_w = flags_of(model, texts)
-    p_p, f_p = flags_of(model, [plain_fold(t) for t in texts])
+    _, p_w, f_w = score_texts_as_posts(model, texts)
+    _, p_p, f_p = score_texts_as_posts(model, [plain_fold(t) for t in texts])
     out = []
     for label in SCORED:
         j = LABELS.index(label)

@@ -54,6 +54,7 @@ __all__ = [
     "fairness_markdown",
     "load_templates",
     "score_as_posts",
+    "score_texts_as_posts",
     "template_fairness",
     "template_flag_rates",
 ]
@@ -168,12 +169,20 @@ def score_as_posts(model: Classifier, template_set: dict[str, Any]
         probabilities and the flags (``[n, n_labels]``; False where a label is not scored).
     """
     rows = expand_templates(template_set)
-    texts = list(rows["text"])
+    langs, proba, flags = score_texts_as_posts(model, list(rows["text"]))
+    return rows, langs, proba, flags
+
+
+def score_texts_as_posts(model: Classifier, texts: list[str]
+                         ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Texts scored as a user's posts are: each text's language detected and that language's
+    thresholds applied. Returns the languages, the probabilities and the flags
+    (``[n, n_labels]``; False where a label is not scored)."""
     langs = model.languages(texts)
     proba = model.predict_proba(texts, langs=langs)
     with np.errstate(invalid="ignore"):
         flags = proba >= model.threshold_matrix(langs, len(texts))
-    return rows, langs, proba, flags
+    return langs, proba, flags
 
 
 def template_flag_rates(model: Classifier, templates: dict[str, dict[str, Any]] | None = None
