@@ -69,6 +69,20 @@ from warning.settings import precision
 HERE = Path(__file__).resolve().parent
 
 
+def logits_store(cache: Path, model: Classifier, folder: Path) -> Path:
+    """The ``memoise`` store of one model folder in ``cache``: named by the model, a digest of
+    every file in the folder (their paths and bytes) and the arithmetic. A run retrained into
+    the same folder under the same version gets a new store, never the old run's logits."""
+    digest = hashlib.sha1()
+    for path in sorted(p for p in Path(folder).rglob("*") if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    cache.mkdir(parents=True, exist_ok=True)
+    return cache / f"{model.name}-{digest.hexdigest()[:12]}-{precision()}.npz"
+
+
 def memoise(model: Classifier, store: Path | None = None) -> None:
     """Cache ``raw_logits`` per text on this instance (the variants share the members), and in
     ``store`` (an ``.npz`` keyed by the texts' SHA-1) when given, so a rerun scores nothing
@@ -225,12 +239,8 @@ def main() -> None:
     tag = precision()
     for model, path in ((transformer, args.transformer), (baseline, args.baseline),
                         *specialists.values()):
-        store = None
-        if args.logits_cache:
-            args.logits_cache.mkdir(parents=True, exist_ok=True)
-            digest = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]
-            store = args.logits_cache / f"{model.name}-{digest}-{tag}.npz"
-        memoise(model, store)
+        memoise(model, logits_store(args.logits_cache, model, path) if args.logits_cache
+                else None)
     named = {k: v for k, v in (("name", args.name), ("version", args.version)) if v}
     reference = baseline
     if args.reference.resolve() != args.baseline.resolve():

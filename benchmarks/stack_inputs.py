@@ -44,12 +44,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from default_model import memoise
+from default_model import logits_store, memoise
 from neutral_mentions import sentences
 
 from training.calibration import fit_threshold
 from warning import Classifier
-from warning.settings import precision
 from warning.text.lang import detect_language
 from warning.text.targets import find_targets_batch
 
@@ -229,12 +228,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     model = Classifier.load(args.model)
     for name, member in model.members.items():
-        store = None
-        if args.logits_cache:
-            path = (args.model / "members" / name).resolve()
-            digest = hashlib.sha1(str(path).encode()).hexdigest()[:8]
-            store = args.logits_cache / f"{member.name}-{digest}-{precision()}.npz"
-        memoise(member, store)
+        memoise(member, logits_store(args.logits_cache, member, args.model / "members" / name)
+                if args.logits_cache else None)
     corpus = pd.read_parquet(args.corpus, columns=["text", "lang", "source", "split", "hate",
                                                    "derived"])
     head_langs = {x for x in args.head_languages.split(",") if x}
