@@ -4,30 +4,17 @@ logits."""
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from fixtures.benchmarks import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    spec = importlib.util.spec_from_file_location("default_model_bench",
-                                                  ROOT / "benchmarks" / "default_model.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
+    with benchmark_module("default_model.py") as module:
         yield module
-    finally:
-        del sys.modules[spec.name]
-        sys.path.remove(str(ROOT / "benchmarks"))
 
 
 def test_store_follows_the_folder_contents(bench, tiny_model, tiny_model_dir, tmp_path):

@@ -4,28 +4,16 @@ models, differences that are zero when the models agree and one-sided when one i
 from __future__ import annotations
 
 import copy
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from fixtures.benchmarks import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("paired_dev", ROOT / "benchmarks" /
-                                                  "paired_dev.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    try:
-        spec.loader.exec_module(module)
+    with benchmark_module("paired_dev.py") as module:
         yield module
-    finally:
-        del sys.modules[spec.name]
 
 
 def _share(idx, hits):
