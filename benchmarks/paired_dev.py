@@ -31,11 +31,15 @@ import argparse
 import datetime as dt
 import os
 import platform
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score, roc_auc_score
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from default_model import REAL_SOURCES
 
 from training.evaluate import HATEFUL_LABELS, load_suite
 from training.fairness import expand_templates, load_templates, score_texts_as_posts
@@ -43,12 +47,11 @@ from warning import Classifier
 from warning.labels import LABELS
 
 HERE = Path(__file__).resolve().parent
-REAL_SOURCES = ("ky_youtube_hate", "kk_hate_speech", "tr_hate_tweets", "ru_ethnohate")
 SCORED = ("offensive", "hate", "threat")
 MIN_CLASS = 5  # a source's label with fewer positives or negatives is not reported
 
 
-def collected_rows(corpus: pd.DataFrame, split: str, source: str) -> pd.DataFrame:
+def published_rows(corpus: pd.DataFrame, split: str, source: str) -> pd.DataFrame:
     """One real source's rows of the split, as published (no augmented copy)."""
     mine = corpus["source"].str.split(";").map(lambda names: source in names)
     derived = corpus["derived"].fillna("") if "derived" in corpus else pd.Series("", corpus.index)
@@ -84,7 +87,7 @@ def source_rows(models: dict[str, Classifier], corpus: pd.DataFrame, split: str,
     out = []
     model_a, model_b = models.values()
     for source in sources:
-        rows = collected_rows(corpus, split, source)
+        rows = published_rows(corpus, split, source)
         if rows.empty:
             continue
         texts = list(rows["text"])
